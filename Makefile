@@ -1,0 +1,41 @@
+# Every command the project runs. `make test` is what CI runs.
+
+GO          ?= go
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME    ?= 10s
+BENCHTIME   ?= 1x
+
+.PHONY: test check fmt-check vet staticcheck unit fuzz bench
+
+## test: formatting, vet, staticcheck and every test with the race detector.
+test: check unit
+
+check: fmt-check vet staticcheck
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(STATICCHECK) ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+## fuzz: run every fuzz target for FUZZTIME each (make fuzz FUZZTIME=2m).
+fuzz:
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' .); do \
+		dir=$$(dirname $$f); \
+		for t in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | sed 's/^func //'); do \
+			echo "== $$dir $$t"; \
+			$(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$dir; \
+		done; \
+	done
+
+## bench: the benchmarks (go test -bench; BENCHTIME=1x by default, as the
+## simulation benchmarks are long; make bench BENCHTIME=3x for more).
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...

@@ -1,0 +1,191 @@
+package swim
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrInvalidConfig is wrapped by every error Config.Validate returns.
+var ErrInvalidConfig = errors.New("swim: invalid config")
+
+// Packet budget limits. The budget is the number of bytes of one packet the
+// core fills (version byte and messages); the transport adds its framing
+// (checksum, label, encryption) on top.
+const (
+	// DefaultPacketBudget leaves 100 bytes of a 1,400-byte UDP payload (the
+	// incumbent's default, safe on any Ethernet path, IPv6 included) for the
+	// transport's worst-case framing.
+	DefaultPacketBudget = 1300
+	// MinPacketBudget is the smallest budget that still fits an announcement
+	// with the longest name and metadata allowed.
+	MinPacketBudget = 1200
+	// MaxPacketBudget is the largest budget a UDP datagram can carry.
+	MaxPacketBudget = 65000
+)
+
+// Config holds the SWIM and Lifeguard knobs of one core. Start from
+// DefaultLANConfig, DefaultWANConfig or DefaultLocalConfig; their values are
+// the incumbent's (hashicorp/memberlist) presets of the same names, plus the
+// knobs it lacks.
+type Config struct {
+	// ProbeInterval is the protocol period: one member is probed per period.
+	// Lifeguard scales it by the local health multiplier.
+	ProbeInterval time.Duration
+	// ProbeTimeout is how long a direct ping waits for its ack before the
+	// probe asks IndirectChecks other members; scaled like ProbeInterval.
+	ProbeTimeout time.Duration
+	// IndirectChecks is how many members relay a ping-req (SWIM's k).
+	IndirectChecks int
+	// RetransmitMult sets how often one piece of news is sent:
+	// RetransmitMult·ceil(log10(N+1)) times by each member that holds it.
+	RetransmitMult int
+	// SuspicionMult sets the shortest suspicion timeout,
+	// SuspicionMult·max(1, log10 N)·ProbeInterval, and the independent
+	// confirmations that shrink a suspicion to it (SuspicionMult-2).
+	SuspicionMult int
+	// SuspicionMaxTimeoutMult sets the longest suspicion timeout, as a
+	// multiple of the shortest.
+	SuspicionMaxTimeoutMult int
+	// AwarenessMaxMultiplier bounds Lifeguard's local health multiplier: the
+	// health score ranges over 0..AwarenessMaxMultiplier-1.
+	AwarenessMaxMultiplier int
+	// GossipInterval is how often queued news is sent to GossipNodes random
+	// members, beyond what rides on probes.
+	GossipInterval time.Duration
+	// GossipNodes is how many members each gossip round reaches.
+	GossipNodes int
+	// GossipToTheDeadTime is how long a dead member still gets gossip, so it
+	// can learn that it was declared dead and refute.
+	GossipToTheDeadTime time.Duration
+	// SyncInterval is the anti-entropy period for N <= 32: a full state
+	// exchange with one random member. Above 32 members it grows like the
+	// incumbent's push/pull, by ceil(log2 N - 5) + 1.
+	SyncInterval time.Duration
+	// ReconnectInterval is how often the core tries one member it holds as
+	// dead, or one seed that is not an alive member, so that a partitioned
+	// cluster merges again by itself.
+	ReconnectInterval time.Duration
+	// DeadRetention is how long a dead or left member is remembered before it
+	// is forgotten; it bounds state under churn. Reconnection to dead members
+	// works within this window; beyond it, through the seeds.
+	DeadRetention time.Duration
+	// JoinRetryMin and JoinRetryMax bound the backoff between join attempts
+	// while no seed has answered.
+	JoinRetryMin time.Duration
+	JoinRetryMax time.Duration
+	// PacketBudget is the size of the largest packet the core produces.
+	PacketBudget int
+}
+
+// DefaultLANConfig returns the settings for a cluster inside one data
+// centre: the incumbent's DefaultLANConfig.
+func DefaultLANConfig() Config {
+	return Config{
+		ProbeInterval:           time.Second,
+		ProbeTimeout:            500 * time.Millisecond,
+		IndirectChecks:          3,
+		RetransmitMult:          4,
+		SuspicionMult:           4,
+		SuspicionMaxTimeoutMult: 6,
+		AwarenessMaxMultiplier:  8,
+		GossipInterval:          200 * time.Millisecond,
+		GossipNodes:             3,
+		GossipToTheDeadTime:     30 * time.Second,
+		SyncInterval:            30 * time.Second,
+		ReconnectInterval:       10 * time.Second,
+		DeadRetention:           5 * time.Minute,
+		JoinRetryMin:            time.Second,
+		JoinRetryMax:            30 * time.Second,
+		PacketBudget:            DefaultPacketBudget,
+	}
+}
+
+// DefaultWANConfig returns settings for members spread over wide-area links:
+// the incumbent's DefaultWANConfig.
+func DefaultWANConfig() Config {
+	c := DefaultLANConfig()
+	c.ProbeInterval = 5 * time.Second
+	c.ProbeTimeout = 3 * time.Second
+	c.SuspicionMult = 6
+	c.GossipInterval = 500 * time.Millisecond
+	c.GossipNodes = 4
+	c.GossipToTheDeadTime = 60 * time.Second
+	c.SyncInterval = 60 * time.Second
+	c.ReconnectInterval = 30 * time.Second
+	c.DeadRetention = 10 * time.Minute
+	c.JoinRetryMin = 2 * time.Second
+	c.JoinRetryMax = 60 * time.Second
+	return c
+}
+
+// DefaultLocalConfig returns settings for members on one host or a fast
+// local network: the incumbent's DefaultLocalConfig.
+func DefaultLocalConfig() Config {
+	c := DefaultLANConfig()
+	c.ProbeTimeout = 200 * time.Millisecond
+	c.IndirectChecks = 1
+	c.RetransmitMult = 2
+	c.SuspicionMult = 3
+	c.GossipInterval = 100 * time.Millisecond
+	c.GossipToTheDeadTime = 15 * time.Second
+	c.SyncInterval = 15 * time.Second
+	c.ReconnectInterval = 5 * time.Second
+	c.DeadRetention = 2 * time.Minute
+	c.JoinRetryMin = 500 * time.Millisecond
+	c.JoinRetryMax = 15 * time.Second
+	return c
+}
+
+// Validate reports the first setting that is out of range, naming the field
+// and what it accepts. Every error wraps ErrInvalidConfig.
+func (c Config) Validate() error {
+	bad := func(field string, v any, want string) error {
+		return fmt.Errorf("%w: %s = %v; want %s", ErrInvalidConfig, field, v, want)
+	}
+	dur := func(field string, d time.Duration) error {
+		if d <= 0 {
+			return bad(field, d, "a positive duration")
+		}
+		return nil
+	}
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"ProbeInterval", c.ProbeInterval},
+		{"ProbeTimeout", c.ProbeTimeout},
+		{"GossipInterval", c.GossipInterval},
+		{"GossipToTheDeadTime", c.GossipToTheDeadTime},
+		{"SyncInterval", c.SyncInterval},
+		{"ReconnectInterval", c.ReconnectInterval},
+		{"DeadRetention", c.DeadRetention},
+		{"JoinRetryMin", c.JoinRetryMin},
+		{"JoinRetryMax", c.JoinRetryMax},
+	} {
+		if err := dur(f.name, f.d); err != nil {
+			return err
+		}
+	}
+	switch {
+	case c.ProbeTimeout >= c.ProbeInterval:
+		return bad("ProbeTimeout", c.ProbeTimeout, fmt.Sprintf("less than ProbeInterval (%v)", c.ProbeInterval))
+	case c.JoinRetryMax < c.JoinRetryMin:
+		return bad("JoinRetryMax", c.JoinRetryMax, fmt.Sprintf("at least JoinRetryMin (%v)", c.JoinRetryMin))
+	case c.IndirectChecks < 0 || c.IndirectChecks > 16:
+		return bad("IndirectChecks", c.IndirectChecks, "0 to 16")
+	case c.RetransmitMult < 1 || c.RetransmitMult > 64:
+		return bad("RetransmitMult", c.RetransmitMult, "1 to 64")
+	case c.SuspicionMult < 1 || c.SuspicionMult > 64:
+		return bad("SuspicionMult", c.SuspicionMult, "1 to 64")
+	case c.SuspicionMaxTimeoutMult < 1 || c.SuspicionMaxTimeoutMult > 64:
+		return bad("SuspicionMaxTimeoutMult", c.SuspicionMaxTimeoutMult, "1 to 64")
+	case c.AwarenessMaxMultiplier < 1 || c.AwarenessMaxMultiplier > 64:
+		return bad("AwarenessMaxMultiplier", c.AwarenessMaxMultiplier, "1 to 64")
+	case c.GossipNodes < 1 || c.GossipNodes > 64:
+		return bad("GossipNodes", c.GossipNodes, "1 to 64")
+	case c.PacketBudget < MinPacketBudget || c.PacketBudget > MaxPacketBudget:
+		return bad("PacketBudget", c.PacketBudget, fmt.Sprintf("%d to %d bytes", MinPacketBudget, MaxPacketBudget))
+	}
+	return nil
+}

@@ -1,0 +1,452 @@
+package swim
+
+import (
+	"bytes"
+	"container/heap"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
+)
+
+// Errors returned by Core methods; test for them with errors.Is.
+var (
+	// ErrTooLarge: a payload does not fit one packet (see MaxPayload).
+	ErrTooLarge = errors.New("swim: payload too large for one packet")
+	// ErrUnknownMember: no alive or suspect member has that name.
+	ErrUnknownMember = errors.New("swim: unknown member")
+	// ErrLeft: the core has left the cluster and takes no more work.
+	ErrLeft = errors.New("swim: member has left")
+	// ErrMalformed wraps every error about a packet that could not be decoded.
+	ErrMalformed = errors.New("swim: malformed packet")
+)
+
+// Outbound is a packet the caller must send as one datagram.
+type Outbound struct {
+	To    netip.AddrPort
+	Bytes []byte
+}
+
+// UserMessage is an application payload that arrived for the caller.
+type UserMessage struct {
+	// From is the name of the member that sent or first broadcast it.
+	From string
+	// Broadcast is true for a payload gossiped to every member, false for
+	// one sent to this member alone.
+	Broadcast bool
+	Payload   []byte
+}
+
+// Ready is what the core asks of its caller after an input.
+type Ready struct {
+	// Packets to send, in order.
+	Packets []Outbound
+	// Events are membership changes, in the order they happened.
+	Events []Event
+	// Delivered are application payloads received.
+	Delivered []UserMessage
+	// Wake is when Tick must be called next (the zero time: never).
+	Wake time.Time
+}
+
+// Core is one member's protocol state machine. It is not safe for
+// concurrent use: one goroutine (or one simulator) owns it.
+type Core struct {
+	cfg  Config
+	rng  *rand.Rand
+	now  time.Time
+	self *member
+
+	members map[string]*member
+	nodes   []*member // every known member but self, for sampling; order is deterministic
+	counts  [4]int    // members of nodes by state
+
+	probeList []*member
+	probeIdx  int
+	probe     *probeState
+	acks      map[uint16]ackHandler
+	seq       uint16
+	health    int
+
+	timers     timerHeap
+	timerOrder uint64
+	suspGen    uint64
+
+	news       queue // protocol news, keyed by member name
+	user       queue // user broadcasts
+	fillCount  uint64
+	seen       map[broadcastID]time.Time
+	seenOrder  []broadcastID
+	nextBcast  uint32
+	seeds      []netip.AddrPort
+	joining    bool
+	joinTry    int
+	pushBack   map[netip.AddrPort]time.Time
+	leaving    bool
+	leaveDone  bool
+	conflictAt uint64 // incarnation of the last conflict reported
+
+	out   Ready
+	msgs  []wire.Message
+	stats Stats
+}
+
+// member is the core's record of one member.
+type member struct {
+	Member
+	idx     int // position in Core.nodes, -1 for self
+	gone    bool
+	susp    *suspicion
+	probeIn bool // in probeList
+}
+
+type broadcastID struct {
+	origin string
+	id     uint32
+}
+
+// New returns a core for the local member self. self.Name must be non-empty
+// and at most MaxNameLen bytes, self.Addr valid, self.Meta at most
+// MaxMetaLen bytes. A zero self.Incarnation is replaced with now in
+// milliseconds since 1970, so a restarted member outranks its previous life.
+// seed fixes every random choice the core makes.
+func New(now time.Time, cfg Config, self Member, seed uint64) (*Core, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	switch {
+	case self.Name == "" || len(self.Name) > MaxNameLen:
+		return nil, fmt.Errorf("swim: member name %q: want 1 to %d bytes", self.Name, MaxNameLen)
+	case !self.Addr.IsValid() || self.Addr.Addr().IsUnspecified():
+		return nil, fmt.Errorf("swim: member address %v: want a specific IP address and port", self.Addr)
+	case len(self.Meta) > MaxMetaLen:
+		return nil, fmt.Errorf("swim: metadata of %d bytes: want at most %d: %w", len(self.Meta), MaxMetaLen, ErrTooLarge)
+	}
+	self = self.clone()
+	self.Addr = netip.AddrPortFrom(self.Addr.Addr().Unmap(), self.Addr.Port())
+	if self.Incarnation == 0 {
+		if ms := now.UnixMilli(); ms > 0 {
+			self.Incarnation = uint64(ms)
+		} else {
+			self.Incarnation = 1
+		}
+	}
+	self.State = StateAlive
+	self.Since = now
+	c := &Core{
+		cfg:      cfg,
+		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		now:      now,
+		members:  make(map[string]*member),
+		acks:     make(map[uint16]ackHandler),
+		seen:     make(map[broadcastID]time.Time),
+		pushBack: make(map[netip.AddrPort]time.Time),
+	}
+	c.self = &member{Member: self, idx: -1}
+	c.members[self.Name] = c.self
+	c.seq = uint16(c.rng.Uint32())
+	c.nextBcast = c.rng.Uint32()
+	// Stagger the periodic work so that members started together do not
+	// probe, gossip and sync in lockstep.
+	c.schedule(now.Add(c.jitter(cfg.ProbeInterval)), timer{kind: timerProbe})
+	c.schedule(now.Add(c.jitter(cfg.GossipInterval)), timer{kind: timerGossip})
+	c.schedule(now.Add(c.jitter(cfg.SyncInterval)), timer{kind: timerSync})
+	c.schedule(now.Add(c.jitter(cfg.ReconnectInterval)), timer{kind: timerReconnect})
+	c.schedule(now.Add(c.reapInterval()), timer{kind: timerReap})
+	return c, nil
+}
+
+// jitter returns a random duration in [0, d).
+func (c *Core) jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return time.Duration(c.rng.Int64N(int64(d)))
+}
+
+// MaxPayload is the largest application payload that Send and Broadcast
+// accept with this budget: what is left of one packet after the version
+// byte and the longest message header (a broadcast with the longest origin
+// name).
+func MaxPayload(budget int) int {
+	// version 1; type 1, array 1, origin str8 2+MaxNameLen, id uint32 5,
+	// bin16 header 3.
+	return budget - (1 + 1 + 1 + 2 + MaxNameLen + 5 + 3)
+}
+
+// advance moves the core's clock; time never runs backwards inside it.
+func (c *Core) advance(now time.Time) {
+	if now.After(c.now) {
+		c.now = now
+	}
+}
+
+// Ready returns, and hands over, everything the core wants done since the
+// last call. The caller owns the returned slices.
+func (c *Core) Ready() Ready {
+	rd := c.out
+	c.out = Ready{}
+	rd.Wake = c.nextWake()
+	return rd
+}
+
+// Tick runs every timer due at or before now.
+func (c *Core) Tick(now time.Time) {
+	c.advance(now)
+	for len(c.timers) > 0 && !c.timers[0].at.After(c.now) {
+		t := heap.Pop(&c.timers).(timer)
+		c.fire(t)
+	}
+}
+
+func (c *Core) fire(t timer) {
+	switch t.kind {
+	case timerProbe:
+		c.probeTick()
+	case timerProbeTimeout:
+		c.probeTimeout(t.seq)
+	case timerRelayTimeout:
+		c.relayTimeout(t.seq)
+	case timerSuspicion:
+		c.suspicionTimeout(t.name, t.gen)
+	case timerGossip:
+		c.gossipTick()
+	case timerSync:
+		c.syncTick()
+	case timerReconnect:
+		c.reconnectTick()
+	case timerJoinRetry:
+		c.joinRetry()
+	case timerReap:
+		c.reap()
+	}
+}
+
+// Step handles one packet from the address from. A malformed packet is
+// counted, changes nothing, and returns an error wrapping ErrMalformed.
+func (c *Core) Step(now time.Time, from netip.AddrPort, packet []byte) error {
+	c.advance(now)
+	c.stats.PacketsIn++
+	c.stats.BytesIn += uint64(len(packet))
+	msgs, err := wire.DecodePacket(packet, c.msgs[:0])
+	if err != nil {
+		c.stats.Malformed++
+		return fmt.Errorf("%w: from %v: %w", ErrMalformed, from, err)
+	}
+	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+	for i := range msgs {
+		c.handle(from, &msgs[i])
+	}
+	clear(msgs)
+	c.msgs = msgs[:0]
+	return nil
+}
+
+func (c *Core) handle(from netip.AddrPort, m *wire.Message) {
+	switch m.Type {
+	case wire.TypePing:
+		c.handlePing(from, &m.Ping)
+	case wire.TypeAck:
+		c.handleAck(m.Ack.Seq)
+	case wire.TypeNack:
+		c.handleNack(m.Nack.Seq)
+	case wire.TypePingReq:
+		c.handlePingReq(from, &m.PingReq)
+	case wire.TypeAlive:
+		c.onAlive(&m.Alive)
+	case wire.TypeSuspect:
+		c.onSuspect(m.Suspect.Name, m.Suspect.Incarnation, m.Suspect.From)
+	case wire.TypeDead:
+		c.onDead(m.Dead.Name, m.Dead.Incarnation, m.Dead.From)
+	case wire.TypeLeave:
+		c.onLeave(m.Leave.Name, m.Leave.Incarnation)
+	case wire.TypeSync:
+		c.handleSync(from, &m.Sync)
+	case wire.TypeUser:
+		if c.leaving {
+			return
+		}
+		c.out.Delivered = append(c.out.Delivered, UserMessage{From: m.User.From, Payload: m.User.Payload})
+	case wire.TypeBroadcast:
+		c.handleBroadcast(&m.Broadcast)
+	}
+}
+
+// Join sets the seed addresses and starts joining through them: a sync
+// request goes to every seed now and again with backoff until one answers.
+// The seeds stay known: the core contacts those that are not alive members
+// every ReconnectInterval, which heals partitions. With no seeds other than
+// itself, the core forms a cluster of one that others can join. Calling Join
+// again replaces the seeds (for example after discovery refreshed them).
+func (c *Core) Join(now time.Time, seeds []netip.AddrPort) error {
+	c.advance(now)
+	if c.leaving {
+		return ErrLeft
+	}
+	c.seeds = c.seeds[:0]
+	for _, s := range seeds {
+		s = netip.AddrPortFrom(s.Addr().Unmap(), s.Port())
+		if !s.IsValid() || s == c.self.Addr || slices.Contains(c.seeds, s) {
+			continue
+		}
+		c.seeds = append(c.seeds, s)
+	}
+	if len(c.seeds) == 0 || c.joining {
+		return nil
+	}
+	c.joining = true
+	c.joinTry = 0
+	c.joinRetry()
+	return nil
+}
+
+// Joined reports whether a seed has answered since the last Join, or Join
+// was never needed.
+func (c *Core) Joined() bool { return !c.joining }
+
+func (c *Core) joinRetry() {
+	if !c.joining || c.leaving {
+		return
+	}
+	for _, s := range c.seeds {
+		c.sendSyncRequest(s)
+	}
+	backoff := c.cfg.JoinRetryMin << min(c.joinTry, 20)
+	if backoff > c.cfg.JoinRetryMax || backoff <= 0 {
+		backoff = c.cfg.JoinRetryMax
+	}
+	c.joinTry++
+	c.schedule(c.now.Add(backoff/2+c.jitter(backoff/2+1)), timer{kind: timerJoinRetry})
+}
+
+// Leave announces that this member leaves. The core keeps answering probes
+// and spreading news, so the caller should keep driving it until LeaveDone
+// or a deadline, then stop.
+func (c *Core) Leave(now time.Time) error {
+	c.advance(now)
+	if c.leaving {
+		return nil
+	}
+	c.leaving = true
+	c.joining = false
+	c.self.State = StateLeft
+	c.self.Since = c.now
+	if c.liveCount() <= 1 {
+		c.leaveDone = true
+	}
+	c.news.push(c.self.Name, wire.AppendLeave(nil, &wire.Leave{Name: c.self.Name, Incarnation: c.self.Incarnation}), func() {
+		c.leaveDone = true
+	})
+	return nil
+}
+
+// LeaveDone reports whether the leave announcement has been sent as often
+// as any news is.
+func (c *Core) LeaveDone() bool { return c.leaveDone }
+
+// UpdateMeta replaces the local member's metadata and announces it.
+func (c *Core) UpdateMeta(now time.Time, meta []byte) error {
+	c.advance(now)
+	if c.leaving {
+		return ErrLeft
+	}
+	if len(meta) > MaxMetaLen {
+		return fmt.Errorf("swim: metadata of %d bytes, want at most %d: %w", len(meta), MaxMetaLen, ErrTooLarge)
+	}
+	c.self.Meta = bytes.Clone(meta)
+	c.self.Incarnation++
+	c.announceSelf()
+	return nil
+}
+
+// Broadcast gossips payload to every member; each receives it once.
+func (c *Core) Broadcast(now time.Time, payload []byte) error {
+	c.advance(now)
+	if c.leaving {
+		return ErrLeft
+	}
+	if max := MaxPayload(c.cfg.PacketBudget); len(payload) > max {
+		return fmt.Errorf("swim: broadcast of %d bytes, budget %d: %w", len(payload), max, ErrTooLarge)
+	}
+	id := broadcastID{origin: c.self.Name, id: c.nextBcast}
+	c.nextBcast++
+	c.markSeen(id)
+	c.user.push("", wire.AppendBroadcast(nil, &wire.Broadcast{Origin: id.origin, ID: id.id, Payload: payload}), nil)
+	return nil
+}
+
+// Send sends payload to the member named to, in one packet, best effort.
+func (c *Core) Send(now time.Time, to string, payload []byte) error {
+	c.advance(now)
+	if c.leaving {
+		return ErrLeft
+	}
+	if max := MaxPayload(c.cfg.PacketBudget); len(payload) > max {
+		return fmt.Errorf("swim: message of %d bytes, budget %d: %w", len(payload), max, ErrTooLarge)
+	}
+	m, ok := c.members[to]
+	if !ok || m.gone || m == c.self || m.State == StateDead || m.State == StateLeft {
+		return fmt.Errorf("swim: send to %q: %w", to, ErrUnknownMember)
+	}
+	b := wire.AppendUser(wire.AppendHeader(nil), &wire.User{From: c.self.Name, Payload: payload})
+	c.sendPacket(m.Addr, c.piggyback(b))
+	return nil
+}
+
+// LocalMember returns this core's own member record.
+func (c *Core) LocalMember() Member { return c.self.clone() }
+
+// Member returns the record of the member with the given name.
+func (c *Core) Member(name string) (Member, bool) {
+	m, ok := c.members[name]
+	if !ok {
+		return Member{}, false
+	}
+	return m.clone(), true
+}
+
+// Members returns a snapshot of every member known, this one included,
+// sorted by name.
+func (c *Core) Members() []Member {
+	out := make([]Member, 0, len(c.members))
+	out = append(out, c.self.clone())
+	for _, m := range c.nodes {
+		out = append(out, m.clone())
+	}
+	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// NumMembers counts the members in each state, this one included.
+func (c *Core) NumMembers() (alive, suspect, dead, left int) {
+	n := c.counts
+	n[c.self.State]++
+	return n[StateAlive], n[StateSuspect], n[StateDead], n[StateLeft]
+}
+
+// HealthScore is Lifeguard's local health multiplier minus one: 0 is
+// healthy, AwarenessMaxMultiplier-1 the worst.
+func (c *Core) HealthScore() int { return c.health }
+
+// liveCount is the number of alive and suspect members, this one included:
+// Lifeguard's and the retransmit limit's N.
+func (c *Core) liveCount() int {
+	return 1 + c.counts[StateAlive] + c.counts[StateSuspect]
+}
+
+// sendPacket queues one packet for the caller to send.
+func (c *Core) sendPacket(to netip.AddrPort, b []byte) {
+	c.stats.PacketsOut++
+	c.stats.BytesOut += uint64(len(b))
+	c.out.Packets = append(c.out.Packets, Outbound{To: to, Bytes: b})
+}
+
+// emit reports a membership event.
+func (c *Core) emit(t EventType, m *member) {
+	c.out.Events = append(c.out.Events, Event{Type: t, Member: m.clone(), At: c.now})
+}

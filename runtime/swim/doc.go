@@ -1,0 +1,53 @@
+// Package swim is the membership protocol's core: SWIM failure detection and
+// gossip dissemination with the Lifeguard refinements, as a deterministic
+// state machine without I/O.
+//
+// A Core owns no goroutine, socket or clock and draws randomness only from
+// the seed it is given, so one (Config, local member, seed) and one sequence
+// of inputs give one run, exactly. The caller feeds it time and packets and
+// does what it asks:
+//
+//	core, err := swim.New(now, swim.DefaultLANConfig(), swim.Member{Name: "a", Addr: addr}, seed)
+//	core.Join(now, seeds)
+//	for {
+//		rd := core.Ready()
+//		send(rd.Packets)          // each to its address, as one datagram
+//		publish(rd.Events)        // membership changes
+//		deliver(rd.Delivered)     // application payloads
+//		wait until rd.Wake or a packet arrives, then
+//		core.Tick(now) or core.Step(now, from, packet)
+//	}
+//
+// The runtime package drives a Core over UDP; package swimtest drives many
+// over a simulated network in virtual time.
+//
+// # Protocol
+//
+// Every protocol period (ProbeInterval scaled by the local health
+// multiplier) the core probes the next member of a shuffled round-robin list
+// with a ping; without an ack within ProbeTimeout it asks IndirectChecks
+// members to ping it (ping-req), and they answer with a nack when their own
+// ping times out. With no ack by the end of the period the member becomes
+// suspect; the suspicion times out after Lifeguard's dynamic timeout, which
+// shrinks with independent confirmations, unless the member refutes it by
+// raising its incarnation. News rides on every packet and on gossip rounds;
+// a full state exchange (sync) with one random member runs every sync period
+// and on join; members held dead and seed addresses are contacted every
+// ReconnectInterval, so split clusters merge again by themselves.
+//
+// # Fairness between protocol news and user broadcasts
+//
+// Each packet that carries news gives one queue the first claim on its free
+// space and lets the other fill what is left. User broadcasts get the first
+// claim in one packet of every four, protocol news in the other three, so
+// neither can starve the other: protocol news always gets at least three
+// quarters of the packets first, and a user broadcast waits at most four
+// packets for a first claim, however busy the protocol is.
+//
+// # Incarnations
+//
+// A new core starts at an incarnation taken from the clock it is given
+// (milliseconds since 1970), so a member restarted under the same name, even
+// at a new address, announces a newer incarnation than anything its previous
+// life sent and replaces its old entry at once.
+package swim

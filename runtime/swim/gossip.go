@@ -1,0 +1,105 @@
+package swim
+
+import (
+	"math"
+	"time"
+
+	"github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
+)
+
+// Dissemination (SWIM section 4.1): news rides on every packet the core
+// sends ("piggybacking") and on gossip rounds to GossipNodes random members
+// every GossipInterval; each member sends a piece of news at most
+// RetransmitMult·ceil(log10(N+1)) times, least-sent first.
+
+// retransmitLimit is how many times one member sends one piece of news.
+func (c *Core) retransmitLimit() int {
+	return c.cfg.RetransmitMult * int(math.Ceil(math.Log10(float64(c.liveCount()+1))))
+}
+
+// piggyback fills the rest of packet b with queued news, giving protocol
+// news and user broadcasts first claim by turns (see the package doc).
+func (c *Core) piggyback(b []byte) []byte {
+	if c.news.len() == 0 && c.user.len() == 0 {
+		return b
+	}
+	limit := c.retransmitLimit()
+	budget := c.cfg.PacketBudget
+	c.fillCount++
+	first, second := &c.news, &c.user
+	if c.fillCount%4 == 0 {
+		first, second = second, first
+	}
+	b = first.fill(b, budget, limit)
+	return second.fill(b, budget, limit)
+}
+
+// gossipTick sends queued news to a few random members, dead ones included
+// for GossipToTheDeadTime so that they can learn of it and refute.
+func (c *Core) gossipTick() {
+	c.schedule(c.now.Add(c.cfg.GossipInterval), timer{kind: timerGossip})
+	if c.news.len() == 0 && c.user.len() == 0 {
+		return
+	}
+	targets := c.randomMembers(c.cfg.GossipNodes, func(m *member) bool {
+		return m.State <= StateSuspect || c.recentlyDead(m, c.cfg.GossipToTheDeadTime)
+	})
+	for _, m := range targets {
+		b := c.piggyback(wire.AppendHeader(nil))
+		if len(b) <= 1 {
+			return // the queues ran dry
+		}
+		c.sendPacket(m.Addr, b)
+	}
+}
+
+// handleBroadcast delivers a user broadcast once and passes it on.
+func (c *Core) handleBroadcast(m *wire.Broadcast) {
+	id := broadcastID{origin: m.Origin, id: m.ID}
+	if m.Origin == c.self.Name {
+		return
+	}
+	if _, ok := c.seen[id]; ok {
+		return
+	}
+	c.markSeen(id)
+	if !c.leaving {
+		c.out.Delivered = append(c.out.Delivered, UserMessage{From: m.Origin, Broadcast: true, Payload: m.Payload})
+	}
+	c.user.push("", wire.AppendBroadcast(nil, m), nil)
+}
+
+// seenLimit bounds the broadcast de-duplication cache; past it the oldest
+// entries go first, so a flood of broadcasts costs memory only up to here.
+const seenLimit = 1 << 16
+
+// markSeen remembers a broadcast so that copies arriving later are dropped.
+func (c *Core) markSeen(id broadcastID) {
+	c.seen[id] = c.now
+	c.seenOrder = append(c.seenOrder, id)
+	if len(c.seenOrder) > seenLimit {
+		delete(c.seen, c.seenOrder[0])
+		c.seenOrder = c.seenOrder[1:]
+	}
+}
+
+// seenTTL is how long a broadcast id is remembered: long enough for every
+// copy still in flight to have arrived.
+func (c *Core) seenTTL() time.Duration {
+	d := time.Duration(4*c.retransmitLimit()) * (c.cfg.GossipInterval + c.cfg.ProbeInterval)
+	return max(d, time.Minute)
+}
+
+// expireSeen forgets broadcast ids older than seenTTL.
+func (c *Core) expireSeen() {
+	ttl := c.seenTTL()
+	n := 0
+	for _, id := range c.seenOrder {
+		if at, ok := c.seen[id]; ok && c.now.Sub(at) < ttl {
+			break
+		}
+		delete(c.seen, id)
+		n++
+	}
+	c.seenOrder = append(c.seenOrder[:0], c.seenOrder[n:]...)
+}

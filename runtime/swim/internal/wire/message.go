@@ -1,0 +1,161 @@
+// Package wire holds the SWIM protocol's messages and their bounded
+// MessagePack encoding (tinylib/msgp, array form: no field names on the wire).
+//
+// A packet is one version byte followed by one or more messages; each message
+// is one type byte followed by a msgp array holding the message's fields in
+// declaration order. Decoding allocates in proportion to the input's length,
+// never to what its length prefixes claim, and returns an error, never
+// panics, on malformed input.
+package wire
+
+import "net/netip"
+
+// Version is the protocol version carried in the first byte of every packet.
+const Version byte = 1
+
+// Bounds on variable-length fields. Decoders reject anything larger before
+// allocating for it.
+const (
+	// MaxNameLen bounds a member name, in bytes.
+	MaxNameLen = 128
+	// MaxMetaLen bounds a member's metadata, in bytes.
+	MaxMetaLen = 1024
+)
+
+// Type identifies a message kind on the wire.
+type Type uint8
+
+// The message types. Values are part of the wire format: never renumber.
+const (
+	TypePing      Type = 1
+	TypeAck       Type = 2
+	TypeNack      Type = 3
+	TypePingReq   Type = 4
+	TypeAlive     Type = 5
+	TypeSuspect   Type = 6
+	TypeDead      Type = 7
+	TypeLeave     Type = 8
+	TypeSync      Type = 9
+	TypeUser      Type = 10
+	TypeBroadcast Type = 11
+)
+
+// State is a member's state as carried in sync records.
+type State uint8
+
+// Member states on the wire. Values are part of the wire format.
+const (
+	StateAlive   State = 0
+	StateSuspect State = 1
+	StateDead    State = 2
+	StateLeft    State = 3
+)
+
+// Ping asks the member at the destination address to answer with an Ack.
+// Target names the member the sender expects there; empty means any member
+// (used when contacting a seed address whose owner is not yet known).
+type Ping struct {
+	Seq    uint16
+	Target string
+}
+
+// Ack answers a Ping or, relayed, a PingReq.
+type Ack struct {
+	Seq uint16
+}
+
+// Nack tells a PingReq's sender that the relay's own ping timed out.
+type Nack struct {
+	Seq uint16
+}
+
+// PingReq asks the receiver to ping Target at Addr and report back.
+type PingReq struct {
+	Seq    uint16
+	Target string
+	Addr   netip.AddrPort
+}
+
+// Alive announces a member at an incarnation, with its address and metadata.
+type Alive struct {
+	Name        string
+	Addr        netip.AddrPort
+	Meta        []byte
+	Incarnation uint64
+}
+
+// Suspect accuses a member at an incarnation; From names the accuser.
+type Suspect struct {
+	Name        string
+	Incarnation uint64
+	From        string
+}
+
+// Dead declares a member failed at an incarnation; From names the accuser.
+type Dead struct {
+	Name        string
+	Incarnation uint64
+	From        string
+}
+
+// Leave announces that a member left gracefully at an incarnation.
+type Leave struct {
+	Name        string
+	Incarnation uint64
+}
+
+// Sync flags.
+const (
+	// SyncWantReply asks the receiver to answer with its own state.
+	SyncWantReply uint8 = 1 << 0
+	// SyncReply marks chunks sent in answer to a SyncWantReply.
+	SyncReply uint8 = 1 << 1
+	// SyncLast marks the final chunk of one state transfer.
+	SyncLast uint8 = 1 << 2
+)
+
+// Record is one member's full state inside a Sync.
+type Record struct {
+	Name        string
+	Addr        netip.AddrPort
+	Meta        []byte
+	Incarnation uint64
+	State       State
+}
+
+// Sync carries a chunk of the sender's member state (anti-entropy and join).
+type Sync struct {
+	Flags   uint8
+	From    string
+	Records []Record
+}
+
+// User carries an application payload sent to one member.
+type User struct {
+	From    string
+	Payload []byte
+}
+
+// Broadcast carries an application payload gossiped to every member; Origin
+// and ID identify it so receivers deliver it once.
+type Broadcast struct {
+	Origin  string
+	ID      uint32
+	Payload []byte
+}
+
+// Message is one decoded message; only the field named like Type is set.
+type Message struct {
+	Type      Type
+	Ping      Ping
+	Ack       Ack
+	Nack      Nack
+	PingReq   PingReq
+	Alive     Alive
+	Suspect   Suspect
+	Dead      Dead
+	Leave     Leave
+	Sync      Sync
+	User      User
+	Broadcast Broadcast
+}

@@ -1,0 +1,110 @@
+package swim
+
+// queue holds news waiting to be piggybacked, least-transmitted first.
+// Items sit in buckets by transmit count, each bucket a list with the newest
+// item in front, so picking the next items costs no sort and newer news
+// about a member replaces the older item at once.
+type queue struct {
+	buckets []*item          // buckets[t]: items sent t times, newest first
+	keyed   map[string]*item // protocol news by member name
+	n       int
+}
+
+// item is one encoded message (type byte and body) waiting to be sent.
+type item struct {
+	key        string
+	msg        []byte
+	tx         int
+	prev, next *item
+	onDone     func() // called once the item leaves the queue by being sent enough
+}
+
+// len is the number of queued items.
+func (q *queue) len() int { return q.n }
+
+// push queues msg; with a non-empty key it replaces queued news of that key.
+func (q *queue) push(key string, msg []byte, onDone func()) *item {
+	if key != "" {
+		if q.keyed == nil {
+			q.keyed = make(map[string]*item)
+		}
+		if old, ok := q.keyed[key]; ok {
+			q.unlink(old)
+		}
+	}
+	it := &item{key: key, msg: msg, onDone: onDone}
+	q.link(it)
+	if key != "" {
+		q.keyed[key] = it
+	}
+	return it
+}
+
+func (q *queue) link(it *item) {
+	for len(q.buckets) <= it.tx {
+		q.buckets = append(q.buckets, nil)
+	}
+	head := q.buckets[it.tx]
+	it.prev, it.next = nil, head
+	if head != nil {
+		head.prev = it
+	}
+	q.buckets[it.tx] = it
+	q.n++
+}
+
+func (q *queue) unlink(it *item) {
+	if it.prev != nil {
+		it.prev.next = it.next
+	} else {
+		q.buckets[it.tx] = it.next
+	}
+	if it.next != nil {
+		it.next.prev = it.prev
+	}
+	it.prev, it.next = nil, nil
+	if it.key != "" && q.keyed[it.key] == it {
+		delete(q.keyed, it.key)
+	}
+	q.n--
+}
+
+// fill appends to b, least-transmitted first, as many items as fit within
+// budget bytes in total, counting a transmission for each. Items that reach
+// limit transmissions leave the queue.
+func (q *queue) fill(b []byte, budget, limit int) []byte {
+	if q.n == 0 {
+		return b
+	}
+	var taken []*item
+	for t := 0; t < len(q.buckets); t++ {
+		for it := q.buckets[t]; it != nil; it = it.next {
+			if budget-len(b) < minMessageLen {
+				break
+			}
+			if len(b)+len(it.msg) > budget {
+				continue
+			}
+			b = append(b, it.msg...)
+			taken = append(taken, it)
+		}
+	}
+	for _, it := range taken {
+		q.unlink(it)
+		it.tx++
+		if it.tx >= limit {
+			if it.onDone != nil {
+				it.onDone()
+			}
+			continue
+		}
+		q.link(it)
+		if it.key != "" {
+			q.keyed[it.key] = it
+		}
+	}
+	return b
+}
+
+// minMessageLen is the shortest message worth looking for room for.
+const minMessageLen = 4

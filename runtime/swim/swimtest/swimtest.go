@@ -1,0 +1,410 @@
+// Package swimtest runs many swim cores over a simulated network in virtual
+// time: per-link loss, delay and jitter (and so reordering), partitions of
+// any grouping, one-way blocks, crashes, restarts and slow members. One seed
+// reproduces one run exactly, so a failing run can be replayed and a test of
+// a thousand members over ten simulated minutes takes seconds.
+//
+// Applications may use it to test their own reactions to membership events:
+//
+//	c := swimtest.New(swimtest.Options{Config: swim.DefaultLANConfig(), Seed: 1})
+//	nodes := c.AddN(100)
+//	c.JoinAll(nodes[0])
+//	c.RunUntil(30*time.Second, func() bool { return c.AllSeeAlive(nodes) })
+package swimtest
+
+import (
+	"container/heap"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/netip"
+	"time"
+
+	"github.com/memberlist-go/memberlist/runtime/swim"
+)
+
+// HeaderBytes is what one datagram costs on the wire beyond its payload:
+// the IPv4 and UDP headers. Byte counts include it, as ../SCENARIOS.md does.
+const HeaderBytes = 28
+
+// Link describes one direction of a simulated link.
+type Link struct {
+	// Delay is the one-way latency.
+	Delay time.Duration
+	// Jitter adds a uniformly random extra delay in [0, Jitter), which also
+	// reorders packets.
+	Jitter time.Duration
+	// Loss is the probability, 0 to 1, that a packet is lost.
+	Loss float64
+}
+
+// Options configure a simulated cluster.
+type Options struct {
+	// Config is every member's protocol configuration.
+	Config swim.Config
+	// Seed fixes every random choice of the network and the members.
+	Seed uint64
+	// Start is the virtual time at which the run starts; zero means
+	// 2026-01-01 00:00 UTC.
+	Start time.Time
+	// Link is the default link between any two members; a zero Link
+	// delivers after 1 ms with 1 ms of jitter.
+	Link Link
+	// Trace, when set, receives one line per membership event.
+	Trace io.Writer
+}
+
+// Cluster is a simulated network of members in virtual time.
+type Cluster struct {
+	opts   Options
+	now    time.Time
+	rng    *rand.Rand
+	nodes  []*Node
+	byAddr map[netip.AddrPort]*Node
+	q      queue
+	order  uint64
+	links  map[[2]int]Link
+	cut    map[[2]int]bool
+	group  map[int]int // partition group per node ID; absent: group 0
+	nextIP uint32
+
+	// OnEvent, when set, is called for every membership event.
+	OnEvent func(n *Node, ev swim.Event)
+	// OnDeliver, when set, is called for every user payload delivered.
+	OnDeliver func(n *Node, msg swim.UserMessage)
+}
+
+// Node is one simulated member.
+type Node struct {
+	ID   int
+	Name string
+	Addr netip.AddrPort
+	Core *swim.Core
+	// Up is false after Crash.
+	Up bool
+	// Slow delays the handling of every packet this member receives, as a
+	// member starved of CPU would (the case Lifeguard exists for).
+	Slow time.Duration
+	// Events holds every membership event this member reported, across
+	// restarts.
+	Events []swim.Event
+	// PacketsOut and BytesOut count what the member sent, BytesOut with
+	// HeaderBytes per datagram.
+	PacketsOut, BytesOut uint64
+	// Delivered holds user payloads delivered to this member.
+	Delivered []swim.UserMessage
+
+	c    *Cluster
+	gen  int
+	wake time.Time
+}
+
+// New returns an empty cluster.
+func New(opts Options) *Cluster {
+	if opts.Start.IsZero() {
+		opts.Start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	if opts.Link == (Link{}) {
+		opts.Link = Link{Delay: time.Millisecond, Jitter: time.Millisecond}
+	}
+	return &Cluster{
+		opts:   opts,
+		now:    opts.Start,
+		rng:    rand.New(rand.NewPCG(opts.Seed, 0x5eed)),
+		byAddr: make(map[netip.AddrPort]*Node),
+		links:  make(map[[2]int]Link),
+		cut:    make(map[[2]int]bool),
+		group:  make(map[int]int),
+		nextIP: 10<<24 | 1,
+	}
+}
+
+// Now is the current virtual time.
+func (c *Cluster) Now() time.Time { return c.now }
+
+// Elapsed is the virtual time since the start of the run.
+func (c *Cluster) Elapsed() time.Duration { return c.now.Sub(c.opts.Start) }
+
+// Nodes returns every member added, crashed ones included.
+func (c *Cluster) Nodes() []*Node { return c.nodes }
+
+func (c *Cluster) newAddr() netip.AddrPort {
+	ip := c.nextIP
+	c.nextIP++
+	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{byte(ip >> 24), byte(ip >> 16), byte(ip >> 8), byte(ip)}), 7946)
+}
+
+// Add starts a member named name at a fresh address; it does not join yet.
+func (c *Cluster) Add(name string) *Node {
+	n := &Node{ID: len(c.nodes), Name: name, c: c}
+	c.nodes = append(c.nodes, n)
+	c.boot(n, c.newAddr())
+	return n
+}
+
+// AddN adds n members named node-0, node-1, ... after those present.
+func (c *Cluster) AddN(n int) []*Node {
+	out := make([]*Node, n)
+	for i := range out {
+		out[i] = c.Add(fmt.Sprintf("node-%d", len(c.nodes)))
+	}
+	return out
+}
+
+func (c *Cluster) boot(n *Node, addr netip.AddrPort) {
+	core, err := swim.New(c.now, c.opts.Config, swim.Member{Name: n.Name, Addr: addr}, c.rng.Uint64())
+	if err != nil {
+		panic(fmt.Sprintf("swimtest: %v", err))
+	}
+	if old := c.byAddr[n.Addr]; old == n {
+		delete(c.byAddr, n.Addr)
+	}
+	n.Addr = addr
+	n.Core = core
+	n.Up = true
+	n.gen++
+	n.wake = time.Time{}
+	c.byAddr[addr] = n
+	c.flush(n)
+}
+
+// Join makes n join through the given seeds.
+func (c *Cluster) Join(n *Node, seeds ...*Node) {
+	addrs := make([]netip.AddrPort, len(seeds))
+	for i, s := range seeds {
+		addrs[i] = s.Addr
+	}
+	if err := n.Core.Join(c.now, addrs); err != nil {
+		panic(fmt.Sprintf("swimtest: join: %v", err))
+	}
+	c.flush(n)
+}
+
+// JoinAll makes every member but the seeds join through the seeds.
+func (c *Cluster) JoinAll(seeds ...*Node) {
+	for _, n := range c.nodes {
+		if n.Up && !contains(seeds, n) {
+			c.Join(n, seeds...)
+		}
+	}
+}
+
+func contains(ns []*Node, n *Node) bool {
+	for _, x := range ns {
+		if x == n {
+			return true
+		}
+	}
+	return false
+}
+
+// Crash stops n at once: it sends and receives nothing more.
+func (c *Cluster) Crash(n *Node) {
+	n.Up = false
+	n.gen++
+}
+
+// Restart boots a crashed (or running) member again under the same name:
+// at a new address when newAddr is set, else at its old one. It does not
+// join; call Join.
+func (c *Cluster) Restart(n *Node, newAddr bool) {
+	n.Up = false
+	addr := n.Addr
+	if newAddr {
+		addr = c.newAddr()
+	}
+	c.boot(n, addr)
+}
+
+// Leave makes n announce that it leaves; it keeps running until crashed.
+func (c *Cluster) Leave(n *Node) {
+	if err := n.Core.Leave(c.now); err != nil {
+		panic(fmt.Sprintf("swimtest: leave: %v", err))
+	}
+	c.flush(n)
+}
+
+// Broadcast gossips payload from n.
+func (c *Cluster) Broadcast(n *Node, payload []byte) error {
+	err := n.Core.Broadcast(c.now, payload)
+	c.flush(n)
+	return err
+}
+
+// Send sends payload from n to the member named to.
+func (c *Cluster) Send(n *Node, to string, payload []byte) error {
+	err := n.Core.Send(c.now, to, payload)
+	c.flush(n)
+	return err
+}
+
+// SetLink overrides the link from a to b (one direction).
+func (c *Cluster) SetLink(a, b *Node, l Link) { c.links[[2]int{a.ID, b.ID}] = l }
+
+// SetDefaultLink changes the link between members without an override.
+func (c *Cluster) SetDefaultLink(l Link) { c.opts.Link = l }
+
+// Block drops every packet from a to b (one direction) until Unblock.
+func (c *Cluster) Block(a, b *Node) { c.cut[[2]int{a.ID, b.ID}] = true }
+
+// Unblock undoes Block.
+func (c *Cluster) Unblock(a, b *Node) { delete(c.cut, [2]int{a.ID, b.ID}) }
+
+// Partition splits the members into groups that cannot reach each other;
+// members not named form one more group with each other. Heal undoes it.
+func (c *Cluster) Partition(groups ...[]*Node) {
+	clear(c.group)
+	for i, g := range groups {
+		for _, n := range g {
+			c.group[n.ID] = i + 1
+		}
+	}
+}
+
+// Heal removes the partition (not one-way blocks).
+func (c *Cluster) Heal() { clear(c.group) }
+
+// route puts one packet on the network.
+func (c *Cluster) route(from *Node, p swim.Outbound) {
+	from.PacketsOut++
+	from.BytesOut += uint64(len(p.Bytes)) + HeaderBytes
+	to, ok := c.byAddr[p.To]
+	if !ok {
+		return
+	}
+	if c.group[from.ID] != c.group[to.ID] || c.cut[[2]int{from.ID, to.ID}] {
+		return
+	}
+	l, ok := c.links[[2]int{from.ID, to.ID}]
+	if !ok {
+		l = c.opts.Link
+	}
+	if l.Loss > 0 && c.rng.Float64() < l.Loss {
+		return
+	}
+	d := l.Delay + to.Slow
+	if l.Jitter > 0 {
+		d += time.Duration(c.rng.Int64N(int64(l.Jitter)))
+	}
+	c.push(event{at: c.now.Add(d), kind: evDeliver, node: to, gen: to.gen, from: from.Addr, data: p.Bytes})
+}
+
+// flush does what n's core asks after an input.
+func (c *Cluster) flush(n *Node) {
+	rd := n.Core.Ready()
+	for _, p := range rd.Packets {
+		c.route(n, p)
+	}
+	for _, ev := range rd.Events {
+		n.Events = append(n.Events, ev)
+		if c.opts.Trace != nil {
+			fmt.Fprintf(c.opts.Trace, "%v %s %s %s %v inc=%d %s\n", ev.At.Sub(c.opts.Start), n.Name, ev.Type, ev.Member.Name, ev.Member.Addr, ev.Member.Incarnation, ev.Member.State)
+		}
+		if c.OnEvent != nil {
+			c.OnEvent(n, ev)
+		}
+	}
+	for _, m := range rd.Delivered {
+		n.Delivered = append(n.Delivered, m)
+		if c.OnDeliver != nil {
+			c.OnDeliver(n, m)
+		}
+	}
+	if !rd.Wake.IsZero() && (n.wake.IsZero() || rd.Wake.Before(n.wake)) {
+		n.wake = rd.Wake
+		c.push(event{at: rd.Wake, kind: evWake, node: n, gen: n.gen})
+	}
+}
+
+// step runs the next event; it reports false when none is left.
+func (c *Cluster) step(limit time.Time) bool {
+	if len(c.q) == 0 || c.q[0].at.After(limit) {
+		return false
+	}
+	ev := heap.Pop(&c.q).(event)
+	if ev.at.After(c.now) {
+		c.now = ev.at
+	}
+	n := ev.node
+	if !n.Up || ev.gen != n.gen {
+		return true
+	}
+	switch ev.kind {
+	case evDeliver:
+		_ = n.Core.Step(c.now, ev.from, ev.data) // malformed input is counted by the core
+	case evWake:
+		if !ev.at.Equal(n.wake) {
+			return true // superseded by an earlier wake
+		}
+		n.wake = time.Time{}
+		n.Core.Tick(c.now)
+	}
+	c.flush(n)
+	return true
+}
+
+// Run advances virtual time by d.
+func (c *Cluster) Run(d time.Duration) {
+	end := c.now.Add(d)
+	for c.step(end) {
+	}
+	c.now = end
+}
+
+// RunUntil advances virtual time until cond holds, checking it every 100
+// simulated milliseconds, for at most max. It reports whether cond held and
+// how long it took.
+func (c *Cluster) RunUntil(max time.Duration, cond func() bool) (bool, time.Duration) {
+	start := c.now
+	for c.now.Sub(start) < max {
+		if cond() {
+			return true, c.now.Sub(start)
+		}
+		c.Run(100 * time.Millisecond)
+	}
+	return cond(), c.now.Sub(start)
+}
+
+type eventKind uint8
+
+const (
+	evDeliver eventKind = iota + 1
+	evWake
+)
+
+type event struct {
+	at    time.Time
+	order uint64
+	kind  eventKind
+	node  *Node
+	gen   int
+	from  netip.AddrPort
+	data  []byte
+}
+
+func (c *Cluster) push(e event) {
+	c.order++
+	e.order = c.order
+	heap.Push(&c.q, e)
+}
+
+// queue is a min-heap of events by (at, order): equal times run in the
+// order scheduled, which keeps runs deterministic.
+type queue []event
+
+func (q queue) Len() int { return len(q) }
+func (q queue) Less(i, j int) bool {
+	if !q[i].at.Equal(q[j].at) {
+		return q[i].at.Before(q[j].at)
+	}
+	return q[i].order < q[j].order
+}
+func (q queue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *queue) Push(x any)   { *q = append(*q, x.(event)) }
+func (q *queue) Pop() any {
+	old := *q
+	e := old[len(old)-1]
+	old[len(old)-1] = event{}
+	*q = old[:len(old)-1]
+	return e
+}

@@ -1,0 +1,186 @@
+package swim
+
+import (
+	"math"
+	"net/netip"
+	"time"
+
+	"github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
+)
+
+// Anti-entropy, join and reconnection. A sync sends the sender's whole
+// member state in packet-sized chunks over the packet path; a sync request
+// carries just the sender's own record and asks for the receiver's state.
+// Join sends requests to the seeds; ReconnectInterval sends one to a member
+// held dead or a seed that is not an alive member, and when the answer comes
+// the requester pushes its own state back, so both halves of a healed
+// partition learn they were declared dead and refute.
+
+// syncInterval is the anti-entropy period, scaled with N like the
+// incumbent's push/pull: ceil(log2 N - 5) + 1 times longer above 32 members.
+func (c *Core) syncInterval() time.Duration {
+	n := c.liveCount()
+	d := c.cfg.SyncInterval
+	if n <= 32 {
+		return d
+	}
+	mult := math.Ceil(math.Log2(float64(n))-5) + 1
+	return time.Duration(mult * float64(d))
+}
+
+// syncTick exchanges full state with one random alive member.
+func (c *Core) syncTick() {
+	c.schedule(c.now.Add(c.syncInterval()), timer{kind: timerSync})
+	if c.leaving {
+		return
+	}
+	peers := c.randomMembers(1, func(m *member) bool { return m.State == StateAlive })
+	if len(peers) == 0 {
+		return
+	}
+	c.sendState(peers[0].Addr, wire.SyncWantReply)
+}
+
+// reconnectTick contacts one member held dead, or one seed that is not the
+// address of an alive member, to heal partitions.
+func (c *Core) reconnectTick() {
+	c.schedule(c.now.Add(c.cfg.ReconnectInterval), timer{kind: timerReconnect})
+	if c.leaving {
+		return
+	}
+	var candidates []netip.AddrPort
+	live := make(map[netip.AddrPort]bool)
+	for _, m := range c.nodes {
+		switch m.State {
+		case StateAlive, StateSuspect:
+			live[m.Addr] = true
+		case StateDead:
+			candidates = append(candidates, m.Addr)
+		}
+	}
+	for _, s := range c.seeds {
+		if !live[s] {
+			candidates = append(candidates, s)
+		}
+	}
+	if len(candidates) == 0 {
+		return
+	}
+	c.sendSyncRequest(candidates[c.rng.IntN(len(candidates))])
+}
+
+// sendSyncRequest asks the member at addr for its state, announcing
+// ourselves, and remembers to push our own state back when it answers.
+func (c *Core) sendSyncRequest(to netip.AddrPort) {
+	c.pushBack[to] = c.now.Add(c.cfg.ReconnectInterval)
+	b := wire.AppendHeader(nil)
+	b = wire.AppendSyncStart(b, wire.SyncWantReply|wire.SyncLast, c.self.Name, 1)
+	b = wire.AppendRecord(b, c.record(c.self))
+	c.sendPacket(to, b)
+}
+
+// record is m's state as a sync record.
+func (c *Core) record(m *member) *wire.Record {
+	return &wire.Record{Name: m.Name, Addr: m.Addr, Meta: m.Meta, Incarnation: m.Incarnation, State: wire.State(m.State)}
+}
+
+// sendState sends our whole state to addr in as many packets as it takes;
+// flags go on every chunk except SyncWantReply, on the first only, and
+// SyncLast, on the last.
+func (c *Core) sendState(to netip.AddrPort, flags uint8) {
+	all := make([]*member, 0, len(c.nodes)+1)
+	all = append(all, c.self)
+	all = append(all, c.nodes...)
+	budget := c.cfg.PacketBudget
+	for first := true; len(all) > 0; first = false {
+		// Count how many records fit; the prefix grows by a byte at a few
+		// counts, so size it for the worst case of the whole remainder.
+		prefix := 1 + wire.SyncStartSize(c.self.Name, len(all))
+		size, n := prefix, 0
+		for n < len(all) {
+			rs := wire.RecordSize(c.record(all[n]))
+			if size+rs > budget && n > 0 {
+				break
+			}
+			size += rs
+			n++
+		}
+		f := flags &^ (wire.SyncWantReply | wire.SyncLast)
+		if first {
+			f |= flags & wire.SyncWantReply
+		}
+		if n == len(all) {
+			f |= wire.SyncLast
+		}
+		b := make([]byte, 0, size)
+		b = wire.AppendHeader(b)
+		b = wire.AppendSyncStart(b, f, c.self.Name, n)
+		for _, m := range all[:n] {
+			b = wire.AppendRecord(b, c.record(m))
+		}
+		c.sendPacket(to, b)
+		all = all[n:]
+	}
+}
+
+// handleSync merges a chunk of another member's state and answers it.
+func (c *Core) handleSync(from netip.AddrPort, s *wire.Sync) {
+	for i := range s.Records {
+		r := &s.Records[i]
+		switch r.State {
+		case wire.StateAlive:
+			c.onAlive(&wire.Alive{Name: r.Name, Addr: r.Addr, Meta: r.Meta, Incarnation: r.Incarnation})
+		case wire.StateSuspect:
+			c.onSuspect(r.Name, r.Incarnation, s.From)
+		case wire.StateDead:
+			// Another view's "dead" may be stale or one-sided: let it
+			// start a suspicion, which the member can refute, never a
+			// death (as the incumbent's push/pull does).
+			c.onSuspect(r.Name, r.Incarnation, s.From)
+		case wire.StateLeft:
+			c.onLeave(r.Name, r.Incarnation)
+		}
+	}
+	if s.Flags&wire.SyncReply != 0 {
+		c.joining = false
+	}
+	if c.leaving {
+		return
+	}
+	if s.Flags&wire.SyncWantReply != 0 {
+		c.sendState(from, wire.SyncReply)
+	}
+	if s.Flags&(wire.SyncReply|wire.SyncLast) == wire.SyncReply|wire.SyncLast {
+		if until, ok := c.pushBack[from]; ok {
+			delete(c.pushBack, from)
+			if !c.now.After(until) {
+				c.sendState(from, 0)
+			}
+		}
+	}
+}
+
+// reapInterval is how often old dead members and caches are swept.
+func (c *Core) reapInterval() time.Duration {
+	return max(c.cfg.DeadRetention/8, time.Second)
+}
+
+// reap forgets members dead or left for longer than DeadRetention, and
+// expires caches, so state stays bounded under churn.
+func (c *Core) reap() {
+	c.schedule(c.now.Add(c.reapInterval()), timer{kind: timerReap})
+	for i := 0; i < len(c.nodes); {
+		m := c.nodes[i]
+		if (m.State == StateDead || m.State == StateLeft) && c.now.Sub(m.Since) >= c.cfg.DeadRetention {
+			c.removeMember(m) // moves the last member into slot i
+			continue
+		}
+		i++
+	}
+	c.expireSeen()
+	for a, until := range c.pushBack {
+		if c.now.After(until) {
+			delete(c.pushBack, a)
+		}
+	}
+}
