@@ -2,7 +2,6 @@ package swim
 
 import (
 	"bytes"
-	"container/heap"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -65,6 +64,7 @@ type Core struct {
 	members map[string]*member
 	nodes   []*member // every known member but self, for sampling; order is deterministic
 	counts  [4]int    // members of nodes by state
+	byAddr  map[netip.AddrPort]*member
 
 	probeList []*member
 	probeIdx  int
@@ -143,6 +143,7 @@ func New(now time.Time, cfg Config, self Member, seed uint64) (*Core, error) {
 		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		now:      now,
 		members:  make(map[string]*member),
+		byAddr:   make(map[netip.AddrPort]*member),
 		acks:     make(map[uint16]ackHandler),
 		seen:     make(map[broadcastID]time.Time),
 		pushBack: make(map[netip.AddrPort]time.Time),
@@ -199,7 +200,7 @@ func (c *Core) Ready() Ready {
 func (c *Core) Tick(now time.Time) {
 	c.advance(now)
 	for len(c.timers) > 0 && !c.timers[0].at.After(c.now) {
-		t := heap.Pop(&c.timers).(timer)
+		t := c.timers.pop()
 		c.fire(t)
 	}
 }
@@ -260,8 +261,10 @@ func (c *Core) handle(from netip.AddrPort, m *wire.Message) {
 	case wire.TypeAlive:
 		c.onAlive(&m.Alive)
 	case wire.TypeSuspect:
+		c.correctStale(from, m.Suspect.Name, m.Suspect.Incarnation)
 		c.onSuspect(m.Suspect.Name, m.Suspect.Incarnation, m.Suspect.From)
 	case wire.TypeDead:
+		c.correctStale(from, m.Dead.Name, m.Dead.Incarnation)
 		c.onDead(m.Dead.Name, m.Dead.Incarnation, m.Dead.From)
 	case wire.TypeLeave:
 		c.onLeave(m.Leave.Name, m.Leave.Incarnation)
@@ -274,6 +277,8 @@ func (c *Core) handle(from netip.AddrPort, m *wire.Message) {
 		c.out.Delivered = append(c.out.Delivered, UserMessage{From: m.User.From, Payload: m.User.Payload})
 	case wire.TypeBroadcast:
 		c.handleBroadcast(&m.Broadcast)
+	case wire.TypeDigest:
+		c.handleDigest(from, &m.Digest)
 	}
 }
 

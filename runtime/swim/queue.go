@@ -40,6 +40,14 @@ func (q *queue) push(key string, msg []byte, onDone func()) *item {
 	return it
 }
 
+// unlink takes it out of the queue for good.
+func (q *queue) unlink(it *item) {
+	q.detach(it)
+	if it.key != "" && q.keyed[it.key] == it {
+		delete(q.keyed, it.key)
+	}
+}
+
 func (q *queue) link(it *item) {
 	for len(q.buckets) <= it.tx {
 		q.buckets = append(q.buckets, nil)
@@ -53,7 +61,8 @@ func (q *queue) link(it *item) {
 	q.n++
 }
 
-func (q *queue) unlink(it *item) {
+// detach takes it out of its bucket, leaving the key index alone.
+func (q *queue) detach(it *item) {
 	if it.prev != nil {
 		it.prev.next = it.next
 	} else {
@@ -63,9 +72,6 @@ func (q *queue) unlink(it *item) {
 		it.next.prev = it.prev
 	}
 	it.prev, it.next = nil, nil
-	if it.key != "" && q.keyed[it.key] == it {
-		delete(q.keyed, it.key)
-	}
 	q.n--
 }
 
@@ -76,35 +82,43 @@ func (q *queue) fill(b []byte, budget, limit int) []byte {
 	if q.n == 0 {
 		return b
 	}
-	var taken []*item
+	var taken [64]*item
+	n, misses := 0, 0
+scan:
 	for t := 0; t < len(q.buckets); t++ {
 		for it := q.buckets[t]; it != nil; it = it.next {
-			if budget-len(b) < minMessageLen {
-				break
+			if budget-len(b) < minMessageLen || n == len(taken) || misses == maxMisses {
+				break scan
 			}
 			if len(b)+len(it.msg) > budget {
+				misses++
 				continue
 			}
 			b = append(b, it.msg...)
-			taken = append(taken, it)
+			taken[n] = it
+			n++
 		}
 	}
-	for _, it := range taken {
-		q.unlink(it)
-		it.tx++
-		if it.tx >= limit {
+	for _, it := range taken[:n] {
+		if it.tx+1 >= limit {
+			q.unlink(it)
 			if it.onDone != nil {
 				it.onDone()
 			}
 			continue
 		}
+		q.detach(it)
+		it.tx++
 		q.link(it)
-		if it.key != "" {
-			q.keyed[it.key] = it
-		}
 	}
 	return b
 }
 
-// minMessageLen is the shortest message worth looking for room for.
-const minMessageLen = 4
+const (
+	// minMessageLen is the shortest message worth looking for room for.
+	minMessageLen = 4
+	// maxMisses bounds the items passed over for want of room in one fill,
+	// so that filling a packet from a long queue stays cheap; the items
+	// passed over get the next packet.
+	maxMisses = 16
+)

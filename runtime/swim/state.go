@@ -2,6 +2,7 @@ package swim
 
 import (
 	"bytes"
+	"net/netip"
 
 	"github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
 )
@@ -23,6 +24,7 @@ func (c *Core) addMember(a *wire.Alive) *member {
 		Since:       c.now,
 	}, idx: len(c.nodes)}
 	c.members[m.Name] = m
+	c.byAddr[m.Addr] = m
 	c.nodes = append(c.nodes, m)
 	c.counts[StateAlive]++
 	c.addToProbeList(m)
@@ -38,6 +40,9 @@ func (c *Core) removeMember(m *member) {
 	c.nodes = c.nodes[:last]
 	c.counts[m.State]--
 	delete(c.members, m.Name)
+	if c.byAddr[m.Addr] == m {
+		delete(c.byAddr, m.Addr)
+	}
 	m.gone = true
 	m.susp = nil
 }
@@ -79,6 +84,12 @@ func (c *Core) onAlive(a *wire.Alive) {
 	}
 	was := m.State
 	changed := m.Addr != a.Addr || !bytes.Equal(m.Meta, a.Meta)
+	if m.Addr != a.Addr {
+		if c.byAddr[m.Addr] == m {
+			delete(c.byAddr, m.Addr)
+		}
+		c.byAddr[a.Addr] = m
+	}
 	m.Addr, m.Meta, m.Incarnation = a.Addr, a.Meta, a.Incarnation
 	c.setState(m, StateAlive)
 	c.queueAlive(m)
@@ -113,6 +124,20 @@ func (c *Core) aliveAboutSelf(a *wire.Alive) {
 		return
 	}
 	c.refute(a.Incarnation)
+}
+
+// correctStale answers an accusation older than what we know: the sender
+// missed the refutation (its copies all went past it, or were lost) and
+// would otherwise time the suspicion out and declare a live member dead.
+// Telling it directly costs one small packet per stale accusation.
+func (c *Core) correctStale(from netip.AddrPort, name string, inc uint64) {
+	m, ok := c.members[name]
+	if !ok || inc >= m.Incarnation || m.State != StateAlive || from == m.Addr {
+		return
+	}
+	b := wire.AppendHeader(nil)
+	b = wire.AppendAlive(b, &wire.Alive{Name: m.Name, Addr: m.Addr, Meta: m.Meta, Incarnation: m.Incarnation})
+	c.sendPacket(from, b)
 }
 
 // onSuspect applies an accusation; from names the accuser.

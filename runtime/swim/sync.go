@@ -8,7 +8,10 @@ import (
 	"github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
 )
 
-// Anti-entropy, join and reconnection. A sync sends the sender's whole
+// Anti-entropy, join and reconnection. Every sync period a member sends a
+// digest of its view to a random member, which starts a full exchange only
+// if its own view differs; in a quiet cluster anti-entropy costs one small
+// packet a period. A sync sends the sender's whole
 // member state in packet-sized chunks over the packet path; a sync request
 // carries just the sender's own record and asks for the receiver's state.
 // Join sends requests to the seeds; ReconnectInterval sends one to a member
@@ -38,7 +41,49 @@ func (c *Core) syncTick() {
 	if len(peers) == 0 {
 		return
 	}
-	c.sendState(peers[0].Addr, wire.SyncWantReply)
+	b := wire.AppendHeader(nil)
+	b = wire.AppendDigest(b, &wire.Digest{From: c.self.Name, Digest: c.digest()})
+	c.sendPacket(peers[0].Addr, b)
+}
+
+// handleDigest starts a full exchange when the sender's view of the live
+// members differs from ours; when they agree, the round is over.
+func (c *Core) handleDigest(from netip.AddrPort, d *wire.Digest) {
+	if c.leaving || d.Digest == c.digest() {
+		return
+	}
+	c.sendState(from, wire.SyncWantReply)
+}
+
+// digest summarises which members this view holds alive or suspect, at
+// which incarnation and state. It is a sum of per-member hashes, so order
+// does not matter; dead, left and forgotten members all count as absent,
+// so views that differ only in how long they remember the dead agree.
+func (c *Core) digest() uint64 {
+	var sum uint64
+	add := func(m *member) {
+		if m.State > StateSuspect {
+			return
+		}
+		h := uint64(14695981039346656037) // FNV-1a
+		for i := 0; i < len(m.Name); i++ {
+			h = (h ^ uint64(m.Name[i])) * 1099511628211
+		}
+		h = (h ^ m.Incarnation) * 1099511628211
+		h = (h ^ uint64(m.State)) * 1099511628211
+		// splitmix64's finaliser spreads the bits before summing.
+		h ^= h >> 30
+		h *= 0xbf58476d1ce4e5b9
+		h ^= h >> 27
+		h *= 0x94d049bb133111eb
+		h ^= h >> 31
+		sum += h
+	}
+	add(c.self)
+	for _, m := range c.nodes {
+		add(m)
+	}
+	return sum
 }
 
 // reconnectTick contacts one member held dead, or one seed that is not the
@@ -49,17 +94,15 @@ func (c *Core) reconnectTick() {
 		return
 	}
 	var candidates []netip.AddrPort
-	live := make(map[netip.AddrPort]bool)
-	for _, m := range c.nodes {
-		switch m.State {
-		case StateAlive, StateSuspect:
-			live[m.Addr] = true
-		case StateDead:
-			candidates = append(candidates, m.Addr)
+	if c.counts[StateDead] > 0 {
+		for _, m := range c.nodes {
+			if m.State == StateDead {
+				candidates = append(candidates, m.Addr)
+			}
 		}
 	}
 	for _, s := range c.seeds {
-		if !live[s] {
+		if m, ok := c.byAddr[s]; !ok || m.State > StateSuspect {
 			candidates = append(candidates, s)
 		}
 	}

@@ -1,9 +1,6 @@
 package swim
 
-import (
-	"container/heap"
-	"time"
-)
+import "time"
 
 // timerKind names what a timer does when it fires. Timers are data, as in
 // foca: the core never cancels one; a fired timer that no longer matches the
@@ -33,22 +30,52 @@ type timer struct {
 	name  string
 }
 
-// timerHeap is a min-heap of timers by (at, order).
+// timerHeap is a min-heap of timers by (at, order), written out rather
+// than through container/heap to avoid boxing every timer.
 type timerHeap []timer
 
-func (h timerHeap) Len() int { return len(h) }
-func (h timerHeap) Less(i, j int) bool {
+func (h timerHeap) less(i, j int) bool {
 	if !h[i].at.Equal(h[j].at) {
 		return h[i].at.Before(h[j].at)
 	}
 	return h[i].order < h[j].order
 }
-func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *timerHeap) Push(x any)   { *h = append(*h, x.(timer)) }
-func (h *timerHeap) Pop() any {
-	old := *h
-	t := old[len(old)-1]
-	*h = old[:len(old)-1]
+
+func (h *timerHeap) push(t timer) {
+	*h = append(*h, t)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !q.less(i, p) {
+			break
+		}
+		q[i], q[p] = q[p], q[i]
+		i = p
+	}
+}
+
+func (h *timerHeap) pop() timer {
+	q := *h
+	t := q[0]
+	last := len(q) - 1
+	q[0] = q[last]
+	q[last] = timer{}
+	q = q[:last]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(q) && q.less(l, m) {
+			m = l
+		}
+		if r < len(q) && q.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		q[i], q[m] = q[m], q[i]
+		i = m
+	}
+	*h = q
 	return t
 }
 
@@ -57,7 +84,7 @@ func (c *Core) schedule(at time.Time, t timer) {
 	t.at = at
 	c.timerOrder++
 	t.order = c.timerOrder
-	heap.Push(&c.timers, t)
+	c.timers.push(t)
 }
 
 // nextWake is when the earliest timer is due; zero when none is set.

@@ -13,7 +13,6 @@
 package swimtest
 
 import (
-	"container/heap"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -321,7 +320,7 @@ func (c *Cluster) step(limit time.Time) bool {
 	if len(c.q) == 0 || c.q[0].at.After(limit) {
 		return false
 	}
-	ev := heap.Pop(&c.q).(event)
+	ev := c.q.pop()
 	if ev.at.After(c.now) {
 		c.now = ev.at
 	}
@@ -385,26 +384,54 @@ type event struct {
 func (c *Cluster) push(e event) {
 	c.order++
 	e.order = c.order
-	heap.Push(&c.q, e)
+	c.q.push(e)
 }
 
 // queue is a min-heap of events by (at, order): equal times run in the
 // order scheduled, which keeps runs deterministic.
 type queue []event
 
-func (q queue) Len() int { return len(q) }
-func (q queue) Less(i, j int) bool {
+func (q queue) less(i, j int) bool {
 	if !q[i].at.Equal(q[j].at) {
 		return q[i].at.Before(q[j].at)
 	}
 	return q[i].order < q[j].order
 }
-func (q queue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *queue) Push(x any)   { *q = append(*q, x.(event)) }
-func (q *queue) Pop() any {
-	old := *q
-	e := old[len(old)-1]
-	old[len(old)-1] = event{}
-	*q = old[:len(old)-1]
+
+func (q *queue) push(e event) {
+	*q = append(*q, e)
+	h := *q
+	for i := len(h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !h.less(i, p) {
+			break
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+}
+
+func (q *queue) pop() event {
+	h := *q
+	e := h[0]
+	last := len(h) - 1
+	h[0] = h[last]
+	h[last] = event{}
+	h = h[:last]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(h) && h.less(l, m) {
+			m = l
+		}
+		if r < len(h) && h.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+	*q = h
 	return e
 }

@@ -17,6 +17,12 @@ func (c *Cluster) Up() []*Node {
 // of ns alive at its current address, and so, since its view also counts,
 // whether the views agree on them.
 func (c *Cluster) AllSeeAlive(ns []*Node) bool {
+	// Counting first keeps the common "not yet" answer cheap.
+	for _, viewer := range ns {
+		if alive, _, _, _ := viewer.Core.NumMembers(); viewer.Up && alive < len(ns) {
+			return false
+		}
+	}
 	for _, viewer := range ns {
 		if !viewer.Up {
 			continue

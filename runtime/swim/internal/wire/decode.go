@@ -52,6 +52,8 @@ func (t Type) String() string {
 		return "user"
 	case TypeBroadcast:
 		return "broadcast"
+	case TypeDigest:
+		return "digest"
 	}
 	return "Type(" + strconv.Itoa(int(t)) + ")"
 }
@@ -65,17 +67,19 @@ const minRecordSize = 1 + 2 + 2 + addr4Len + 2 + 1 + 1
 // DecodePacket decodes the packet b, appending its messages to dst, and
 // returns the extended slice.
 //
-// Decoding is all or nothing: on error it returns dst truncated to its
-// original length (the entries it had appended are zeroed) and an error
-// matching one of [ErrVersion], [ErrEmpty], [ErrUnknownType] or
-// [ErrMalformed]. The results share no memory with b, so b may be reused at
-// once. Allocation is bounded by len(b) whatever the length prefixes in b
-// claim; a caller reusing dst with enough capacity allocates only for the
-// strings and byte slices of the messages.
+// Decoding is all or nothing: on error it returns dst as it was (any spare
+// capacity it wrote into zeroed again) and an error matching one of
+// [ErrVersion], [ErrEmpty], [ErrUnknownType] or [ErrMalformed]. The results
+// share no memory with b, so b may be reused at once.
+//
+// Allocation grows with len(b), never with what the length prefixes in b
+// claim. A Message is a few hundred bytes, so a receiver should reuse dst:
+// with enough capacity in dst, decoding allocates only the strings, byte
+// slices and records of the messages.
 //
 // Empty Meta, Payload and Records decode as nil, and IPv4-mapped IPv6
-// addresses as IPv4, so that a decoded message re-encodes to the bytes
-// the encoders here would produce for it.
+// addresses as IPv4, so that one message decodes to one value however its
+// sender encoded it.
 func DecodePacket(b []byte, dst []Message) ([]Message, error) {
 	if len(b) == 0 {
 		return dst, fmt.Errorf("wire: %w: empty packet", ErrEmpty)
@@ -86,17 +90,18 @@ func DecodePacket(b []byte, dst []Message) ([]Message, error) {
 	if len(b) == 1 {
 		return dst, fmt.Errorf("wire: %w: packet holds only its header", ErrEmpty)
 	}
-	n := len(dst)
+	orig, n := dst, len(dst)
 	r := reader{b: b[1:]}
 	for len(r.b) > 0 && r.err == nil {
 		dst = append(dst, Message{})
 		r.message(&dst[len(dst)-1])
 	}
 	if r.err != nil {
-		// Zero what was appended so the caller's backing array holds no
-		// half-decoded message nor its strings.
-		clear(dst[n:])
-		return dst[:n], r.err
+		// Zero what was written into the caller's backing array (all of its
+		// spare capacity if append moved on to a new one), so that it keeps
+		// no half-decoded message alive.
+		clear(orig[n:min(len(dst), cap(orig))])
+		return orig, r.err
 	}
 	return dst, nil
 }
@@ -170,6 +175,10 @@ func (r *reader) message(m *Message) {
 		m.Broadcast.Origin = r.name("broadcast.origin")
 		m.Broadcast.ID = r.uint32("broadcast.id")
 		m.Broadcast.Payload = r.bytes("broadcast.payload", -1)
+	case TypeDigest:
+		r.arrayHeader("digest", 2)
+		m.Digest.From = r.name("digest.from")
+		m.Digest.Digest = r.uint64("digest.digest")
 	default:
 		r.err = fmt.Errorf("wire: %w %d", ErrUnknownType, byte(t))
 		r.b = nil
@@ -192,14 +201,12 @@ func (r *reader) sync(s *Sync) {
 	if count == 0 {
 		return
 	}
-	// Checked before allocating: the count is the sender's word, the input
-	// length is not.
-	if uint64(count) > uint64(len(r.b)/minRecordSize) {
-		r.failf("sync.records", "%d records cannot fit in %d bytes", count, len(r.b))
-		return
-	}
-	s.Records = make([]Record, count)
-	for i := range s.Records {
+	// The count is the sender's word, the input length is not: presize by
+	// what the input can hold, so that a forged count costs nothing. Valid
+	// records never outgrow this capacity.
+	s.Records = make([]Record, 0, min(uint64(count), uint64(len(r.b)/minRecordSize)))
+	for i := range count {
+		s.Records = append(s.Records, Record{})
 		r.record(&s.Records[i])
 		if r.err != nil {
 			r.err = fmt.Errorf("%w (record %d)", r.err, i)

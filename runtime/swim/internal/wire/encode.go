@@ -146,6 +146,14 @@ func AppendBroadcast(b []byte, m *Broadcast) []byte {
 	return msgp.AppendBytes(b, m.Payload)
 }
 
+// AppendDigest appends m as a digest message.
+func AppendDigest(b []byte, m *Digest) []byte {
+	b = append(b, byte(TypeDigest))
+	b = msgp.AppendArrayHeader(b, 2)
+	b = msgp.AppendString(b, m.From)
+	return msgp.AppendUint64(b, m.Digest)
+}
+
 // RecordSize returns the exact number of bytes [AppendRecord] appends for r.
 func RecordSize(r *Record) int {
 	return arrayHeaderSize(5) +

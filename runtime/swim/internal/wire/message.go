@@ -38,6 +38,7 @@ const (
 	TypeSync      Type = 9
 	TypeUser      Type = 10
 	TypeBroadcast Type = 11
+	TypeDigest    Type = 12
 )
 
 // State is a member's state as carried in sync records.
@@ -144,6 +145,14 @@ type Broadcast struct {
 	Payload []byte
 }
 
+// Digest summarises the sender's view of the live members, so that an
+// anti-entropy round between two members that agree costs one small packet;
+// a receiver whose own digest differs starts a full Sync.
+type Digest struct {
+	From   string
+	Digest uint64
+}
+
 // Message is one decoded message; only the field named like Type is set.
 type Message struct {
 	Type      Type
@@ -158,4 +167,5 @@ type Message struct {
 	Sync      Sync
 	User      User
 	Broadcast Broadcast
+	Digest    Digest
 }

@@ -1,0 +1,159 @@
+package wire
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+var updateCorpus = flag.Bool("update-corpus", false, "rewrite the seed files in testdata/fuzz/FuzzDecodePacket")
+
+const (
+	corpusDir = "testdata/fuzz/FuzzDecodePacket"
+	// seedPrefix marks the generated seed files; files the fuzzer adds when
+	// it finds a failure keep its hash names and are regression inputs that
+	// need not decode.
+	seedPrefix = "seed-"
+)
+
+// seeds returns one packet per message type, keyed by the seed file name,
+// plus one packet holding them all.
+func seeds(t testing.TB) map[string][]byte {
+	m := map[string][]byte{}
+	all := oneOfEach()
+	for _, msg := range all {
+		m[seedPrefix+msg.Type.String()] = packet(t, msg)
+	}
+	m[seedPrefix+"all"] = packet(t, all...)
+	return m
+}
+
+func FuzzDecodePacket(f *testing.F) {
+	for _, s := range seeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		prior := []Message{{Type: TypeNack, Nack: Nack{Seq: 7}}}
+		got, err := DecodePacket(in, append([]Message(nil), prior...))
+		if err != nil {
+			if !equalMessages(got, prior) {
+				t.Fatalf("dst changed on error %v: %+v", err, got)
+			}
+			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnknownType) &&
+				!errors.Is(err, ErrVersion) && !errors.Is(err, ErrEmpty) {
+				t.Fatalf("error %v matches no sentinel", err)
+			}
+			return
+		}
+		if len(got) == len(prior) {
+			t.Fatal("successful decode returned no message")
+		}
+		checkReencode(t, in, got[len(prior):])
+	})
+}
+
+// corpusFile renders data in the Go fuzzing corpus format, as the go command
+// writes it.
+func corpusFile(data []byte) []byte {
+	return fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", data)
+}
+
+// parseCorpusFile reads back a corpus file holding one []byte value.
+func parseCorpusFile(content []byte) ([]byte, error) {
+	header, rest, ok := strings.Cut(string(content), "\n")
+	if !ok || header != "go test fuzz v1" {
+		return nil, errors.New("missing \"go test fuzz v1\" header")
+	}
+	rest = strings.TrimSpace(rest)
+	inner, ok := strings.CutPrefix(rest, "[]byte(")
+	if !ok {
+		return nil, fmt.Errorf("want one []byte value, got %.40q", rest)
+	}
+	inner, ok = strings.CutSuffix(inner, ")")
+	if !ok {
+		return nil, fmt.Errorf("unterminated []byte value %.40q", rest)
+	}
+	s, err := strconv.Unquote(inner)
+	if err != nil {
+		return nil, fmt.Errorf("bad quoted bytes: %v", err)
+	}
+	return []byte(s), nil
+}
+
+// TestWriteCorpus regenerates the seed corpus when run with -update-corpus
+// and otherwise checks that the committed seeds still match the encoders, so
+// that a change to the format cannot leave stale seeds behind:
+//
+//	go test ./runtime/swim/internal/wire -run TestWriteCorpus -update-corpus
+func TestWriteCorpus(t *testing.T) {
+	for name, data := range seeds(t) {
+		path := filepath.Join(corpusDir, name)
+		want := corpusFile(data)
+		if *updateCorpus {
+			if err := os.MkdirAll(corpusDir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run with -update-corpus to regenerate)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s is stale (run with -update-corpus to regenerate)", path)
+		}
+	}
+}
+
+// TestCorpusDecodes checks that every committed seed decodes and holds the
+// message type its name promises, and that every type has a seed, so the
+// fuzzer always starts from valid packets of each kind. Other corpus files
+// only have to be readable; the fuzz target itself runs them.
+func TestCorpusDecodes(t *testing.T) {
+	entries, err := os.ReadDir(corpusDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	covered := map[string]bool{}
+	for _, e := range entries {
+		content, err := os.ReadFile(filepath.Join(corpusDir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := parseCorpusFile(content)
+		if err != nil {
+			t.Errorf("%s: %v", e.Name(), err)
+			continue
+		}
+		kind, isSeed := strings.CutPrefix(e.Name(), seedPrefix)
+		if !isSeed {
+			continue
+		}
+		msgs, err := DecodePacket(data, nil)
+		if err != nil {
+			t.Errorf("%s: %v", e.Name(), err)
+			continue
+		}
+		if kind == "all" {
+			continue
+		}
+		if len(msgs) != 1 || msgs[0].Type.String() != kind {
+			t.Errorf("%s: holds %d messages, first %v; want one %s", e.Name(), len(msgs), msgs[0].Type, kind)
+		}
+		covered[kind] = true
+	}
+	for _, ty := range allTypes() {
+		if !covered[ty.String()] {
+			t.Errorf("no seed file %s%s in %s", seedPrefix, ty, corpusDir)
+		}
+	}
+}

@@ -1,0 +1,154 @@
+package wire
+
+import (
+	"net/netip"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// appendMessage encodes m through the per-type encoder its Type selects; the
+// tests use it to re-encode whatever DecodePacket returns.
+func appendMessage(t testing.TB, b []byte, m *Message) []byte {
+	t.Helper()
+	switch m.Type {
+	case TypePing:
+		return AppendPing(b, &m.Ping)
+	case TypeAck:
+		return AppendAck(b, &m.Ack)
+	case TypeNack:
+		return AppendNack(b, &m.Nack)
+	case TypePingReq:
+		return AppendPingReq(b, &m.PingReq)
+	case TypeAlive:
+		return AppendAlive(b, &m.Alive)
+	case TypeSuspect:
+		return AppendSuspect(b, &m.Suspect)
+	case TypeDead:
+		return AppendDead(b, &m.Dead)
+	case TypeLeave:
+		return AppendLeave(b, &m.Leave)
+	case TypeSync:
+		return AppendSync(b, &m.Sync)
+	case TypeUser:
+		return AppendUser(b, &m.User)
+	case TypeBroadcast:
+		return AppendBroadcast(b, &m.Broadcast)
+	case TypeDigest:
+		return AppendDigest(b, &m.Digest)
+	}
+	t.Fatalf("appendMessage: unknown type %v", m.Type)
+	return nil
+}
+
+// packet encodes msgs as one packet.
+func packet(t testing.TB, msgs ...Message) []byte {
+	t.Helper()
+	b := AppendHeader(nil)
+	for i := range msgs {
+		b = appendMessage(t, b, &msgs[i])
+	}
+	return b
+}
+
+// rawPacket joins a header and raw message bytes, for inputs the encoders
+// would never produce.
+func rawPacket(msgs ...[]byte) []byte {
+	b := AppendHeader(nil)
+	for _, m := range msgs {
+		b = append(b, m...)
+	}
+	return b
+}
+
+// normalize maps empty slices to nil, the form DecodePacket returns, so that
+// messages built by hand compare equal to decoded ones.
+func normalize(m Message) Message {
+	nilIfEmpty := func(b []byte) []byte {
+		if len(b) == 0 {
+			return nil
+		}
+		return b
+	}
+	m.Alive.Meta = nilIfEmpty(m.Alive.Meta)
+	m.User.Payload = nilIfEmpty(m.User.Payload)
+	m.Broadcast.Payload = nilIfEmpty(m.Broadcast.Payload)
+	if len(m.Sync.Records) == 0 {
+		m.Sync.Records = nil
+	} else {
+		recs := make([]Record, len(m.Sync.Records))
+		for i, r := range m.Sync.Records {
+			r.Meta = nilIfEmpty(r.Meta)
+			recs[i] = r
+		}
+		m.Sync.Records = recs
+	}
+	return m
+}
+
+func equalMessages(a, b []Message) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !reflect.DeepEqual(normalize(a[i]), normalize(b[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+func maxName() string { return strings.Repeat("n", MaxNameLen) }
+
+func v4() netip.AddrPort { return netip.MustParseAddrPort("10.1.2.3:7946") }
+
+func v6() netip.AddrPort { return netip.MustParseAddrPort("[2001:db8::1]:65535") }
+
+// records returns n distinct records cycling through states and address
+// families.
+func records(n int) []Record {
+	recs := make([]Record, n)
+	for i := range recs {
+		addr := v4()
+		if i%2 == 1 {
+			addr = v6()
+		}
+		var meta []byte
+		if i%3 != 0 {
+			meta = []byte(strings.Repeat("m", i))
+		}
+		recs[i] = Record{
+			Name:        "member-" + strings.Repeat("x", i%40),
+			Addr:        addr,
+			Meta:        meta,
+			Incarnation: uint64(i) * 1_000_003,
+			State:       State(i % 4),
+		}
+	}
+	return recs
+}
+
+// oneOfEach returns one representative message per type, in type order;
+// the corpus seeds and several tests are built from it.
+func oneOfEach() []Message {
+	return []Message{
+		{Type: TypePing, Ping: Ping{Seq: 1, Target: "node-b"}},
+		{Type: TypeAck, Ack: Ack{Seq: 2}},
+		{Type: TypeNack, Nack: Nack{Seq: 3}},
+		{Type: TypePingReq, PingReq: PingReq{Seq: 4, Target: "node-c", Addr: v4()}},
+		{Type: TypeAlive, Alive: Alive{Name: "node-a", Addr: v6(), Meta: []byte("role=db"), Incarnation: 5}},
+		{Type: TypeSuspect, Suspect: Suspect{Name: "node-c", Incarnation: 6, From: "node-a"}},
+		{Type: TypeDead, Dead: Dead{Name: "node-c", Incarnation: 7, From: "node-a"}},
+		{Type: TypeLeave, Leave: Leave{Name: "node-a", Incarnation: 8}},
+		{Type: TypeSync, Sync: Sync{Flags: SyncWantReply | SyncLast, From: "node-a", Records: records(3)}},
+		{Type: TypeUser, User: User{From: "node-a", Payload: []byte("hello")}},
+		{Type: TypeBroadcast, Broadcast: Broadcast{Origin: "node-a", ID: 9, Payload: []byte("news")}},
+		{Type: TypeDigest, Digest: Digest{From: "node-a", Digest: 0x0123456789abcdef}},
+	}
+}
+
+// allTypes lists every defined message type.
+func allTypes() []Type {
+	return []Type{TypePing, TypeAck, TypeNack, TypePingReq, TypeAlive, TypeSuspect,
+		TypeDead, TypeLeave, TypeSync, TypeUser, TypeBroadcast, TypeDigest}
+}
