@@ -364,7 +364,7 @@ func (c *Core) UpdateMeta(now time.Time, meta []byte) error {
 		return fmt.Errorf("swim: metadata of %d bytes, want at most %d: %w", len(meta), MaxMetaLen, ErrTooLarge)
 	}
 	c.self.Meta = bytes.Clone(meta)
-	c.self.Incarnation++
+	c.bumpIncarnation()
 	c.announceSelf()
 	return nil
 }

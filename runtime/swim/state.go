@@ -2,6 +2,7 @@ package swim
 
 import (
 	"bytes"
+	"math"
 	"net/netip"
 
 	"github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
@@ -221,10 +222,19 @@ func (c *Core) refute(accused uint64) {
 	if accused >= c.self.Incarnation {
 		c.self.Incarnation = accused
 	}
-	c.self.Incarnation++
+	c.bumpIncarnation()
 	c.adjustHealth(1)
 	c.stats.Refutations++
 	c.announceSelf()
+}
+
+// bumpIncarnation raises our incarnation by one, saturating: wrapping to
+// zero would undo every refutation, so at the top (reachable only through a
+// forged accusation) it stays put.
+func (c *Core) bumpIncarnation() {
+	if c.self.Incarnation < math.MaxUint64 {
+		c.self.Incarnation++
+	}
 }
 
 // announceSelf queues this member's alive announcement.
