@@ -7,7 +7,8 @@ BENCHTIME   ?= 1x
 
 .PHONY: test check fmt-check vet staticcheck unit fuzz bench
 
-## test: formatting, vet, staticcheck and every test with the race detector.
+## test: formatting, vet, staticcheck, every test with the race detector,
+## and the large simulations without it.
 test: check unit
 
 check: fmt-check vet staticcheck
@@ -22,8 +23,11 @@ vet:
 staticcheck:
 	$(STATICCHECK) ./...
 
+# The thousand-member simulations (TestScale*) skip under -race, which
+# slows the simulator tenfold; they run here without it.
 unit:
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -run '^TestScale' ./runtime/swim/...
 
 ## fuzz: run every fuzz target for FUZZTIME each (make fuzz FUZZTIME=2m).
 fuzz:
