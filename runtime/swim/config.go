@@ -58,9 +58,10 @@ type Config struct {
 	// GossipToTheDeadTime is how long a dead member still gets gossip, so it
 	// can learn that it was declared dead and refute.
 	GossipToTheDeadTime time.Duration
-	// SyncInterval is the anti-entropy period for N <= 32: a full state
-	// exchange with one random member. Above 32 members it grows like the
-	// incumbent's push/pull, by ceil(log2 N - 5) + 1.
+	// SyncInterval is the anti-entropy period for N <= 32: a digest of the
+	// view goes to one random member, and a full state exchange follows if
+	// the views differ. Above 32 members it grows like the incumbent's
+	// push/pull, by ceil(log2 N - 5) + 1.
 	SyncInterval time.Duration
 	// ReconnectInterval is how often the core tries one member it holds as
 	// dead, or one seed that is not an alive member, so that a partitioned
@@ -170,6 +171,12 @@ func (c Config) Validate() error {
 	switch {
 	case c.ProbeTimeout >= c.ProbeInterval:
 		return bad("ProbeTimeout", c.ProbeTimeout, fmt.Sprintf("less than ProbeInterval (%v)", c.ProbeInterval))
+	case c.JoinRetryMin < 10*time.Millisecond:
+		return bad("JoinRetryMin", c.JoinRetryMin, "at least 10ms")
+	case c.GossipInterval < time.Millisecond:
+		return bad("GossipInterval", c.GossipInterval, "at least 1ms")
+	case c.ProbeTimeout < time.Millisecond:
+		return bad("ProbeTimeout", c.ProbeTimeout, "at least 1ms")
 	case c.JoinRetryMax < c.JoinRetryMin:
 		return bad("JoinRetryMax", c.JoinRetryMax, fmt.Sprintf("at least JoinRetryMin (%v)", c.JoinRetryMin))
 	case c.IndirectChecks < 0 || c.IndirectChecks > 16:

@@ -21,13 +21,17 @@ var (
 	ErrUnknownMember = errors.New("swim: unknown member")
 	// ErrLeft: the core has left the cluster and takes no more work.
 	ErrLeft = errors.New("swim: member has left")
+	// ErrQueueFull: too many broadcasts are waiting to be sent; try later.
+	ErrQueueFull = errors.New("swim: broadcast queue full")
 	// ErrMalformed wraps every error about a packet that could not be decoded.
 	ErrMalformed = errors.New("swim: malformed packet")
 )
 
 // Outbound is a packet the caller must send as one datagram.
 type Outbound struct {
-	To    netip.AddrPort
+	// To is the destination address.
+	To netip.AddrPort
+	// Bytes is the datagram's payload; the caller owns it.
 	Bytes []byte
 }
 
@@ -86,6 +90,7 @@ type Core struct {
 	seeds      []netip.AddrPort
 	joining    bool
 	joinTry    int
+	joinGen    uint64
 	pushBack   map[netip.AddrPort]time.Time
 	leaving    bool
 	leaveDone  bool
@@ -212,7 +217,7 @@ func (c *Core) fire(t timer) {
 	case timerProbeTimeout:
 		c.probeTimeout(t.seq)
 	case timerRelayTimeout:
-		c.relayTimeout(t.seq)
+		c.relayExpired(t.seq)
 	case timerSuspicion:
 		c.suspicionTimeout(t.name, t.gen)
 	case timerGossip:
@@ -222,7 +227,9 @@ func (c *Core) fire(t timer) {
 	case timerReconnect:
 		c.reconnectTick()
 	case timerJoinRetry:
-		c.joinRetry()
+		if t.gen == c.joinGen {
+			c.joinRetry()
+		}
 	case timerReap:
 		c.reap()
 	}
@@ -306,12 +313,37 @@ func (c *Core) Join(now time.Time, seeds []netip.AddrPort) error {
 	}
 	c.joining = true
 	c.joinTry = 0
+	c.joinGen++
 	c.joinRetry()
 	return nil
 }
 
-// Joined reports whether a seed has answered since the last Join, or Join
-// was never needed.
+// SetSeeds replaces the seed addresses, as discovery refreshes them, and at
+// once contacts every new seed that is not the address of an alive member:
+// a pod restarted at a new address, or the far side of a partition, is
+// reached without waiting for the reconnect round.
+func (c *Core) SetSeeds(now time.Time, seeds []netip.AddrPort) {
+	c.advance(now)
+	old := c.seeds
+	c.seeds = nil
+	for _, s := range seeds {
+		s = netip.AddrPortFrom(s.Addr().Unmap(), s.Port())
+		if !s.IsValid() || s == c.self.Addr || slices.Contains(c.seeds, s) {
+			continue
+		}
+		c.seeds = append(c.seeds, s)
+		if c.leaving || slices.Contains(old, s) {
+			continue
+		}
+		if m, ok := c.byAddr[s]; !ok || m.State > StateSuspect {
+			c.sendSyncRequest(s)
+		}
+	}
+}
+
+// Joined reports whether a member has answered a sync request since the
+// last Join (a seed, or a member contacted to reconnect), or Join was never
+// needed.
 func (c *Core) Joined() bool { return !c.joining }
 
 func (c *Core) joinRetry() {
@@ -326,7 +358,7 @@ func (c *Core) joinRetry() {
 		backoff = c.cfg.JoinRetryMax
 	}
 	c.joinTry++
-	c.schedule(c.now.Add(backoff/2+c.jitter(backoff/2+1)), timer{kind: timerJoinRetry})
+	c.schedule(c.now.Add(backoff/2+c.jitter(backoff/2)), timer{kind: timerJoinRetry, gen: c.joinGen})
 }
 
 // Leave announces that this member leaves. The core keeps answering probes
@@ -369,7 +401,9 @@ func (c *Core) UpdateMeta(now time.Time, meta []byte) error {
 	return nil
 }
 
-// Broadcast gossips payload to every member; each receives it once.
+// Broadcast gossips payload to every member, best effort; each receives it
+// at most once. At most 1,024 broadcasts wait to be sent; past that it
+// returns ErrQueueFull.
 func (c *Core) Broadcast(now time.Time, payload []byte) error {
 	c.advance(now)
 	if c.leaving {
@@ -377,6 +411,9 @@ func (c *Core) Broadcast(now time.Time, payload []byte) error {
 	}
 	if max := MaxPayload(c.cfg.PacketBudget); len(payload) > max {
 		return fmt.Errorf("swim: broadcast of %d bytes, budget %d: %w", len(payload), max, ErrTooLarge)
+	}
+	if c.user.len() >= maxUserQueue {
+		return fmt.Errorf("swim: %d broadcasts waiting: %w", c.user.len(), ErrQueueFull)
 	}
 	id := broadcastID{origin: c.self.Name, id: c.nextBcast}
 	c.nextBcast++

@@ -31,8 +31,9 @@
 // suspect; the suspicion times out after Lifeguard's dynamic timeout, which
 // shrinks with independent confirmations, unless the member refutes it by
 // raising its incarnation. News rides on every packet and on gossip rounds;
-// a full state exchange (sync) with one random member runs every sync period
-// and on join; members held dead and seed addresses are contacted every
+// every sync period a digest of the view goes to one random member, and a
+// full state exchange (sync) follows only when the views differ; join
+// always syncs; members held dead and seed addresses are contacted every
 // ReconnectInterval, so split clusters merge again by themselves.
 //
 // # Fairness between protocol news and user broadcasts

@@ -46,7 +46,9 @@ func (t EventType) String() string {
 
 // Event is one change in a core's view of the cluster.
 type Event struct {
-	Type   EventType
+	// Type says what happened.
+	Type EventType
+	// Member is the member's record right after the change.
 	Member Member
 	// At is the time passed to the call that caused the event.
 	At time.Time

@@ -66,8 +66,22 @@ func (c *Core) handleBroadcast(m *wire.Broadcast) {
 	if !c.leaving {
 		c.out.Delivered = append(c.out.Delivered, UserMessage{From: m.Origin, Broadcast: true, Payload: m.Payload})
 	}
-	c.user.push("", wire.AppendBroadcast(nil, m), nil)
+	// Pass it on unless it cannot fit one of our packets (a member with a
+	// larger budget sent it) or our queue is full: relaying is best effort,
+	// and a broadcast that can never be sent must not clog the queue.
+	msg := wire.AppendBroadcast(nil, m)
+	if len(msg) > c.cfg.PacketBudget-1 || c.user.len() >= maxUserQueue {
+		c.stats.BroadcastsDropped++
+		return
+	}
+	c.user.push("", msg, nil)
 }
+
+// maxUserQueue bounds the user broadcasts waiting to be sent. Broadcast
+// returns ErrQueueFull past it, so a producer faster than the network learns
+// it instead of growing memory and delaying every broadcast behind it past
+// the receivers' de-duplication window.
+const maxUserQueue = 1024
 
 // seenLimit bounds the broadcast de-duplication cache; past it the oldest
 // entries go first, so a flood of broadcasts costs memory only up to here.
@@ -87,7 +101,7 @@ func (c *Core) markSeen(id broadcastID) {
 // copy still in flight to have arrived.
 func (c *Core) seenTTL() time.Duration {
 	d := time.Duration(4*c.retransmitLimit()) * (c.cfg.GossipInterval + c.cfg.ProbeInterval)
-	return max(d, time.Minute)
+	return max(d, 5*time.Minute)
 }
 
 // expireSeen forgets broadcast ids older than seenTTL.

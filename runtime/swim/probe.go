@@ -184,11 +184,20 @@ func (c *Core) handlePingReq(from netip.AddrPort, r *wire.PingReq) {
 	b := wire.AppendHeader(nil)
 	b = wire.AppendPing(b, &wire.Ping{Seq: seq, Target: r.Target})
 	c.sendPacket(r.Addr, c.piggyback(b))
-	c.schedule(c.now.Add(c.cfg.ProbeTimeout), timer{kind: timerRelayTimeout, seq: seq})
+	c.schedule(c.now.Add(c.relayTimeout()), timer{kind: timerRelayTimeout, seq: seq})
 }
 
-// relayTimeout: a relayed ping went unanswered; tell the requester.
-func (c *Core) relayTimeout(seq uint16) {
+// relayTimeout is how long a relay waits before it nacks. The requester
+// sends its ping-req ProbeTimeout into a period of ProbeInterval and judges
+// the probe at the period's end, so the nack must come back within the rest
+// of the period; waiting a full ProbeTimeout, as the incumbent does, makes
+// it arrive just too late and turns every nack into a missed one.
+func (c *Core) relayTimeout() time.Duration {
+	return min(c.cfg.ProbeTimeout, c.cfg.ProbeInterval-c.cfg.ProbeTimeout) * 4 / 5
+}
+
+// relayExpired: a relayed ping went unanswered; tell the requester.
+func (c *Core) relayExpired(seq uint16) {
 	h, ok := c.acks[seq]
 	if !ok || h.kind != ackRelay {
 		return

@@ -83,11 +83,12 @@ func (q *queue) fill(b []byte, budget, limit int) []byte {
 		return b
 	}
 	var taken [64]*item
-	n, misses := 0, 0
+	n := 0
 scan:
 	for t := 0; t < len(q.buckets); t++ {
-		for it := q.buckets[t]; it != nil; it = it.next {
-			if budget-len(b) < minMessageLen || n == len(taken) || misses == maxMisses {
+		misses := 0 // per bucket, so that big items in one cannot hide the next
+		for it := q.buckets[t]; it != nil && misses < maxMisses; it = it.next {
+			if budget-len(b) < minMessageLen || n == len(taken) {
 				break scan
 			}
 			if len(b)+len(it.msg) > budget {

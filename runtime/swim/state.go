@@ -148,14 +148,14 @@ func (c *Core) onSuspect(name string, inc uint64, from string) {
 		return
 	}
 	if m == c.self {
-		if !c.leaving {
-			c.refute(inc)
-		}
+		c.accused(inc)
 		return
 	}
 	switch m.State {
 	case StateDead, StateLeft:
-		return
+		if inc == m.Incarnation {
+			return // weaker news at the same incarnation
+		}
 	case StateSuspect:
 		if inc == m.Incarnation {
 			if m.susp != nil && m.susp.confirm(from) {
@@ -180,18 +180,19 @@ func (c *Core) onDead(name string, inc uint64, from string) {
 		return
 	}
 	if m == c.self {
-		if !c.leaving {
-			c.refute(inc)
-		}
+		c.accused(inc)
 		return
 	}
-	if m.State == StateLeft || (m.State == StateDead && inc == m.Incarnation) {
-		return
+	if inc == m.Incarnation && m.State >= StateDead {
+		return // the same or stronger news
 	}
+	was := m.State
 	m.Incarnation = inc
 	c.setState(m, StateDead)
 	c.news.push(m.Name, wire.AppendDead(nil, &wire.Dead{Name: m.Name, Incarnation: inc, From: from}), nil)
-	c.emit(EventFailed, m)
+	if was != StateDead {
+		c.emit(EventFailed, m)
+	}
 }
 
 // onLeave applies a member's announcement that it left.
@@ -201,18 +202,29 @@ func (c *Core) onLeave(name string, inc uint64) {
 		return
 	}
 	if m == c.self {
-		if !c.leaving {
-			c.refute(inc) // a leave of ours that we did not send: a replay
-		}
+		c.accused(inc) // a leave of ours that we did not send: a replay
 		return
 	}
-	if m.State == StateLeft && inc == m.Incarnation {
+	if inc == m.Incarnation && m.State == StateLeft {
 		return
 	}
+	was := m.State
 	m.Incarnation = inc
 	c.setState(m, StateLeft)
 	c.news.push(m.Name, wire.AppendLeave(nil, &wire.Leave{Name: m.Name, Incarnation: inc}), nil)
-	c.emit(EventLeft, m)
+	if was != StateLeft {
+		c.emit(EventLeft, m)
+	}
+}
+
+// accused handles news that this member is not alive at incarnation inc.
+// It refutes, unless the member is leaving, or has yielded its name to a
+// newer claimant and the accusation is about that claimant's incarnation.
+func (c *Core) accused(inc uint64) {
+	if c.leaving || (c.conflictAt != 0 && inc <= c.conflictAt) {
+		return
+	}
+	c.refute(inc)
 }
 
 // refute answers news that says this member is not alive as it is, by

@@ -2,6 +2,8 @@ package swim
 
 // Stats are a core's counters since it was created.
 type Stats struct {
+	// PacketsIn and BytesIn count packets given to Step; PacketsOut and
+	// BytesOut those handed out by Ready.
 	PacketsIn, PacketsOut uint64
 	BytesIn, BytesOut     uint64
 	// Malformed counts packets dropped because they did not decode.
@@ -11,6 +13,9 @@ type Stats struct {
 	Probes, FailedProbes, IndirectProbes uint64
 	// Suspicions counts members this view started suspecting.
 	Suspicions uint64
+	// BroadcastsDropped counts broadcasts received but not passed on: too
+	// large for this member's packets, or its queue was full.
+	BroadcastsDropped uint64
 	// Refutations counts times this member refuted news about itself.
 	Refutations uint64
 	// Health is Lifeguard's local health score (0 is healthy).

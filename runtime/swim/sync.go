@@ -31,7 +31,8 @@ func (c *Core) syncInterval() time.Duration {
 	return time.Duration(mult * float64(d))
 }
 
-// syncTick exchanges full state with one random alive member.
+// syncTick sends a digest of our view to one random alive member; a full
+// exchange follows only if its view differs.
 func (c *Core) syncTick() {
 	c.schedule(c.now.Add(c.syncInterval()), timer{kind: timerSync})
 	if c.leaving {

@@ -1,0 +1,170 @@
+package swim
+
+import (
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
+)
+
+// testCore is a core "a" at 10.0.0.1:1 that has learnt k peers b, c, ...
+func testCore(t *testing.T, k int) (*Core, time.Time) {
+	t.Helper()
+	now := time.Unix(1_000_000, 0)
+	c, err := New(now, DefaultLANConfig(), Member{Name: "a", Addr: netip.MustParseAddrPort("10.0.0.1:1")}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range k {
+		name := string(rune('b' + i))
+		addr := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(2 + i)}), 1)
+		step(t, c, now, wire.AppendAlive(wire.AppendHeader(nil), &wire.Alive{Name: name, Addr: addr, Incarnation: 1}))
+	}
+	c.Ready()
+	return c, now
+}
+
+func step(t *testing.T, c *Core, now time.Time, p []byte) {
+	t.Helper()
+	if err := c.Step(now, netip.MustParseAddrPort("10.0.0.99:1"), p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func eventTypes(rd Ready) []EventType {
+	var out []EventType
+	for _, ev := range rd.Events {
+		out = append(out, ev.Type)
+	}
+	return out
+}
+
+// Lifeguard 4.2: a relay's nack must reach the requester before it judges
+// the probe, or every nack counts as missing.
+func TestLifeguard42_NackArrivesInTime(t *testing.T) {
+	for name, cfg := range map[string]Config{"lan": DefaultLANConfig(), "wan": DefaultWANConfig(), "local": DefaultLocalConfig()} {
+		c := &Core{cfg: cfg}
+		// Requester: ping-req at ProbeTimeout, judged at ProbeInterval.
+		sent, judged := cfg.ProbeTimeout, cfg.ProbeInterval
+		if nack := sent + c.relayTimeout(); nack >= judged-10*time.Millisecond {
+			t.Errorf("%s: nack sent at %v, probe judged at %v: no room for the trip back", name, nack, judged)
+		}
+	}
+}
+
+// A broadcast too large for this member's packets is delivered but not
+// queued, so it cannot block the broadcasts behind it.
+func TestOversizedRelayedBroadcastIsNotQueued(t *testing.T) {
+	c, now := testCore(t, 2)
+	for i := range 16 {
+		step(t, c, now, wire.AppendBroadcast(wire.AppendHeader(nil), &wire.Broadcast{Origin: "b", ID: uint32(i), Payload: make([]byte, 1295)}))
+	}
+	if got := len(c.Ready().Delivered); got != 16 {
+		t.Fatalf("%d delivered, want 16", got)
+	}
+	if c.user.len() != 0 || c.Stats().BroadcastsDropped != 16 {
+		t.Fatalf("queue %d, dropped %d: want 0 queued and 16 dropped", c.user.len(), c.Stats().BroadcastsDropped)
+	}
+}
+
+// The user queue is bounded: Broadcast says so instead of growing.
+func TestBroadcastQueueBounded(t *testing.T) {
+	c, now := testCore(t, 1)
+	var err error
+	for i := 0; err == nil && i < 2*maxUserQueue; i++ {
+		err = c.Broadcast(now, fmt.Appendf(nil, "%d", i))
+	}
+	if err == nil || c.user.len() != maxUserQueue {
+		t.Fatalf("err %v with %d queued, want ErrQueueFull at %d", err, c.user.len(), maxUserQueue)
+	}
+}
+
+// After yielding its name to a newer claimant, a member does not take the
+// name back by refuting accusations meant for the claimant.
+func TestConflictYieldsForGood(t *testing.T) {
+	c, now := testCore(t, 1)
+	mine := c.self.Incarnation
+	other := netip.MustParseAddrPort("10.0.0.50:1")
+	step(t, c, now, wire.AppendAlive(wire.AppendHeader(nil), &wire.Alive{Name: "a", Addr: other, Incarnation: mine + 10}))
+	if got := eventTypes(c.Ready()); len(got) != 1 || got[0] != EventConflict {
+		t.Fatalf("events %v, want one conflict", got)
+	}
+	step(t, c, now, wire.AppendSuspect(wire.AppendHeader(nil), &wire.Suspect{Name: "a", Incarnation: mine + 10, From: "b"}))
+	if c.self.Incarnation != mine {
+		t.Fatalf("refuted the claimant's suspicion: incarnation %d -> %d", mine, c.self.Incarnation)
+	}
+	// A newer accusation, beyond the claimant's incarnation, is about us.
+	step(t, c, now, wire.AppendSuspect(wire.AppendHeader(nil), &wire.Suspect{Name: "a", Incarnation: mine + 11, From: "b"}))
+	if c.self.Incarnation != mine+12 {
+		t.Fatalf("did not refute a newer accusation: incarnation %d", c.self.Incarnation)
+	}
+}
+
+// SWIM 4.2 precedence: a higher incarnation always wins, and an event is
+// reported only when the state changes.
+func TestSWIM42_PrecedenceAndEvents(t *testing.T) {
+	c, now := testCore(t, 1)
+	send := func(p []byte) []EventType { step(t, c, now, p); return eventTypes(c.Ready()) }
+	h := wire.AppendHeader
+	for _, tc := range []struct {
+		name  string
+		p     []byte
+		want  []EventType
+		state State
+		inc   uint64
+	}{
+		{"dead@1", wire.AppendDead(h(nil), &wire.Dead{Name: "b", Incarnation: 1, From: "a"}), []EventType{EventFailed}, StateDead, 1},
+		{"dead@2 while dead", wire.AppendDead(h(nil), &wire.Dead{Name: "b", Incarnation: 2, From: "a"}), nil, StateDead, 2},
+		{"suspect@2 is weaker", wire.AppendSuspect(h(nil), &wire.Suspect{Name: "b", Incarnation: 2, From: "a"}), nil, StateDead, 2},
+		{"leave@2 is stronger", wire.AppendLeave(h(nil), &wire.Leave{Name: "b", Incarnation: 2}), []EventType{EventLeft}, StateLeft, 2},
+		{"leave@3 while left", wire.AppendLeave(h(nil), &wire.Leave{Name: "b", Incarnation: 3}), nil, StateLeft, 3},
+		{"dead@3 is weaker than left@3", wire.AppendDead(h(nil), &wire.Dead{Name: "b", Incarnation: 3, From: "a"}), nil, StateLeft, 3},
+		{"suspect@9 is newer", wire.AppendSuspect(h(nil), &wire.Suspect{Name: "b", Incarnation: 9, From: "c"}), []EventType{EventSuspected}, StateSuspect, 9},
+		{"alive@9 cannot refute at 9", wire.AppendAlive(h(nil), &wire.Alive{Name: "b", Addr: netip.MustParseAddrPort("10.0.0.2:1"), Incarnation: 9}), nil, StateSuspect, 9},
+		{"alive@10 refutes", wire.AppendAlive(h(nil), &wire.Alive{Name: "b", Addr: netip.MustParseAddrPort("10.0.0.2:1"), Incarnation: 10}), []EventType{EventUpdated}, StateAlive, 10},
+		{"dead@4 is stale", wire.AppendDead(h(nil), &wire.Dead{Name: "b", Incarnation: 4, From: "a"}), nil, StateAlive, 10},
+	} {
+		got := send(tc.p)
+		m, _ := c.Member("b")
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) || m.State != tc.state || m.Incarnation != tc.inc {
+			t.Fatalf("%s: events %v state %v@%d; want %v %v@%d", tc.name, got, m.State, m.Incarnation, tc.want, tc.state, tc.inc)
+		}
+	}
+}
+
+// A second Join does not leave the first one's retry timer running a
+// second chain of attempts.
+func TestJoinRetryHasOneChain(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	cfg := DefaultLANConfig()
+	cfg.ReconnectInterval = time.Hour // count join attempts alone
+	c, err := New(now, cfg, Member{Name: "a", Addr: netip.MustParseAddrPort("10.0.0.1:1")}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := []netip.AddrPort{netip.MustParseAddrPort("10.0.0.9:1")}
+	if err := c.Join(now, seed); err != nil {
+		t.Fatal(err)
+	}
+	c.joining = false // as if a seed had answered
+	if err := c.Join(now, seed); err != nil {
+		t.Fatal(err)
+	}
+	c.Ready()
+	requests := 0
+	for at := now; at.Before(now.Add(time.Minute)); at = at.Add(10 * time.Millisecond) {
+		c.Tick(at)
+		for _, p := range c.Ready().Packets {
+			if p.To == seed[0] {
+				requests++
+			}
+		}
+	}
+	// Backoff from 1s, doubling, each wait at least half of it: 1 + at
+	// most 7 retries in a minute for one chain, twice that for two.
+	if requests > 8 {
+		t.Fatalf("%d join requests in a minute: more than one retry chain", requests)
+	}
+}
