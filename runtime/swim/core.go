@@ -180,10 +180,14 @@ func (c *Core) jitter(d time.Duration) time.Duration {
 // byte and the longest message header (a broadcast with the longest origin
 // name).
 func MaxPayload(budget int) int {
-	// version 1; type 1, array 1, origin str8 2+MaxNameLen, id uint32 5,
-	// bin16 header 3.
-	return budget - (1 + 1 + 1 + 2 + MaxNameLen + 5 + 3)
+	return budget - PayloadOverhead
 }
+
+// PayloadOverhead is what a packet spends around an application payload in
+// the worst case: the version byte, then a broadcast's type byte, array
+// header, the longest origin name (str8 header and 128 bytes), its id
+// (uint32) and the payload's bin16 header.
+const PayloadOverhead = 1 + 1 + 1 + 2 + MaxNameLen + 5 + 3
 
 // advance moves the core's clock; time never runs backwards inside it.
 func (c *Core) advance(now time.Time) {

@@ -1,0 +1,96 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/memberlist-go/memberlist/runtime/discovery"
+	"github.com/memberlist-go/memberlist/runtime/swim"
+)
+
+// ErrInvalidConfig is wrapped by every error about a Config or an
+// environment variable; the message names the field or variable, the value
+// and what is accepted.
+var ErrInvalidConfig = errors.New("memberlist: invalid config")
+
+// Config is everything a Node needs. Start from DefaultLANConfig,
+// DefaultWANConfig, DefaultLocalConfig or ConfigFromEnv. The protocol's
+// knobs (ProbeInterval, SuspicionMult, ...) are those of swim.Config,
+// embedded.
+type Config struct {
+	swim.Config
+
+	// Name identifies this node in the cluster; it must be unique. Default:
+	// the host name.
+	Name string
+	// BindAddr is the "host:port" the UDP socket listens on; port 0 picks a
+	// free port. Default "0.0.0.0:7946".
+	BindAddr string
+	// AdvertiseAddr overrides the "host:port" other members send to, e.g.
+	// behind NAT. Default: worked out from BindAddr (never an unspecified
+	// address).
+	AdvertiseAddr string
+	// Meta is this node's metadata, at most swim.MaxMetaLen bytes.
+	Meta []byte
+	// Discovery finds the members to join through. Nil: this node forms a
+	// cluster of one that others can join.
+	Discovery discovery.Discovery
+	// DiscoveryInterval is how often Discovery is asked again; addresses
+	// that are not alive members are contacted at once, which is how pod
+	// restarts and partitions heal on Kubernetes. Default 30s.
+	DiscoveryInterval time.Duration
+	// EventBuffer is how many events a subscriber may fall behind before it
+	// is cut off (see Subscribe). Default 1024.
+	EventBuffer int
+	// Logger receives the node's log; nil is quiet. Nothing is logged per
+	// packet above Debug.
+	Logger *slog.Logger
+	// Metrics receives the node's counters once a second; nil discards them.
+	Metrics Metrics
+}
+
+// DefaultLANConfig returns the settings for a cluster inside one data
+// centre: the protocol's LAN preset (hashicorp/memberlist's values).
+func DefaultLANConfig() Config { return withDefaults(swim.DefaultLANConfig()) }
+
+// DefaultWANConfig returns the settings for members spread over wide-area
+// links.
+func DefaultWANConfig() Config { return withDefaults(swim.DefaultWANConfig()) }
+
+// DefaultLocalConfig returns the settings for members on one host or a fast
+// local network.
+func DefaultLocalConfig() Config { return withDefaults(swim.DefaultLocalConfig()) }
+
+func withDefaults(p swim.Config) Config {
+	return Config{
+		Config:            p,
+		BindAddr:          "0.0.0.0:7946",
+		DiscoveryInterval: 30 * time.Second,
+		EventBuffer:       1024,
+	}
+}
+
+// Validate reports the first setting that is out of range.
+func (c Config) Validate() error {
+	if err := c.Config.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	bad := func(field string, v any, want string) error {
+		return fmt.Errorf("%w: %s = %v; want %s", ErrInvalidConfig, field, v, want)
+	}
+	switch {
+	case c.Name == "" || len(c.Name) > swim.MaxNameLen:
+		return bad("Name", fmt.Sprintf("%q", c.Name), fmt.Sprintf("1 to %d bytes", swim.MaxNameLen))
+	case c.BindAddr == "":
+		return bad("BindAddr", `""`, `"host:port", e.g. "0.0.0.0:7946"`)
+	case len(c.Meta) > swim.MaxMetaLen:
+		return bad("Meta", fmt.Sprintf("%d bytes", len(c.Meta)), fmt.Sprintf("at most %d bytes", swim.MaxMetaLen))
+	case c.DiscoveryInterval <= 0:
+		return bad("DiscoveryInterval", c.DiscoveryInterval, "a positive duration")
+	case c.EventBuffer < 1:
+		return bad("EventBuffer", c.EventBuffer, "at least 1")
+	}
+	return nil
+}

@@ -1,0 +1,29 @@
+package runtime
+
+import "github.com/memberlist-go/memberlist/runtime/swim"
+
+// Metrics receives a node's counters. Observe is called from the node's own
+// loop once a second, so it must return quickly; export the figures to
+// Prometheus, expvar or a log from there.
+type Metrics interface {
+	Observe(Stats)
+}
+
+// Stats are a node's counters since Start, and its current gauges.
+type Stats struct {
+	// Protocol holds the core's counters: probes, failed probes,
+	// suspicions, refutations, health score, queue depth, packets.
+	Protocol swim.Stats
+	// PacketsIn, PacketsOut, BytesIn and BytesOut count UDP datagrams and
+	// their payload bytes.
+	PacketsIn, PacketsOut, BytesIn, BytesOut uint64
+	// Dropped counts datagrams dropped: malformed, oversized, empty, or
+	// arriving while the node's loop was too far behind.
+	Dropped uint64
+	// Undelivered counts user messages dropped because a handler was too
+	// slow, or no handler was registered for their family.
+	Undelivered uint64
+	// Alive, Suspect, Dead and Left count members by state, this node
+	// included.
+	Alive, Suspect, Dead, Left int
+}

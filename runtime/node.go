@@ -1,0 +1,332 @@
+package runtime
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/memberlist-go/memberlist/runtime/swim"
+	"github.com/memberlist-go/memberlist/runtime/udp"
+)
+
+// Errors returned by Node methods; test for them with errors.Is.
+var (
+	// ErrClosed: the node was closed.
+	ErrClosed = errors.New("memberlist: node closed")
+	// ErrTooLarge: a message is larger than MaxMessageSize.
+	ErrTooLarge = swim.ErrTooLarge
+	// ErrUnknownMember: no alive or suspect member has that name.
+	ErrUnknownMember = swim.ErrUnknownMember
+	// ErrQueueFull: too many broadcasts are waiting to be sent.
+	ErrQueueFull = swim.ErrQueueFull
+)
+
+// familyLen is the size of the message family id that prefixes every
+// application payload, so that one node can carry several message families.
+const familyLen = 4
+
+// MaxMessageSize is the largest application message (after the family id)
+// that Send and Broadcast carry in one packet. It leaves room for the
+// protocol's worst-case framing, and the packet budget leaves room for the
+// transport's checksum, cluster label and encryption, so the bound holds
+// whatever the configuration. Generated code checks its messages against it
+// at compile time.
+const MaxMessageSize = swim.DefaultPacketBudget - swim.PayloadOverhead - familyLen
+
+// Node is one member of a cluster over UDP. Start one with Start; its
+// methods are safe for concurrent use. One goroutine owns the protocol
+// state; the methods talk to it.
+type Node struct {
+	cfg  Config
+	log  *slog.Logger
+	tr   *udp.Transport
+	core *swim.Core // owned by the loop goroutine
+
+	in    chan inbound
+	calls chan func(now time.Time)
+	quit  chan struct{}
+	stop  context.CancelFunc
+	wg    sync.WaitGroup
+	once  sync.Once
+
+	dropped     atomic.Uint64
+	undelivered atomic.Uint64
+
+	subsMu     sync.Mutex
+	subs       map[*Subscription]struct{}
+	subsClosed bool
+
+	handlersMu sync.RWMutex
+	handlers   map[uint32][]*handler
+	deliver    chan delivery
+
+	leaving   atomic.Bool
+	leaveDone chan struct{}
+	leaveOnce sync.Once
+}
+
+type inbound struct {
+	from netip.AddrPort
+	b    []byte
+}
+
+type handler struct {
+	fn func(from Member, payload []byte)
+}
+
+type delivery struct {
+	from    Member
+	family  uint32
+	payload []byte
+}
+
+// Start binds the node's UDP socket, starts its protocol loop and joins the
+// cluster through cfg.Discovery. It returns as soon as the node runs: if no
+// seed answers yet, the node keeps trying in the background with backoff,
+// and discovery is asked again every DiscoveryInterval. With no Discovery
+// the node forms a cluster of one that others can join. ctx bounds only the
+// start; Close ends the node.
+func Start(ctx context.Context, cfg Config) (*Node, error) {
+	if cfg.PacketBudget == 0 {
+		cfg.PacketBudget = swim.DefaultPacketBudget
+	}
+	if cfg.PacketBudget != swim.DefaultPacketBudget {
+		return nil, fmt.Errorf("%w: PacketBudget = %d; want %d (the UDP transport's budget)", ErrInvalidConfig, cfg.PacketBudget, swim.DefaultPacketBudget)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	log = log.With("node", cfg.Name)
+	tr, err := udp.Listen(ctx, udp.Config{Bind: cfg.BindAddr, Advertise: cfg.AdvertiseAddr, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("memberlist: start %s: %w", cfg.Name, err)
+	}
+	now := time.Now()
+	core, err := swim.New(now, cfg.Config, swim.Member{Name: cfg.Name, Addr: tr.AdvertiseAddr(), Meta: cfg.Meta}, uint64(now.UnixNano()))
+	if err != nil {
+		tr.Close()
+		return nil, fmt.Errorf("memberlist: start %s: %w", cfg.Name, err)
+	}
+	runCtx, stop := context.WithCancel(context.Background())
+	n := &Node{
+		cfg:       cfg,
+		log:       log,
+		tr:        tr,
+		core:      core,
+		in:        make(chan inbound, 4096),
+		calls:     make(chan func(time.Time)),
+		quit:      make(chan struct{}),
+		stop:      stop,
+		subs:      make(map[*Subscription]struct{}),
+		handlers:  make(map[uint32][]*handler),
+		deliver:   make(chan delivery, 1024),
+		leaveDone: make(chan struct{}),
+	}
+	n.wg.Add(2)
+	go n.loop()
+	go n.dispatch()
+	tr.Start(n.receive)
+	if cfg.Discovery != nil {
+		n.wg.Add(1)
+		go n.discover(runCtx)
+	}
+	log.Info("memberlist: node started", "addr", tr.AdvertiseAddr(), "bind", tr.LocalAddr())
+	return n, nil
+}
+
+// receive runs on the transport's read goroutine: it copies the packet and
+// hands it to the loop, dropping it if the loop is too far behind, so the
+// socket is always drained.
+func (n *Node) receive(from netip.AddrPort, b []byte) {
+	select {
+	case n.in <- inbound{from: from, b: append([]byte(nil), b...)}:
+	default:
+		n.dropped.Add(1)
+	}
+}
+
+// loop owns the protocol core: it feeds it packets, timers and calls, and
+// does what it asks.
+func (n *Node) loop() {
+	defer n.wg.Done()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	metrics := time.NewTicker(time.Second)
+	defer metrics.Stop()
+	for {
+		n.flush(timer)
+		select {
+		case <-n.quit:
+			return
+		case p := <-n.in:
+			if err := n.core.Step(time.Now(), p.from, p.b); err != nil {
+				n.dropped.Add(1)
+				n.log.Debug("memberlist: dropped packet", "from", p.from, "err", err)
+			}
+		case f := <-n.calls:
+			f(time.Now())
+		case <-timer.C:
+			n.core.Tick(time.Now())
+		case <-metrics.C:
+			if n.cfg.Metrics != nil {
+				n.cfg.Metrics.Observe(n.statsLocked())
+			}
+		}
+	}
+}
+
+// flush does what the core asked after the last input.
+func (n *Node) flush(timer *time.Timer) {
+	rd := n.core.Ready()
+	for _, p := range rd.Packets {
+		if err := n.tr.WriteTo(p.Bytes, p.To); err != nil {
+			n.log.Debug("memberlist: send failed", "to", p.To, "err", err)
+		}
+	}
+	n.publish(rd.Events)
+	for _, ev := range rd.Events {
+		n.log.Debug("memberlist: "+ev.Type.String(), "member", ev.Member.Name, "addr", ev.Member.Addr, "incarnation", ev.Member.Incarnation)
+	}
+	for _, d := range rd.Delivered {
+		if len(d.Payload) < familyLen {
+			n.undelivered.Add(1)
+			continue
+		}
+		from, ok := n.core.Member(d.From)
+		if !ok {
+			from = Member{Name: d.From}
+		}
+		select {
+		case n.deliver <- delivery{from: from, family: binary.BigEndian.Uint32(d.Payload), payload: d.Payload[familyLen:]}:
+		default:
+			n.undelivered.Add(1)
+		}
+	}
+	if n.leaving.Load() && n.core.LeaveDone() {
+		n.leaveOnce.Do(func() { close(n.leaveDone) })
+	}
+	if !rd.Wake.IsZero() {
+		timer.Reset(time.Until(rd.Wake))
+	}
+}
+
+// do runs f on the loop and waits for it, ctx or Close.
+func (n *Node) do(ctx context.Context, f func(now time.Time)) error {
+	done := make(chan struct{})
+	select {
+	case n.calls <- func(now time.Time) { f(now); close(done) }:
+	case <-n.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-n.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// LocalMember returns this node's own record.
+func (n *Node) LocalMember() Member {
+	var m Member
+	if n.do(context.Background(), func(time.Time) { m = n.core.LocalMember() }) != nil {
+		return Member{Name: n.cfg.Name, Addr: n.tr.AdvertiseAddr()}
+	}
+	return m
+}
+
+// Members returns a snapshot of every member known, this node included,
+// sorted by name: alive, suspect, and dead or left ones until they are
+// forgotten. It returns nil after Close.
+func (n *Node) Members() []Member {
+	var ms []Member
+	_ = n.do(context.Background(), func(time.Time) { ms = n.core.Members() })
+	return ms
+}
+
+// UpdateMeta replaces this node's metadata and announces it.
+func (n *Node) UpdateMeta(ctx context.Context, meta []byte) error {
+	var err error
+	if e := n.do(ctx, func(now time.Time) { err = n.core.UpdateMeta(now, meta) }); e != nil {
+		return e
+	}
+	return err
+}
+
+// Leave announces that this node leaves the cluster and waits until the
+// announcement has been sent as often as any news is, or ctx ends. Other
+// members then report it left, not failed. The node keeps answering until
+// Close.
+func (n *Node) Leave(ctx context.Context) error {
+	var err error
+	if e := n.do(ctx, func(now time.Time) {
+		err = n.core.Leave(now)
+		n.leaving.Store(true)
+	}); e != nil {
+		return e
+	}
+	if err != nil {
+		return err
+	}
+	select {
+	case <-n.leaveDone:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-n.quit:
+		return ErrClosed
+	}
+}
+
+// Close stops the node at once: to the others it looks like a crash (use
+// Leave first for a graceful exit). No goroutine of the node outlives it.
+func (n *Node) Close() error {
+	var err error
+	n.once.Do(func() {
+		n.stop()
+		close(n.quit)
+		err = n.tr.Close()
+		n.wg.Wait()
+		n.closeSubs()
+		n.log.Info("memberlist: node closed")
+	})
+	return err
+}
+
+// Stats returns the node's counters.
+func (n *Node) Stats() Stats {
+	var s Stats
+	_ = n.do(context.Background(), func(time.Time) { s = n.statsLocked() })
+	return s
+}
+
+// statsLocked gathers the counters; it runs on the loop.
+func (n *Node) statsLocked() Stats {
+	t := n.tr.Stats()
+	s := Stats{
+		Protocol:    n.core.Stats(),
+		PacketsIn:   t.PacketsIn,
+		PacketsOut:  t.PacketsOut,
+		BytesIn:     t.BytesIn,
+		BytesOut:    t.BytesOut,
+		Dropped:     n.dropped.Load() + t.Oversized + t.Empty,
+		Undelivered: n.undelivered.Load(),
+	}
+	s.Alive, s.Suspect, s.Dead, s.Left = n.core.NumMembers()
+	return s
+}

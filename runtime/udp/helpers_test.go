@@ -1,0 +1,126 @@
+package udp
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+)
+
+// waitTimeout bounds every wait for something the network should do at once
+// on loopback; it is generous so a loaded CI machine does not flake.
+const waitTimeout = 10 * time.Second
+
+type packet struct {
+	from netip.AddrPort
+	data []byte
+}
+
+// listen opens a transport that the test closes when it ends.
+func listen(t *testing.T, cfg Config) *Transport {
+	t.Helper()
+	tr, err := Listen(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Listen(%+v): %v", cfg, err)
+	}
+	t.Cleanup(func() { tr.Close() })
+	return tr
+}
+
+// collect starts tr with a handler that copies every datagram into the
+// returned channel, and checks on the way what the handler is promised: a
+// non-empty b of at most MaxPacketSize bytes whose capacity is its length.
+func collect(t *testing.T, tr *Transport) <-chan packet {
+	t.Helper()
+	ch := make(chan packet, 1024)
+	tr.Start(func(from netip.AddrPort, b []byte) {
+		if len(b) == 0 || len(b) > MaxPacketSize {
+			t.Errorf("handler got %d bytes; want 1 to %d", len(b), MaxPacketSize)
+		}
+		if cap(b) != len(b) {
+			t.Errorf("handler got cap %d for len %d; want cap == len", cap(b), len(b))
+		}
+		ch <- packet{from, bytes.Clone(b)}
+	})
+	return ch
+}
+
+func receive(t *testing.T, ch <-chan packet) packet {
+	t.Helper()
+	select {
+	case p := <-ch:
+		return p
+	case <-time.After(waitTimeout):
+		t.Fatal("no datagram within", waitTimeout)
+		return packet{}
+	}
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", waitTimeout, what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// rawConn is a plain socket for sending what the transport itself refuses
+// to send.
+func rawConn(t *testing.T, network, addr string) *net.UDPConn {
+	t.Helper()
+	pc, err := net.ListenPacket(network, addr)
+	if err != nil {
+		t.Fatalf("ListenPacket(%s, %s): %v", network, addr, err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	return pc.(*net.UDPConn)
+}
+
+// needIPv6Loopback skips the test on machines without ::1, such as
+// containers started with IPv6 disabled.
+func needIPv6Loopback(t *testing.T) {
+	t.Helper()
+	pc, err := net.ListenPacket("udp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("skipping: this machine has no IPv6 loopback ([::1]): %v", err)
+	}
+	pc.Close()
+}
+
+// recorder is a slog.Handler that keeps every record, to check what the
+// transport logs and at which level.
+type recorder struct {
+	mu      sync.Mutex
+	records []slog.Record
+}
+
+func (r *recorder) Enabled(context.Context, slog.Level) bool { return true }
+func (r *recorder) WithAttrs([]slog.Attr) slog.Handler       { return r }
+func (r *recorder) WithGroup(string) slog.Handler            { return r }
+func (r *recorder) Handle(_ context.Context, rec slog.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.records = append(r.records, rec.Clone())
+	return nil
+}
+
+// atLeast returns the messages logged at level or above.
+func (r *recorder) atLeast(level slog.Level) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, rec := range r.records {
+		if rec.Level >= level {
+			out = append(out, rec.Message)
+		}
+	}
+	return out
+}

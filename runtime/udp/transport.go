@@ -1,0 +1,415 @@
+package udp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// MaxPacketSize is the largest UDP payload this transport sends or accepts.
+// 1,400 bytes is the incumbent's (hashicorp/memberlist) default and fits the
+// 1,500-byte Ethernet MTU with room for IPv6, UDP and tunnel headers, so
+// datagrams are not fragmented on any common path.
+//
+// The protocol core fills less than this (swim.DefaultPacketBudget is 1,300
+// bytes) so that framing added around its packets later, such as a checksum,
+// a cluster label or encryption, still fits in one datagram.
+const MaxPacketSize = 1400
+
+// DefaultSocketBuffer is the receive and send buffer size Listen requests
+// when Config leaves it zero: a few thousand packets, enough to ride out a
+// burst of gossip or a stalled loop without the kernel dropping datagrams.
+const DefaultSocketBuffer = 4 << 20
+
+// readBufSize is the read goroutine's buffer: larger than any UDP payload,
+// so that an oversized datagram is seen whole, its true size logged, and no
+// platform's truncation behaviour (an error on Windows, a silent cut
+// elsewhere) comes into play.
+const readBufSize = 1 << 16
+
+// ErrTooLarge is wrapped by WriteTo's error for a payload larger than
+// MaxPacketSize.
+var ErrTooLarge = errors.New("udp: datagram larger than MaxPacketSize")
+
+// ErrInvalidConfig is wrapped by Listen's error for a Config it cannot use;
+// the error names the field and the form it accepts.
+var ErrInvalidConfig = errors.New("udp: invalid config")
+
+// Config says where a Transport listens and what it advertises.
+type Config struct {
+	// Bind is the local "host:port" to listen on. The host is an IP
+	// literal: a specific address, "0.0.0.0" (all IPv4 interfaces), "::"
+	// (all IPv6 interfaces, IPv6 only) or empty (all interfaces, dual stack
+	// where the system supports it, as in ":7946"). Port 0 picks a free
+	// port; LocalAddr and AdvertiseAddr report the real one.
+	Bind string
+	// Advertise optionally overrides the address other nodes are told to
+	// send to, e.g. the outside of a NAT: "host:port" or "host" with a
+	// unicast IP literal host (IPv6 in brackets). No port or port 0 means
+	// the bound port. Empty means the bound address when Bind names a
+	// specific one, and otherwise an address of this host's interfaces (see
+	// Listen).
+	Advertise string
+	// ReadBuffer and WriteBuffer are the socket buffer sizes to request in
+	// bytes; zero means DefaultSocketBuffer. The kernel may grant less (on
+	// Linux, net.core.rmem_max and wmem_max cap it); that is logged at
+	// Debug and never an error.
+	ReadBuffer, WriteBuffer int
+	// Logger receives the transport's log; nil discards it. Nothing per
+	// packet is logged above Debug.
+	Logger *slog.Logger
+}
+
+// Stats are a transport's counters since Listen.
+type Stats struct {
+	// PacketsIn and BytesIn count datagrams handed to the handler.
+	PacketsIn, BytesIn uint64
+	// PacketsOut and BytesOut count datagrams the socket accepted for
+	// sending.
+	PacketsOut, BytesOut uint64
+	// Oversized counts received datagrams longer than MaxPacketSize,
+	// dropped.
+	Oversized uint64
+	// Empty counts received zero-length datagrams, dropped: no protocol
+	// packet is empty, and the handler need not check.
+	Empty uint64
+	// ReadErrors and WriteErrors count failures of the socket. WriteTo's
+	// refusals of oversized payloads and writes after Close are not
+	// counted: they are the caller's, not the network's.
+	ReadErrors, WriteErrors uint64
+}
+
+// counters are Stats as atomics: the read goroutine and any number of
+// writers update them while Stats reads them.
+type counters struct {
+	packetsIn, bytesIn   atomic.Uint64
+	packetsOut, bytesOut atomic.Uint64
+	oversized, empty     atomic.Uint64
+	readErrors           atomic.Uint64
+	writeErrors          atomic.Uint64
+}
+
+// Transport is one node's UDP socket. Its methods are safe for concurrent
+// use.
+type Transport struct {
+	conn      *net.UDPConn
+	local     netip.AddrPort
+	advertise netip.AddrPort
+	log       *slog.Logger
+	stats     counters
+
+	// read is conn.ReadFromUDPAddrPort, held as a function so that tests
+	// can make the socket fail.
+	read func([]byte) (int, netip.AddrPort, error)
+
+	mu      sync.Mutex // guards started and the wg.Add in Start against Close
+	started bool
+	closed  atomic.Bool
+	done    chan struct{} // closed by Close: ends the read loop's backoff
+	wg      sync.WaitGroup
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Listen binds the socket described by cfg and works out the address to
+// advertise. It does not read yet: datagrams wait in the socket buffer until
+// Start, so the caller can learn AdvertiseAddr first. ctx bounds only the
+// setup, not the transport's life; Close ends that.
+//
+// When Bind names a specific address, that address is advertised. When it is
+// unspecified, an unspecified address is never advertised; instead the first
+// match, in interface order, among up, non-loopback interfaces:
+//
+//   - 0.0.0.0: a private IPv4 address (RFC 1918, or RFC 6598 shared address
+//     space), else a global unicast IPv4 address;
+//   - "::": a unique local IPv6 address (RFC 4193), else a global unicast
+//     IPv6 one;
+//   - empty (dual stack): as for "::", then as for 0.0.0.0.
+//
+// Failing all of these, Listen advertises loopback (127.0.0.1, or ::1 for
+// "::") and logs a warning, as only nodes on this host can then reach it.
+// Set Advertise to choose.
+func Listen(ctx context.Context, cfg Config) (*Transport, error) {
+	bind, err := parseBind(cfg.Bind)
+	if err != nil {
+		return nil, err
+	}
+	var advAddr netip.Addr
+	var advPort uint16
+	if cfg.Advertise != "" {
+		if advAddr, advPort, err = parseAdvertise(cfg.Advertise); err != nil {
+			return nil, err
+		}
+	}
+	for _, b := range []struct {
+		field string
+		n     int
+	}{{"ReadBuffer", cfg.ReadBuffer}, {"WriteBuffer", cfg.WriteBuffer}} {
+		if b.n < 0 {
+			return nil, fmt.Errorf("%w: %s = %d; want a size in bytes, or 0 for %d", ErrInvalidConfig, b.field, b.n, DefaultSocketBuffer)
+		}
+	}
+	// Binding a UDP socket does not block, so the listen call below never
+	// looks at ctx; a caller that has already given up should not get a
+	// socket all the same.
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("udp: listen on %q: %w", cfg.Bind, err)
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+
+	var lc net.ListenConfig
+	pc, err := lc.ListenPacket(ctx, bind.network(), bind.String())
+	if err != nil {
+		return nil, fmt.Errorf("udp: listen on %q: %w", cfg.Bind, err)
+	}
+	conn := pc.(*net.UDPConn)
+	local := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	local = netip.AddrPortFrom(local.Addr().Unmap(), local.Port())
+	log = log.With(slog.String("local", local.String()))
+
+	setBuffers(conn, cfg.ReadBuffer, cfg.WriteBuffer, log)
+
+	switch {
+	case advAddr.IsValid():
+	case !local.Addr().IsUnspecified():
+		advAddr = local.Addr()
+	default:
+		ifs, err := systemInterfaces()
+		if err != nil {
+			log.Warn("udp: cannot list network interfaces", slog.Any("err", err))
+		}
+		// Go binds "udp" on an empty host as dual-stack [::] where it can,
+		// and as 0.0.0.0 where it cannot; the bound address tells which.
+		dual := bind.any && local.Addr().Is6()
+		addr, ifname, ok := chooseAdvertise(local.Addr(), dual, ifs)
+		advAddr = addr
+		if ok {
+			log.Debug("udp: advertising an interface address", slog.String("interface", ifname), slog.String("addr", addr.String()))
+		} else {
+			log.Warn("udp: no private or global unicast address on any up interface; advertising loopback, which only nodes on this host can reach; set Config.Advertise", slog.String("addr", addr.String()))
+		}
+	}
+	if advPort == 0 {
+		advPort = local.Port()
+	}
+
+	t := &Transport{
+		conn:      conn,
+		local:     local,
+		advertise: netip.AddrPortFrom(advAddr, advPort),
+		log:       log,
+		read:      conn.ReadFromUDPAddrPort,
+		done:      make(chan struct{}),
+	}
+	log.Debug("udp: listening", slog.String("network", bind.network()), slog.String("advertise", t.advertise.String()))
+	return t, nil
+}
+
+// setBuffers asks for the configured socket buffers and logs what the kernel
+// granted. A refusal is not fatal: the node works with the kernel's default,
+// only with less slack for bursts.
+func setBuffers(c *net.UDPConn, read, write int, log *slog.Logger) {
+	if read == 0 {
+		read = DefaultSocketBuffer
+	}
+	if write == 0 {
+		write = DefaultSocketBuffer
+	}
+	for _, b := range []struct {
+		name string
+		want int
+		set  func(int) error
+		opt  int
+	}{
+		{"read", read, c.SetReadBuffer, soRcvBuf},
+		{"write", write, c.SetWriteBuffer, soSndBuf},
+	} {
+		attrs := []any{slog.String("buffer", b.name), slog.Int("requested", b.want)}
+		if err := b.set(b.want); err != nil {
+			attrs = append(attrs, slog.Any("err", err))
+		}
+		if got, ok := sockBuf(c, b.opt); ok {
+			attrs = append(attrs, slog.Int("granted", got))
+		}
+		log.Debug("udp: socket buffer", attrs...)
+	}
+}
+
+// LocalAddr returns the address the socket is bound to, with the real port
+// when Bind asked for port 0. It may be unspecified (0.0.0.0 or ::); tell
+// other nodes AdvertiseAddr instead.
+func (t *Transport) LocalAddr() netip.AddrPort { return t.local }
+
+// AdvertiseAddr returns the address other nodes should send to: Advertise
+// if set, else as described at Listen. It is never unspecified and its port
+// is never 0.
+func (t *Transport) AdvertiseAddr() netip.AddrPort { return t.advertise }
+
+// Start starts the one goroutine that reads the socket and calls handle for
+// each datagram of 1 to MaxPacketSize bytes, in the order the socket yields
+// them. from is the sender, IPv4 senders as plain IPv4.
+//
+// b is the transport's read buffer, valid only until handle returns: the
+// next datagram overwrites it. A handler that keeps the data must copy it.
+// b's capacity is its length, so no earlier, longer datagram is reachable
+// through it. handle runs on the read goroutine and should return quickly:
+// while it runs, datagrams queue in the socket buffer and, once that is
+// full, are dropped by the kernel.
+//
+// Start may be called once; a second call panics. After Close, Start does
+// nothing.
+func (t *Transport) Start(handle func(from netip.AddrPort, b []byte)) {
+	if handle == nil {
+		panic("udp: Start with a nil handler")
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.started {
+		panic("udp: Start called twice")
+	}
+	t.started = true
+	if t.closed.Load() {
+		return
+	}
+	t.wg.Add(1)
+	go t.readLoop(handle)
+}
+
+// Read error backoff: a socket that keeps failing must not spin a core. The
+// errors that do happen on an unconnected UDP socket are transient (e.g.
+// memory pressure), so the loop waits and tries again rather than giving up.
+const (
+	minReadBackoff = 5 * time.Millisecond
+	maxReadBackoff = time.Second
+)
+
+func (t *Transport) readLoop(handle func(netip.AddrPort, []byte)) {
+	defer t.wg.Done()
+	buf := make([]byte, readBufSize)
+	var backoff time.Duration
+	warnedOversized := false
+	for {
+		n, from, err := t.read(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			t.stats.readErrors.Add(1)
+			switch {
+			case backoff == 0:
+				backoff = minReadBackoff
+			case backoff < maxReadBackoff:
+				backoff = min(2*backoff, maxReadBackoff)
+			}
+			// Warn once the socket has failed long enough to reach the
+			// longest wait; the first errors of a streak are usually noise.
+			if backoff == maxReadBackoff {
+				t.log.Warn("udp: read failing", slog.Any("err", err), slog.Duration("retry_in", backoff))
+			} else {
+				t.log.Debug("udp: read failed", slog.Any("err", err), slog.Duration("retry_in", backoff))
+			}
+			timer := time.NewTimer(backoff)
+			select {
+			case <-t.done:
+				timer.Stop()
+				return
+			case <-timer.C:
+			}
+			continue
+		}
+		backoff = 0
+		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		switch {
+		case n == 0:
+			t.stats.empty.Add(1)
+			t.log.Debug("udp: dropped empty datagram", slog.String("from", from.String()))
+		case n > MaxPacketSize:
+			t.stats.oversized.Add(1)
+			// The first one is worth a warning: it usually means a peer
+			// configured for larger packets, whose every packet will be
+			// lost. The rest stay at Debug, as they come per packet.
+			level := slog.LevelDebug
+			if !warnedOversized {
+				level, warnedOversized = slog.LevelWarn, true
+			}
+			t.log.Log(context.Background(), level, "udp: dropped oversized datagram",
+				slog.String("from", from.String()), slog.Int("size", n), slog.Int("max", MaxPacketSize))
+		default:
+			t.stats.packetsIn.Add(1)
+			t.stats.bytesIn.Add(uint64(n))
+			handle(from, buf[:n:n])
+		}
+	}
+}
+
+// WriteTo sends b to to as one datagram. A payload longer than MaxPacketSize
+// is refused with an error wrapping ErrTooLarge, never truncated; after
+// Close the error wraps net.ErrClosed. An IPv4 destination works from a
+// dual-stack socket. WriteTo does not keep b and may be called from any
+// goroutine.
+func (t *Transport) WriteTo(b []byte, to netip.AddrPort) error {
+	if len(b) > MaxPacketSize {
+		return fmt.Errorf("udp: write of %d bytes to %v, max %d: %w", len(b), to, MaxPacketSize, ErrTooLarge)
+	}
+	if t.closed.Load() {
+		return fmt.Errorf("udp: write to %v: %w", to, net.ErrClosed)
+	}
+	// An IPv4-mapped destination is sent as IPv4, which an IPv4 socket
+	// requires and a dual-stack one maps back itself.
+	to = netip.AddrPortFrom(to.Addr().Unmap(), to.Port())
+	n, err := t.conn.WriteToUDPAddrPort(b, to)
+	if err != nil {
+		if !errors.Is(err, net.ErrClosed) {
+			t.stats.writeErrors.Add(1)
+		}
+		return fmt.Errorf("udp: write to %v: %w", to, err)
+	}
+	t.stats.packetsOut.Add(1)
+	t.stats.bytesOut.Add(uint64(n))
+	return nil
+}
+
+// Stats returns the transport's counters. Each is read atomically; the set
+// is not one snapshot, as the counters move while they are read.
+func (t *Transport) Stats() Stats {
+	c := &t.stats
+	return Stats{
+		PacketsIn:   c.packetsIn.Load(),
+		BytesIn:     c.bytesIn.Load(),
+		PacketsOut:  c.packetsOut.Load(),
+		BytesOut:    c.bytesOut.Load(),
+		Oversized:   c.oversized.Load(),
+		Empty:       c.empty.Load(),
+		ReadErrors:  c.readErrors.Load(),
+		WriteErrors: c.writeErrors.Load(),
+	}
+}
+
+// Close closes the socket and returns once the read goroutine has exited,
+// so the handler is not running and will not run again. Calling it again
+// returns the first call's result. It must not be called from the handler,
+// which it would wait for forever.
+func (t *Transport) Close() error {
+	t.closeOnce.Do(func() {
+		t.mu.Lock()
+		t.closed.Store(true)
+		t.mu.Unlock()
+		close(t.done)
+		if err := t.conn.Close(); err != nil {
+			t.closeErr = fmt.Errorf("udp: close: %w", err)
+		}
+		t.wg.Wait()
+		t.log.Debug("udp: closed")
+	})
+	return t.closeErr
+}
