@@ -74,35 +74,48 @@ func TestSubscribersDoNotStealEvents(t *testing.T) {
 // protocol and the other subscribers carry on.
 func TestSlowSubscriberIsCutOff(t *testing.T) {
 	cfg := fastConfig("a")
-	cfg.EventBuffer = 2
+	cfg.EventBuffer = 16
 	a := start(t, cfg)
 	slow, fast := a.Subscribe(), a.Subscribe()
 	defer fast.Close()
 	var mu sync.Mutex
-	seen := 0
+	updates := 0
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for range fast.C {
+		for ev := range fast.C {
 			mu.Lock()
-			seen++
+			if ev.Type == runtime.EventUpdated {
+				updates++
+			}
 			mu.Unlock()
 		}
 	}()
-	for i := range 6 {
-		cfg := fastConfig(fmt.Sprintf("n%d", i))
-		cfg.Discovery = discovery.Static(a.LocalMember().Addr.String())
-		start(t, cfg)
+	bcfg := fastConfig("b")
+	bcfg.Discovery = discovery.Static(a.LocalMember().Addr.String())
+	b := start(t, bcfg)
+	eventually(t, 10*time.Second, "b alive at a", func() bool { return countAlive(a) == 2 })
+	// Forty metadata changes at b: forty events at a, more than the
+	// slow subscriber's buffer, one at a time for the fast one.
+	for i := range 40 {
+		if err := b.UpdateMeta(context.Background(), fmt.Appendf(nil, "v%d", i)); err != nil {
+			t.Fatal(err)
+		}
+		want := i + 1
+		eventually(t, 5*time.Second, "update seen by the fast subscriber", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return updates >= want
+		})
 	}
-	eventually(t, 10*time.Second, "all 7 alive at a", func() bool { return countAlive(a) == 7 })
-	eventually(t, 5*time.Second, "slow subscriber cut off", func() bool { return errors.Is(slow.Err(), runtime.ErrSlowSubscriber) })
+	if !errors.Is(slow.Err(), runtime.ErrSlowSubscriber) {
+		t.Fatalf("slow subscriber: Err() = %v, want ErrSlowSubscriber", slow.Err())
+	}
 	for range slow.C { // drains what was buffered, then ends: C is closed
 	}
-	eventually(t, 5*time.Second, "fast subscriber saw all six joins", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return seen >= 6
-	})
+	if countAlive(a) != 2 {
+		t.Fatal("the protocol stalled")
+	}
 	fast.Close()
 	<-done
 }
