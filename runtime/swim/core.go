@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/memberlist-go/memberlist/runtime/swim/internal/timeq"
 	"github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
 )
 
@@ -77,9 +78,8 @@ type Core struct {
 	seq       uint16
 	health    int
 
-	timers     timerHeap
-	timerOrder uint64
-	suspGen    uint64
+	timers  timeq.Queue[timer]
+	suspGen uint64
 
 	news       queue // protocol news, keyed by member name
 	user       queue // user broadcasts
@@ -208,8 +208,8 @@ func (c *Core) Ready() Ready {
 // Tick runs every timer due at or before now.
 func (c *Core) Tick(now time.Time) {
 	c.advance(now)
-	for len(c.timers) > 0 && !c.timers[0].at.After(c.now) {
-		t := c.timers.pop()
+	for at, ok := c.timers.Next(); ok && !at.After(c.now); at, ok = c.timers.Next() {
+		_, t := c.timers.Pop()
 		c.fire(t)
 	}
 }

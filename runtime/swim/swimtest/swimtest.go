@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/memberlist-go/memberlist/runtime/swim"
+	"github.com/memberlist-go/memberlist/runtime/swim/internal/timeq"
 )
 
 // HeaderBytes is what one datagram costs on the wire beyond its payload:
@@ -60,8 +61,7 @@ type Cluster struct {
 	rng    *rand.Rand
 	nodes  []*Node
 	byAddr map[netip.AddrPort]*Node
-	q      queue
-	order  uint64
+	q      timeq.Queue[event]
 	links  map[[2]int]Link
 	cut    map[[2]int]bool
 	group  map[int]int // partition group per node ID; absent: group 0
@@ -285,7 +285,7 @@ func (c *Cluster) route(from *Node, p swim.Outbound) {
 	if l.Jitter > 0 {
 		d += time.Duration(c.rng.Int64N(int64(l.Jitter)))
 	}
-	c.push(event{at: c.now.Add(d), kind: evDeliver, node: to, gen: to.gen, from: from.Addr, data: p.Bytes})
+	c.push(c.now.Add(d), event{kind: evDeliver, node: to, gen: to.gen, from: from.Addr, data: p.Bytes})
 }
 
 // flush does what n's core asks after an input.
@@ -311,18 +311,18 @@ func (c *Cluster) flush(n *Node) {
 	}
 	if !rd.Wake.IsZero() && (n.wake.IsZero() || rd.Wake.Before(n.wake)) {
 		n.wake = rd.Wake
-		c.push(event{at: rd.Wake, kind: evWake, node: n, gen: n.gen})
+		c.push(rd.Wake, event{kind: evWake, node: n, gen: n.gen})
 	}
 }
 
 // step runs the next event; it reports false when none is left.
 func (c *Cluster) step(limit time.Time) bool {
-	if len(c.q) == 0 || c.q[0].at.After(limit) {
+	if next, ok := c.q.Next(); !ok || next.After(limit) {
 		return false
 	}
-	ev := c.q.pop()
-	if ev.at.After(c.now) {
-		c.now = ev.at
+	at, ev := c.q.Pop()
+	if at.After(c.now) {
+		c.now = at
 	}
 	n := ev.node
 	if !n.Up || ev.gen != n.gen {
@@ -332,7 +332,7 @@ func (c *Cluster) step(limit time.Time) bool {
 	case evDeliver:
 		_ = n.Core.Step(c.now, ev.from, ev.data) // malformed input is counted by the core
 	case evWake:
-		if !ev.at.Equal(n.wake) {
+		if !at.Equal(n.wake) {
 			return true // superseded by an earlier wake
 		}
 		n.wake = time.Time{}
@@ -372,66 +372,13 @@ const (
 )
 
 type event struct {
-	at    time.Time
-	order uint64
-	kind  eventKind
-	node  *Node
-	gen   int
-	from  netip.AddrPort
-	data  []byte
+	kind eventKind
+	node *Node
+	gen  int
+	from netip.AddrPort
+	data []byte
 }
 
-func (c *Cluster) push(e event) {
-	c.order++
-	e.order = c.order
-	c.q.push(e)
-}
-
-// queue is a min-heap of events by (at, order): equal times run in the
-// order scheduled, which keeps runs deterministic.
-type queue []event
-
-func (q queue) less(i, j int) bool {
-	if !q[i].at.Equal(q[j].at) {
-		return q[i].at.Before(q[j].at)
-	}
-	return q[i].order < q[j].order
-}
-
-func (q *queue) push(e event) {
-	*q = append(*q, e)
-	h := *q
-	for i := len(h) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !h.less(i, p) {
-			break
-		}
-		h[i], h[p] = h[p], h[i]
-		i = p
-	}
-}
-
-func (q *queue) pop() event {
-	h := *q
-	e := h[0]
-	last := len(h) - 1
-	h[0] = h[last]
-	h[last] = event{}
-	h = h[:last]
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < len(h) && h.less(l, m) {
-			m = l
-		}
-		if r < len(h) && h.less(r, m) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
-	*q = h
-	return e
+func (c *Cluster) push(at time.Time, e event) {
+	c.q.Push(at, e)
 }
