@@ -81,20 +81,22 @@ type Core struct {
 	timers  timeq.Queue[timer]
 	suspGen uint64
 
-	news       queue // protocol news, keyed by member name
-	user       queue // user broadcasts
-	fillCount  uint64
-	seen       map[broadcastID]time.Time
-	seenOrder  []broadcastID
-	nextBcast  uint32
-	seeds      []netip.AddrPort
-	joining    bool
-	joinTry    int
-	joinGen    uint64
-	pushBack   map[netip.AddrPort]time.Time
-	leaving    bool
-	leaveDone  bool
-	conflictAt uint64 // incarnation of the last conflict reported
+	news      queue // protocol news, keyed by member name
+	user      queue // user broadcasts
+	fillCount uint64
+	seen      map[broadcastID]time.Time
+	seenOrder []broadcastID
+	nextBcast uint32
+	seeds     []netip.AddrPort
+	joining   bool
+	joinTry   int
+	joinGen   uint64
+	pushBack  map[netip.AddrPort]time.Time
+	// viewsDiffered: the last anti-entropy round found views that differ.
+	viewsDiffered bool
+	leaving       bool
+	leaveDone     bool
+	conflictAt    uint64 // incarnation of the last conflict reported
 
 	out   Ready
 	msgs  []wire.Message

@@ -34,7 +34,14 @@ func (c *Core) syncInterval() time.Duration {
 // syncTick sends a digest of our view to one random alive member; a full
 // exchange follows only if its view differs.
 func (c *Core) syncTick() {
-	c.schedule(c.now.Add(c.syncInterval()), timer{kind: timerSync})
+	next := c.syncInterval()
+	if c.viewsDiffered {
+		// The last round found views that differ, as while many members
+		// join at once: check again soon rather than a full period later.
+		next = min(next, 5*c.cfg.ProbeInterval)
+		c.viewsDiffered = false
+	}
+	c.schedule(c.now.Add(next+c.jitter(c.cfg.ProbeInterval)), timer{kind: timerSync})
 	if c.leaving {
 		return
 	}
@@ -169,6 +176,9 @@ func (c *Core) sendState(to netip.AddrPort, flags uint8) {
 
 // handleSync merges a chunk of another member's state and answers it.
 func (c *Core) handleSync(from netip.AddrPort, s *wire.Sync) {
+	if s.Flags&wire.SyncWantReply != 0 && s.Flags&wire.SyncReply == 0 {
+		c.viewsDiffered = true // an answer to our digest: the views differ
+	}
 	for i := range s.Records {
 		r := &s.Records[i]
 		switch r.State {
@@ -185,8 +195,12 @@ func (c *Core) handleSync(from netip.AddrPort, s *wire.Sync) {
 			c.onLeave(r.Name, r.Incarnation)
 		}
 	}
-	if s.Flags&wire.SyncReply != 0 {
+	if s.Flags&wire.SyncReply != 0 && c.joining {
+		// Joined: announce ourselves to the members we just learned of.
+		// The seed gossips us too, but with many joining at once it would
+		// be the one bottleneck every newcomer's news goes through.
 		c.joining = false
+		c.announceSelf()
 	}
 	if c.leaving {
 		return
