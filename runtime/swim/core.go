@@ -92,6 +92,7 @@ type Core struct {
 	joinTry   int
 	joinGen   uint64
 	pushBack  map[netip.AddrPort]time.Time
+	answered  map[netip.AddrPort]time.Time // when we last sent our state to each
 	// viewsDiffered: the last anti-entropy round found views that differ.
 	viewsDiffered bool
 	leaving       bool
@@ -154,6 +155,7 @@ func New(now time.Time, cfg Config, self Member, seed uint64) (*Core, error) {
 		acks:     make(map[uint16]ackHandler),
 		seen:     make(map[broadcastID]time.Time),
 		pushBack: make(map[netip.AddrPort]time.Time),
+		answered: make(map[netip.AddrPort]time.Time),
 	}
 	c.self = &member{Member: self, idx: -1}
 	c.members[self.Name] = c.self

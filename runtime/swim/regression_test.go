@@ -168,3 +168,36 @@ func TestJoinRetryHasOneChain(t *testing.T) {
 		t.Fatalf("%d join requests in a minute: more than one retry chain", requests)
 	}
 }
+
+// A flood of tiny sync requests from one (possibly spoofed) address draws
+// our whole state at most once per protocol period.
+func TestStateAnswersRateLimited(t *testing.T) {
+	c, now := testCore(t, 20)
+	victim := netip.MustParseAddrPort("192.0.2.7:1")
+	req := wire.AppendSync(wire.AppendHeader(nil), &wire.Sync{Flags: wire.SyncWantReply | wire.SyncLast, From: "x",
+		Records: []wire.Record{{Name: "x", Addr: victim, Incarnation: 1}}})
+	sent := func() (n int) {
+		for _, p := range c.Ready().Packets {
+			if p.To == victim {
+				n += len(p.Bytes)
+			}
+		}
+		return n
+	}
+	for range 100 {
+		if err := c.Step(now, victim, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := sent()
+	if first == 0 || c.Stats().StateAnswersLimited != 99 {
+		t.Fatalf("sent %d bytes, %d limited: want one answer and 99 limited", first, c.Stats().StateAnswersLimited)
+	}
+	later := now.Add(c.cfg.ProbeInterval)
+	if err := c.Step(later, victim, req); err != nil {
+		t.Fatal(err)
+	}
+	if sent() == 0 {
+		t.Fatal("no answer a protocol period later")
+	}
+}

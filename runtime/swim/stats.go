@@ -16,6 +16,9 @@ type Stats struct {
 	// BroadcastsDropped counts broadcasts received but not passed on: too
 	// large for this member's packets, or its queue was full.
 	BroadcastsDropped uint64
+	// StateAnswersLimited counts sync requests not answered because the
+	// same address had our state less than a protocol period before.
+	StateAnswersLimited uint64
 	// Refutations counts times this member refuted news about itself.
 	Refutations uint64
 	// Health is Lifeguard's local health score (0 is healthy).

@@ -60,7 +60,7 @@ func (c *Core) handleDigest(from netip.AddrPort, d *wire.Digest) {
 	if c.leaving || d.Digest == c.digest() {
 		return
 	}
-	c.sendState(from, wire.SyncWantReply)
+	c.answerState(from, wire.SyncWantReply)
 }
 
 // digest summarises which members this view holds alive or suspect, at
@@ -128,6 +128,21 @@ func (c *Core) sendSyncRequest(to netip.AddrPort) {
 	b = wire.AppendSyncStart(b, wire.SyncWantReply|wire.SyncLast, c.self.Name, 1)
 	b = wire.AppendRecord(b, c.record(c.self))
 	c.sendPacket(to, b)
+}
+
+// answerState sends our state in answer to a request from addr, at most
+// once per protocol period per address. A request is a few bytes and the
+// answer our whole state, so without authentication (see SECURITY.md) a
+// spoofed request could aim that at a victim; the limit caps what one
+// address can draw without slowing a thousand members joining at once,
+// each from its own address.
+func (c *Core) answerState(to netip.AddrPort, flags uint8) {
+	if last, ok := c.answered[to]; ok && c.now.Sub(last) < c.cfg.ProbeInterval {
+		c.stats.StateAnswersLimited++
+		return
+	}
+	c.answered[to] = c.now
+	c.sendState(to, flags)
 }
 
 // record is m's state as a sync record.
@@ -206,7 +221,7 @@ func (c *Core) handleSync(from netip.AddrPort, s *wire.Sync) {
 		return
 	}
 	if s.Flags&wire.SyncWantReply != 0 {
-		c.sendState(from, wire.SyncReply)
+		c.answerState(from, wire.SyncReply)
 	}
 	if s.Flags&(wire.SyncReply|wire.SyncLast) == wire.SyncReply|wire.SyncLast {
 		if until, ok := c.pushBack[from]; ok {
@@ -239,6 +254,11 @@ func (c *Core) reap() {
 	for a, until := range c.pushBack {
 		if c.now.After(until) {
 			delete(c.pushBack, a)
+		}
+	}
+	for a, at := range c.answered {
+		if c.now.Sub(at) >= c.cfg.ProbeInterval {
+			delete(c.answered, a)
 		}
 	}
 }
