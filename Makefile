@@ -5,13 +5,13 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 10s
 BENCHTIME   ?= 1x
 
-.PHONY: test check fmt-check vet staticcheck unit fuzz bench
+.PHONY: test check fmt-check vet staticcheck generate-check unit fuzz bench e2e
 
 ## test: formatting, vet, staticcheck, every test with the race detector,
 ## and the large simulations without it.
 test: check unit
 
-check: fmt-check vet staticcheck
+check: fmt-check vet staticcheck generate-check
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -25,6 +25,12 @@ staticcheck:
 
 # The thousand-member simulations (TestScale*) skip under -race, which
 # slows the simulator tenfold; they run here without it.
+## generate-check: fail if go generate would change committed generated code.
+generate-check:
+	$(GO) generate ./...
+	@out=$$(git status --porcelain -- '*_memberlist.go'); \
+	if [ -n "$$out" ]; then echo "go generate changed generated code; run it and commit:"; echo "$$out"; exit 1; fi
+
 unit:
 	$(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -run '^TestScale' ./runtime/swim/...
@@ -43,3 +49,8 @@ fuzz:
 ## simulation benchmarks are long; make bench BENCHTIME=3x for more).
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
+
+## e2e: the chaos example's multi-process fault tests in network namespaces
+## (root and iproute2 needed; skipped with a message otherwise).
+e2e:
+	$(GO) test -tags e2e -count=1 -v -timeout 10m ./examples/chaos/e2e/

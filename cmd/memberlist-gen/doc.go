@@ -1,0 +1,146 @@
+// Memberlist-gen writes typed messages for a memberlist cluster: for each
+// family of message types declared in a package, MessagePack codecs with
+// stable tags, a compile-time proof that every message fits in a packet,
+// and functions to send, broadcast and receive them on a runtime.Node.
+//
+// Declare a family as a sealed interface and its variants as structs of
+// the same package, then run the generator through go generate:
+//
+//	package chaos
+//
+//	//go:generate go run github.com/memberlist-go/memberlist/cmd/memberlist-gen
+//
+//	// ChaosMonkey is what the chaos example sends around the cluster.
+//	//
+//	//memberlist:messages
+//	type ChaosMonkey interface{ isChaosMonkey() }
+//
+//	//memberlist:tag 1
+//	type SimulateCpuSpike struct{ Seconds uint16 }
+//
+//	//memberlist:tag 2
+//	type Note struct {
+//		Text   string   `memberlist:"max=200"`
+//		Labels []string `memberlist:"max=4,elem=16"`
+//	}
+//
+//	func (SimulateCpuSpike) isChaosMonkey() {}
+//	func (Note) isChaosMonkey()             {}
+//
+// and use what it writes:
+//
+//	stop := chaos.OnNote(node, func(from runtime.Member, m chaos.Note) { ... })
+//	err := chaos.SendChaosMonkey(ctx, node, "node-2", chaos.Note{Text: "hi"})
+//	err = chaos.BroadcastChaosMonkey(ctx, node, chaos.SimulateCpuSpike{Seconds: 5})
+//
+// # Usage
+//
+//	memberlist-gen [-C dir] [-v] [packages]
+//
+// The packages default to the one in the current directory, which is where
+// go generate runs the command. -C runs in another directory; -v prints the
+// files written. Each package is read with its types; for every file
+// declaring a family, the output goes beside it as <file>_memberlist.go.
+// A file the generator wrote before is ignored when reading the package
+// (it may be stale), left alone when its content is already right, and
+// removed when its families are gone. If any package has a problem, every
+// problem is printed as file:line:col with a line saying how to fix it,
+// nothing is written, and the exit status is 1.
+//
+// # Declaring messages
+//
+// //memberlist:messages, in the doc comment of an interface, makes it a
+// family. The interface must have an unexported method, so that only its
+// package can add variants. A package may hold several families, and a
+// node may carry families of many packages. The family id tells a node's
+// families apart on the wire: FNV-1a (32 bits) of "<package path>.<name>",
+// unless set with //memberlist:messages id=N (N a uint32). Moving the package or
+// renaming the interface changes the derived id; pin the old one with
+// id=N to keep talking to programs built before.
+//
+// Every named type of the package that implements the family is a
+// variant. It must be a struct, implement the interface with value
+// receivers (messages travel and arrive as values), belong to one family,
+// and carry //memberlist:tag N in its doc comment, with N in 1..65535 and
+// unique in its family. The tag is the variant's identity on the wire, not
+// its position in a list: variants may be reordered, added and removed
+// freely, but a tag must never be reused for another type, and a variant's
+// fields must not change (a new shape of message is a new variant with a
+// new tag), since programs of both versions meet during a rolling upgrade.
+//
+// # Field types and bounds
+//
+// A field may be a bool, a sized int or uint, int, uint, float32, float64,
+// string, []byte, a fixed array, a slice or a map of these, a struct type
+// of the same package (nested; its fields follow the same rules),
+// time.Time, time.Duration, netip.Addr, netip.AddrPort, or a named type
+// over any of these. Map keys are strings, integers or bools. Pointers,
+// interfaces, channels, functions, complex numbers, anonymous structs,
+// structs of other packages and generic types are refused, and so are
+// recursive types.
+//
+// Every variable-length field needs a bound in its tag, so that the
+// largest message is known:
+//
+//	max=N    the length in bytes of a string or []byte, or the number of
+//	         elements of a slice or entries of a map
+//	elem=N   the length of each string or []byte element of a slice or an
+//	         array, or of each map value
+//	key=N    the length of each string map key
+//
+// For example `memberlist:"max=8,key=16,elem=64"` on a map[string]string.
+// A tag bounds one level: the elements of a slice or map may be strings or
+// []byte (bounded by elem=) or fixed-size values (numbers, arrays of them,
+// structs, times, addresses), not slices or maps; wrap those in a struct
+// with bounded fields.
+//
+// # What it writes
+//
+// For a family F with variants V1, V2, ...:
+//
+//	const FFamily uint32                   // the family id
+//	const FMaxSize                         // the largest encoding, in bytes
+//	func EncodeF(b []byte, m F) ([]byte, error)
+//	func DecodeF(b []byte) (F, error)
+//	func SendF(ctx context.Context, n *runtime.Node, to string, m F) error
+//	func BroadcastF(ctx context.Context, n *runtime.Node, m F) error
+//	func OnV1(n *runtime.Node, fn func(from runtime.Member, m V1)) (stop func())
+//	func OnFError(n *runtime.Node, fn func(from runtime.Member, err error)) (stop func())
+//
+// and for each variant and each struct nested in one, msgp's
+// MarshalMsg(b []byte) ([]byte, error) and UnmarshalMsg(b []byte) ([]byte, error).
+// Send and Broadcast take a context because they wait for the node's
+// protocol loop, which may be busy.
+//
+// The compile-time guard
+//
+//	const _ = uint(runtime.MaxMessageSize - FMaxSize)
+//
+// breaks the build ("constant -N overflows uint") if a family can outgrow
+// runtime.MaxMessageSize, say after an upgrade of the runtime with a
+// smaller budget; the generator refuses such a family first, naming the
+// variant, its size, the budget and the field to bound.
+//
+// # Wire format
+//
+// EncodeF writes the variant's tag as a MessagePack unsigned integer, then
+// the variant: a MessagePack array of its fields in declaration order,
+// without names. Numbers take their shortest MessagePack form; strings
+// are str, []byte and [N]byte are bin; slices and arrays are arrays; maps
+// are maps (in Go's random iteration order, so one value may encode to
+// different bytes); nested structs are arrays; time.Time is the MessagePack
+// timestamp extension (-1), an instant: its location and monotonic reading
+// are not sent, and it decodes in UTC; netip.Addr and netip.AddrPort are
+// bin holding their MarshalBinary form. An address with an IPv6 zone is
+// refused. The family id is not part of the encoding: runtime.Node.Send
+// and Broadcast put it before the payload, and the node hands a payload
+// to the handlers of its family.
+//
+// Encoding allocates nothing when the buffer has room, and refuses a field
+// over its bound with an error naming it. Decoding checks every bound
+// before allocating, and refuses an unknown tag (what a newer version of
+// the program sends), truncated or malformed input, a wrong number of
+// fields and bytes after the message, with an error, never a panic. The
+// On functions drop messages that do not decode; OnFError reports them.
+// Decoding into a zero value leaves an empty slice or map nil.
+package main

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"go/token"
+	"go/types"
+)
+
+// The model is what the analysis makes of a package and what the emitter
+// turns into code: families, their variants, the structs to encode, and for
+// every field the shape of its encoding and its largest size.
+
+// A family is one interface marked //memberlist:messages.
+type family struct {
+	obj        *types.TypeName
+	name       string
+	id         uint32
+	idExplicit bool
+	file       string     // the file declaring the interface; the output goes beside it
+	variants   []*variant // by tag
+	maxSize    int        // largest encoding of any variant, tag included
+	largest    *variant
+	structs    []*structModel // emitted in this family's part of the file: its variants, then nested structs first reached from them
+}
+
+// A variant is one struct type of a family, with its tag.
+type variant struct {
+	st  *structModel
+	tag int
+	pos token.Pos // of the tag directive
+}
+
+// size is the variant's largest encoding with its tag.
+func (v *variant) size() int { return uintSize(uint64(v.tag)) + v.st.size }
+
+// A structModel is a struct type of the package that gets MarshalMsg and
+// UnmarshalMsg: a variant or a struct nested in one.
+type structModel struct {
+	obj    *types.TypeName
+	name   string
+	qual   string // package name and type name, as errors show it
+	fields []*fieldModel
+	size   int
+	state  int // analysis: 0 new, 1 in progress (a cycle if met again), 2 done
+	ok     bool
+	owner  *family // the family whose part of the output holds the methods
+}
+
+// A fieldModel is one encoded field.
+type fieldModel struct {
+	name string
+	pos  token.Pos
+	t    *typeModel
+}
+
+// kind is the shape of a field's encoding.
+type kind int
+
+const (
+	kBool kind = iota
+	kInt
+	kUint
+	kFloat
+	kString
+	kBytes     // []byte: MessagePack bin
+	kByteArray // [N]byte: bin of exactly N bytes
+	kArray
+	kSlice
+	kMap
+	kStruct
+	kTime
+	kAddr
+	kAddrPort
+)
+
+// A typeModel describes how a value of one Go type is encoded.
+type typeModel struct {
+	kind   kind
+	goType types.Type // as declared, possibly a named type
+	// basic is the predeclared type msgp reads and writes for bool and
+	// number kinds (int16, float32, ...); named is set when goType is
+	// another type over it (or over time.Time, netip.Addr, ...), which
+	// the code converts.
+	basic *types.Basic
+	named bool
+	// bound limits a string's or []byte's length, or a slice's or map's
+	// element count; boundName is the tag option that set it.
+	bound     int
+	boundName string
+	length    int // arrays
+	elem, key *typeModel
+	st        *structModel
+	size      int // largest encoding
+}
+
+// MessagePack header sizes as msgp writes them (the shortest form).
+
+func strHeaderSize(n int) int {
+	switch {
+	case n <= 31:
+		return 1
+	case n <= 0xff:
+		return 2
+	case n <= 0xffff:
+		return 3
+	}
+	return 5
+}
+
+func binHeaderSize(n int) int {
+	switch {
+	case n <= 0xff:
+		return 2
+	case n <= 0xffff:
+		return 3
+	}
+	return 5
+}
+
+// arrayHeaderSize is also the map header size.
+func arrayHeaderSize(n int) int {
+	switch {
+	case n <= 15:
+		return 1
+	case n <= 0xffff:
+		return 3
+	}
+	return 5
+}
+
+// uintSize is the size of msgp's encoding of an unsigned value.
+func uintSize(u uint64) int {
+	switch {
+	case u <= 0x7f:
+		return 1
+	case u <= 0xff:
+		return 2
+	case u <= 0xffff:
+		return 3
+	case u <= 0xffffffff:
+		return 5
+	}
+	return 9
+}
+
+// Encoded sizes of fixed-size values: msgp.AppendTimeExt's longest form, and
+// a bin header with the bytes of netip's binary encodings (16 address bytes,
+// and 2 port bytes more).
+const (
+	timeSize     = 15
+	addrSize     = 2 + 16
+	addrPortSize = 2 + 16 + 2
+)
+
+// sizeCap keeps size arithmetic far from overflow; anything near it is far
+// over any budget anyway.
+const sizeCap = 1 << 40
+
+func addSize(a, b int) int { return min(a+b, sizeCap) }
+
+func mulSize(n, each int) int {
+	if n != 0 && each > sizeCap/n {
+		return sizeCap
+	}
+	return min(n*each, sizeCap)
+}

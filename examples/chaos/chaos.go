@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/memberlist-go/memberlist/runtime"
+)
+
+// handleChaos registers this node's reactions to every ChaosMonkey message;
+// each receipt is logged with its sender. It returns a function that
+// unregisters them.
+func handleChaos(n *runtime.Node, out io.Writer, self string) (stop func()) {
+	var mu sync.Mutex // keeps lines whole when handlers of several nodes print
+	say := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(out, format+"\n", args...)
+	}
+	stops := []func(){
+		OnSimulateCpuSpike(n, func(from runtime.Member, m SimulateCpuSpike) {
+			say("  %s <- %s: cpu spike for %ds", self, from.Name, m.Seconds)
+			go burn(time.Duration(min(m.Seconds, 2)) * 100 * time.Millisecond)
+		}),
+		OnSimulateLatency(n, func(from runtime.Member, m SimulateLatency) {
+			say("  %s <- %s: latency +%dms", self, from.Name, m.Millis)
+		}),
+		OnNote(n, func(from runtime.Member, m Note) {
+			say("  %s <- %s: note %q [%s]", self, from.Name, m.Text, strings.Join(m.Labels, ","))
+		}),
+	}
+	return func() {
+		for _, s := range stops {
+			s()
+		}
+	}
+}
+
+// burn keeps one core busy for d: a small, visible misbehaviour.
+func burn(d time.Duration) {
+	end := time.Now().Add(d)
+	for time.Now().Before(end) {
+	}
+}
+
+// randomMonkey picks a message to send, from a counter so runs are varied
+// but need no global randomness.
+func randomMonkey(i int) ChaosMonkey {
+	switch i % 3 {
+	case 0:
+		return SimulateCpuSpike{Seconds: uint16(1 + i%3)}
+	case 1:
+		return SimulateLatency{Millis: uint32(50 * (1 + i%4))}
+	}
+	return Note{Text: fmt.Sprintf("hello #%d", i), Labels: []string{"demo"}}
+}
+
+// sendTo sends m to the member named to, or to everyone when to is empty.
+func sendTo(ctx context.Context, n *runtime.Node, to string, m ChaosMonkey) error {
+	if to == "" {
+		return BroadcastChaosMonkey(ctx, n, m)
+	}
+	return SendChaosMonkey(ctx, n, to, m)
+}

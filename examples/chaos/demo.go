@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/memberlist-go/memberlist/runtime"
+	"github.com/memberlist-go/memberlist/runtime/discovery"
+)
+
+// demoSize is how many nodes the demo runs.
+const demoSize = 5
+
+// demoConfig is a node on loopback with 200 ms probes, so that joining and
+// failure detection show within seconds.
+func demoConfig(name string) runtime.Config {
+	cfg := runtime.DefaultLocalConfig()
+	cfg.Name = name
+	cfg.BindAddr = "127.0.0.1:0"
+	cfg.ProbeInterval = 200 * time.Millisecond
+	cfg.ProbeTimeout = 100 * time.Millisecond
+	cfg.GossipInterval = 50 * time.Millisecond
+	return cfg
+}
+
+// runDemo runs five nodes in this process until ctx ends: they form a
+// cluster, send each other messages, one of them stops abruptly and the
+// others detect it; at the end the rest leave gracefully.
+func runDemo(ctx context.Context, out io.Writer) error {
+	fmt.Fprintf(out, "Starting %d nodes on loopback (Ctrl-C to stop).\n", demoSize)
+	var nodes []*runtime.Node
+	defer func() {
+		for _, n := range nodes {
+			n.Close()
+		}
+	}()
+	for i := range demoSize {
+		cfg := demoConfig(fmt.Sprintf("node-%d", i+1))
+		if i > 0 {
+			cfg.Discovery = discovery.Static(nodes[0].LocalMember().Addr.String())
+		}
+		n, err := runtime.Start(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		nodes = append(nodes, n)
+		stop := handleChaos(n, out, cfg.Name)
+		defer stop()
+	}
+	observer := nodes[0]
+	sub := observer.Subscribe()
+	defer sub.Close()
+
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	table := newTable(out)
+	table.print(observer.Members())
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	start := time.Now()
+	var crashed *runtime.Node
+	var crashedAt time.Time
+	sent := 0
+	for {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(out, "Leaving gracefully...")
+			leaveCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			for _, n := range nodes {
+				if n != crashed {
+					_ = n.Leave(leaveCtx)
+				}
+			}
+			return nil
+		case ev, ok := <-sub.C:
+			if !ok {
+				sub = observer.Subscribe()
+				continue
+			}
+			if ev.Type == runtime.EventFailed {
+				fmt.Fprintf(out, "%s detected: %s failed (%.1fs after it stopped)\n", observer.LocalMember().Name, ev.Member.Name, time.Since(crashedAt).Seconds())
+			}
+			table.print(observer.Members())
+		case <-tick.C:
+			live := alive(nodes, crashed)
+			from := live[rng.IntN(len(live))]
+			to := ""
+			if rng.IntN(3) > 0 {
+				others := slices.DeleteFunc(slices.Clone(live), func(n *runtime.Node) bool { return n == from })
+				to = others[rng.IntN(len(others))].LocalMember().Name
+			}
+			m := randomMonkey(sent)
+			sent++
+			target := to
+			if target == "" {
+				target = "everyone"
+			}
+			fmt.Fprintf(out, "%s -> %s: %s\n", from.LocalMember().Name, target, strings.TrimPrefix(fmt.Sprintf("%T%+v", m, m), "main."))
+			if err := sendTo(ctx, from, to, m); err != nil {
+				fmt.Fprintf(out, "  send failed: %v\n", err)
+			}
+			if crashed == nil && time.Since(start) > 5*time.Second {
+				crashed = nodes[demoSize-1]
+				crashedAt = time.Now()
+				fmt.Fprintf(out, "Stopping %s abruptly (no leave)...\n", crashed.LocalMember().Name)
+				crashed.Close()
+			}
+		}
+	}
+}
+
+func alive(nodes []*runtime.Node, except *runtime.Node) []*runtime.Node {
+	return slices.DeleteFunc(slices.Clone(nodes), func(n *runtime.Node) bool { return n == except })
+}
+
+// table prints the member list when it changes, compactly.
+type table struct {
+	out  io.Writer
+	last string
+}
+
+func newTable(out io.Writer) *table { return &table{out: out} }
+
+func (t *table) print(ms []runtime.Member) {
+	var b strings.Builder
+	for _, m := range ms {
+		fmt.Fprintf(&b, "  %-8s %-21v %-8s inc %d\n", m.Name, m.Addr, m.State, m.Incarnation%100000)
+	}
+	if b.String() == t.last {
+		return
+	}
+	t.last = b.String()
+	fmt.Fprintf(t.out, "Members (as %s sees them):\n%s", "node-1", b.String())
+}

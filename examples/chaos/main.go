@@ -1,0 +1,94 @@
+// Command chaos is the example from the seed README made runnable: members
+// of a cluster send each other ChaosMonkey messages and act on them.
+//
+// With no flags and no MEMBERLIST_* environment it runs a local demo: five
+// nodes in this process on loopback form a cluster, send messages to
+// random members and by broadcast, then one node stops abruptly and the
+// others detect it; Ctrl-C leaves gracefully.
+//
+//	go run ./examples/chaos
+//
+// With flags, or the environment of runtime.ConfigFromEnv, it runs one node
+// for a real deployment; flags win over the environment:
+//
+//	chaos -name a -bind 10.0.0.1:7946 -seeds 10.0.0.2:7946 -http :8080
+//	chaos -name b -dns _swim._udp.chaos.default.svc.cluster.local -http :8080
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+// options are the command line.
+type options struct {
+	name, bind, advertise, seeds, dns, http string
+	set                                     int // how many flags were given
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("chaos", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.name, "name", "", "this node's name (default: MEMBERLIST_NAME or the host name)")
+	fs.StringVar(&o.bind, "bind", "", "UDP `host:port` to listen on (default 0.0.0.0:7946)")
+	fs.StringVar(&o.advertise, "advertise", "", "`host:port` other members send to (default: worked out)")
+	fs.StringVar(&o.seeds, "seeds", "", "comma-separated `host:port` list of members to join through")
+	fs.StringVar(&o.dns, "dns", "", "DNS `name` to find members (SRV if it starts with _, else A/AAAA on the bind port)")
+	fs.StringVar(&o.http, "http", "", "serve the member list over HTTP on `host:port`")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: chaos [flags]\n\nWith no flags and no MEMBERLIST_* environment, runs a five-node demo on loopback.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return o, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	fs.Visit(func(*flag.Flag) { o.set++ })
+	if o.seeds != "" && o.dns != "" {
+		return o, errors.New("-seeds and -dns exclude each other")
+	}
+	return o, nil
+}
+
+// fromEnvironment reports whether any MEMBERLIST_* variable is set.
+func fromEnvironment() bool {
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "MEMBERLIST_") {
+			return true
+		}
+	}
+	return false
+}
+
+func main() {
+	o, err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chaos:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if o.set == 0 && !fromEnvironment() {
+		err = runDemo(ctx, os.Stdout)
+	} else {
+		err = runNode(ctx, o, os.Stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chaos:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,5 @@
+// Package nofamily has no message family.
+package nofamily // want "package nofamily has no message family"
+
+// Plain is an interface without the directive.
+type Plain interface{ isPlain() }
