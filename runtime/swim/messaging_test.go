@@ -169,3 +169,24 @@ func leavePacket(t *testing.T, n *swimtest.Node) []byte {
 	self := n.Core.LocalMember()
 	return wire.AppendLeave(wire.AppendHeader(nil), &wire.Leave{Name: self.Name, Incarnation: self.Incarnation})
 }
+
+// In a small cluster with the Local preset (two sends per piece of news),
+// every broadcast still reaches every member.
+func TestBroadcastReachesAllInSmallCluster(t *testing.T) {
+	c, nodes := newCluster(t, swim.DefaultLocalConfig(), 15, 5)
+	const perNode = 40
+	for i := range perNode {
+		for _, n := range nodes {
+			if err := c.Broadcast(n, fmt.Appendf(nil, "%s-%d", n.Name, i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c.Run(100 * time.Millisecond)
+	}
+	c.Run(30 * time.Second)
+	for _, n := range nodes {
+		if got, want := len(n.Delivered), perNode*(len(nodes)-1); got != want {
+			t.Fatalf("%s received %d broadcasts, want %d", n.Name, got, want)
+		}
+	}
+}
