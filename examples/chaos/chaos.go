@@ -23,8 +23,11 @@ func handleChaos(n *runtime.Node, out io.Writer, self string) (stop func()) {
 	}
 	stops := []func(){
 		OnSimulateCpuSpike(n, func(from runtime.Member, m SimulateCpuSpike) {
-			say("  %s <- %s: cpu spike for %ds", self, from.Name, m.Seconds)
-			go burn(time.Duration(min(m.Seconds, 2)) * 100 * time.Millisecond)
+			// A demo should not really starve its own cluster: burn a
+			// tenth of what was asked, at most half a second.
+			d := min(time.Duration(m.Seconds)*100*time.Millisecond, 500*time.Millisecond)
+			say("  %s <- %s: cpu spike of %ds (burning %v)", self, from.Name, m.Seconds, d)
+			go burn(d)
 		}),
 		OnSimulateLatency(n, func(from runtime.Member, m SimulateLatency) {
 			say("  %s <- %s: latency +%dms", self, from.Name, m.Millis)
@@ -52,7 +55,7 @@ func burn(d time.Duration) {
 func randomMonkey(i int) ChaosMonkey {
 	switch i % 3 {
 	case 0:
-		return SimulateCpuSpike{Seconds: uint16(1 + i%3)}
+		return SimulateCpuSpike{Seconds: uint16(1 + i%5)}
 	case 1:
 		return SimulateLatency{Millis: uint32(50 * (1 + i%4))}
 	}

@@ -55,9 +55,23 @@ func runDemo(ctx context.Context, out io.Writer) error {
 	observer := nodes[0]
 	sub := observer.Subscribe()
 	defer sub.Close()
+	// Every node reports the failure it detects, not only the observer.
+	failures := make(chan string, demoSize*demoSize)
+	for _, n := range nodes[1:] {
+		s := n.Subscribe()
+		defer s.Close()
+		name := n.LocalMember().Name
+		go func() {
+			for ev := range s.C {
+				if ev.Type == runtime.EventFailed {
+					failures <- fmt.Sprintf("%s detected: %s failed", name, ev.Member.Name)
+				}
+			}
+		}()
+	}
 
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
-	table := newTable(out)
+	table := newTable(out, observer.LocalMember().Name)
 	table.print(observer.Members())
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -83,9 +97,11 @@ func runDemo(ctx context.Context, out io.Writer) error {
 				continue
 			}
 			if ev.Type == runtime.EventFailed {
-				fmt.Fprintf(out, "%s detected: %s failed (%.1fs after it stopped)\n", observer.LocalMember().Name, ev.Member.Name, time.Since(crashedAt).Seconds())
+				fmt.Fprintf(out, "%s detected: %s failed%s\n", observer.LocalMember().Name, ev.Member.Name, since(crashedAt))
 			}
 			table.print(observer.Members())
+		case line := <-failures:
+			fmt.Fprintf(out, "%s%s\n", line, since(crashedAt))
 		case <-tick.C:
 			live := alive(nodes, crashed)
 			from := live[rng.IntN(len(live))]
@@ -114,6 +130,14 @@ func runDemo(ctx context.Context, out io.Writer) error {
 	}
 }
 
+// since says how long ago the demo stopped a node, if it did.
+func since(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf(" (%.1fs after it stopped)", time.Since(t).Seconds())
+}
+
 func alive(nodes []*runtime.Node, except *runtime.Node) []*runtime.Node {
 	return slices.DeleteFunc(slices.Clone(nodes), func(n *runtime.Node) bool { return n == except })
 }
@@ -121,19 +145,20 @@ func alive(nodes []*runtime.Node, except *runtime.Node) []*runtime.Node {
 // table prints the member list when it changes, compactly.
 type table struct {
 	out  io.Writer
+	as   string // whose view it is
 	last string
 }
 
-func newTable(out io.Writer) *table { return &table{out: out} }
+func newTable(out io.Writer, as string) *table { return &table{out: out, as: as} }
 
 func (t *table) print(ms []runtime.Member) {
 	var b strings.Builder
 	for _, m := range ms {
-		fmt.Fprintf(&b, "  %-8s %-21v %-8s inc %d\n", m.Name, m.Addr, m.State, m.Incarnation%100000)
+		fmt.Fprintf(&b, "  %-8s %-21v %s\n", m.Name, m.Addr, m.State)
 	}
 	if b.String() == t.last {
 		return
 	}
 	t.last = b.String()
-	fmt.Fprintf(t.out, "Members (as %s sees them):\n%s", "node-1", b.String())
+	fmt.Fprintf(t.out, "Members (as %s sees them):\n%s", t.as, b.String())
 }

@@ -21,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -37,7 +38,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("chaos", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.name, "name", "", "this node's name (default: MEMBERLIST_NAME or the host name)")
+	fs.StringVar(&o.name, "name", "", "this node's name (default: MEMBERLIST_NAME, else the host name)")
 	fs.StringVar(&o.bind, "bind", "", "UDP `host:port` to listen on (default 0.0.0.0:7946)")
 	fs.StringVar(&o.advertise, "advertise", "", "`host:port` other members send to (default: worked out)")
 	fs.StringVar(&o.seeds, "seeds", "", "comma-separated `host:port` list of members to join through")
@@ -55,6 +56,15 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	fs.Visit(func(*flag.Flag) { o.set++ })
+	var bad error
+	fs.Visit(func(f *flag.Flag) {
+		if f.Value.String() == "" && bad == nil {
+			bad = fmt.Errorf("-%s: empty value", f.Name)
+		}
+	})
+	if bad != nil {
+		return o, bad
+	}
 	if o.seeds != "" && o.dns != "" {
 		return o, errors.New("-seeds and -dns exclude each other")
 	}
@@ -85,7 +95,21 @@ func main() {
 	if o.set == 0 && !fromEnvironment() {
 		err = runDemo(ctx, os.Stdout)
 	} else {
-		err = runNode(ctx, o, os.Stdout)
+		// Every flag and variable is checked, and the HTTP port taken,
+		// before the node starts: a mistake is a message and exit 2, not
+		// a node that joins and then vanishes.
+		cfg, cerr := config(o)
+		var ln net.Listener
+		if cerr == nil && o.http != "" {
+			if ln, cerr = net.Listen("tcp", o.http); cerr != nil {
+				cerr = fmt.Errorf("-http: %w", cerr)
+			}
+		}
+		if cerr != nil {
+			fmt.Fprintln(os.Stderr, "chaos:", cerr)
+			os.Exit(2)
+		}
+		err = runNode(ctx, cfg, ln, os.Stdout)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chaos:", err)

@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -17,23 +18,26 @@ import (
 	"github.com/memberlist-go/memberlist/runtime/httpapi"
 )
 
-// config builds the node's configuration: the environment first, then the
-// flags over it.
+// config builds the node's configuration: the environment (with its
+// defaults: the LAN profile, the host name) first, then the flags over it.
 func config(o options) (runtime.Config, error) {
-	cfg := runtime.DefaultLANConfig()
-	if fromEnvironment() {
-		var err error
-		if cfg, err = runtime.ConfigFromEnv(); err != nil {
-			return cfg, err
-		}
+	cfg, err := runtime.ConfigFromEnv()
+	if err != nil {
+		return cfg, err
 	}
 	if o.name != "" {
 		cfg.Name = o.name
 	}
 	if o.bind != "" {
+		if err := checkHostPort(o.bind, true); err != nil {
+			return cfg, fmt.Errorf("-bind %q: %w", o.bind, err)
+		}
 		cfg.BindAddr = o.bind
 	}
 	if o.advertise != "" {
+		if err := checkHostPort(o.advertise, false); err != nil {
+			return cfg, fmt.Errorf("-advertise %q: %w", o.advertise, err)
+		}
 		cfg.AdvertiseAddr = o.advertise
 	}
 	if o.seeds != "" {
@@ -45,25 +49,40 @@ func config(o options) (runtime.Config, error) {
 	}
 	if o.dns != "" {
 		port := 7946
-		if _, p, err := net.SplitHostPort(cfg.BindAddr); err == nil {
+		if p, err := strconv.Atoi(os.Getenv("MEMBERLIST_DNS_PORT")); err == nil {
+			port = p
+		} else if _, p, err := net.SplitHostPort(cfg.BindAddr); err == nil {
 			if n, err := strconv.Atoi(p); err == nil && n > 0 {
 				port = n
 			}
 		}
 		cfg.Discovery = discovery.DNS(o.dns, port)
 	}
-	if cfg.Name == "" {
-		return cfg, errors.New("no name: set -name or MEMBERLIST_NAME")
-	}
 	return cfg, cfg.Validate()
 }
 
-// runNode runs one node until ctx ends, then leaves gracefully.
-func runNode(ctx context.Context, o options, out io.Writer) error {
-	cfg, err := config(o)
+// checkHostPort accepts "host:port" with an IP literal host (empty too when
+// anyHost) and a port from 0 to 65535.
+func checkHostPort(s string, anyHost bool) error {
+	host, port, err := net.SplitHostPort(s)
 	if err != nil {
-		return err
+		return fmt.Errorf("want host:port, such as 10.0.0.1:7946: %w", err)
 	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q: want 0 to 65535", port)
+	}
+	if host == "" && anyHost {
+		return nil
+	}
+	if _, err := netip.ParseAddr(host); err != nil {
+		return fmt.Errorf("host %q: want an IP address", host)
+	}
+	return nil
+}
+
+// runNode runs one node until ctx ends, then leaves gracefully; with ln,
+// it serves the member list there.
+func runNode(ctx context.Context, cfg runtime.Config, ln net.Listener, out io.Writer) error {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
@@ -77,12 +96,8 @@ func runNode(ctx context.Context, o options, out io.Writer) error {
 	stopHandlers := handleChaos(node, out, self.Name)
 	defer stopHandlers()
 
-	if o.http != "" {
-		srv := &http.Server{Addr: o.http, Handler: httpapi.Handler(node), ReadHeaderTimeout: 5 * time.Second}
-		ln, err := net.Listen("tcp", o.http)
-		if err != nil {
-			return fmt.Errorf("-http: %w", err)
-		}
+	if ln != nil {
+		srv := &http.Server{Handler: httpapi.Handler(node), ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = srv.Serve(ln) }()
 		defer srv.Close()
 		fmt.Fprintf(out, "member list on http://%s/\n", ln.Addr())

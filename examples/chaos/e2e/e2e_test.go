@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,28 +15,44 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/memberlist-go/memberlist/runtime"
 )
 
-// The protocol settings every process runs with, and the deadlines that
-// follow from them: with 6 members, the first probe of a crashed member
-// comes within a few periods, Lifeguard's longest suspicion timeout is
-// SuspicionMaxTimeoutMult x SuspicionMult x T, and news spreads in a few
-// gossip rounds.
-const (
-	probe       = 200 * time.Millisecond
-	suspicion   = 4 * probe // SuspicionMult 4 x max(1, log10 6) x T
-	maxSuspect  = 6 * suspicion
-	detectBound = 4*probe + maxSuspect + 3*time.Second
-	reconnect   = 2 * time.Second
-	healBound   = 3*reconnect + detectBound
+// The protocol settings every process runs with (the LAN preset with
+// faster probes, set through the environment), and the deadlines that
+// follow from them.
+var (
+	cfg = func() runtime.Config {
+		c := runtime.DefaultLANConfig()
+		c.ProbeInterval = 200 * time.Millisecond
+		c.ProbeTimeout = c.ProbeInterval / 2
+		c.GossipInterval = c.ProbeInterval / 4
+		c.ReconnectInterval = 2 * time.Second
+		c.DiscoveryInterval = 2 * time.Second
+		return c
+	}()
+	probe = cfg.ProbeInterval
+	// Lifeguard's longest suspicion at 6 members.
+	maxSuspect = time.Duration(float64(cfg.SuspicionMaxTimeoutMult*cfg.SuspicionMult) * math.Max(1, math.Log10(hosts)) * float64(probe))
+	// A crash is first probed within a few periods (a 6-member round is 5
+	// periods), suspected, declared dead at the latest after maxSuspect,
+	// and the news reaches everyone within a few gossip rounds.
+	detectBound = 2*hosts*probe + maxSuspect + 10*cfg.GossipInterval
+	// A member (re)joins at its first join attempt, answered at once, and
+	// its news spreads within a few gossip rounds; allow one retry.
+	joinBound = 2*cfg.JoinRetryMin + 10*cfg.GossipInterval + 2*time.Second
+	// A healed partition merges within a reconnect round or a discovery
+	// refresh, after which each side refutes and the news spreads.
+	healBound = 2*max(cfg.ReconnectInterval, cfg.DiscoveryInterval) + detectBound
 )
 
 var env = []string{
-	"MEMBERLIST_PROBE_INTERVAL=" + probe.String(),
-	"MEMBERLIST_PROBE_TIMEOUT=" + (probe / 2).String(),
-	"MEMBERLIST_GOSSIP_INTERVAL=" + (probe / 4).String(),
-	"MEMBERLIST_RECONNECT_INTERVAL=" + reconnect.String(),
-	"MEMBERLIST_DISCOVERY_INTERVAL=2s",
+	"MEMBERLIST_PROBE_INTERVAL=" + cfg.ProbeInterval.String(),
+	"MEMBERLIST_PROBE_TIMEOUT=" + cfg.ProbeTimeout.String(),
+	"MEMBERLIST_GOSSIP_INTERVAL=" + cfg.GossipInterval.String(),
+	"MEMBERLIST_RECONNECT_INTERVAL=" + cfg.ReconnectInterval.String(),
+	"MEMBERLIST_DISCOVERY_INTERVAL=" + cfg.DiscoveryInterval.String(),
 }
 
 const hosts = 6
@@ -58,6 +75,7 @@ func TestChaosInNetworkNamespaces(t *testing.T) {
 	if out, err := exec.Command("ip", "netns", "list").CombinedOutput(); err != nil {
 		t.Skipf("e2e: ip netns unusable: %v %s", err, out)
 	}
+	cleanStale()
 	l := &lab{t: t, prefix: fmt.Sprintf("mle%d", os.Getpid()%10000), procs: map[int]*exec.Cmd{}, addr: map[int]string{}}
 	l.build()
 	l.network()
@@ -66,7 +84,7 @@ func TestChaosInNetworkNamespaces(t *testing.T) {
 	}
 	all := []int{1, 2, 3, 4, 5, 6}
 
-	step(t, "1 converge", 30*time.Second, func() bool { return l.allSee(all, all, "alive") })
+	step(t, "1 converge", joinBound, func() bool { return l.allSee(all, all, "alive") })
 
 	l.kill(3, syscall.SIGKILL)
 	rest := []int{1, 2, 4, 5, 6}
@@ -75,7 +93,7 @@ func TestChaosInNetworkNamespaces(t *testing.T) {
 	l.run("ip", "-n", l.ns(3), "addr", "add", "10.77.0.13/24", "dev", "eth0")
 	l.addr[3] = "10.77.0.13"
 	l.start(3)
-	step(t, "3 restart at a new address", 20*time.Second, func() bool { return l.allSee(all, all, "alive") && l.allAt(all, 3) })
+	step(t, "3 restart at a new address", joinBound, func() bool { return l.allSee(all, all, "alive") && l.allAt(all, 3) })
 
 	a, b := []int{1, 2, 3}, []int{4, 5, 6}
 	l.partition(a, b, "add")
@@ -83,7 +101,7 @@ func TestChaosInNetworkNamespaces(t *testing.T) {
 		return l.allSee(a, b, "dead") && l.allSee(b, a, "dead")
 	})
 	l.partition(a, b, "del")
-	step(t, "4b heal: all alive again", healBound+10*time.Second, func() bool { return l.allSee(all, all, "alive") })
+	step(t, "4b heal: all alive again", healBound, func() bool { return l.allSee(all, all, "alive") })
 
 	// 5: host 6 sends but receives nothing: every other host's route to it
 	// is a blackhole, while its own packets still arrive. The healthy five
@@ -91,23 +109,49 @@ func TestChaosInNetworkNamespaces(t *testing.T) {
 	healthy := []int{1, 2, 3, 4, 5}
 	l.oneWay(healthy, 6, "add")
 	start := time.Now()
+	cutOff := false // the cut is real: the healthy five stop hearing h6 as alive
 	for time.Since(start) < 2*detectBound {
 		for _, v := range healthy {
-			for _, m := range l.members(v) {
+			ms := l.members(v)
+			if ms == nil {
+				t.Fatalf("5 one-way: h%d's member list does not answer", v)
+			}
+			for _, m := range ms {
 				if m.State == "dead" && m.Name != "h6" {
 					t.Fatalf("5 one-way: h%d holds healthy %s dead", v, m.Name)
 				}
 			}
 		}
+		cutOff = cutOff || l.allSee(healthy, []int{6}, "dead")
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Logf("5 one-way loss: no healthy member declared failed in %v", time.Since(start).Round(time.Millisecond))
+	if !cutOff {
+		t.Fatal("5 one-way: the healthy five never declared h6 failed: the cut did not take")
+	}
+	t.Logf("5 one-way loss: no healthy member declared failed in %v; h6 was", time.Since(start).Round(time.Millisecond))
 	l.oneWay(healthy, 6, "del")
 	step(t, "5b one-way healed", healBound, func() bool { return l.allSee(all, all, "alive") })
 
 	l.kill(5, syscall.SIGTERM)
 	rest = []int{1, 2, 3, 4, 6}
 	step(t, "6 SIGTERM: left, not failed", detectBound, func() bool { return l.allSee(rest, []int{5}, "left") })
+}
+
+// cleanStale removes namespaces and links an earlier run left behind when it
+// was killed before its cleanup ran.
+func cleanStale() {
+	out, _ := exec.Command("ip", "netns", "list").Output()
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && strings.HasPrefix(f[0], "mle") {
+			_ = exec.Command("ip", "netns", "del", f[0]).Run()
+		}
+	}
+	out, _ = exec.Command("ip", "-o", "link", "show").Output()
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && strings.HasPrefix(f[1], "mle") {
+			_ = exec.Command("ip", "link", "del", strings.TrimSuffix(strings.Split(f[1], "@")[0], ":")).Run()
+		}
+	}
 }
 
 // step waits for cond and logs how long the scenario took.
@@ -189,6 +233,8 @@ func (l *lab) start(i int) {
 		"-seeds", "10.77.0.1:7946,10.77.0.2:7946",
 		"-http", ip+":8080")
 	cmd.Env = append(os.Environ(), env...)
+	// If the test dies without its cleanup, the processes die with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	logf, err := os.Create(filepath.Join(l.t.TempDir(), fmt.Sprintf("h%d.log", i)))
 	if err != nil {
 		l.t.Fatal(err)
