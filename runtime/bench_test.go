@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"syscall"
@@ -18,25 +19,30 @@ import (
 // detection by all for three crashes, and CPU (user+sys over wall). The
 // side-by-side comparison with hashicorp/memberlist lives in bench/.
 func BenchmarkScenario(b *testing.B) {
+	// S1/encrypted is S1 with AES-256-GCM and a label, for the CPU cost of
+	// encryption: compare its cpu-cores with S1's.
+	key := bytes.Repeat([]byte{0x5e}, 32)
 	for _, sc := range []struct {
 		name  string
 		n     int
 		probe time.Duration
+		keys  [][]byte
 	}{
-		{"S1/N=32", 32, 200 * time.Millisecond},
-		{"S2/N=128", 128, 200 * time.Millisecond},
-		{"S3/N=128", 128, time.Second},
-		{"S4/N=1000", 1000, 200 * time.Millisecond},
+		{"S1/N=32", 32, 200 * time.Millisecond, nil},
+		{"S1/encrypted/N=32", 32, 200 * time.Millisecond, [][]byte{key}},
+		{"S2/N=128", 128, 200 * time.Millisecond, nil},
+		{"S3/N=128", 128, time.Second, nil},
+		{"S4/N=1000", 1000, 200 * time.Millisecond, nil},
 	} {
 		b.Run(sc.name, func(b *testing.B) {
 			for range b.N {
-				runScenario(b, sc.n, sc.probe)
+				runScenario(b, sc.n, sc.probe, sc.keys)
 			}
 		})
 	}
 }
 
-func runScenario(b *testing.B, n int, probe time.Duration) {
+func runScenario(b *testing.B, n int, probe time.Duration, keys [][]byte) {
 	var ru0 syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	wall0 := time.Now()
@@ -47,6 +53,9 @@ func runScenario(b *testing.B, n int, probe time.Duration) {
 		cfg.ProbeInterval = probe
 		cfg.ProbeTimeout = probe / 2
 		cfg.GossipInterval = probe / 4
+		if keys != nil {
+			cfg.Keys, cfg.Label = keys, "bench"
+		}
 		return cfg
 	}
 	var nodes []*runtime.Node

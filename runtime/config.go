@@ -1,13 +1,16 @@
 package runtime
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
+	"unicode/utf8"
 
 	"github.com/memberlist-go/memberlist/runtime/discovery"
 	"github.com/memberlist-go/memberlist/runtime/swim"
+	udpframe "github.com/memberlist-go/memberlist/runtime/udp/frame"
 )
 
 // ErrInvalidConfig is wrapped by every error about a Config or an
@@ -49,6 +52,24 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics receives the node's counters once a second; nil discards them.
 	Metrics Metrics
+
+	// Keys turns on encryption: AES-GCM keys of 16, 24 or 32 bytes
+	// (AES-128, AES-192 or AES-256), the first one primary. The primary key
+	// encrypts every packet sent; every key is tried on packets received.
+	// A node with keys drops every unencrypted packet, so a cluster has
+	// keys on every member or on none. Empty: no encryption; packets carry
+	// a CRC32C checksum instead. Change keys on a running node with
+	// InstallKey, UseKey and RemoveKey (the README gives the steps of a
+	// rotation). Generate a key with crypto/rand, or
+	// `openssl rand -base64 32` for MEMBERLIST_KEYS.
+	Keys [][]byte
+	// Label names the cluster, at most 64 bytes of UTF-8. Every packet
+	// carries it (in clear; with encryption it is also authenticated), and
+	// packets with another label are dropped, so that clusters sharing a
+	// network, or started with the same seeds by mistake, never merge.
+	// Default empty, which is a label too: a labelled node and an
+	// unlabelled one drop each other's packets.
+	Label string
 }
 
 // DefaultLANConfig returns the settings for a cluster inside one data
@@ -91,6 +112,21 @@ func (c Config) Validate() error {
 		return bad("DiscoveryInterval", c.DiscoveryInterval, "a positive duration")
 	case c.EventBuffer < 1:
 		return bad("EventBuffer", c.EventBuffer, "at least 1")
+	case len(c.Label) > udpframe.MaxLabelLen:
+		return bad("Label", fmt.Sprintf("%q (%d bytes)", c.Label, len(c.Label)), fmt.Sprintf("at most %d bytes", udpframe.MaxLabelLen))
+	case !utf8.ValidString(c.Label):
+		return bad("Label", fmt.Sprintf("%q", c.Label), "valid UTF-8")
+	}
+	// A key's bytes never appear in an error, which may end up in a log.
+	for i, k := range c.Keys {
+		if err := udpframe.CheckKey(k); err != nil {
+			return fmt.Errorf("%w: Keys[%d] is %d bytes: %w", ErrInvalidConfig, i, len(k), udpframe.ErrKeySize)
+		}
+		for j := range i {
+			if bytes.Equal(c.Keys[j], k) {
+				return fmt.Errorf("%w: Keys[%d] repeats Keys[%d]; want each key once", ErrInvalidConfig, i, j)
+			}
+		}
 	}
 	return nil
 }

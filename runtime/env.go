@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/memberlist-go/memberlist/runtime/discovery"
 	"github.com/memberlist-go/memberlist/runtime/swim"
+	udpframe "github.com/memberlist-go/memberlist/runtime/udp/frame"
 )
 
 // envPrefix marks the variables ConfigFromEnviron owns. Any other variable
@@ -48,6 +50,8 @@ const defaultDNSPort = 7946
 //	MEMBERLIST_DISCOVERY_INTERVAL  positive duration                      30s                   DiscoveryInterval: how often discovery is asked again
 //	MEMBERLIST_EVENT_BUFFER        integer, at least 1                    1024                  EventBuffer: events a subscriber may fall behind
 //	MEMBERLIST_LOG_LEVEL           debug, info, warn or error (any case)  unset: no log         Logger: text log on standard error from that level up
+//	MEMBERLIST_KEYS                base64 keys, comma-separated           none: no encryption   Keys: AES-GCM keys of 16, 24 or 32 bytes, the primary first
+//	MEMBERLIST_LABEL               at most 64 bytes                       empty                 Label: the cluster's name; packets with another are dropped
 //
 // The protocol's knobs set the swim.Config fields of the same names, whose
 // documentation says what each does. Their defaults depend on the profile:
@@ -68,6 +72,10 @@ const defaultDNSPort = 7946
 //	MEMBERLIST_DEAD_RETENTION              positive duration    5m     10m    2m     DeadRetention: how long a dead or left member is remembered
 //	MEMBERLIST_JOIN_RETRY_MIN              duration, >= 10ms    1s     2s     500ms  JoinRetryMin: shortest wait between join attempts
 //	MEMBERLIST_JOIN_RETRY_MAX              duration, >= min     30s    1m     15s    JoinRetryMax: longest wait between join attempts
+//
+// MEMBERLIST_KEYS holds standard base64 (with padding), as from
+// `openssl rand -base64 32`; no error ever shows its value, which is a
+// secret, only the position and length of a bad entry.
 //
 // MEMBERLIST_SEEDS and MEMBERLIST_DNS are exclusive: with both set, which
 // seeds to use would be a guess. MEMBERLIST_DNS_PORT is refused without an
@@ -121,7 +129,7 @@ func ConfigFromEnviron(environ []string) (Config, error) {
 			continue
 		}
 		if err := ev.set(&p, v); err != nil {
-			errs = append(errs, fmt.Errorf("%w: %s=%s: %w", ErrInvalidConfig, ev.name, quote(v), err))
+			errs = append(errs, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, ev.show(v), err))
 		}
 	}
 	errs = append(errs, p.discovery(env)...)
@@ -155,6 +163,8 @@ type envVar struct {
 	// set parses a non-empty value into p. Its error says only what is
 	// wanted; the caller adds the variable and the value.
 	set func(p *envParse, v string) error
+	// secret marks a value that no error may show.
+	secret bool
 }
 
 // envParse is the state of one ConfigFromEnviron call. Discovery needs
@@ -184,6 +194,8 @@ func envVars() []envVar {
 		durationVar("MEMBERLIST_DISCOVERY_INTERVAL", "DiscoveryInterval", func(c *Config) *time.Duration { return &c.DiscoveryInterval }),
 		intVar("MEMBERLIST_EVENT_BUFFER", "EventBuffer", func(c *Config) *int { return &c.EventBuffer }),
 		{name: "MEMBERLIST_LOG_LEVEL", set: setLogLevel},
+		{name: "MEMBERLIST_KEYS", field: "Keys", set: setKeys, secret: true},
+		{name: "MEMBERLIST_LABEL", field: "Label", set: setLabel},
 
 		durationVar("MEMBERLIST_PROBE_INTERVAL", "ProbeInterval", func(c *Config) *time.Duration { return &c.ProbeInterval }),
 		durationVar("MEMBERLIST_PROBE_TIMEOUT", "ProbeTimeout", func(c *Config) *time.Duration { return &c.ProbeTimeout }),
@@ -201,6 +213,15 @@ func envVars() []envVar {
 		durationVar("MEMBERLIST_JOIN_RETRY_MIN", "JoinRetryMin", func(c *Config) *time.Duration { return &c.JoinRetryMin }),
 		durationVar("MEMBERLIST_JOIN_RETRY_MAX", "JoinRetryMax", func(c *Config) *time.Duration { return &c.JoinRetryMax }),
 	}
+}
+
+// show writes the variable with its value for an error, or, for a secret,
+// with its length only.
+func (ev envVar) show(v string) string {
+	if ev.secret {
+		return fmt.Sprintf("%s (value hidden, %d bytes)", ev.name, len(v))
+	}
+	return ev.name + "=" + quote(v)
 }
 
 // durationVar rejects zero and negative durations here, rather than leave
@@ -340,6 +361,41 @@ func setLogLevel(p *envParse, v string) error {
 	return nil
 }
 
+// setKeys forgives spaces around entries and a trailing comma, like
+// setSeeds. Its errors name entries by position, never by content.
+func setKeys(p *envParse, v string) error {
+	const want = "want comma-separated standard base64 keys of 16, 24 or 32 bytes, the primary first, such as the output of `openssl rand -base64 32`"
+	var keys [][]byte
+	i := 0
+	for entry := range strings.SplitSeq(v, ",") {
+		if entry = strings.TrimSpace(entry); entry == "" {
+			continue
+		}
+		i++
+		key, err := base64.StdEncoding.DecodeString(entry)
+		if err != nil {
+			return fmt.Errorf("entry %d is not standard base64; %s", i, want)
+		}
+		if err := udpframe.CheckKey(key); err != nil {
+			return fmt.Errorf("entry %d decodes to %d bytes; %s", i, len(key), want)
+		}
+		keys = append(keys, key)
+	}
+	if len(keys) == 0 {
+		return errors.New(want)
+	}
+	p.cfg.Keys = keys
+	return nil
+}
+
+func setLabel(p *envParse, v string) error {
+	if err := udpframe.CheckLabel(v); err != nil {
+		return fmt.Errorf("want at most %d bytes of UTF-8, not %d", udpframe.MaxLabelLen, len(v))
+	}
+	p.cfg.Label = v
+	return nil
+}
+
 // discovery settles the variables that only make sense together. It looks
 // at env, not only at what parsed, so that a malformed MEMBERLIST_DNS still
 // counts as set and does not add a second, misleading complaint.
@@ -399,7 +455,7 @@ func explainValidate(err error, vars []envVar, env map[string]string) error {
 			continue
 		}
 		if v := env[ev.name]; v != "" {
-			notes = append(notes, ev.name+"="+quote(v))
+			notes = append(notes, ev.show(v))
 		} else {
 			notes = append(notes, ev.name+" unset")
 		}

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"go/ast"
 	"go/parser"
@@ -151,6 +152,10 @@ func envCases() []envCase {
 		{name: "MEMBERLIST_LOG_LEVEL", value: "info", check: wantLevel(slog.LevelInfo)},
 		{name: "MEMBERLIST_LOG_LEVEL", value: "WARN", check: wantLevel(slog.LevelWarn)},
 		{name: "MEMBERLIST_LOG_LEVEL", value: "error", check: wantLevel(slog.LevelError)},
+		{name: "MEMBERLIST_KEYS", value: testKeysB64[0], want: func(c *Config) { c.Keys = [][]byte{testKeys[0]} }},
+		{name: "MEMBERLIST_KEYS", value: " " + testKeysB64[2] + ", " + testKeysB64[1] + "," + testKeysB64[0] + ",", want: func(c *Config) { c.Keys = [][]byte{testKeys[2], testKeys[1], testKeys[0]} }},
+		{name: "MEMBERLIST_LABEL", value: "prod-eu", want: func(c *Config) { c.Label = "prod-eu" }},
+		{name: "MEMBERLIST_LABEL", value: strings.Repeat("é", 32), want: func(c *Config) { c.Label = strings.Repeat("é", 32) }},
 		{name: "MEMBERLIST_PROBE_INTERVAL", value: "2s", want: dur(func(c *Config) *time.Duration { return &c.ProbeInterval }, 2*time.Second)},
 		{name: "MEMBERLIST_PROBE_TIMEOUT", value: "300ms", want: dur(func(c *Config) *time.Duration { return &c.ProbeTimeout }, 300*time.Millisecond)},
 		{name: "MEMBERLIST_INDIRECT_CHECKS", value: "0", want: num(func(c *Config) *int { return &c.IndirectChecks }, 0)},
@@ -167,6 +172,19 @@ func envCases() []envCase {
 		{name: "MEMBERLIST_JOIN_RETRY_MIN", value: "100ms", want: dur(func(c *Config) *time.Duration { return &c.JoinRetryMin }, 100*time.Millisecond)},
 		{name: "MEMBERLIST_JOIN_RETRY_MAX", value: "2m", want: dur(func(c *Config) *time.Duration { return &c.JoinRetryMax }, 2*time.Minute)},
 	}
+}
+
+// testKeys are one key of each size, and testKeysB64 the same in base64.
+var testKeys = [][]byte{
+	[]byte("0123456789abcdef"),
+	[]byte("0123456789abcdefghijklmn"),
+	[]byte("0123456789abcdefghijklmnopqrstuv"),
+}
+
+var testKeysB64 = []string{
+	base64.StdEncoding.EncodeToString(testKeys[0]),
+	base64.StdEncoding.EncodeToString(testKeys[1]),
+	base64.StdEncoding.EncodeToString(testKeys[2]),
 }
 
 func TestEnvEveryVariable(t *testing.T) {
@@ -347,6 +365,18 @@ func TestEnvRejects(t *testing.T) {
 			[]string{"JoinRetryMin = 5ms; want at least 10ms", `MEMBERLIST_JOIN_RETRY_MIN="5ms"`}},
 		{"name too long, caught by Validate", map[string]string{"MEMBERLIST_NAME": strings.Repeat("n", swim.MaxNameLen+1)},
 			[]string{"Name = ", "want 1 to 128 bytes", `MEMBERLIST_NAME="nnnn`}},
+		{"key not base64", map[string]string{"MEMBERLIST_KEYS": testKeysB64[0] + ",not*base64"},
+			[]string{"MEMBERLIST_KEYS (value hidden, 35 bytes): entry 2 is not standard base64; want comma-separated standard base64 keys of 16, 24 or 32 bytes"}},
+		{"key of the wrong size", map[string]string{"MEMBERLIST_KEYS": base64.StdEncoding.EncodeToString(make([]byte, 20))},
+			[]string{"MEMBERLIST_KEYS (value hidden, 28 bytes): entry 1 decodes to 20 bytes; want"}},
+		{"keys without entries", map[string]string{"MEMBERLIST_KEYS": " ,"},
+			[]string{"MEMBERLIST_KEYS (value hidden, 2 bytes): want comma-separated standard base64 keys"}},
+		{"key repeated, caught by Validate", map[string]string{"MEMBERLIST_KEYS": testKeysB64[1] + "," + testKeysB64[1]},
+			[]string{"Keys[1] repeats Keys[0]", "MEMBERLIST_KEYS (value hidden, 65 bytes)"}},
+		{"label too long", map[string]string{"MEMBERLIST_LABEL": strings.Repeat("l", 65)},
+			[]string{`MEMBERLIST_LABEL="llll`, "(65 bytes): want at most 64 bytes of UTF-8, not 65"}},
+		{"label not UTF-8", map[string]string{"MEMBERLIST_LABEL": "prod\xff"},
+			[]string{`MEMBERLIST_LABEL="prod\xff": want at most 64 bytes of UTF-8`}},
 		{"unknown variable", map[string]string{"MEMBERLIST_FOO": "1"},
 			[]string{"unknown variable MEMBERLIST_FOO;", "ConfigFromEnv"}},
 		{"unknown variables, even empty, all listed and sorted", map[string]string{"MEMBERLIST_PROBE_INTERVALL": "1s", "MEMBERLIST_FOO": "", "MEMBERLIST_BIND": "x"},
@@ -373,6 +403,30 @@ func TestEnvRejects(t *testing.T) {
 				t.Errorf("with an error, Config = %+v, want the zero Config", cfg)
 			}
 		})
+	}
+}
+
+// A key is a secret: however MEMBERLIST_KEYS is wrong, no error shows any
+// of it, in base64 or decoded.
+func TestEnvKeysNeverShown(t *testing.T) {
+	secret := base64.StdEncoding.EncodeToString([]byte("top secret key!!"))
+	for _, v := range []string{
+		secret + ",%%%",       // a bad entry after a good one
+		secret + "," + secret, // a repeat, caught by Validate
+		"%%%" + secret,        // not base64 at all
+		secret[:20],           // cut short
+		base64.StdEncoding.EncodeToString([]byte("top secret key!")), // 15 bytes
+	} {
+		_, err := ConfigFromEnviron([]string{"MEMBERLIST_NAME=n1", "MEMBERLIST_KEYS=" + v})
+		if err == nil {
+			t.Errorf("MEMBERLIST_KEYS=%s accepted", v)
+			continue
+		}
+		for _, leak := range []string{secret[:8], "top secret", "%%%"} {
+			if strings.Contains(err.Error(), leak) {
+				t.Errorf("error %q shows part of the key (%q)", err, leak)
+			}
+		}
 	}
 }
 

@@ -1,6 +1,9 @@
 package runtime
 
-import "github.com/memberlist-go/memberlist/runtime/swim"
+import (
+	"github.com/memberlist-go/memberlist/runtime/swim"
+	"github.com/memberlist-go/memberlist/runtime/udp"
+)
 
 // Metrics receives a node's counters. Observe is called from the node's own
 // loop once a second, so it must return quickly; export the figures to
@@ -17,9 +20,15 @@ type Stats struct {
 	// PacketsIn, PacketsOut, BytesIn and BytesOut count UDP datagrams and
 	// their payload bytes.
 	PacketsIn, PacketsOut, BytesIn, BytesOut uint64
-	// Dropped counts datagrams dropped: malformed, oversized, empty, or
+	// Dropped counts datagrams dropped: malformed, oversized, empty,
+	// refused by the transport (another label, a bad checksum, not
+	// decryptable, unencrypted while this node has keys, replayed), or
 	// arriving while the node's loop was too far behind.
 	Dropped uint64
+	// Transport holds the UDP transport's counters, with the datagrams it
+	// refused by reason: a rising BadLabel, Unencrypted or DecryptFailed
+	// means a member with the wrong label or keys, or an attack.
+	Transport udp.Stats
 	// Undelivered counts user messages dropped because a handler was too
 	// slow, or no handler was registered for their family.
 	Undelivered uint64

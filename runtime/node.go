@@ -14,6 +14,7 @@ import (
 
 	"github.com/memberlist-go/memberlist/runtime/swim"
 	"github.com/memberlist-go/memberlist/runtime/udp"
+	udpframe "github.com/memberlist-go/memberlist/runtime/udp/frame"
 )
 
 // Errors returned by Node methods; test for them with errors.Is.
@@ -40,6 +41,12 @@ const familyLen = 4
 // at compile time.
 const MaxMessageSize = swim.DefaultPacketBudget - swim.PayloadOverhead - familyLen
 
+// The core's fullest packet with the transport's worst framing (the longest
+// label, encrypted) fits one datagram, so MaxMessageSize holds whatever
+// Keys and Label are. A change to any of these constants that breaks this
+// stops the build here: the constant would be negative.
+const _ = uint(udp.MaxPacketSize - swim.DefaultPacketBudget - udpframe.MaxOverhead)
+
 // Node is one member of a cluster over UDP. Start one with Start; its
 // methods are safe for concurrent use. One goroutine owns the protocol
 // state; the methods talk to it.
@@ -47,7 +54,8 @@ type Node struct {
 	cfg  Config
 	log  *slog.Logger
 	tr   *udp.Transport
-	core *swim.Core // owned by the loop goroutine
+	keys *udpframe.Keyring // nil without encryption
+	core *swim.Core        // owned by the loop goroutine
 
 	in    chan inbound
 	calls chan func(now time.Time)
@@ -108,7 +116,14 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	log = log.With("node", cfg.Name)
-	tr, err := udp.Listen(ctx, udp.Config{Bind: cfg.BindAddr, Advertise: cfg.AdvertiseAddr, Logger: log})
+	var keys *udpframe.Keyring
+	if len(cfg.Keys) > 0 {
+		var err error
+		if keys, err = udpframe.NewKeyring(cfg.Keys...); err != nil {
+			return nil, fmt.Errorf("%w: Keys: %w", ErrInvalidConfig, err)
+		}
+	}
+	tr, err := udp.Listen(ctx, udp.Config{Bind: cfg.BindAddr, Advertise: cfg.AdvertiseAddr, Label: cfg.Label, Keyring: keys, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("memberlist: start %s: %w", cfg.Name, err)
 	}
@@ -123,6 +138,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		cfg:       cfg,
 		log:       log,
 		tr:        tr,
+		keys:      keys,
 		core:      core,
 		in:        make(chan inbound, 4096),
 		calls:     make(chan func(time.Time)),
@@ -141,7 +157,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		n.wg.Add(1)
 		go n.discover(runCtx)
 	}
-	log.Info("memberlist: node started", "addr", tr.AdvertiseAddr(), "bind", tr.LocalAddr())
+	log.Info("memberlist: node started", "addr", tr.AdvertiseAddr(), "bind", tr.LocalAddr(), "label", cfg.Label, "encrypted", keys != nil)
 	return n, nil
 }
 
@@ -318,14 +334,16 @@ func (n *Node) Stats() Stats {
 // statsLocked gathers the counters; it runs on the loop.
 func (n *Node) statsLocked() Stats {
 	t := n.tr.Stats()
+	refused := t.BadFrame + t.BadVersion + t.BadLabel + t.BadChecksum + t.Unencrypted + t.DecryptFailed + t.Replayed
 	s := Stats{
 		Protocol:    n.core.Stats(),
 		PacketsIn:   t.PacketsIn,
 		PacketsOut:  t.PacketsOut,
 		BytesIn:     t.BytesIn,
 		BytesOut:    t.BytesOut,
-		Dropped:     n.dropped.Load() + t.Oversized + t.Empty,
+		Dropped:     n.dropped.Load() + t.Oversized + t.Empty + refused,
 		Undelivered: n.undelivered.Load(),
+		Transport:   t,
 	}
 	s.Alive, s.Suspect, s.Dead, s.Left = n.core.NumMembers()
 	return s

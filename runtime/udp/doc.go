@@ -1,11 +1,14 @@
 // Package udp moves the protocol's packets over one UDP socket per node.
 //
 // It knows nothing of members or messages: it binds a socket, works out the
-// address other nodes should send to, hands each datagram it receives to one
-// callback and sends datagrams on request. One datagram is one packet; the
-// transport never splits, joins or truncates them.
+// address other nodes should send to, frames each packet it sends (the
+// cluster label, and a CRC32C checksum or AES-GCM encryption; see package
+// frame), hands the payload of each datagram it accepts to one callback,
+// and counts what it refuses. One datagram is one packet; the transport
+// never splits, joins or truncates them.
 //
-//	t, err := udp.Listen(ctx, udp.Config{Bind: "0.0.0.0:7946"})
+//	keys, err := frame.NewKeyring(key) // or no Keyring: checksums only
+//	t, err := udp.Listen(ctx, udp.Config{Bind: "0.0.0.0:7946", Label: "prod", Keyring: keys})
 //	if err != nil {
 //		return err
 //	}
@@ -19,11 +22,20 @@
 //
 // # Sizes
 //
-// A datagram carries at most MaxPacketSize bytes, both ways: WriteTo refuses
-// larger payloads with ErrTooLarge, and larger datagrams that arrive are
-// counted in Stats.Oversized and dropped, so a peer configured for bigger
-// packets shows up in the counters and the log rather than as truncated
-// messages.
+// A datagram carries at most MaxPacketSize bytes, framing included, both
+// ways: WriteTo refuses payloads longer than MaxPayload with ErrTooLarge,
+// and larger datagrams that arrive are counted in Stats.Oversized and
+// dropped, so a peer configured for bigger packets shows up in the counters
+// and the log rather than as truncated messages.
+//
+// # What is dropped
+//
+// A datagram is dropped and counted, by reason, when its framing is refused
+// (Stats.BadFrame, BadVersion, BadLabel, BadChecksum, Unencrypted,
+// DecryptFailed), and, with encryption, when it is a copy of one received
+// lately (Stats.Replayed). The first datagram dropped for each reason is
+// logged at Warn, as it usually means a member with the wrong settings;
+// the rest at Debug.
 //
 // # Addresses
 //

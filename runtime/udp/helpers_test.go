@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/memberlist-go/memberlist/runtime/udp/frame"
 )
 
 // waitTimeout bounds every wait for something the network should do at once
@@ -31,15 +33,15 @@ func listen(t *testing.T, cfg Config) *Transport {
 	return tr
 }
 
-// collect starts tr with a handler that copies every datagram into the
+// collect starts tr with a handler that copies every payload into the
 // returned channel, and checks on the way what the handler is promised: a
-// non-empty b of at most MaxPacketSize bytes whose capacity is its length.
+// non-empty b of at most MaxPayload bytes whose capacity is its length.
 func collect(t *testing.T, tr *Transport) <-chan packet {
 	t.Helper()
 	ch := make(chan packet, 1024)
 	tr.Start(func(from netip.AddrPort, b []byte) {
-		if len(b) == 0 || len(b) > MaxPacketSize {
-			t.Errorf("handler got %d bytes; want 1 to %d", len(b), MaxPacketSize)
+		if len(b) == 0 || len(b) > tr.MaxPayload() {
+			t.Errorf("handler got %d bytes; want 1 to %d", len(b), tr.MaxPayload())
 		}
 		if cap(b) != len(b) {
 			t.Errorf("handler got cap %d for len %d; want cap == len", cap(b), len(b))
@@ -82,6 +84,17 @@ func rawConn(t *testing.T, network, addr string) *net.UDPConn {
 	}
 	t.Cleanup(func() { pc.Close() })
 	return pc.(*net.UDPConn)
+}
+
+// seal frames payload as a transport without label and keys does, for
+// datagrams sent from a plain socket.
+func seal(t *testing.T, payload []byte) []byte {
+	t.Helper()
+	c, err := frame.NewCodec("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Seal(nil, payload)
 }
 
 // needIPv6Loopback skips the test on machines without ::1, such as

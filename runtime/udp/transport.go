@@ -10,16 +10,19 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/memberlist-go/memberlist/runtime/udp/frame"
 )
 
-// MaxPacketSize is the largest UDP payload this transport sends or accepts.
-// 1,400 bytes is the incumbent's (hashicorp/memberlist) default and fits the
-// 1,500-byte Ethernet MTU with room for IPv6, UDP and tunnel headers, so
-// datagrams are not fragmented on any common path.
+// MaxPacketSize is the largest UDP payload this transport sends or accepts,
+// framing included. 1,400 bytes is the incumbent's (hashicorp/memberlist)
+// default and fits the 1,500-byte Ethernet MTU with room for IPv6, UDP and
+// tunnel headers, so datagrams are not fragmented on any common path.
 //
 // The protocol core fills less than this (swim.DefaultPacketBudget is 1,300
-// bytes) so that framing added around its packets later, such as a checksum,
-// a cluster label or encryption, still fits in one datagram.
+// bytes) so that the framing added around its packets, the cluster label and
+// a checksum or encryption, still fits in one datagram: at most
+// frame.MaxOverhead (95) bytes, whatever the configuration.
 const MaxPacketSize = 1400
 
 // DefaultSocketBuffer is the receive and send buffer size Listen requests
@@ -34,8 +37,8 @@ const DefaultSocketBuffer = 4 << 20
 const readBufSize = 1 << 16
 
 // ErrTooLarge is wrapped by WriteTo's error for a payload larger than
-// MaxPacketSize.
-var ErrTooLarge = errors.New("udp: datagram larger than MaxPacketSize")
+// MaxPayload.
+var ErrTooLarge = errors.New("udp: payload larger than MaxPayload")
 
 // ErrInvalidConfig is wrapped by Listen's error for a Config it cannot use;
 // the error names the field and the form it accepts.
@@ -61,14 +64,27 @@ type Config struct {
 	// Linux, net.core.rmem_max and wmem_max cap it); that is logged at
 	// Debug and never an error.
 	ReadBuffer, WriteBuffer int
+	// Label names the cluster: every datagram carries it, and datagrams
+	// with another label are dropped (Stats.BadLabel), so that clusters
+	// sharing a network stay apart. At most frame.MaxLabelLen bytes of
+	// UTF-8; empty is a label too, which only unlabelled peers share.
+	Label string
+	// Keyring, when set, turns on AES-GCM encryption: datagrams are sealed
+	// with its primary key and opened with any of its keys, and unencrypted
+	// datagrams are dropped (Stats.Unencrypted). Nil means no encryption:
+	// datagrams carry a CRC32C checksum instead. Change its keys at any
+	// time; the next datagram uses them.
+	Keyring *frame.Keyring
 	// Logger receives the transport's log; nil discards it. Nothing per
 	// packet is logged above Debug.
 	Logger *slog.Logger
 }
 
-// Stats are a transport's counters since Listen.
+// Stats are a transport's counters since Listen. Byte counts are datagram
+// sizes, framing included: what the network carried.
 type Stats struct {
-	// PacketsIn and BytesIn count datagrams handed to the handler.
+	// PacketsIn and BytesIn count datagrams whose payload was handed to
+	// the handler.
 	PacketsIn, BytesIn uint64
 	// PacketsOut and BytesOut count datagrams the socket accepted for
 	// sending.
@@ -79,6 +95,22 @@ type Stats struct {
 	// Empty counts received zero-length datagrams, dropped: no protocol
 	// packet is empty, and the handler need not check.
 	Empty uint64
+	// The datagrams dropped because their framing was refused, by reason
+	// (see package frame):
+	//
+	//   - BadFrame: malformed (truncated, reserved flags, empty payload);
+	//   - BadVersion: another frame version, or no frame at all (an older
+	//     release's packets);
+	//   - BadLabel: another cluster's label;
+	//   - BadChecksum: an unencrypted datagram corrupted on the way;
+	//   - Unencrypted: an unencrypted datagram while this node has keys;
+	//   - DecryptFailed: an encrypted datagram none of this node's keys
+	//     opens (or this node has none): another key, or tampering;
+	//   - Replayed: a copy of an encrypted datagram received lately.
+	//
+	// Outside a rotation done in the wrong order, BadLabel, Unencrypted and
+	// DecryptFailed mean a node with the wrong settings, or an attack.
+	BadFrame, BadVersion, BadLabel, BadChecksum, Unencrypted, DecryptFailed, Replayed uint64
 	// ReadErrors and WriteErrors count failures of the socket. WriteTo's
 	// refusals of oversized payloads and writes after Close are not
 	// counted: they are the caller's, not the network's.
@@ -91,6 +123,7 @@ type counters struct {
 	packetsIn, bytesIn   atomic.Uint64
 	packetsOut, bytesOut atomic.Uint64
 	oversized, empty     atomic.Uint64
+	refused              [numRefusals]atomic.Uint64
 	readErrors           atomic.Uint64
 	writeErrors          atomic.Uint64
 }
@@ -103,6 +136,14 @@ type Transport struct {
 	advertise netip.AddrPort
 	log       *slog.Logger
 	stats     counters
+	codec     *frame.Codec
+	// replays drops copies of encrypted datagrams; owned by the read
+	// goroutine; nil without encryption, where anyone can forge a fresh
+	// datagram and catching copies would protect nothing.
+	replays *frame.Replays
+	// bufs holds datagram buffers for WriteTo, which any goroutine may
+	// call; sealing into a pooled buffer keeps sending free of garbage.
+	bufs sync.Pool
 
 	// read is conn.ReadFromUDPAddrPort, held as a function so that tests
 	// can make the socket fail.
@@ -156,6 +197,10 @@ func Listen(ctx context.Context, cfg Config) (*Transport, error) {
 			return nil, fmt.Errorf("%w: %s = %d; want a size in bytes, or 0 for %d", ErrInvalidConfig, b.field, b.n, DefaultSocketBuffer)
 		}
 	}
+	codec, err := frame.NewCodec(cfg.Label, cfg.Keyring)
+	if err != nil {
+		return nil, fmt.Errorf("%w: Label %q: %w", ErrInvalidConfig, cfg.Label, err)
+	}
 	// Binding a UDP socket does not block, so the listen call below never
 	// looks at ctx; a caller that has already given up should not get a
 	// socket all the same.
@@ -208,8 +253,16 @@ func Listen(ctx context.Context, cfg Config) (*Transport, error) {
 		local:     local,
 		advertise: netip.AddrPortFrom(advAddr, advPort),
 		log:       log,
+		codec:     codec,
 		read:      conn.ReadFromUDPAddrPort,
 		done:      make(chan struct{}),
+	}
+	t.bufs.New = func() any {
+		b := make([]byte, 0, MaxPacketSize)
+		return &b
+	}
+	if cfg.Keyring != nil {
+		t.replays = frame.NewReplays(0)
 	}
 	log.Debug("udp: listening", slog.String("network", bind.network()), slog.String("advertise", t.advertise.String()))
 	return t, nil
@@ -255,13 +308,19 @@ func (t *Transport) LocalAddr() netip.AddrPort { return t.local }
 // is never 0.
 func (t *Transport) AdvertiseAddr() netip.AddrPort { return t.advertise }
 
-// Start starts the one goroutine that reads the socket and calls handle for
-// each datagram of 1 to MaxPacketSize bytes, in the order the socket yields
-// them. from is the sender, IPv4 senders as plain IPv4.
+// MaxPayload is the largest payload WriteTo takes: MaxPacketSize less this
+// transport's framing. It is at least MaxPacketSize - frame.MaxOverhead.
+func (t *Transport) MaxPayload() int { return MaxPacketSize - t.codec.Overhead() }
+
+// Start starts the one goroutine that reads the socket and calls handle
+// with the payload of each datagram of at most MaxPacketSize bytes whose
+// framing is accepted (label, checksum or decryption; see Stats for what is
+// dropped), in the order the socket yields them. from is the sender, IPv4
+// senders as plain IPv4. The payload is never empty.
 //
-// b is the transport's read buffer, valid only until handle returns: the
-// next datagram overwrites it. A handler that keeps the data must copy it.
-// b's capacity is its length, so no earlier, longer datagram is reachable
+// b is the transport's buffer, valid only until handle returns: the next
+// datagram overwrites it. A handler that keeps the data must copy it. b's
+// capacity is its length, so no earlier, longer payload is reachable
 // through it. handle runs on the read goroutine and should return quickly:
 // while it runs, datagrams queue in the socket buffer and, once that is
 // full, are dropped by the kernel.
@@ -296,8 +355,12 @@ const (
 func (t *Transport) readLoop(handle func(netip.AddrPort, []byte)) {
 	defer t.wg.Done()
 	buf := make([]byte, readBufSize)
+	// The payload goes to a buffer of its own: opening never writes over
+	// the datagram it reads, which AES-GCM requires.
+	payload := make([]byte, 0, MaxPacketSize)
 	var backoff time.Duration
 	warnedOversized := false
+	var warned [numRefusals]bool
 	for {
 		n, from, err := t.read(buf)
 		if err != nil {
@@ -345,21 +408,29 @@ func (t *Transport) readLoop(handle func(netip.AddrPort, []byte)) {
 			t.log.Log(context.Background(), level, "udp: dropped oversized datagram",
 				slog.String("from", from.String()), slog.Int("size", n), slog.Int("max", MaxPacketSize))
 		default:
+			out, err := t.codec.Open(payload[:0], buf[:n])
+			if err == nil && t.replays != nil && t.replays.Seen(buf[:n]) {
+				err = errReplayed
+			}
+			if err != nil {
+				t.refuse(err, from, n, &warned)
+				continue
+			}
 			t.stats.packetsIn.Add(1)
 			t.stats.bytesIn.Add(uint64(n))
-			handle(from, buf[:n:n])
+			handle(from, out[:len(out):len(out)])
 		}
 	}
 }
 
-// WriteTo sends b to to as one datagram. A payload longer than MaxPacketSize
-// is refused with an error wrapping ErrTooLarge, never truncated; after
-// Close the error wraps net.ErrClosed. An IPv4 destination works from a
-// dual-stack socket. WriteTo does not keep b and may be called from any
-// goroutine.
+// WriteTo sends b to to as one datagram, framed: labelled, and encrypted or
+// checksummed. A payload longer than MaxPayload is refused with an error
+// wrapping ErrTooLarge, never truncated; after Close the error wraps
+// net.ErrClosed. An IPv4 destination works from a dual-stack socket.
+// WriteTo does not keep b and may be called from any goroutine.
 func (t *Transport) WriteTo(b []byte, to netip.AddrPort) error {
-	if len(b) > MaxPacketSize {
-		return fmt.Errorf("udp: write of %d bytes to %v, max %d: %w", len(b), to, MaxPacketSize, ErrTooLarge)
+	if max := t.MaxPayload(); len(b) > max {
+		return fmt.Errorf("udp: write of %d bytes to %v, max %d: %w", len(b), to, max, ErrTooLarge)
 	}
 	if t.closed.Load() {
 		return fmt.Errorf("udp: write to %v: %w", to, net.ErrClosed)
@@ -367,7 +438,10 @@ func (t *Transport) WriteTo(b []byte, to netip.AddrPort) error {
 	// An IPv4-mapped destination is sent as IPv4, which an IPv4 socket
 	// requires and a dual-stack one maps back itself.
 	to = netip.AddrPortFrom(to.Addr().Unmap(), to.Port())
-	n, err := t.conn.WriteToUDPAddrPort(b, to)
+	bp := t.bufs.Get().(*[]byte)
+	defer t.bufs.Put(bp)
+	*bp = t.codec.Seal((*bp)[:0], b)
+	n, err := t.conn.WriteToUDPAddrPort(*bp, to)
 	if err != nil {
 		if !errors.Is(err, net.ErrClosed) {
 			t.stats.writeErrors.Add(1)
@@ -384,14 +458,21 @@ func (t *Transport) WriteTo(b []byte, to netip.AddrPort) error {
 func (t *Transport) Stats() Stats {
 	c := &t.stats
 	return Stats{
-		PacketsIn:   c.packetsIn.Load(),
-		BytesIn:     c.bytesIn.Load(),
-		PacketsOut:  c.packetsOut.Load(),
-		BytesOut:    c.bytesOut.Load(),
-		Oversized:   c.oversized.Load(),
-		Empty:       c.empty.Load(),
-		ReadErrors:  c.readErrors.Load(),
-		WriteErrors: c.writeErrors.Load(),
+		PacketsIn:     c.packetsIn.Load(),
+		BytesIn:       c.bytesIn.Load(),
+		PacketsOut:    c.packetsOut.Load(),
+		BytesOut:      c.bytesOut.Load(),
+		Oversized:     c.oversized.Load(),
+		Empty:         c.empty.Load(),
+		BadFrame:      c.refused[refusedMalformed].Load(),
+		BadVersion:    c.refused[refusedVersion].Load(),
+		BadLabel:      c.refused[refusedLabel].Load(),
+		BadChecksum:   c.refused[refusedChecksum].Load(),
+		Unencrypted:   c.refused[refusedUnencrypted].Load(),
+		DecryptFailed: c.refused[refusedDecrypt].Load(),
+		Replayed:      c.refused[refusedReplay].Load(),
+		ReadErrors:    c.readErrors.Load(),
+		WriteErrors:   c.writeErrors.Load(),
 	}
 }
 

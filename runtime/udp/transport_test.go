@@ -32,8 +32,10 @@ func exchange(t *testing.T, a, b *Transport) {
 	if p := receive(t, ina); !bytes.Equal(p.data, ba) || p.from != b.LocalAddr() {
 		t.Errorf("a got %q from %v; want %q from %v", p.data, p.from, ba, b.LocalAddr())
 	}
-	wantA := Stats{PacketsOut: 1, BytesOut: uint64(len(ab)), PacketsIn: 1, BytesIn: uint64(len(ba))}
-	wantB := Stats{PacketsOut: 1, BytesOut: uint64(len(ba)), PacketsIn: 1, BytesIn: uint64(len(ab))}
+	// Byte counts are datagram sizes: the payload and its framing.
+	ov := uint64(MaxPacketSize - a.MaxPayload())
+	wantA := Stats{PacketsOut: 1, BytesOut: uint64(len(ab)) + ov, PacketsIn: 1, BytesIn: uint64(len(ba)) + ov}
+	wantB := Stats{PacketsOut: 1, BytesOut: uint64(len(ba)) + ov, PacketsIn: 1, BytesIn: uint64(len(ab)) + ov}
 	if got := a.Stats(); got != wantA {
 		t.Errorf("a.Stats() = %+v; want %+v", got, wantA)
 	}
@@ -94,21 +96,22 @@ func TestOversizedAndEmptyDropped(t *testing.T) {
 		}
 	}
 
+	largest := tr.MaxPayload()
 	send(bytes.Repeat([]byte{0xEE}, 2000))
-	send(bytes.Repeat([]byte{0xEE}, MaxPacketSize+1))
+	send(seal(t, bytes.Repeat([]byte{0x01}, largest+1))) // one byte over MaxPacketSize
 	send(nil)
-	send(bytes.Repeat([]byte{0x01}, MaxPacketSize)) // the largest accepted
-	send([]byte("after"))
+	send(seal(t, bytes.Repeat([]byte{0x01}, largest))) // the largest accepted
+	send(seal(t, []byte("after")))
 
-	if p := receive(t, in); len(p.data) != MaxPacketSize || p.data[0] != 0x01 {
-		t.Errorf("first delivered datagram: %d bytes starting %#x; want the %d-byte one", len(p.data), p.data[:1], MaxPacketSize)
+	if p := receive(t, in); len(p.data) != largest || p.data[0] != 0x01 {
+		t.Errorf("first delivered payload: %d bytes starting %#x; want the %d-byte one", len(p.data), p.data[:1], largest)
 	}
 	if p := receive(t, in); string(p.data) != "after" {
-		t.Errorf("second delivered datagram %q; want %q", p.data, "after")
+		t.Errorf("second delivered payload %q; want %q", p.data, "after")
 	}
 	waitFor(t, "drops to be counted", func() bool { s := tr.Stats(); return s.Oversized == 2 && s.Empty == 1 })
 	s := tr.Stats()
-	want := Stats{PacketsIn: 2, BytesIn: MaxPacketSize + 5, Oversized: 2, Empty: 1}
+	want := Stats{PacketsIn: 2, BytesIn: MaxPacketSize + uint64(len(seal(t, []byte("after")))), Oversized: 2, Empty: 1}
 	if s != want {
 		t.Errorf("Stats() = %+v; want %+v", s, want)
 	}
@@ -117,9 +120,9 @@ func TestOversizedAndEmptyDropped(t *testing.T) {
 	}
 }
 
-// The handler's b is the read buffer, reused; what it must never expose is
-// data beyond the current datagram, such as the tail of an earlier, longer
-// (or oversized, dropped) one.
+// The handler's b is a buffer of the transport's, reused; what it must
+// never expose is data beyond the current payload, such as the tail of an
+// earlier, longer (or oversized, dropped) one.
 func TestHandlerBufferExposesOnlyCurrentDatagram(t *testing.T) {
 	tr := listen(t, Config{Bind: "127.0.0.1:0"})
 	type seen struct {
@@ -134,8 +137,8 @@ func TestHandlerBufferExposesOnlyCurrentDatagram(t *testing.T) {
 	raw := rawConn(t, "udp4", "127.0.0.1:0")
 	for _, b := range [][]byte{
 		bytes.Repeat([]byte{0xEE}, 2000), // oversized: dropped, but read into the buffer
-		bytes.Repeat([]byte{0xAA}, 1000),
-		[]byte("short"),
+		seal(t, bytes.Repeat([]byte{0xAA}, 1000)),
+		seal(t, []byte("short")),
 	} {
 		if _, err := raw.WriteToUDPAddrPort(b, tr.LocalAddr()); err != nil {
 			t.Fatal(err)
@@ -159,12 +162,13 @@ func TestHandlerBufferExposesOnlyCurrentDatagram(t *testing.T) {
 func TestWriteToTooLarge(t *testing.T) {
 	a := listen(t, Config{Bind: "127.0.0.1:0"})
 	b := listen(t, Config{Bind: "127.0.0.1:0"})
-	err := a.WriteTo(make([]byte, MaxPacketSize+1), b.LocalAddr())
+	max := a.MaxPayload()
+	err := a.WriteTo(make([]byte, max+1), b.LocalAddr())
 	if !errors.Is(err, ErrTooLarge) {
-		t.Fatalf("WriteTo(%d bytes) = %v; want ErrTooLarge", MaxPacketSize+1, err)
+		t.Fatalf("WriteTo(%d bytes) = %v; want ErrTooLarge", max+1, err)
 	}
-	if err := a.WriteTo(make([]byte, MaxPacketSize), b.LocalAddr()); err != nil {
-		t.Fatalf("WriteTo(%d bytes) = %v; want nil", MaxPacketSize, err)
+	if err := a.WriteTo(make([]byte, max), b.LocalAddr()); err != nil {
+		t.Fatalf("WriteTo(%d bytes) = %v; want nil", max, err)
 	}
 	if s := a.Stats(); s.PacketsOut != 1 || s.BytesOut != MaxPacketSize || s.WriteErrors != 0 {
 		t.Errorf("Stats() = %+v; want only the %d-byte datagram counted", s, MaxPacketSize)
@@ -196,8 +200,9 @@ func TestConcurrentWriters(t *testing.T) {
 	if len(seen) != writers*each {
 		t.Errorf("%d distinct datagrams; want %d", len(seen), writers*each)
 	}
-	if s := a.Stats(); s.PacketsOut != writers*each || s.BytesOut != 2*writers*each {
-		t.Errorf("a.Stats() = %+v; want %d packets, %d bytes out", s, writers*each, 2*writers*each)
+	size := uint64(len(seal(t, []byte{0, 0})))
+	if s := a.Stats(); s.PacketsOut != writers*each || s.BytesOut != size*writers*each {
+		t.Errorf("a.Stats() = %+v; want %d packets, %d bytes out", s, writers*each, size*writers*each)
 	}
 }
 
@@ -242,7 +247,7 @@ func TestCloseWaitsForHandler(t *testing.T) {
 	})
 	raw := rawConn(t, "udp4", "127.0.0.1:0")
 	for range 2 {
-		if _, err := raw.WriteToUDPAddrPort([]byte("x"), tr.LocalAddr()); err != nil {
+		if _, err := raw.WriteToUDPAddrPort(seal(t, []byte("x")), tr.LocalAddr()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -320,7 +325,7 @@ func TestReadErrors(t *testing.T) {
 		}
 		in := collect(t, tr)
 		raw := rawConn(t, "udp4", "127.0.0.1:0")
-		if _, err := raw.WriteToUDPAddrPort([]byte("still here"), tr.LocalAddr()); err != nil {
+		if _, err := raw.WriteToUDPAddrPort(seal(t, []byte("still here")), tr.LocalAddr()); err != nil {
 			t.Fatal(err)
 		}
 		if p := receive(t, in); string(p.data) != "still here" {

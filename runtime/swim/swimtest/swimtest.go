@@ -71,6 +71,9 @@ type Cluster struct {
 	OnEvent func(n *Node, ev swim.Event)
 	// OnDeliver, when set, is called for every user payload delivered.
 	OnDeliver func(n *Node, msg swim.UserMessage)
+
+	// tap, when set, sees every packet sent (see Capture).
+	tap func(from *Node, p swim.Outbound)
 }
 
 // Node is one simulated member.
@@ -267,6 +270,9 @@ func (c *Cluster) Heal() { clear(c.group) }
 func (c *Cluster) route(from *Node, p swim.Outbound) {
 	from.PacketsOut++
 	from.BytesOut += uint64(len(p.Bytes)) + HeaderBytes
+	if c.tap != nil {
+		c.tap(from, p)
+	}
 	to, ok := c.byAddr[p.To]
 	if !ok {
 		return

@@ -1,0 +1,354 @@
+package swim_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/memberlist-go/memberlist/runtime/swim"
+	"github.com/memberlist-go/memberlist/runtime/swim/swimtest"
+)
+
+// Replays. Encryption stops anyone without the key from forging packets,
+// but not from recording the cluster's packets and sending them again,
+// later, to any member. The transport drops copies it has seen lately
+// (runtime/udp/frame.Replays); older ones reach the protocol, and these
+// tests show that its incarnation rules (SWIM 4.2) make them harmless: old
+// news never replaces newer news, so a replay cannot bring back a member
+// that failed or left, nor roll a member back to an older state, in any
+// view that remembers the newer news.
+
+// replay hands every captured packet, in the order it was first sent, to
+// every running member of to, from its original source address: what an
+// eavesdropper with a recording can do. It returns how many it injected.
+func replay(c *swimtest.Cluster, packets []swimtest.Packet, to []*swimtest.Node) int {
+	n := 0
+	for _, p := range packets {
+		for _, node := range to {
+			if node.Up {
+				_ = c.Inject(node, p.From, p.Data) // a replay decodes; errors would be for garbage
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// snapshot is each running member's view: viewer name, member name, record.
+type snapshot map[string]map[string]swim.Member
+
+func takeSnapshot(nodes []*swimtest.Node) snapshot {
+	s := snapshot{}
+	for _, n := range nodes {
+		if !n.Up {
+			continue
+		}
+		s[n.Name] = map[string]swim.Member{}
+		for _, m := range n.Core.Members() {
+			s[n.Name][m.Name] = m
+		}
+	}
+	return s
+}
+
+// checkNoRollback fails unless every record in after is at least as new as
+// the same viewer's record of the same member in before: a higher
+// incarnation, or the same one and a state at least as strong (alive <
+// suspect < dead < left), with the same address and metadata if nothing
+// changed.
+func checkNoRollback(t *testing.T, before, after snapshot) {
+	t.Helper()
+	for viewer, ms := range before {
+		for name, b := range ms {
+			a, ok := after[viewer][name]
+			if !ok {
+				continue // forgotten after DeadRetention
+			}
+			switch {
+			case a.Incarnation < b.Incarnation:
+				t.Errorf("%s's view of %s went back from incarnation %d to %d", viewer, name, b.Incarnation, a.Incarnation)
+			case a.Incarnation == b.Incarnation && a.State < b.State:
+				t.Errorf("%s's view of %s went back from %v to %v at incarnation %d", viewer, name, b.State, a.State, a.Incarnation)
+			case a.Incarnation == b.Incarnation && (a.Addr != b.Addr || string(a.Meta) != string(b.Meta)):
+				t.Errorf("%s's view of %s changed address or metadata at incarnation %d: %v %q -> %v %q", viewer, name, a.Incarnation, b.Addr, b.Meta, a.Addr, a.Meta)
+			}
+		}
+	}
+}
+
+// eventsSince returns the events members reported after mark, the number
+// of events each had then.
+func eventsSince(nodes []*swimtest.Node, mark map[*swimtest.Node]int) []swim.Event {
+	var out []swim.Event
+	for _, n := range nodes {
+		out = append(out, n.Events[mark[n]:]...)
+	}
+	return out
+}
+
+func markEvents(nodes []*swimtest.Node) map[*swimtest.Node]int {
+	m := map[*swimtest.Node]int{}
+	for _, n := range nodes {
+		m[n] = len(n.Events)
+	}
+	return m
+}
+
+// capturedCluster starts n members with everything they send recorded
+// from the first join on, and waits until they agree.
+func capturedCluster(t *testing.T, cfg swim.Config, seed uint64, n int) (*swimtest.Cluster, []*swimtest.Node, func() []swimtest.Packet) {
+	t.Helper()
+	c := swimtest.New(swimtest.Options{Config: cfg, Seed: seed})
+	nodes := c.AddN(n)
+	stop := c.Capture()
+	c.JoinAll(nodes[0])
+	if ok, took := c.RunUntil(time.Minute, func() bool { return c.AllSeeAlive(nodes) }); !ok {
+		t.Fatalf("%d members did not converge within %v", n, took)
+	}
+	return c, nodes, stop
+}
+
+// A member that left stays left: replaying everything it and the others
+// sent while it was a member (its join, its announcements, its acks)
+// changes nothing.
+func TestReplay_LeftMemberStaysLeft(t *testing.T) {
+	c, nodes, stop := capturedCluster(t, swim.DefaultLANConfig(), 1, 5)
+	c.Run(20 * time.Second)
+	leaver, rest := nodes[4], nodes[:4]
+	c.Leave(leaver)
+	if ok, _ := c.RunUntil(30*time.Second, func() bool { return c.AllSee(rest, leaver, swim.StateLeft) }); !ok {
+		t.Fatal("the leave did not reach everyone")
+	}
+	c.Crash(leaver)
+	packets := stop()
+	before, mark := takeSnapshot(rest), markEvents(rest)
+
+	n := replay(c, packets, rest)
+	c.Run(30 * time.Second)
+
+	t.Logf("replayed %d packets (%d captured)", n, len(packets))
+	if !c.AllSee(rest, leaver, swim.StateLeft) {
+		t.Error("a replay brought the member that left back")
+	}
+	for _, ev := range eventsSince(rest, mark) {
+		t.Errorf("event after the replay: %v about %s", ev.Type, ev.Member.Name)
+	}
+	checkNoRollback(t, before, takeSnapshot(rest))
+}
+
+// A member declared failed stays failed: replaying its old announcements,
+// acks and sync requests does not make it alive again.
+func TestReplay_DeadMemberStaysDead(t *testing.T) {
+	c, nodes, stop := capturedCluster(t, swim.DefaultLANConfig(), 2, 5)
+	c.Run(20 * time.Second)
+	victim, rest := nodes[3], append(append([]*swimtest.Node{}, nodes[:3]...), nodes[4])
+	c.Crash(victim)
+	if ok, _ := c.RunUntil(time.Minute, func() bool { return c.AllSee(rest, victim, swim.StateDead) }); !ok {
+		t.Fatal("the crash was not detected by everyone")
+	}
+	packets := stop()
+	before, mark := takeSnapshot(rest), markEvents(rest)
+
+	n := replay(c, packets, rest)
+	c.Run(30 * time.Second)
+
+	t.Logf("replayed %d packets (%d captured)", n, len(packets))
+	if !c.AllSee(rest, victim, swim.StateDead) {
+		t.Error("a replay brought the failed member back")
+	}
+	for _, ev := range eventsSince(rest, mark) {
+		t.Errorf("event after the replay: %v about %s", ev.Type, ev.Member.Name)
+	}
+	checkNoRollback(t, before, takeSnapshot(rest))
+}
+
+// No rollback: a member's old metadata, and a suspicion it has refuted,
+// replayed after the fact, change no view and raise no alarm.
+func TestReplay_NoRollback(t *testing.T) {
+	c, nodes, stop := capturedCluster(t, swim.DefaultLANConfig(), 3, 5)
+	c.Run(10 * time.Second)
+
+	// node-1 announces new metadata: a newer incarnation.
+	changer := nodes[1]
+	if err := changer.Core.UpdateMeta(c.Now(), []byte("v2")); err != nil {
+		t.Fatal(err)
+	}
+	// node-2 is cut off long enough to be suspected, then refutes.
+	suspect := nodes[2]
+	for _, n := range nodes {
+		if n != suspect {
+			c.Block(n, suspect)
+			c.Block(suspect, n)
+		}
+	}
+	if ok, _ := c.RunUntil(time.Minute, func() bool {
+		return c.AllSee(others(nodes, suspect), suspect, swim.StateSuspect, swim.StateDead)
+	}); !ok {
+		t.Fatal("the cut-off member was not suspected")
+	}
+	for _, n := range nodes {
+		c.Unblock(n, suspect)
+		c.Unblock(suspect, n)
+	}
+	converged := func() bool {
+		if !c.AllSeeAlive(nodes) {
+			return false
+		}
+		for _, n := range nodes {
+			if m, _ := n.Core.Member(changer.Name); string(m.Meta) != "v2" {
+				return false
+			}
+		}
+		return true
+	}
+	if ok, _ := c.RunUntil(time.Minute, converged); !ok {
+		t.Fatal("the cluster did not settle on the new metadata and the refutation")
+	}
+	packets := stop()
+	before, mark := takeSnapshot(nodes), markEvents(nodes)
+
+	n := replay(c, packets, nodes)
+	c.Run(30 * time.Second)
+
+	t.Logf("replayed %d packets (%d captured)", n, len(packets))
+	if !converged() {
+		t.Error("after the replay the views no longer hold everyone alive with the new metadata")
+	}
+	for _, ev := range eventsSince(nodes, mark) {
+		t.Errorf("event after the replay: %v about %s (incarnation %d)", ev.Type, ev.Member.Name, ev.Member.Incarnation)
+	}
+	checkNoRollback(t, before, takeSnapshot(nodes))
+}
+
+// What replays can still do: a view that does not remember a departed
+// member (one that joined after it left, or forgot it after
+// DeadRetention) takes a replay of the departed member's old announcement
+// for news and holds it alive: a ghost. The harm is bounded: the members
+// that remember it ignore the ghost's news, the next anti-entropy round
+// with any of them corrects the forgetful view (SyncInterval), and no
+// running member is suspected or declared failed. SECURITY.md describes
+// this limit; the transport's replay filter narrows it to recordings older
+// than its window.
+func TestReplay_ForgetfulViewSeesGhostBriefly(t *testing.T) {
+	cfg := swim.DefaultLANConfig()
+	c, nodes, stop := capturedCluster(t, cfg, 4, 5)
+	c.Run(10 * time.Second)
+	leaver := nodes[4]
+	leftAt := c.Now()
+	c.Leave(leaver)
+	if ok, _ := c.RunUntil(30*time.Second, func() bool { return c.AllSee(nodes[:4], leaver, swim.StateLeft) }); !ok {
+		t.Fatal("the leave did not reach everyone")
+	}
+	c.Crash(leaver)
+	packets := stop()
+
+	// A newcomer joins after the leave: sync does not carry members that
+	// are gone to a view that never knew them.
+	newcomer := c.Add("newcomer")
+	c.Join(newcomer, nodes[0])
+	live := append(append([]*swimtest.Node{}, nodes[:4]...), newcomer)
+	if ok, _ := c.RunUntil(time.Minute, func() bool { return c.AllSeeAlive(live) }); !ok {
+		t.Fatal("the newcomer did not join")
+	}
+	if _, known := newcomer.Core.Member(leaver.Name); known {
+		t.Fatal("the newcomer knows the departed member before any replay; the premise fails")
+	}
+	remember, mark := takeSnapshot(nodes[:4]), markEvents(live)
+
+	// The departed member's own packets from before it left, replayed to
+	// the newcomer only. (Its later packets carry its leave, which the
+	// newcomer would take for news too.)
+	var own []swimtest.Packet
+	for _, p := range packets {
+		if p.From == leaver.Addr && p.At.Before(leftAt) {
+			own = append(own, p)
+		}
+	}
+	replay(c, own, []*swimtest.Node{newcomer})
+	ghost, known := newcomer.Core.Member(leaver.Name)
+	if !known || ghost.State != swim.StateAlive {
+		t.Fatalf("the newcomer holds the departed member as %v (known %v); this test documents that it is taken for alive", ghost.State, known)
+	}
+
+	// Anti-entropy corrects the ghost.
+	healed := func() bool {
+		m, ok := newcomer.Core.Member(leaver.Name)
+		return !ok || m.State == swim.StateLeft || m.State == swim.StateDead
+	}
+	ok, took := c.RunUntil(cfg.SyncInterval+time.Minute, healed)
+	if !ok {
+		t.Fatalf("the ghost is still alive at the newcomer after %v", took)
+	}
+	t.Logf("ghost corrected after %v", took)
+	c.Run(30 * time.Second)
+	if !c.AllSeeAlive(live) {
+		t.Error("a running member is no longer alive everywhere")
+	}
+	checkNoRollback(t, remember, takeSnapshot(nodes[:4]))
+	for _, ev := range eventsSince(live, mark) {
+		if ev.Member.Name != leaver.Name {
+			t.Errorf("event about a running member: %v about %s", ev.Type, ev.Member.Name)
+		}
+	}
+	for _, n := range nodes[:4] {
+		for _, ev := range n.Events[mark[n]:] {
+			t.Errorf("%s, which remembers the departed member, reported %v about %s", n.Name, ev.Type, ev.Member.Name)
+		}
+	}
+}
+
+// Once every member has forgotten a departed member (DeadRetention), a
+// replay of its old announcement is news to all of them: the ghost spreads
+// and is then declared failed, like a member that crashed, within the
+// usual detection time. No running member is suspected or declared failed.
+// This is the replay that the protocol's rules cannot catch; SECURITY.md
+// describes it, and the transport's replay filter keeps it to recordings
+// older than its window.
+func TestReplay_AfterRetentionGhostFailsAgain(t *testing.T) {
+	cfg := swim.DefaultLANConfig()
+	cfg.DeadRetention = time.Minute
+	c, nodes, stop := capturedCluster(t, cfg, 5, 5)
+	c.Run(10 * time.Second)
+	leaver, rest := nodes[4], nodes[:4]
+	leftAt := c.Now()
+	c.Leave(leaver)
+	if ok, _ := c.RunUntil(30*time.Second, func() bool { return c.AllSee(rest, leaver, swim.StateLeft) }); !ok {
+		t.Fatal("the leave did not reach everyone")
+	}
+	c.Crash(leaver)
+	packets := stop()
+	forgotten := func() bool {
+		for _, n := range rest {
+			if _, ok := n.Core.Member(leaver.Name); ok {
+				return false
+			}
+		}
+		return true
+	}
+	if ok, _ := c.RunUntil(3*cfg.DeadRetention, forgotten); !ok {
+		t.Fatal("the departed member was not forgotten")
+	}
+	mark := markEvents(rest)
+
+	var own []swimtest.Packet
+	for _, p := range packets {
+		if p.From == leaver.Addr && p.At.Before(leftAt) {
+			own = append(own, p)
+		}
+	}
+	replay(c, own, rest[:1])
+	failedEverywhere := func() bool { return c.AllSee(rest, leaver, swim.StateDead) }
+	bound := 2 * time.Minute
+	ok, took := c.RunUntil(bound, failedEverywhere)
+	if !ok {
+		t.Fatalf("the ghost was not declared failed everywhere within %v", bound)
+	}
+	t.Logf("ghost declared failed everywhere %v after the replay", took)
+	for _, ev := range eventsSince(rest, mark) {
+		if ev.Member.Name != leaver.Name {
+			t.Errorf("event about a running member: %v about %s", ev.Type, ev.Member.Name)
+		}
+	}
+	if !c.AllSeeAlive(rest) {
+		t.Error("a running member is no longer alive everywhere")
+	}
+}

@@ -1,0 +1,420 @@
+package frame
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// testKey returns a fixed key of n bytes, different for each name.
+func testKey(name string, n int) []byte {
+	sum := sha256.Sum256([]byte(name))
+	return sum[:n]
+}
+
+func mustKeyring(t testing.TB, keys ...[]byte) *Keyring {
+	t.Helper()
+	kr, err := NewKeyring(keys...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kr
+}
+
+func mustCodec(t testing.TB, label string, keys *Keyring) *Codec {
+	t.Helper()
+	c, err := NewCodec(label, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// codecs is one codec of each kind the transport uses.
+func codecs(t testing.TB) map[string]*Codec {
+	return map[string]*Codec{
+		"plain":               mustCodec(t, "", nil),
+		"plain/label":         mustCodec(t, "prod-eu", nil),
+		"aes128":              mustCodec(t, "", mustKeyring(t, testKey("a", 16))),
+		"aes192/label":        mustCodec(t, "prod-eu", mustKeyring(t, testKey("a", 24))),
+		"aes256/longestLabel": mustCodec(t, strings.Repeat("L", MaxLabelLen), mustKeyring(t, testKey("a", 32), testKey("b", 16))),
+	}
+}
+
+// The frame's worst case must fit the room the core leaves: the runtime
+// checks the same against the real constants at compile time.
+func TestMaxOverhead(t *testing.T) {
+	if want := 1 + 1 + 64 + 1 + 12 + 16; MaxOverhead != want {
+		t.Errorf("MaxOverhead = %d, want %d", MaxOverhead, want)
+	}
+	if MaxOverhead > 100 {
+		t.Errorf("MaxOverhead = %d: more than the 100 bytes the core's packet budget leaves", MaxOverhead)
+	}
+	worst := mustCodec(t, strings.Repeat("x", MaxLabelLen), mustKeyring(t, testKey("k", 32)))
+	if got := len(worst.Seal(nil, []byte{1})) - 1; got != MaxOverhead {
+		t.Errorf("longest label, encrypted: %d bytes of framing, want MaxOverhead = %d", got, MaxOverhead)
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	for name, c := range codecs(t) {
+		t.Run(name, func(t *testing.T) {
+			for _, n := range []int{1, 2, 15, 16, 17, 300, 1300} {
+				payload := bytes.Repeat([]byte{byte(n)}, n)
+				payload[0] = 1
+				p := c.Seal([]byte("prefix"), payload)
+				if !bytes.HasPrefix(p, []byte("prefix")) {
+					t.Fatalf("Seal lost dst's prefix")
+				}
+				p = p[len("prefix"):]
+				if len(p) != n+c.Overhead() {
+					t.Errorf("%d-byte payload sealed into %d bytes, want %d + Overhead %d", n, len(p), n, c.Overhead())
+				}
+				got, err := c.Open([]byte("dst:"), p)
+				if err != nil {
+					t.Fatalf("Open(Seal(%d bytes)): %v", n, err)
+				}
+				if want := append([]byte("dst:"), payload...); !bytes.Equal(got, want) {
+					t.Fatalf("Open(Seal(x)) = %q, want %q", got, want)
+				}
+			}
+		})
+	}
+}
+
+// Encryption hides the payload and draws a new nonce each time: two seals
+// of one payload differ.
+func TestEncryptedFramesHideAndDiffer(t *testing.T) {
+	c := mustCodec(t, "prod", mustKeyring(t, testKey("a", 16)))
+	payload := []byte("alive node-7 10.0.0.7:7946 incarnation 42")
+	a, b := c.Seal(nil, payload), c.Seal(nil, payload)
+	if bytes.Equal(a, b) {
+		t.Error("two seals of one payload are equal: the nonce repeated")
+	}
+	if bytes.Contains(a, []byte("node-7")) || bytes.Contains(a, payload[:8]) {
+		t.Error("the sealed frame shows the payload in clear")
+	}
+	na, _ := nonce(a)
+	nb, _ := nonce(b)
+	if na == nb {
+		t.Error("two frames share a nonce")
+	}
+}
+
+// Every flipped bit and every truncation of every kind of frame is refused:
+// the checksum or the tag covers every byte, the header included.
+func TestTamperingRefused(t *testing.T) {
+	for name, c := range codecs(t) {
+		t.Run(name, func(t *testing.T) {
+			p := c.Seal(nil, []byte("\x01some packet of the core, long enough to span blocks"))
+			for i := range p {
+				for bit := range 8 {
+					q := bytes.Clone(p)
+					q[i] ^= 1 << bit
+					if out, err := c.Open(nil, q); err == nil {
+						t.Fatalf("byte %d bit %d flipped: opened as %q", i, bit, out)
+					}
+				}
+			}
+			for n := range len(p) {
+				if out, err := c.Open(nil, p[:n]); err == nil {
+					t.Fatalf("truncated to %d of %d bytes: opened as %q", n, len(p), out)
+				}
+			}
+			if out, err := c.Open(nil, append(bytes.Clone(p), 0)); err == nil {
+				t.Fatalf("one byte appended: opened as %q", out)
+			}
+		})
+	}
+}
+
+// Each reason for refusal is reported as such, so that the transport counts
+// it under the right name.
+func TestRefusalReasons(t *testing.T) {
+	keyA, keyB := testKey("a", 16), testKey("b", 32)
+	plain := mustCodec(t, "prod", nil)
+	enc := mustCodec(t, "prod", mustKeyring(t, keyA))
+	payload := []byte("\x01payload")
+	valid := enc.Seal(nil, payload)
+
+	wrongVersion := bytes.Clone(valid)
+	wrongVersion[0] = 2<<4 | wrongVersion[0]&0x0f
+	reservedFlag := bytes.Clone(valid)
+	reservedFlag[0] |= 1 << 3
+	// The label rewritten to this cluster's: the label check passes, the
+	// tag does not, since the label is authenticated.
+	relabelled := mustCodec(t, "test", mustKeyring(t, keyA)).Seal(nil, payload)
+	copy(relabelled[2:6], "prod")
+	badTag := bytes.Clone(valid)
+	badTag[len(badTag)-1] ^= 1
+	badPlain := plain.Seal(nil, payload)
+	badPlain[len(badPlain)-5] ^= 0x40
+	longLabel := append([]byte{Version<<4 | flagLabel, MaxLabelLen + 1}, bytes.Repeat([]byte("x"), MaxLabelLen+10)...)
+
+	for _, tc := range []struct {
+		name string
+		at   *Codec
+		p    []byte
+		want error
+	}{
+		{"empty", enc, nil, ErrMalformed},
+		{"one byte", enc, valid[:1], ErrMalformed},
+		{"label cut short", enc, valid[:4], ErrMalformed},
+		{"label too long", plain, longLabel, ErrMalformed},
+		{"reserved flag", enc, reservedFlag, ErrMalformed},
+		{"no room for the tag", enc, valid[:2+4+1+12+16], ErrMalformed},
+		{"plain, no room for the checksum", plain, plain.Seal(nil, payload)[:2+4+4], ErrMalformed},
+		{"unframed packet of the core", enc, []byte{1, 1, 0x92, 0x01, 0xa1, 'a'}, ErrVersion},
+		{"wrong version", enc, wrongVersion, ErrVersion},
+		{"other cluster, encrypted", enc, mustCodec(t, "test", mustKeyring(t, keyA)).Seal(nil, payload), ErrLabel},
+		{"other cluster, plain", plain, mustCodec(t, "test", nil).Seal(nil, payload), ErrLabel},
+		{"no label at a labelled node", plain, mustCodec(t, "", nil).Seal(nil, payload), ErrLabel},
+		{"label rewritten", enc, relabelled, ErrDecrypt},
+		{"corrupted plain", plain, badPlain, ErrChecksum},
+		{"plain at a node with keys", enc, plain.Seal(nil, payload), ErrUnencrypted},
+		{"encrypted at a node without keys", plain, valid, ErrDecrypt},
+		{"other key", enc, mustCodec(t, "prod", mustKeyring(t, keyB)).Seal(nil, payload), ErrDecrypt},
+		{"tampered tag", enc, badTag, ErrDecrypt},
+		{"empty payload", plain, plain.Seal(nil, nil), ErrMalformed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := tc.at.Open(nil, tc.p)
+			if err != tc.want {
+				t.Errorf("Open = %q, %v; want error %v, unwrapped", out, err, tc.want)
+			}
+		})
+	}
+}
+
+// An older release's unframed packets start with the core's version byte,
+// 1, which is never a frame's first byte.
+func TestFrameNeverLooksLikeCorePacket(t *testing.T) {
+	for name, c := range codecs(t) {
+		if p := c.Seal(nil, []byte{1}); p[0] == 1 {
+			t.Errorf("%s: frame starts with the core's version byte", name)
+		}
+	}
+}
+
+// Rotation at the codec level: a receiver with both keys opens packets
+// sealed with either, whichever is its own primary; once the old key is
+// removed, packets sealed with it no longer open.
+func TestRotationSteps(t *testing.T) {
+	oldKey, newKey := testKey("old", 16), testKey("new", 32)
+	sender, receiver := mustKeyring(t, oldKey), mustKeyring(t, oldKey)
+	s, r := mustCodec(t, "c", sender), mustCodec(t, "c", receiver)
+	opens := func(step string) {
+		t.Helper()
+		if _, err := r.Open(nil, s.Seal(nil, []byte{1, 2})); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		if _, err := s.Open(nil, r.Seal(nil, []byte{1, 2})); err != nil {
+			t.Fatalf("%s, the other way: %v", step, err)
+		}
+	}
+	opens("start")
+	for _, kr := range []*Keyring{sender, receiver} {
+		if err := kr.Install(newKey); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opens("installed everywhere")
+	if err := sender.Use(newKey); err != nil {
+		t.Fatal(err)
+	}
+	opens("primary switched on the sender only")
+	if err := receiver.Use(newKey); err != nil {
+		t.Fatal(err)
+	}
+	opens("primary switched everywhere")
+	stale := mustCodec(t, "c", mustKeyring(t, oldKey)).Seal(nil, []byte{1})
+	for _, kr := range []*Keyring{sender, receiver} {
+		if err := kr.Remove(oldKey); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opens("old key removed everywhere")
+	if _, err := r.Open(nil, stale); err != ErrDecrypt {
+		t.Errorf("packet sealed with the removed key: %v, want ErrDecrypt", err)
+	}
+}
+
+// Two installed keys may share the one-byte id; the receiver tries both.
+func TestKeyIDCollision(t *testing.T) {
+	byID := map[byte][]byte{}
+	var a, b []byte
+	for i := 0; a == nil; i++ {
+		k := testKey(fmt.Sprint("collide", i), 16)
+		id := KeyID(k)
+		if prev, ok := byID[id]; ok {
+			a, b = prev, k
+		}
+		byID[id] = k
+	}
+	r := mustCodec(t, "", mustKeyring(t, a, b))
+	for _, k := range [][]byte{a, b} {
+		if _, err := r.Open(nil, mustCodec(t, "", mustKeyring(t, k)).Seal(nil, []byte{1})); err != nil {
+			t.Errorf("key with a shared id: %v", err)
+		}
+	}
+}
+
+func TestNewCodecRejectsLabels(t *testing.T) {
+	for _, label := range []string{strings.Repeat("x", MaxLabelLen+1), "bad\xff"} {
+		if _, err := NewCodec(label, nil); !errors.Is(err, ErrInvalidLabel) {
+			t.Errorf("NewCodec(%q) = %v, want ErrInvalidLabel", label, err)
+		}
+	}
+	if _, err := NewCodec(strings.Repeat("é", MaxLabelLen/2), nil); err != nil {
+		t.Errorf("label of %d bytes: %v", MaxLabelLen, err)
+	}
+}
+
+// Sealing and opening go on while the keys rotate underneath: the race
+// detector checks the keyring's publication, and no packet sealed with a
+// key both sides hold fails to open.
+func TestConcurrentUseDuringRotation(t *testing.T) {
+	keys := [][]byte{testKey("k0", 16), testKey("k1", 24), testKey("k2", 32), testKey("k3", 16)}
+	kr := mustKeyring(t, keys[0])
+	c := mustCodec(t, "c", kr)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var failures sync.Map
+	const workers = 4
+	var rounds [workers]atomic.Uint64
+	for w := range workers {
+		wg.Go(func() {
+			buf, out := make([]byte, 0, 2048), make([]byte, 0, 2048)
+			payload := []byte{1, byte(w)}
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				p := c.Seal(buf[:0], payload)
+				if _, err := c.Open(out[:0], p); err != nil {
+					failures.Store(err.Error(), true)
+				}
+				rounds[w].Add(1)
+			}
+		})
+	}
+	// settle waits until every worker has sealed and opened a packet
+	// wholly after the last step, so none is in flight under a key that
+	// the next step removes (the README's advice between steps).
+	settle := func() {
+		var at [workers]uint64
+		for w := range at {
+			at[w] = rounds[w].Load()
+		}
+		for w := range at {
+			for rounds[w].Load() < at[w]+2 {
+				runtime.Gosched()
+			}
+		}
+	}
+	for i := 1; i < len(keys); i++ {
+		if err := kr.Install(keys[i]); err != nil {
+			t.Error(err)
+		}
+		if err := kr.Use(keys[i]); err != nil {
+			t.Error(err)
+		}
+		settle()
+		if err := kr.Remove(keys[i-1]); err != nil {
+			t.Error(err)
+		}
+	}
+	settle()
+	close(stop)
+	wg.Wait()
+	failures.Range(func(k, _ any) bool {
+		t.Errorf("open failed during rotation: %v", k)
+		return true
+	})
+	if got := kr.Keys(); len(got) != 1 || !bytes.Equal(got[0], keys[len(keys)-1]) {
+		t.Errorf("after the rotations Keys() = %x, want only the last key", got)
+	}
+}
+
+func TestReplays(t *testing.T) {
+	enc := mustCodec(t, "", mustKeyring(t, testKey("a", 16)))
+	r := NewReplays(4)
+	var sent [][]byte
+	for i := range 4 {
+		p := enc.Seal(nil, []byte{1, byte(i)})
+		if r.Seen(p) {
+			t.Fatalf("packet %d: a fresh packet reported as a replay", i)
+		}
+		sent = append(sent, p)
+	}
+	for i, p := range sent {
+		if !r.Seen(p) {
+			t.Errorf("copy of packet %d not caught", i)
+		}
+	}
+	// Two more generations push the first four out: a window is at least
+	// four packets, at most eight.
+	for i := range 8 {
+		r.Seen(enc.Seal(nil, []byte{2, byte(i)}))
+	}
+	if r.Seen(sent[0]) {
+		t.Error("a packet older than twice the window is still remembered")
+	}
+	plain := mustCodec(t, "", nil).Seal(nil, []byte{1})
+	for i := range 2 {
+		if r.Seen(plain) {
+			t.Errorf("a plain frame, which has no nonce, reported as a replay (copy %d)", i)
+		}
+	}
+}
+
+// Turning the generations over reuses the maps: a long run allocates
+// nothing once they have grown.
+func TestReplaysDoNotAllocate(t *testing.T) {
+	enc := mustCodec(t, "", mustKeyring(t, testKey("a", 16)))
+	var ps [][]byte
+	for i := range 4096 {
+		ps = append(ps, enc.Seal(nil, []byte{1, byte(i), byte(i >> 8)}))
+	}
+	r := NewReplays(256)
+	for _, p := range ps {
+		r.Seen(p)
+	}
+	i := 0
+	if a := testing.AllocsPerRun(2000, func() {
+		r.Seen(ps[i%len(ps)])
+		i++
+	}); a != 0 {
+		t.Errorf("%v allocations per packet, want 0", a)
+	}
+}
+
+// Refusing a packet allocates nothing, whatever the reason.
+func TestOpenRefusalDoesNotAllocate(t *testing.T) {
+	enc := mustCodec(t, "prod", mustKeyring(t, testKey("a", 16)))
+	plain := mustCodec(t, "prod", nil)
+	bad := enc.Seal(nil, bytes.Repeat([]byte{1}, 1000))
+	bad[100] ^= 1
+	out := make([]byte, 0, 2048)
+	for name, tc := range map[string]struct {
+		c *Codec
+		p []byte
+	}{
+		"decrypt": {enc, bad},
+		"label":   {enc, mustCodec(t, "other", nil).Seal(nil, []byte{1})},
+		"crc":     {plain, append(plain.Seal(nil, []byte{1, 2, 3})[:8], 0, 0, 0, 0)},
+		"version": {plain, []byte{0x01, 0x00, 0x00}},
+	} {
+		if a := testing.AllocsPerRun(100, func() { _, _ = tc.c.Open(out[:0], tc.p) }); a != 0 {
+			t.Errorf("%s: %v allocations per refused packet, want 0", name, a)
+		}
+	}
+}
