@@ -255,7 +255,24 @@ func (c *Core) Step(now time.Time, from netip.AddrPort, packet []byte) error {
 		return fmt.Errorf("%w: from %v: %w", ErrMalformed, from, err)
 	}
 	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+	// A core never puts two pings or two ping-reqs in one packet, so only
+	// the first of each is answered: a packet stuffed with hundreds of
+	// them must not make us send hundreds of acks or pings to an address
+	// of the sender's choosing.
+	pinged, relayed := false, false
 	for i := range msgs {
+		switch msgs[i].Type {
+		case wire.TypePing:
+			if pinged {
+				continue
+			}
+			pinged = true
+		case wire.TypePingReq:
+			if relayed {
+				continue
+			}
+			relayed = true
+		}
 		c.handle(from, &msgs[i])
 	}
 	clear(msgs)

@@ -201,3 +201,17 @@ func TestStateAnswersRateLimited(t *testing.T) {
 		t.Fatal("no answer a protocol period later")
 	}
 }
+
+// A packet stuffed with pings or ping-reqs gets one answer, not one each.
+func TestOnePingAndOnePingReqPerPacket(t *testing.T) {
+	c, now := testCore(t, 2)
+	p := wire.AppendHeader(nil)
+	for i := range 100 {
+		p = wire.AppendPing(p, &wire.Ping{Seq: uint16(i), Target: "a"})
+		p = wire.AppendPingReq(p, &wire.PingReq{Seq: uint16(i), Target: "b", Addr: netip.MustParseAddrPort("192.0.2.9:1")})
+	}
+	step(t, c, now, p)
+	if n := len(c.Ready().Packets); n != 2 {
+		t.Fatalf("%d packets sent for one packet of 100 pings and 100 ping-reqs, want 2 (one ack, one relayed ping)", n)
+	}
+}
