@@ -81,9 +81,26 @@ func (n *Node) dispatch() {
 				n.undelivered.Add(1)
 				continue
 			}
+			n.counted.Store(false)
 			for _, h := range hs {
 				h.fn(d.from, d.payload)
 			}
 		}
 	}
+}
+
+// CountUndecodable records that the payload of the given family a handler
+// was just handed does not decode, for err: it adds one to
+// Stats.Undecodable and logs err at Debug. It is meant for the code
+// memberlist-gen writes, whose On functions call it from their handlers
+// so that no malformed message goes unseen; a handler of raw payloads may
+// call it too. Call it from a handler, for the payload it is running on:
+// the payload counts once however many of its handlers call it (each
+// variant's On function and the family's error handler all may).
+func (n *Node) CountUndecodable(family uint32, err error) {
+	if n.counted.Swap(true) {
+		return
+	}
+	n.undecodable.Add(1)
+	n.log.Debug("memberlist: message does not decode", "family", family, "err", err)
 }

@@ -32,6 +32,11 @@ type Stats struct {
 	// Undelivered counts user messages dropped because a handler was too
 	// slow, or no handler was registered for their family.
 	Undelivered uint64
+	// Undecodable counts user messages that reached handlers of their
+	// family but did not decode: malformed, or carrying a variant this
+	// program does not know, as a newer version of it sends during a
+	// rolling upgrade. Each counts once, however many handlers saw it.
+	Undecodable uint64
 	// Alive, Suspect, Dead and Left count members by state, this node
 	// included.
 	Alive, Suspect, Dead, Left int

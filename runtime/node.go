@@ -66,6 +66,11 @@ type Node struct {
 
 	dropped     atomic.Uint64
 	undelivered atomic.Uint64
+	undecodable atomic.Uint64
+	// counted is set once the payload being dispatched has been counted
+	// as undecodable, so that it counts once however many of its
+	// handlers fail to decode it.
+	counted atomic.Bool
 
 	subsMu     sync.Mutex
 	subs       map[*Subscription]struct{}
@@ -343,6 +348,7 @@ func (n *Node) statsLocked() Stats {
 		BytesOut:    t.BytesOut,
 		Dropped:     n.dropped.Load() + t.Oversized + t.Empty + refused,
 		Undelivered: n.undelivered.Load(),
+		Undecodable: n.undecodable.Load(),
 		Transport:   t,
 	}
 	s.Alive, s.Suspect, s.Dead, s.Left = n.core.NumMembers()

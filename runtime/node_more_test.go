@@ -172,6 +172,42 @@ func TestRawMessages(t *testing.T) {
 	}
 }
 
+// CountUndecodable counts a payload once however many of its handlers
+// call it, and nothing for a payload none calls it for.
+func TestCountUndecodable(t *testing.T) {
+	nodes := cluster(t, 2, nil)
+	n := nodes[1]
+	var mu sync.Mutex
+	seen := 0
+	fail := func(_ runtime.Member, p []byte) {
+		if string(p) == "bad" {
+			n.CountUndecodable(9, errors.New("bad"))
+		}
+	}
+	n.Handle(9, fail)
+	n.Handle(9, fail)
+	// Handlers run in order: when the last has seen a payload, the
+	// others are done with it.
+	n.Handle(9, func(runtime.Member, []byte) {
+		mu.Lock()
+		seen++
+		mu.Unlock()
+	})
+	for _, p := range []string{"bad", "good", "bad"} {
+		if err := nodes[0].Send(context.Background(), "node-1", 9, []byte(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 10*time.Second, "3 payloads dispatched", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return seen == 3
+	})
+	if got := n.Stats().Undecodable; got != 2 {
+		t.Fatalf("Undecodable = %d after 2 bad payloads, each failing 2 handlers; want 2", got)
+	}
+}
+
 // Garbage: 10,000 random datagrams, and truncated, oversized and
 // bit-flipped copies of a valid packet, sent to one node of five: nothing
 // panics, every member stays alive in every view, and the drop counter

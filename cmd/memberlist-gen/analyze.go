@@ -923,7 +923,7 @@ func (a *analyzer) checkNames(fams []*family) {
 	for _, f := range fams {
 		what := "family " + f.name
 		for _, n := range []string{f.name + "Family", f.name + "MaxSize", "Encode" + f.name, "Decode" + f.name,
-			"Send" + f.name, "Broadcast" + f.name, "On" + f.name + "Error"} {
+			"Send" + f.name, "Broadcast" + f.name, "On" + f.name + "Error", "read" + f.name + "Tag"} {
 			claim(n, what, f.obj.Pos())
 		}
 		for _, v := range f.variants {

@@ -106,6 +106,7 @@
 //	func BroadcastF(ctx context.Context, n *runtime.Node, m F) error
 //	func OnV1(n *runtime.Node, fn func(from runtime.Member, m V1)) (stop func())
 //	func OnFError(n *runtime.Node, fn func(from runtime.Member, err error)) (stop func())
+//	func readFTag(b []byte) (uint16, []byte, error) // for DecodeF and the On functions
 //
 // and for each variant and each struct nested in one, msgp's
 // MarshalMsg(b []byte) ([]byte, error) and UnmarshalMsg(b []byte) ([]byte, error).
@@ -140,7 +141,29 @@
 // over its bound with an error naming it. Decoding checks every bound
 // before allocating, and refuses an unknown tag (what a newer version of
 // the program sends), truncated or malformed input, a wrong number of
-// fields and bytes after the message, with an error, never a panic. The
-// On functions drop messages that do not decode; OnFError reports them.
+// fields and bytes after the message, with an error, never a panic.
 // Decoding into a zero value leaves an empty slice or map nil.
+//
+// # Receiving
+//
+// Each On function registers its own runtime.Node.Handle handler for the
+// family, so every message of the family reaches all of them. OnV reads
+// the tag first (with an unexported readFTag, which DecodeF shares) and
+// leaves a message tagged for another variant at that, without decoding
+// it or allocating: with an On function per variant, each message is
+// decoded once. Only V's tag goes on to V's UnmarshalMsg, with DecodeF's
+// rule that no bytes may follow.
+//
+// A message that does not decode is dropped and counted by the node in
+// runtime.Stats.Undecodable (with runtime.Node.CountUndecodable), which
+// counts it once however many handlers fail on it. Which handlers fail
+// depends on what is wrong. A malformed body fails the On functions of
+// its own tag. No tag, or a tag of no variant this program knows (what a
+// newer version sends during a rolling upgrade), fails every On function
+// of the family: each knows the family's tags, and none reads such a
+// message further. OnFError's handler decodes every message in full with
+// DecodeF, counts what fails, and reports it, unknown tags included, to
+// its function. A message tagged for a variant with no On function
+// registered is read by no one past its tag, so it is counted only if
+// OnFError is registered.
 package main

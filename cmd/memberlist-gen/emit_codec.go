@@ -32,7 +32,7 @@ func (e *emitter) marshal(sm *structModel) {
 		stmts = append(stmts, body...)
 		stmts = append(stmts, jen.Return(jen.Id("o"), jen.Nil()))
 	}
-	e.decl(fmt.Sprintf("MarshalMsg appends the MessagePack encoding of z to b and returns the extended slice: an array of its fields in declaration order, at most %d bytes. A field over its bound is an error naming it; on error b is returned unchanged.", sm.size),
+	e.decl(fmt.Sprintf("MarshalMsg appends the MessagePack encoding of z to b and returns the extended slice: an array of its fields in declaration order, at most %s. A field over its bound is an error naming it; on error b is returned unchanged.", plural(sm.size, "byte")),
 		jen.Func().Params(jen.Id("z").Id(sm.name)).Id("MarshalMsg").Params(jen.Id("b").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(stmts...))
 }
 

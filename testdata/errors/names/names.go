@@ -14,6 +14,10 @@ type Again interface{ isAgain() } // want "families Msg and Again have the same 
 // EncodeMsg is taken by the user.
 func EncodeMsg() {} // want "EncodeMsg is already declared in package names"
 
+// readAgainTag is taken by the user: an unexported helper the generator
+// writes claims its name as the API does.
+func readAgainTag() {} // want "readAgainTag is already declared in package names"
+
 // OnPing is taken by the user.
 var OnPing = 1 // want "OnPing is already declared in package names"
 

@@ -50,17 +50,34 @@ func EncodeChaosMonkey(b []byte, m ChaosMonkey) ([]byte, error) {
 	return o, nil
 }
 
+// readChaosMonkeyTag reads the variant tag at the front of a ChaosMonkey
+// payload and returns it with the rest of the payload. A tag that is no
+// variant's is an error: a newer version of the program may send variants this
+// one does not know.
+func readChaosMonkeyTag(b []byte) (uint16, []byte, error) {
+	tag, b, err := msgp.ReadUint16Bytes(b)
+	if err != nil {
+		return 0, b, fmt.Errorf("chaos.ChaosMonkey: tag: %w", err)
+	}
+	switch tag {
+	case 1, 2:
+		return tag, b, nil
+	}
+	return 0, b, fmt.Errorf("chaos.ChaosMonkey: unknown tag %d, perhaps from a newer version of the program", tag)
+}
+
 // DecodeChaosMonkey decodes a ChaosMonkey that EncodeChaosMonkey encoded. Bad
 // input is an error, never a panic: an unknown tag (a newer version of the
 // program may send variants this one does not know), bytes that do not decode,
 // a field over its bound (refused before anything is allocated for it), or
 // bytes after the message.
 func DecodeChaosMonkey(b []byte) (ChaosMonkey, error) {
-	tag, b, err := msgp.ReadUint16Bytes(b)
+	tag, b, err := readChaosMonkeyTag(b)
 	if err != nil {
-		return nil, fmt.Errorf("chaos.ChaosMonkey: tag: %w", err)
+		return nil, err
 	}
 	var m ChaosMonkey
+	// readChaosMonkeyTag refused every other tag.
 	switch tag {
 	case 1:
 		var v SimulateCpuSpike
@@ -70,8 +87,6 @@ func DecodeChaosMonkey(b []byte) (ChaosMonkey, error) {
 		var v Note
 		b, err = v.UnmarshalMsg(b)
 		m = v
-	default:
-		return nil, fmt.Errorf("chaos.ChaosMonkey: unknown tag %d, perhaps from a newer version of the program", tag)
 	}
 	if err != nil {
 		return nil, err
@@ -108,40 +123,79 @@ func BroadcastChaosMonkey(ctx context.Context, n *runtime.Node, m ChaosMonkey) e
 
 // OnSimulateCpuSpike registers fn to receive every SimulateCpuSpike sent or
 // broadcast to n, with its sender; stop unregisters it. fn runs on n's dispatch
-// goroutine, like a runtime.Node.Handle function. A ChaosMonkey message that
-// does not decode is dropped: OnChaosMonkeyError reports those.
+// goroutine, like a runtime.Node.Handle function. The handler reads the other
+// variants' messages no further than their tag, so that an On function per
+// variant costs one decoding per message. A message it cannot decode (a
+// malformed SimulateCpuSpike, or a ChaosMonkey message without the tag of a
+// variant this program knows, as a newer version of the program sends during a
+// rolling upgrade) is dropped and counted in n's Stats.Undecodable, once
+// however many handlers meet it; OnChaosMonkeyError reports those.
 func OnSimulateCpuSpike(n *runtime.Node, fn func(from runtime.Member, m SimulateCpuSpike)) (stop func()) {
 	return n.Handle(ChaosMonkeyFamily, func(from runtime.Member, payload []byte) {
-		if m, err := DecodeChaosMonkey(payload); err == nil {
-			if m, ok := m.(SimulateCpuSpike); ok {
-				fn(from, m)
-			}
+		tag, b, err := readChaosMonkeyTag(payload)
+		if err != nil {
+			n.CountUndecodable(ChaosMonkeyFamily, err)
+			return
 		}
+		if tag != 1 {
+			return // another variant's, for its own On function
+		}
+		var m SimulateCpuSpike
+		if b, err = m.UnmarshalMsg(b); err != nil {
+			n.CountUndecodable(ChaosMonkeyFamily, err)
+			return
+		}
+		if len(b) != 0 {
+			n.CountUndecodable(ChaosMonkeyFamily, fmt.Errorf("chaos.ChaosMonkey: %d bytes after the message", len(b)))
+			return
+		}
+		fn(from, m)
 	})
 }
 
 // OnNote registers fn to receive every Note sent or broadcast to n, with its
 // sender; stop unregisters it. fn runs on n's dispatch goroutine, like a
-// runtime.Node.Handle function. A ChaosMonkey message that does not decode is
-// dropped: OnChaosMonkeyError reports those.
+// runtime.Node.Handle function. The handler reads the other variants' messages
+// no further than their tag, so that an On function per variant costs one
+// decoding per message. A message it cannot decode (a malformed Note, or a
+// ChaosMonkey message without the tag of a variant this program knows, as a
+// newer version of the program sends during a rolling upgrade) is dropped and
+// counted in n's Stats.Undecodable, once however many handlers meet it;
+// OnChaosMonkeyError reports those.
 func OnNote(n *runtime.Node, fn func(from runtime.Member, m Note)) (stop func()) {
 	return n.Handle(ChaosMonkeyFamily, func(from runtime.Member, payload []byte) {
-		if m, err := DecodeChaosMonkey(payload); err == nil {
-			if m, ok := m.(Note); ok {
-				fn(from, m)
-			}
+		tag, b, err := readChaosMonkeyTag(payload)
+		if err != nil {
+			n.CountUndecodable(ChaosMonkeyFamily, err)
+			return
 		}
+		if tag != 2 {
+			return // another variant's, for its own On function
+		}
+		var m Note
+		if b, err = m.UnmarshalMsg(b); err != nil {
+			n.CountUndecodable(ChaosMonkeyFamily, err)
+			return
+		}
+		if len(b) != 0 {
+			n.CountUndecodable(ChaosMonkeyFamily, fmt.Errorf("chaos.ChaosMonkey: %d bytes after the message", len(b)))
+			return
+		}
+		fn(from, m)
 	})
 }
 
 // OnChaosMonkeyError registers fn to learn of every ChaosMonkey message sent or
 // broadcast to n that does not decode, with its sender and the reason; stop
 // unregisters it. Such a message carries an unknown tag, as a newer version of
-// the program sends during a rolling upgrade, or is malformed; the On functions
-// of the variants (OnSimulateCpuSpike, OnNote) drop it, so count it here.
+// the program sends during a rolling upgrade, or is malformed. The On functions
+// of the variants (OnSimulateCpuSpike, OnNote) drop it; this handler counts it
+// in n's Stats.Undecodable as they do, once however many handlers meet it.
+// Unlike them, it decodes every ChaosMonkey message in full.
 func OnChaosMonkeyError(n *runtime.Node, fn func(from runtime.Member, err error)) (stop func()) {
 	return n.Handle(ChaosMonkeyFamily, func(from runtime.Member, payload []byte) {
 		if _, err := DecodeChaosMonkey(payload); err != nil {
+			n.CountUndecodable(ChaosMonkeyFamily, err)
 			fn(from, err)
 		}
 	})

@@ -59,17 +59,34 @@ func EncodeKinds(b []byte, m Kinds) ([]byte, error) {
 	return o, nil
 }
 
+// readKindsTag reads the variant tag at the front of a Kinds payload and
+// returns it with the rest of the payload. A tag that is no variant's is an
+// error: a newer version of the program may send variants this one does not
+// know.
+func readKindsTag(b []byte) (uint16, []byte, error) {
+	tag, b, err := msgp.ReadUint16Bytes(b)
+	if err != nil {
+		return 0, b, fmt.Errorf("kinds.Kinds: tag: %w", err)
+	}
+	switch tag {
+	case 1, 2, 3, 128, 300, 65535:
+		return tag, b, nil
+	}
+	return 0, b, fmt.Errorf("kinds.Kinds: unknown tag %d, perhaps from a newer version of the program", tag)
+}
+
 // DecodeKinds decodes a Kinds that EncodeKinds encoded. Bad input is an error,
 // never a panic: an unknown tag (a newer version of the program may send
 // variants this one does not know), bytes that do not decode, a field over its
 // bound (refused before anything is allocated for it), or bytes after the
 // message.
 func DecodeKinds(b []byte) (Kinds, error) {
-	tag, b, err := msgp.ReadUint16Bytes(b)
+	tag, b, err := readKindsTag(b)
 	if err != nil {
-		return nil, fmt.Errorf("kinds.Kinds: tag: %w", err)
+		return nil, err
 	}
 	var m Kinds
+	// readKindsTag refused every other tag.
 	switch tag {
 	case 1:
 		var v Numbers
@@ -95,8 +112,6 @@ func DecodeKinds(b []byte) (Kinds, error) {
 		var v Containers
 		b, err = v.UnmarshalMsg(b)
 		m = v
-	default:
-		return nil, fmt.Errorf("kinds.Kinds: unknown tag %d, perhaps from a newer version of the program", tag)
 	}
 	if err != nil {
 		return nil, err
@@ -133,97 +148,208 @@ func BroadcastKinds(ctx context.Context, n *runtime.Node, m Kinds) error {
 
 // OnNumbers registers fn to receive every Numbers sent or broadcast to n, with
 // its sender; stop unregisters it. fn runs on n's dispatch goroutine, like a
-// runtime.Node.Handle function. A Kinds message that does not decode is
-// dropped: OnKindsError reports those.
+// runtime.Node.Handle function. The handler reads the other variants' messages
+// no further than their tag, so that an On function per variant costs one
+// decoding per message. A message it cannot decode (a malformed Numbers, or a
+// Kinds message without the tag of a variant this program knows, as a newer
+// version of the program sends during a rolling upgrade) is dropped and counted
+// in n's Stats.Undecodable, once however many handlers meet it; OnKindsError
+// reports those.
 func OnNumbers(n *runtime.Node, fn func(from runtime.Member, m Numbers)) (stop func()) {
 	return n.Handle(KindsFamily, func(from runtime.Member, payload []byte) {
-		if m, err := DecodeKinds(payload); err == nil {
-			if m, ok := m.(Numbers); ok {
-				fn(from, m)
-			}
+		tag, b, err := readKindsTag(payload)
+		if err != nil {
+			n.CountUndecodable(KindsFamily, err)
+			return
 		}
+		if tag != 1 {
+			return // another variant's, for its own On function
+		}
+		var m Numbers
+		if b, err = m.UnmarshalMsg(b); err != nil {
+			n.CountUndecodable(KindsFamily, err)
+			return
+		}
+		if len(b) != 0 {
+			n.CountUndecodable(KindsFamily, fmt.Errorf("kinds.Kinds: %d bytes after the message", len(b)))
+			return
+		}
+		fn(from, m)
 	})
 }
 
 // OnPlaces registers fn to receive every Places sent or broadcast to n, with
 // its sender; stop unregisters it. fn runs on n's dispatch goroutine, like a
-// runtime.Node.Handle function. A Kinds message that does not decode is
-// dropped: OnKindsError reports those.
+// runtime.Node.Handle function. The handler reads the other variants' messages
+// no further than their tag, so that an On function per variant costs one
+// decoding per message. A message it cannot decode (a malformed Places, or a
+// Kinds message without the tag of a variant this program knows, as a newer
+// version of the program sends during a rolling upgrade) is dropped and counted
+// in n's Stats.Undecodable, once however many handlers meet it; OnKindsError
+// reports those.
 func OnPlaces(n *runtime.Node, fn func(from runtime.Member, m Places)) (stop func()) {
 	return n.Handle(KindsFamily, func(from runtime.Member, payload []byte) {
-		if m, err := DecodeKinds(payload); err == nil {
-			if m, ok := m.(Places); ok {
-				fn(from, m)
-			}
+		tag, b, err := readKindsTag(payload)
+		if err != nil {
+			n.CountUndecodable(KindsFamily, err)
+			return
 		}
+		if tag != 2 {
+			return // another variant's, for its own On function
+		}
+		var m Places
+		if b, err = m.UnmarshalMsg(b); err != nil {
+			n.CountUndecodable(KindsFamily, err)
+			return
+		}
+		if len(b) != 0 {
+			n.CountUndecodable(KindsFamily, fmt.Errorf("kinds.Kinds: %d bytes after the message", len(b)))
+			return
+		}
+		fn(from, m)
 	})
 }
 
 // OnEmbedded registers fn to receive every Embedded sent or broadcast to n,
 // with its sender; stop unregisters it. fn runs on n's dispatch goroutine, like
-// a runtime.Node.Handle function. A Kinds message that does not decode is
-// dropped: OnKindsError reports those.
+// a runtime.Node.Handle function. The handler reads the other variants'
+// messages no further than their tag, so that an On function per variant costs
+// one decoding per message. A message it cannot decode (a malformed Embedded,
+// or a Kinds message without the tag of a variant this program knows, as a
+// newer version of the program sends during a rolling upgrade) is dropped and
+// counted in n's Stats.Undecodable, once however many handlers meet it;
+// OnKindsError reports those.
 func OnEmbedded(n *runtime.Node, fn func(from runtime.Member, m Embedded)) (stop func()) {
 	return n.Handle(KindsFamily, func(from runtime.Member, payload []byte) {
-		if m, err := DecodeKinds(payload); err == nil {
-			if m, ok := m.(Embedded); ok {
-				fn(from, m)
-			}
+		tag, b, err := readKindsTag(payload)
+		if err != nil {
+			n.CountUndecodable(KindsFamily, err)
+			return
 		}
+		if tag != 3 {
+			return // another variant's, for its own On function
+		}
+		var m Embedded
+		if b, err = m.UnmarshalMsg(b); err != nil {
+			n.CountUndecodable(KindsFamily, err)
+			return
+		}
+		if len(b) != 0 {
+			n.CountUndecodable(KindsFamily, fmt.Errorf("kinds.Kinds: %d bytes after the message", len(b)))
+			return
+		}
+		fn(from, m)
 	})
 }
 
 // OnEmpty registers fn to receive every Empty sent or broadcast to n, with its
 // sender; stop unregisters it. fn runs on n's dispatch goroutine, like a
-// runtime.Node.Handle function. A Kinds message that does not decode is
-// dropped: OnKindsError reports those.
+// runtime.Node.Handle function. The handler reads the other variants' messages
+// no further than their tag, so that an On function per variant costs one
+// decoding per message. A message it cannot decode (a malformed Empty, or a
+// Kinds message without the tag of a variant this program knows, as a newer
+// version of the program sends during a rolling upgrade) is dropped and counted
+// in n's Stats.Undecodable, once however many handlers meet it; OnKindsError
+// reports those.
 func OnEmpty(n *runtime.Node, fn func(from runtime.Member, m Empty)) (stop func()) {
 	return n.Handle(KindsFamily, func(from runtime.Member, payload []byte) {
-		if m, err := DecodeKinds(payload); err == nil {
-			if m, ok := m.(Empty); ok {
-				fn(from, m)
-			}
+		tag, b, err := readKindsTag(payload)
+		if err != nil {
+			n.CountUndecodable(KindsFamily, err)
+			return
 		}
+		if tag != 128 {
+			return // another variant's, for its own On function
+		}
+		var m Empty
+		if b, err = m.UnmarshalMsg(b); err != nil {
+			n.CountUndecodable(KindsFamily, err)
+			return
+		}
+		if len(b) != 0 {
+			n.CountUndecodable(KindsFamily, fmt.Errorf("kinds.Kinds: %d bytes after the message", len(b)))
+			return
+		}
+		fn(from, m)
 	})
 }
 
 // OnTexts registers fn to receive every Texts sent or broadcast to n, with its
 // sender; stop unregisters it. fn runs on n's dispatch goroutine, like a
-// runtime.Node.Handle function. A Kinds message that does not decode is
-// dropped: OnKindsError reports those.
+// runtime.Node.Handle function. The handler reads the other variants' messages
+// no further than their tag, so that an On function per variant costs one
+// decoding per message. A message it cannot decode (a malformed Texts, or a
+// Kinds message without the tag of a variant this program knows, as a newer
+// version of the program sends during a rolling upgrade) is dropped and counted
+// in n's Stats.Undecodable, once however many handlers meet it; OnKindsError
+// reports those.
 func OnTexts(n *runtime.Node, fn func(from runtime.Member, m Texts)) (stop func()) {
 	return n.Handle(KindsFamily, func(from runtime.Member, payload []byte) {
-		if m, err := DecodeKinds(payload); err == nil {
-			if m, ok := m.(Texts); ok {
-				fn(from, m)
-			}
+		tag, b, err := readKindsTag(payload)
+		if err != nil {
+			n.CountUndecodable(KindsFamily, err)
+			return
 		}
+		if tag != 300 {
+			return // another variant's, for its own On function
+		}
+		var m Texts
+		if b, err = m.UnmarshalMsg(b); err != nil {
+			n.CountUndecodable(KindsFamily, err)
+			return
+		}
+		if len(b) != 0 {
+			n.CountUndecodable(KindsFamily, fmt.Errorf("kinds.Kinds: %d bytes after the message", len(b)))
+			return
+		}
+		fn(from, m)
 	})
 }
 
 // OnContainers registers fn to receive every Containers sent or broadcast to n,
 // with its sender; stop unregisters it. fn runs on n's dispatch goroutine, like
-// a runtime.Node.Handle function. A Kinds message that does not decode is
-// dropped: OnKindsError reports those.
+// a runtime.Node.Handle function. The handler reads the other variants'
+// messages no further than their tag, so that an On function per variant costs
+// one decoding per message. A message it cannot decode (a malformed Containers,
+// or a Kinds message without the tag of a variant this program knows, as a
+// newer version of the program sends during a rolling upgrade) is dropped and
+// counted in n's Stats.Undecodable, once however many handlers meet it;
+// OnKindsError reports those.
 func OnContainers(n *runtime.Node, fn func(from runtime.Member, m Containers)) (stop func()) {
 	return n.Handle(KindsFamily, func(from runtime.Member, payload []byte) {
-		if m, err := DecodeKinds(payload); err == nil {
-			if m, ok := m.(Containers); ok {
-				fn(from, m)
-			}
+		tag, b, err := readKindsTag(payload)
+		if err != nil {
+			n.CountUndecodable(KindsFamily, err)
+			return
 		}
+		if tag != 65535 {
+			return // another variant's, for its own On function
+		}
+		var m Containers
+		if b, err = m.UnmarshalMsg(b); err != nil {
+			n.CountUndecodable(KindsFamily, err)
+			return
+		}
+		if len(b) != 0 {
+			n.CountUndecodable(KindsFamily, fmt.Errorf("kinds.Kinds: %d bytes after the message", len(b)))
+			return
+		}
+		fn(from, m)
 	})
 }
 
 // OnKindsError registers fn to learn of every Kinds message sent or broadcast
 // to n that does not decode, with its sender and the reason; stop unregisters
 // it. Such a message carries an unknown tag, as a newer version of the program
-// sends during a rolling upgrade, or is malformed; the On functions of the
+// sends during a rolling upgrade, or is malformed. The On functions of the
 // variants (OnNumbers, OnPlaces, OnEmbedded, OnEmpty, OnTexts, OnContainers)
-// drop it, so count it here.
+// drop it; this handler counts it in n's Stats.Undecodable as they do, once
+// however many handlers meet it. Unlike them, it decodes every Kinds message in
+// full.
 func OnKindsError(n *runtime.Node, fn func(from runtime.Member, err error)) (stop func()) {
 	return n.Handle(KindsFamily, func(from runtime.Member, payload []byte) {
 		if _, err := DecodeKinds(payload); err != nil {
+			n.CountUndecodable(KindsFamily, err)
 			fn(from, err)
 		}
 	})
@@ -557,7 +683,7 @@ func (z *Embedded) UnmarshalMsg(b []byte) ([]byte, error) {
 }
 
 // MarshalMsg appends the MessagePack encoding of z to b and returns the
-// extended slice: an array of its fields in declaration order, at most 1 bytes.
+// extended slice: an array of its fields in declaration order, at most 1 byte.
 // A field over its bound is an error naming it; on error b is returned
 // unchanged.
 func (z Empty) MarshalMsg(b []byte) ([]byte, error) {

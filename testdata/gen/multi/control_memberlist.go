@@ -45,17 +45,34 @@ func EncodeControl(b []byte, m Control) ([]byte, error) {
 	return o, nil
 }
 
+// readControlTag reads the variant tag at the front of a Control payload and
+// returns it with the rest of the payload. A tag that is no variant's is an
+// error: a newer version of the program may send variants this one does not
+// know.
+func readControlTag(b []byte) (uint16, []byte, error) {
+	tag, b, err := msgp.ReadUint16Bytes(b)
+	if err != nil {
+		return 0, b, fmt.Errorf("multi.Control: tag: %w", err)
+	}
+	switch tag {
+	case 1, 2:
+		return tag, b, nil
+	}
+	return 0, b, fmt.Errorf("multi.Control: unknown tag %d, perhaps from a newer version of the program", tag)
+}
+
 // DecodeControl decodes a Control that EncodeControl encoded. Bad input is an
 // error, never a panic: an unknown tag (a newer version of the program may send
 // variants this one does not know), bytes that do not decode, a field over its
 // bound (refused before anything is allocated for it), or bytes after the
 // message.
 func DecodeControl(b []byte) (Control, error) {
-	tag, b, err := msgp.ReadUint16Bytes(b)
+	tag, b, err := readControlTag(b)
 	if err != nil {
-		return nil, fmt.Errorf("multi.Control: tag: %w", err)
+		return nil, err
 	}
 	var m Control
+	// readControlTag refused every other tag.
 	switch tag {
 	case 1:
 		var v Pause
@@ -65,8 +82,6 @@ func DecodeControl(b []byte) (Control, error) {
 		var v Resume
 		b, err = v.UnmarshalMsg(b)
 		m = v
-	default:
-		return nil, fmt.Errorf("multi.Control: unknown tag %d, perhaps from a newer version of the program", tag)
 	}
 	if err != nil {
 		return nil, err
@@ -103,40 +118,79 @@ func BroadcastControl(ctx context.Context, n *runtime.Node, m Control) error {
 
 // OnPause registers fn to receive every Pause sent or broadcast to n, with its
 // sender; stop unregisters it. fn runs on n's dispatch goroutine, like a
-// runtime.Node.Handle function. A Control message that does not decode is
-// dropped: OnControlError reports those.
+// runtime.Node.Handle function. The handler reads the other variants' messages
+// no further than their tag, so that an On function per variant costs one
+// decoding per message. A message it cannot decode (a malformed Pause, or a
+// Control message without the tag of a variant this program knows, as a newer
+// version of the program sends during a rolling upgrade) is dropped and counted
+// in n's Stats.Undecodable, once however many handlers meet it; OnControlError
+// reports those.
 func OnPause(n *runtime.Node, fn func(from runtime.Member, m Pause)) (stop func()) {
 	return n.Handle(ControlFamily, func(from runtime.Member, payload []byte) {
-		if m, err := DecodeControl(payload); err == nil {
-			if m, ok := m.(Pause); ok {
-				fn(from, m)
-			}
+		tag, b, err := readControlTag(payload)
+		if err != nil {
+			n.CountUndecodable(ControlFamily, err)
+			return
 		}
+		if tag != 1 {
+			return // another variant's, for its own On function
+		}
+		var m Pause
+		if b, err = m.UnmarshalMsg(b); err != nil {
+			n.CountUndecodable(ControlFamily, err)
+			return
+		}
+		if len(b) != 0 {
+			n.CountUndecodable(ControlFamily, fmt.Errorf("multi.Control: %d bytes after the message", len(b)))
+			return
+		}
+		fn(from, m)
 	})
 }
 
 // OnResume registers fn to receive every Resume sent or broadcast to n, with
 // its sender; stop unregisters it. fn runs on n's dispatch goroutine, like a
-// runtime.Node.Handle function. A Control message that does not decode is
-// dropped: OnControlError reports those.
+// runtime.Node.Handle function. The handler reads the other variants' messages
+// no further than their tag, so that an On function per variant costs one
+// decoding per message. A message it cannot decode (a malformed Resume, or a
+// Control message without the tag of a variant this program knows, as a newer
+// version of the program sends during a rolling upgrade) is dropped and counted
+// in n's Stats.Undecodable, once however many handlers meet it; OnControlError
+// reports those.
 func OnResume(n *runtime.Node, fn func(from runtime.Member, m Resume)) (stop func()) {
 	return n.Handle(ControlFamily, func(from runtime.Member, payload []byte) {
-		if m, err := DecodeControl(payload); err == nil {
-			if m, ok := m.(Resume); ok {
-				fn(from, m)
-			}
+		tag, b, err := readControlTag(payload)
+		if err != nil {
+			n.CountUndecodable(ControlFamily, err)
+			return
 		}
+		if tag != 2 {
+			return // another variant's, for its own On function
+		}
+		var m Resume
+		if b, err = m.UnmarshalMsg(b); err != nil {
+			n.CountUndecodable(ControlFamily, err)
+			return
+		}
+		if len(b) != 0 {
+			n.CountUndecodable(ControlFamily, fmt.Errorf("multi.Control: %d bytes after the message", len(b)))
+			return
+		}
+		fn(from, m)
 	})
 }
 
 // OnControlError registers fn to learn of every Control message sent or
 // broadcast to n that does not decode, with its sender and the reason; stop
 // unregisters it. Such a message carries an unknown tag, as a newer version of
-// the program sends during a rolling upgrade, or is malformed; the On functions
-// of the variants (OnPause, OnResume) drop it, so count it here.
+// the program sends during a rolling upgrade, or is malformed. The On functions
+// of the variants (OnPause, OnResume) drop it; this handler counts it in n's
+// Stats.Undecodable as they do, once however many handlers meet it. Unlike
+// them, it decodes every Control message in full.
 func OnControlError(n *runtime.Node, fn func(from runtime.Member, err error)) (stop func()) {
 	return n.Handle(ControlFamily, func(from runtime.Member, payload []byte) {
 		if _, err := DecodeControl(payload); err != nil {
+			n.CountUndecodable(ControlFamily, err)
 			fn(from, err)
 		}
 	})

@@ -18,7 +18,7 @@ import (
 // the old value with //memberlist:messages id=N.
 const StatusFamily uint32 = 3559976110
 
-// StatusMaxSize is the largest encoding of a Status, in bytes: that of a Alarm
+// StatusMaxSize is the largest encoding of a Status, in bytes: that of an Alarm
 // (tag 11) with every field at its bound, tag included.
 const StatusMaxSize = 309
 
@@ -49,17 +49,34 @@ func EncodeStatus(b []byte, m Status) ([]byte, error) {
 	return o, nil
 }
 
+// readStatusTag reads the variant tag at the front of a Status payload and
+// returns it with the rest of the payload. A tag that is no variant's is an
+// error: a newer version of the program may send variants this one does not
+// know.
+func readStatusTag(b []byte) (uint16, []byte, error) {
+	tag, b, err := msgp.ReadUint16Bytes(b)
+	if err != nil {
+		return 0, b, fmt.Errorf("multi.Status: tag: %w", err)
+	}
+	switch tag {
+	case 10, 11:
+		return tag, b, nil
+	}
+	return 0, b, fmt.Errorf("multi.Status: unknown tag %d, perhaps from a newer version of the program", tag)
+}
+
 // DecodeStatus decodes a Status that EncodeStatus encoded. Bad input is an
 // error, never a panic: an unknown tag (a newer version of the program may send
 // variants this one does not know), bytes that do not decode, a field over its
 // bound (refused before anything is allocated for it), or bytes after the
 // message.
 func DecodeStatus(b []byte) (Status, error) {
-	tag, b, err := msgp.ReadUint16Bytes(b)
+	tag, b, err := readStatusTag(b)
 	if err != nil {
-		return nil, fmt.Errorf("multi.Status: tag: %w", err)
+		return nil, err
 	}
 	var m Status
+	// readStatusTag refused every other tag.
 	switch tag {
 	case 10:
 		var v Load
@@ -69,8 +86,6 @@ func DecodeStatus(b []byte) (Status, error) {
 		var v Alarm
 		b, err = v.UnmarshalMsg(b)
 		m = v
-	default:
-		return nil, fmt.Errorf("multi.Status: unknown tag %d, perhaps from a newer version of the program", tag)
 	}
 	if err != nil {
 		return nil, err
@@ -107,40 +122,79 @@ func BroadcastStatus(ctx context.Context, n *runtime.Node, m Status) error {
 
 // OnLoad registers fn to receive every Load sent or broadcast to n, with its
 // sender; stop unregisters it. fn runs on n's dispatch goroutine, like a
-// runtime.Node.Handle function. A Status message that does not decode is
-// dropped: OnStatusError reports those.
+// runtime.Node.Handle function. The handler reads the other variants' messages
+// no further than their tag, so that an On function per variant costs one
+// decoding per message. A message it cannot decode (a malformed Load, or a
+// Status message without the tag of a variant this program knows, as a newer
+// version of the program sends during a rolling upgrade) is dropped and counted
+// in n's Stats.Undecodable, once however many handlers meet it; OnStatusError
+// reports those.
 func OnLoad(n *runtime.Node, fn func(from runtime.Member, m Load)) (stop func()) {
 	return n.Handle(StatusFamily, func(from runtime.Member, payload []byte) {
-		if m, err := DecodeStatus(payload); err == nil {
-			if m, ok := m.(Load); ok {
-				fn(from, m)
-			}
+		tag, b, err := readStatusTag(payload)
+		if err != nil {
+			n.CountUndecodable(StatusFamily, err)
+			return
 		}
+		if tag != 10 {
+			return // another variant's, for its own On function
+		}
+		var m Load
+		if b, err = m.UnmarshalMsg(b); err != nil {
+			n.CountUndecodable(StatusFamily, err)
+			return
+		}
+		if len(b) != 0 {
+			n.CountUndecodable(StatusFamily, fmt.Errorf("multi.Status: %d bytes after the message", len(b)))
+			return
+		}
+		fn(from, m)
 	})
 }
 
 // OnAlarm registers fn to receive every Alarm sent or broadcast to n, with its
 // sender; stop unregisters it. fn runs on n's dispatch goroutine, like a
-// runtime.Node.Handle function. A Status message that does not decode is
-// dropped: OnStatusError reports those.
+// runtime.Node.Handle function. The handler reads the other variants' messages
+// no further than their tag, so that an On function per variant costs one
+// decoding per message. A message it cannot decode (a malformed Alarm, or a
+// Status message without the tag of a variant this program knows, as a newer
+// version of the program sends during a rolling upgrade) is dropped and counted
+// in n's Stats.Undecodable, once however many handlers meet it; OnStatusError
+// reports those.
 func OnAlarm(n *runtime.Node, fn func(from runtime.Member, m Alarm)) (stop func()) {
 	return n.Handle(StatusFamily, func(from runtime.Member, payload []byte) {
-		if m, err := DecodeStatus(payload); err == nil {
-			if m, ok := m.(Alarm); ok {
-				fn(from, m)
-			}
+		tag, b, err := readStatusTag(payload)
+		if err != nil {
+			n.CountUndecodable(StatusFamily, err)
+			return
 		}
+		if tag != 11 {
+			return // another variant's, for its own On function
+		}
+		var m Alarm
+		if b, err = m.UnmarshalMsg(b); err != nil {
+			n.CountUndecodable(StatusFamily, err)
+			return
+		}
+		if len(b) != 0 {
+			n.CountUndecodable(StatusFamily, fmt.Errorf("multi.Status: %d bytes after the message", len(b)))
+			return
+		}
+		fn(from, m)
 	})
 }
 
 // OnStatusError registers fn to learn of every Status message sent or broadcast
 // to n that does not decode, with its sender and the reason; stop unregisters
 // it. Such a message carries an unknown tag, as a newer version of the program
-// sends during a rolling upgrade, or is malformed; the On functions of the
-// variants (OnLoad, OnAlarm) drop it, so count it here.
+// sends during a rolling upgrade, or is malformed. The On functions of the
+// variants (OnLoad, OnAlarm) drop it; this handler counts it in n's
+// Stats.Undecodable as they do, once however many handlers meet it. Unlike
+// them, it decodes every Status message in full.
 func OnStatusError(n *runtime.Node, fn func(from runtime.Member, err error)) (stop func()) {
 	return n.Handle(StatusFamily, func(from runtime.Member, payload []byte) {
 		if _, err := DecodeStatus(payload); err != nil {
+			n.CountUndecodable(StatusFamily, err)
 			fn(from, err)
 		}
 	})

@@ -47,26 +47,33 @@ func EncodeCodec(b []byte, m Codec) ([]byte, error) {
 	return o, nil
 }
 
+// readCodecTag reads the variant tag at the front of a Codec payload and
+// returns it with the rest of the payload. A tag that is no variant's is an
+// error: a newer version of the program may send variants this one does not
+// know.
+func readCodecTag(b []byte) (uint16, []byte, error) {
+	tag, b, err := msgp.ReadUint16Bytes(b)
+	if err != nil {
+		return 0, b, fmt.Errorf("s5.Codec: tag: %w", err)
+	}
+	if tag == 1 {
+		return tag, b, nil
+	}
+	return 0, b, fmt.Errorf("s5.Codec: unknown tag %d, perhaps from a newer version of the program", tag)
+}
+
 // DecodeCodec decodes a Codec that EncodeCodec encoded. Bad input is an error,
 // never a panic: an unknown tag (a newer version of the program may send
 // variants this one does not know), bytes that do not decode, a field over its
 // bound (refused before anything is allocated for it), or bytes after the
 // message.
 func DecodeCodec(b []byte) (Codec, error) {
-	tag, b, err := msgp.ReadUint16Bytes(b)
+	_, b, err := readCodecTag(b)
 	if err != nil {
-		return nil, fmt.Errorf("s5.Codec: tag: %w", err)
+		return nil, err
 	}
-	var m Codec
-	switch tag {
-	case 1:
-		var v Message
-		b, err = v.UnmarshalMsg(b)
-		m = v
-	default:
-		return nil, fmt.Errorf("s5.Codec: unknown tag %d, perhaps from a newer version of the program", tag)
-	}
-	if err != nil {
+	var m Message
+	if b, err = m.UnmarshalMsg(b); err != nil {
 		return nil, err
 	}
 	if len(b) != 0 {
@@ -101,26 +108,42 @@ func BroadcastCodec(ctx context.Context, n *runtime.Node, m Codec) error {
 
 // OnMessage registers fn to receive every Message sent or broadcast to n, with
 // its sender; stop unregisters it. fn runs on n's dispatch goroutine, like a
-// runtime.Node.Handle function. A Codec message that does not decode is
-// dropped: OnCodecError reports those.
+// runtime.Node.Handle function. A message it cannot decode (a malformed
+// Message, or a Codec message without the tag of a variant this program knows,
+// as a newer version of the program sends during a rolling upgrade) is dropped
+// and counted in n's Stats.Undecodable, once however many handlers meet it;
+// OnCodecError reports those.
 func OnMessage(n *runtime.Node, fn func(from runtime.Member, m Message)) (stop func()) {
 	return n.Handle(CodecFamily, func(from runtime.Member, payload []byte) {
-		if m, err := DecodeCodec(payload); err == nil {
-			if m, ok := m.(Message); ok {
-				fn(from, m)
-			}
+		_, b, err := readCodecTag(payload)
+		if err != nil {
+			n.CountUndecodable(CodecFamily, err)
+			return
 		}
+		var m Message
+		if b, err = m.UnmarshalMsg(b); err != nil {
+			n.CountUndecodable(CodecFamily, err)
+			return
+		}
+		if len(b) != 0 {
+			n.CountUndecodable(CodecFamily, fmt.Errorf("s5.Codec: %d bytes after the message", len(b)))
+			return
+		}
+		fn(from, m)
 	})
 }
 
 // OnCodecError registers fn to learn of every Codec message sent or broadcast
 // to n that does not decode, with its sender and the reason; stop unregisters
 // it. Such a message carries an unknown tag, as a newer version of the program
-// sends during a rolling upgrade, or is malformed; the On functions of the
-// variants (OnMessage) drop it, so count it here.
+// sends during a rolling upgrade, or is malformed. The On functions of the
+// variants (OnMessage) drop it; this handler counts it in n's Stats.Undecodable
+// as they do, once however many handlers meet it. Unlike them, it decodes every
+// Codec message in full.
 func OnCodecError(n *runtime.Node, fn func(from runtime.Member, err error)) (stop func()) {
 	return n.Handle(CodecFamily, func(from runtime.Member, payload []byte) {
 		if _, err := DecodeCodec(payload); err != nil {
+			n.CountUndecodable(CodecFamily, err)
 			fn(from, err)
 		}
 	})

@@ -210,3 +210,97 @@ func TestLoopbackTwoFamilies(t *testing.T) {
 	}
 	in.waitFor(t, fmt.Sprintf("on Pause from a: %#v", multi.Pause{Millis: 5}))
 }
+
+// What an On function does with a message that is not its variant's or
+// does not decode, seen from the node's counters. A raw handler
+// registered after the On functions records every payload: handlers run
+// in order, so once it has seen a payload the On functions are done with
+// it, and the counter can be checked exactly whatever the order of
+// arrival.
+func TestLoopbackUndecodable(t *testing.T) {
+	a, b := pair(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var in inbox
+	// Two On functions of one variant, so that a message both fail on
+	// shows it is counted once.
+	defer chaos.OnSimulateCpuSpike(b, func(from runtime.Member, m chaos.SimulateCpuSpike) { in.add(from, "on", m) })()
+	defer chaos.OnSimulateCpuSpike(b, func(from runtime.Member, m chaos.SimulateCpuSpike) { in.add(from, "again", m) })()
+	var mu sync.Mutex
+	seen := 0
+	defer b.Handle(chaos.ChaosMonkeyFamily, func(runtime.Member, []byte) {
+		mu.Lock()
+		seen++
+		mu.Unlock()
+	})()
+	// send sends the payloads and waits until b has dispatched them all,
+	// then returns how many more b counted as undecodable.
+	send := func(payloads ...[]byte) uint64 {
+		t.Helper()
+		before := b.Stats().Undecodable
+		mu.Lock()
+		seen = 0
+		mu.Unlock()
+		for _, p := range payloads {
+			if err := a.Send(ctx, "b", chaos.ChaosMonkeyFamily, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			mu.Lock()
+			n := seen
+			mu.Unlock()
+			if n == len(payloads) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("b dispatched %d of %d payloads within 10s", n, len(payloads))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return b.Stats().Undecodable - before
+	}
+	tagged := func(tag uint16, body ...byte) []byte { return append(msgp.AppendUint16(nil, tag), body...) }
+	spike, err := chaos.SimulateCpuSpike{Seconds: 7}.MarshalMsg(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A Note's tag followed by garbage: the spike handlers stop at the tag
+	// and neither decode nor count it.
+	if got := send(tagged(2, 0xc1), tagged(2)); got != 0 {
+		t.Errorf("Note tags with garbage after them: %d counted undecodable by the spike handlers, want 0", got)
+	}
+	// A spike's tag with a body that does not decode, or with a byte after
+	// it; a tag no variant has; no tag at all: each counted once, though
+	// both spike handlers fail on it.
+	if got := send(tagged(1, 0xc1), tagged(1, append(spike, 0)...), tagged(99), []byte{0xc1}, nil); got != 5 {
+		t.Errorf("5 undecodable payloads: %d counted, want 5", got)
+	}
+	// A good spike reaches both handlers and counts nothing.
+	if got := send(tagged(1, spike...)); got != 0 {
+		t.Errorf("a valid spike: %d counted undecodable", got)
+	}
+	m := chaos.SimulateCpuSpike{Seconds: 7}
+	in.waitFor(t, fmt.Sprintf("on SimulateCpuSpike from a: %#v", m), fmt.Sprintf("again SimulateCpuSpike from a: %#v", m))
+
+	// With OnChaosMonkeyError, which decodes everything, the Note with
+	// garbage is counted, once, and reported.
+	defer chaos.OnChaosMonkeyError(b, func(from runtime.Member, err error) { in.add(from, "error", err.Error()) })()
+	bad := tagged(2, 0xc1)
+	_, decodeErr := chaos.DecodeChaosMonkey(bad)
+	if decodeErr == nil {
+		t.Fatal("a Note tag with garbage decoded")
+	}
+	if got := send(bad); got != 1 {
+		t.Errorf("a Note tag with garbage, with OnChaosMonkeyError: %d counted, want 1", got)
+	}
+	in.waitFor(t, fmt.Sprintf("error string from a: %q", decodeErr.Error()))
+	// An unknown tag: both spike handlers and the error handler fail on
+	// it, and it still counts once.
+	if got := send(tagged(99)); got != 1 {
+		t.Errorf("an unknown tag, with OnChaosMonkeyError: %d counted, want 1", got)
+	}
+	in.waitFor(t, `error string from a: "chaos.ChaosMonkey: unknown tag 99, perhaps from a newer version of the program"`)
+}
