@@ -159,7 +159,7 @@ func New(now time.Time, cfg Config, self Member, seed uint64) (*Core, error) {
 	}
 	c.self = &member{Member: self, idx: -1}
 	c.members[self.Name] = c.self
-	c.seq = uint16(c.rng.Uint32())
+	c.seq = uint16(c.rng.IntN(seqSpace))
 	c.nextBcast = c.rng.Uint32()
 	// Stagger the periodic work so that members started together do not
 	// probe, gossip and sync in lockstep.
