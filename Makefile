@@ -5,7 +5,7 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 10s
 BENCHTIME   ?= 1x
 
-.PHONY: test check fmt-check vet staticcheck generate-check unit fuzz bench e2e
+.PHONY: test check fmt-check vet staticcheck generate-check unit fuzz bench bench-micro e2e
 
 ## test: formatting, vet, staticcheck, every test with the race detector,
 ## and the large simulations without it.
@@ -45,9 +45,15 @@ fuzz:
 		done; \
 	done
 
-## bench: the benchmarks (go test -bench; BENCHTIME=1x by default, as the
-## simulation benchmarks are long; make bench BENCHTIME=3x for more).
+## bench: ours and hashicorp/memberlist side by side on every scenario of
+## ../shared/SCENARIOS.md (the bench/ module, about 16 minutes on 2 cores);
+## writes docs/BENCHMARKS.md and docs/img/*.png.
 bench:
+	cd bench && $(GO) run . -docs ../docs
+
+## bench-micro: this module's own go test benchmarks (codecs, the simulator,
+## single-implementation scenarios); BENCHTIME=1x by default.
+bench-micro:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
 
 ## e2e: the chaos example's multi-process fault tests in network namespaces
