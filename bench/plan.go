@@ -1,0 +1,137 @@
+package main
+
+import (
+	"time"
+
+	"github.com/memberlist-go/memberlist/bench/cluster"
+	"github.com/memberlist-go/memberlist/bench/scenario"
+)
+
+// plan is what one run measures and how long each part may take.
+type plan struct {
+	// repeats is how often S1 to S3 run for each implementation.
+	repeats int
+	// scenarios are S1 to S3.
+	scenarios []namedSpec
+	// search bounds S4 for each implementation; searchCap is its time.
+	search    scenario.Search
+	searchCap time.Duration
+	// searchSpec is an S4 trial, N aside.
+	searchSpec scenario.Spec
+	// sweep are the N of the curves against N.
+	sweep []int
+	// simNs and simSeeds are S6's cluster sizes and seeds per size.
+	simNs    []int
+	simSeeds func(n int) int
+	// benchCount is go test -count for S5.
+	benchCount int
+	// budget is the time the whole run should take; the search's caps
+	// give way to it. Zero: no budget.
+	budget time.Duration
+	// simAllowance bounds S6: a cluster size whose estimated cost would
+	// take S6 past it is left out. Zero: no bound.
+	simAllowance time.Duration
+}
+
+type namedSpec struct {
+	id   string
+	spec scenario.Spec
+}
+
+var (
+	// fast are S1, S2 and S4's timings.
+	fast = cluster.Settings{ProbeInterval: 200 * time.Millisecond, ProbeTimeout: 100 * time.Millisecond, GossipInterval: 50 * time.Millisecond}
+	// lan are the LAN preset's, S3's.
+	lan = cluster.Settings{ProbeInterval: time.Second, ProbeTimeout: 500 * time.Millisecond, GossipInterval: 200 * time.Millisecond}
+)
+
+// trialSpec is a scenario trial as ../shared/SCENARIOS.md sets it up: 2 s
+// after convergence a 10 s window, then three crashes a second apart.
+func trialSpec(n int, s cluster.Settings) scenario.Spec {
+	return scenario.Spec{
+		N:         n,
+		Settings:  s,
+		JoinCap:   45 * time.Second,
+		Settle:    2 * time.Second,
+		Steady:    10 * time.Second,
+		Window:    10 * time.Second,
+		Crashes:   3,
+		CrashGap:  time.Second,
+		DetectCap: max(20*time.Second, 30*s.ProbeInterval),
+	}
+}
+
+// probeSpec is an S4 trial: a 20 s window and no crashes. A cluster that
+// has not converged in 30 s (more for thousands of members, which take
+// that long to start) while using a core or more has collapsed, and the
+// trial stops there; one that uses less may be repairing a missed join by
+// anti-entropy (every 30 s and more, scaled with N, in both libraries) and
+// gets up to 60 s, all the budget allows.
+func probeSpec(n int) scenario.Spec {
+	s := trialSpec(n, fast)
+	s.Window = 20 * time.Second
+	s.Crashes = 0
+	s.JoinCap = 30*time.Second + time.Duration(n)*10*time.Millisecond
+	s.JoinCapIdle = time.Minute
+	s.StopUnconverged = true
+	return s
+}
+
+// probeCost is the longest an S4 trial of n members takes when it
+// collapses or converges in time, start and teardown included; a slow but
+// idle join can take up to probeWorst.
+func probeCost(n int) time.Duration {
+	s := probeSpec(n)
+	return s.JoinCap + s.Settle + s.Window + 15*time.Second
+}
+
+// probeWorst is the longest an S4 trial of n members can take.
+func probeWorst(n int) time.Duration {
+	s := probeSpec(n)
+	return max(s.JoinCap, s.JoinCapIdle) + s.Settle + s.Window + 15*time.Second
+}
+
+func fullPlan() plan {
+	return plan{
+		repeats: 3,
+		scenarios: []namedSpec{
+			{"S1", trialSpec(32, fast)},
+			{"S2", trialSpec(128, fast)},
+			{"S3", trialSpec(128, lan)},
+		},
+		search:     scenario.Search{Start: 64, Limit: 8192, Precision: 0.25},
+		searchCap:  5 * time.Minute,
+		searchSpec: probeSpec(0),
+		sweep:      []int{32, 64, 96, 128, 256, 512, 1024},
+		simNs:      []int{100, 300, 1000, 3000, 10000},
+		simSeeds: func(n int) int {
+			if n <= 1000 {
+				return 3
+			}
+			return 1
+		},
+		benchCount:   5,
+		budget:       18 * time.Minute,
+		simAllowance: 5 * time.Minute,
+	}
+}
+
+// quickPlan is for development: one run each, small clusters, short caps.
+func quickPlan() plan {
+	p := fullPlan()
+	p.repeats = 1
+	p.scenarios = []namedSpec{
+		{"S1", trialSpec(32, fast)},
+		{"S2", trialSpec(64, fast)},
+		{"S3", trialSpec(32, lan)},
+	}
+	p.search = scenario.Search{Start: 64, Limit: 128, Precision: 0.25}
+	p.searchCap = time.Minute
+	p.sweep = []int{32, 64, 128}
+	p.simNs = []int{100, 300}
+	p.simSeeds = func(int) int { return 1 }
+	p.benchCount = 1
+	p.budget = 0
+	p.simAllowance = 0
+	return p
+}

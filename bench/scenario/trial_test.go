@@ -1,0 +1,241 @@
+package scenario
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/memberlist-go/memberlist/bench/cluster"
+)
+
+// fake is an in-memory cluster.Impl: members see each other at once, send
+// one 100-byte datagram every 10 ms, and a crash is declared failed by
+// every running member after detectAfter.
+type fake struct {
+	mu          sync.Mutex
+	nodes       []*fakeNode
+	detectAfter time.Duration
+	// falseAt, if set, makes member 1 declare member 2 failed this long
+	// after member 2 starts.
+	falseAt time.Duration
+	wg      sync.WaitGroup
+}
+
+type fakeNode struct {
+	f       *fake
+	name    string
+	started time.Time
+	onEvent func(cluster.Event)
+	crashed bool
+}
+
+func (f *fake) Name() string { return "fake" }
+
+func (f *fake) Start(_ context.Context, o cluster.Options) (cluster.Node, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := &fakeNode{f: f, name: o.Name, started: time.Now(), onEvent: o.OnEvent}
+	f.nodes = append(f.nodes, n)
+	if f.falseAt > 0 && len(f.nodes) == 3 {
+		accuser, accused := f.nodes[1], n.name
+		f.wg.Add(1)
+		time.AfterFunc(f.falseAt, func() {
+			defer f.wg.Done()
+			accuser.onEvent(cluster.Event{Observer: accuser.name, Subject: accused, Kind: cluster.Failed, At: time.Now()})
+		})
+	}
+	return n, nil
+}
+
+func (n *fakeNode) Name() string { return n.name }
+func (n *fakeNode) Addr() string { return "fake:" + n.name }
+
+func (n *fakeNode) NumMembers() int {
+	n.f.mu.Lock()
+	defer n.f.mu.Unlock()
+	c := 0
+	for _, x := range n.f.nodes {
+		if !x.crashed {
+			c++
+		}
+	}
+	return c
+}
+
+func (n *fakeNode) Traffic() cluster.Traffic {
+	d := uint64(time.Since(n.started) / (10 * time.Millisecond))
+	return cluster.Traffic{Datagrams: d, UDPBytes: 100 * d}
+}
+
+func (n *fakeNode) Crash() error {
+	f := n.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n.crashed {
+		return nil
+	}
+	n.crashed = true
+	for _, x := range f.nodes {
+		if x.crashed {
+			continue
+		}
+		f.wg.Add(1)
+		time.AfterFunc(f.detectAfter, func() {
+			defer f.wg.Done()
+			x.onEvent(cluster.Event{Observer: x.name, Subject: n.name, Kind: cluster.Failed, At: time.Now()})
+		})
+	}
+	return nil
+}
+
+func (n *fakeNode) Leave(context.Context) error { return n.Crash() }
+
+func shortSpec() Spec {
+	return Spec{
+		N:         6,
+		JoinCap:   time.Second,
+		Settle:    10 * time.Millisecond,
+		Steady:    300 * time.Millisecond,
+		Window:    400 * time.Millisecond,
+		Crashes:   3,
+		CrashGap:  10 * time.Millisecond,
+		DetectCap: time.Second,
+	}
+}
+
+func TestRun(t *testing.T) {
+	f := &fake{detectAfter: 50 * time.Millisecond}
+	r, err := Run(context.Background(), f, shortSpec())
+	f.wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Converged || r.Impl != "fake" || r.N != 6 {
+		t.Errorf("converged %v, impl %q, N %d", r.Converged, r.Impl, r.N)
+	}
+	// 100 datagrams a second of 100 bytes plus 28 of headers.
+	if want := 100.0 * 128; math.Abs(r.BytesPerMemberSecond-want) > want*0.15 {
+		t.Errorf("steady traffic %.0f bytes/member/s, want about %.0f", r.BytesPerMemberSecond, want)
+	}
+	if r.FalseFailures != 0 || r.WindowFalseFailures != 0 || !r.Healthy() {
+		t.Errorf("false failures %d/%d, healthy %v", r.FalseFailures, r.WindowFalseFailures, r.Healthy())
+	}
+	if len(r.Crashes) != 3 {
+		t.Fatalf("%d crashes, want 3", len(r.Crashes))
+	}
+	for i, c := range r.Crashes {
+		if !c.Complete || c.All < 0.04 || c.All > 0.5 || c.First > c.All {
+			t.Errorf("crash %d: %+v, want complete after about 0.05 s", i, c)
+		}
+	}
+	if r.CPUCores < 0 || r.WallSeconds < 0.4 {
+		t.Errorf("cpu %.3f cores over %.2f s", r.CPUCores, r.WallSeconds)
+	}
+}
+
+// A declaration about a running member during the window is a false
+// failure; one after the steady part counts only for the whole window.
+func TestRunCountsFalseFailures(t *testing.T) {
+	for _, c := range []struct {
+		at            time.Duration
+		steady, whole int
+	}{
+		{150 * time.Millisecond, 1, 1},
+		{360 * time.Millisecond, 0, 1},
+	} {
+		f := &fake{detectAfter: 10 * time.Millisecond, falseAt: c.at}
+		spec := shortSpec()
+		spec.Crashes = 0
+		r, err := Run(context.Background(), f, spec)
+		f.wg.Wait()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.FalseFailures != c.steady || r.WindowFalseFailures != c.whole || r.Healthy() {
+			t.Errorf("accusation at %v: false failures %d in the steady part, %d in the window, healthy %v; want %d, %d, false",
+				c.at, r.FalseFailures, r.WindowFalseFailures, r.Healthy(), c.steady, c.whole)
+		}
+	}
+}
+
+// A crash nobody detects is reported incomplete after the cap.
+func TestRunUndetectedCrash(t *testing.T) {
+	f := &fake{detectAfter: time.Hour}
+	spec := shortSpec()
+	spec.Crashes = 1
+	spec.DetectCap = 100 * time.Millisecond
+	r, err := Run(context.Background(), f, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Crashes) != 1 || r.Crashes[0].Complete || r.Crashes[0].All < 0.1 {
+		t.Errorf("crashes %+v, want one incomplete after the cap", r.Crashes)
+	}
+}
+
+func TestRunRejectsBadSpec(t *testing.T) {
+	spec := shortSpec()
+	spec.Window = spec.Steady / 2
+	if _, err := Run(context.Background(), &fake{}, spec); err == nil {
+		t.Error("window shorter than steady part: no error")
+	}
+	spec = shortSpec()
+	spec.N = 1
+	if _, err := Run(context.Background(), &fake{}, spec); err == nil {
+		t.Error("N = 1: no error")
+	}
+}
+
+// A member that fails to start fails the trial with ErrStart.
+func TestRunStartError(t *testing.T) {
+	_, err := Run(context.Background(), failing{}, shortSpec())
+	if !errors.Is(err, ErrStart) {
+		t.Errorf("err = %v, want ErrStart", err)
+	}
+}
+
+type failing struct{}
+
+func (failing) Name() string { return "failing" }
+func (failing) Start(context.Context, cluster.Options) (cluster.Node, error) {
+	return nil, errors.New("no socket")
+}
+
+// partial is a fake whose members never hold the last one.
+type partial struct{ fake }
+
+func (p *partial) Start(ctx context.Context, o cluster.Options) (cluster.Node, error) {
+	n, err := p.fake.Start(ctx, o)
+	return partialNode{n.(*fakeNode)}, err
+}
+
+type partialNode struct{ *fakeNode }
+
+func (n partialNode) NumMembers() int { return n.fakeNode.NumMembers() - 1 }
+
+// A cluster that does not converge is waited for until JoinCap, or, while
+// the process is idle, until JoinCapIdle; with StopUnconverged the trial
+// ends there.
+func TestRunJoinCaps(t *testing.T) {
+	spec := shortSpec()
+	spec.JoinCap = 200 * time.Millisecond
+	spec.StopUnconverged = true
+	r, err := Run(context.Background(), &partial{}, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Converged || r.JoinSeconds < 0.2 || r.JoinSeconds > 2 || r.BytesPerMemberSecond != 0 {
+		t.Errorf("no extension: converged %v after %.2f s, %v bytes", r.Converged, r.JoinSeconds, r.BytesPerMemberSecond)
+	}
+	spec.JoinCapIdle = 3 * time.Second
+	r, err = Run(context.Background(), &partial{}, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Converged || r.JoinSeconds < 2.9 || r.JoinSeconds > 5 {
+		t.Errorf("idle extension: converged %v after %.2f s, want about 3 s", r.Converged, r.JoinSeconds)
+	}
+}
