@@ -72,6 +72,7 @@ const defaultDNSPort = 7946
 //	MEMBERLIST_DEAD_RETENTION              positive duration    5m     10m    2m     DeadRetention: how long a dead or left member is remembered
 //	MEMBERLIST_JOIN_RETRY_MIN              duration, >= 10ms    1s     2s     500ms  JoinRetryMin: shortest wait between join attempts
 //	MEMBERLIST_JOIN_RETRY_MAX              duration, >= min     30s    1m     15s    JoinRetryMax: longest wait between join attempts
+//	MEMBERLIST_MAX_MEMBERS                 integer, 2 to 2^20   10000  10000  10000  MaxMembers: bound of the member table, dead ones included
 //
 // MEMBERLIST_KEYS holds standard base64 (with padding), as from
 // `openssl rand -base64 32`; no error ever shows its value, which is a
@@ -206,6 +207,7 @@ func envVars() []envVar {
 		intVar("MEMBERLIST_AWARENESS_MAX_MULTIPLIER", "AwarenessMaxMultiplier", func(c *Config) *int { return &c.AwarenessMaxMultiplier }),
 		durationVar("MEMBERLIST_GOSSIP_INTERVAL", "GossipInterval", func(c *Config) *time.Duration { return &c.GossipInterval }),
 		intVar("MEMBERLIST_GOSSIP_NODES", "GossipNodes", func(c *Config) *int { return &c.GossipNodes }),
+		intVar("MEMBERLIST_MAX_MEMBERS", "MaxMembers", func(c *Config) *int { return &c.MaxMembers }),
 		durationVar("MEMBERLIST_GOSSIP_TO_THE_DEAD_TIME", "GossipToTheDeadTime", func(c *Config) *time.Duration { return &c.GossipToTheDeadTime }),
 		durationVar("MEMBERLIST_SYNC_INTERVAL", "SyncInterval", func(c *Config) *time.Duration { return &c.SyncInterval }),
 		durationVar("MEMBERLIST_RECONNECT_INTERVAL", "ReconnectInterval", func(c *Config) *time.Duration { return &c.ReconnectInterval }),

@@ -165,6 +165,7 @@ func envCases() []envCase {
 		{name: "MEMBERLIST_AWARENESS_MAX_MULTIPLIER", value: "4", want: num(func(c *Config) *int { return &c.AwarenessMaxMultiplier }, 4)},
 		{name: "MEMBERLIST_GOSSIP_INTERVAL", value: "250ms", want: dur(func(c *Config) *time.Duration { return &c.GossipInterval }, 250*time.Millisecond)},
 		{name: "MEMBERLIST_GOSSIP_NODES", value: "5", want: num(func(c *Config) *int { return &c.GossipNodes }, 5)},
+		{name: "MEMBERLIST_MAX_MEMBERS", value: "500", want: num(func(c *Config) *int { return &c.MaxMembers }, 500)},
 		{name: "MEMBERLIST_GOSSIP_TO_THE_DEAD_TIME", value: "45s", want: dur(func(c *Config) *time.Duration { return &c.GossipToTheDeadTime }, 45*time.Second)},
 		{name: "MEMBERLIST_SYNC_INTERVAL", value: "1m30s", want: dur(func(c *Config) *time.Duration { return &c.SyncInterval }, 90*time.Second)},
 		{name: "MEMBERLIST_RECONNECT_INTERVAL", value: "20s", want: dur(func(c *Config) *time.Duration { return &c.ReconnectInterval }, 20*time.Second)},
