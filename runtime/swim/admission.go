@@ -75,11 +75,13 @@ const maxIncarnation = 1 << 62
 // Cookies. A cookie is an HMAC of the requester's IP and the current time
 // slot under a secret the core draws from its seeded generator and renews
 // every cookieRotation; one from the previous slot or secret is still
-// accepted, so a cookie stays good for one to two slots.
+// accepted, so a cookie stays good for one to two slots: long enough for a
+// round trip, too short for a recording of a join to let a departed member
+// in again once it is forgotten.
 const (
 	cookieLen      = 16
-	cookieSlot     = time.Minute
-	cookieRotation = 2 * time.Minute
+	cookieSlot     = 10 * time.Second
+	cookieRotation = time.Minute
 )
 
 // cookieState is the core's cookie secret, current and previous.
@@ -168,7 +170,10 @@ func sourceKey(src source, from netip.AddrPort) netip.AddrPort {
 }
 
 // admitNew reports whether a name never seen before may be added, on news
-// from from, and counts it against the budgets.
+// from from, and counts it against the budgets. A stranger announcing
+// itself (having echoed a cookie) is budgeted by its IP only: it proved
+// that it receives there, and many members joining at once through one
+// seed must not wait on each other.
 func (c *Core) admitNew(src source, from netip.AddrPort) bool {
 	if len(c.members) >= c.cfg.maxMembers() {
 		c.stats.MembersRefused++
@@ -180,7 +185,8 @@ func (c *Core) admitNew(src source, from netip.AddrPort) bool {
 	l := &c.limits
 	key := sourceKey(src, from)
 	n, tracked := l.perSource[key]
-	if l.newNames >= newNamesPerPeriod || n >= newNamesPerSource || (!tracked && len(l.perSource) >= maxSourcesTracked) {
+	total := src == fromMember && l.newNames >= newNamesPerPeriod
+	if total || n >= newNamesPerSource || (!tracked && len(l.perSource) >= maxSourcesTracked) {
 		c.stats.MembersRefused++
 		return false
 	}

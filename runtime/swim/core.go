@@ -78,6 +78,7 @@ type Core struct {
 	probe     *probeState
 	acks      map[uint64]ackHandler
 	awaiting  [ackVerify + 1]int // entries of acks by kind
+	verifyIdx int                // where verifySome goes on
 	health    int
 
 	timers  timeq.Queue[timer]
@@ -119,6 +120,8 @@ type member struct {
 	// are gossip, relay and sync targets or move the health score, so a
 	// member someone merely claims exists costs us little.
 	verified bool
+	// unspread: news of the member waits for it to be verified.
+	unspread bool
 }
 
 type broadcastID struct {
@@ -296,8 +299,8 @@ type packet struct {
 func (c *Core) newPacket(from netip.AddrPort, msgs []wire.Message) packet {
 	pk := packet{from: from}
 	pk.src, pk.sender = c.classify(from)
-	if pk.sender != nil {
-		pk.sender.verified = true
+	if pk.sender != nil && !pk.sender.verified {
+		c.markVerified(pk.sender)
 	}
 	if pk.src == fromMember {
 		return pk

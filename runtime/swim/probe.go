@@ -59,7 +59,7 @@ type ackHandler struct {
 // make us forget the acks we really wait for.
 const (
 	maxAwaited   = 64
-	maxVerifying = 128
+	maxVerifying = 512
 )
 
 // await records an awaited ack under a fresh nonce, unless the table for
@@ -149,6 +149,7 @@ func (c *Core) nextProbeTarget() *member {
 func (c *Core) probeTick() {
 	c.finishProbe()
 	c.newPeriod()
+	c.verifySome()
 	c.schedule(c.now.Add(c.scaled(c.cfg.ProbeInterval)), timer{kind: timerProbe})
 	if c.leaving {
 		return
@@ -178,8 +179,8 @@ func (c *Core) probeTimeout(nonce uint64) {
 		return
 	}
 	m, ok := c.members[p.target]
-	if !ok {
-		return
+	if !ok || !p.verified {
+		return // a member never heard from gets no relays' effort
 	}
 	relays := c.randomMembers(c.cfg.IndirectChecks, func(r *member) bool {
 		return r.State == StateAlive && r.verified && r != m
@@ -295,6 +296,34 @@ func (c *Core) relayForget(nonce uint64) {
 	}
 }
 
+// verifyPerPeriod bounds the members verifySome pings per protocol period.
+const verifyPerPeriod = 128
+
+// verifySome pings a few alive members not heard from yet (those that the
+// table of verifications had no room for when they were learnt), going
+// round the member list from where it stopped.
+func (c *Core) verifySome() {
+	n := len(c.nodes)
+	for i, sent := 0, 0; i < n && sent < verifyPerPeriod && c.awaiting[ackVerify] < maxVerifying; i++ {
+		c.verifyIdx = (c.verifyIdx + 1) % n
+		m := c.nodes[c.verifyIdx]
+		if !m.verified && m.State == StateAlive && !c.verifyingAddr(m.Addr) {
+			c.verify(m)
+			sent++
+		}
+	}
+}
+
+// verifyingAddr reports whether a verification ping to addr is awaited.
+func (c *Core) verifyingAddr(addr netip.AddrPort) bool {
+	for _, h := range c.acks {
+		if h.kind == ackVerify && h.from == addr {
+			return true
+		}
+	}
+	return false
+}
+
 // verify pings a member learnt second-hand, so that it becomes a gossip,
 // relay and sync target as soon as it answers rather than when its turn
 // to be probed comes. A fake one never answers and never becomes one.
@@ -328,7 +357,7 @@ func (c *Core) handleAck(from netip.AddrPort, nonce uint64) {
 				c.adjustHealth(-1)
 			}
 			if m, ok := c.members[p.target]; ok && m.Addr == p.addr {
-				m.verified = true
+				c.markVerified(m)
 			}
 		}
 		return
@@ -348,7 +377,7 @@ func (c *Core) handleAck(from netip.AddrPort, nonce uint64) {
 		c.checkPassed(h.check)
 	case ackVerify:
 		if m, ok := c.members[h.name]; ok && m.Addr == from {
-			m.verified = true
+			c.markVerified(m)
 		}
 	}
 }

@@ -93,11 +93,20 @@ func (c *Core) applyAlive(src source, from netip.AddrPort, a *wire.Alive) {
 			return
 		}
 		m = c.addMember(a)
-		m.verified = first
-		if !first {
+		switch {
+		case first:
+			m.verified = true
+			c.queueAlive(m)
+		case src == fromSolicited:
+			// Learnt from a state transfer we asked for: its sender
+			// already spreads what it knows; we need only hear from it.
+			c.verify(m)
+		default:
+			// Learnt from gossip: passed on only once it has answered, so
+			// that made-up members never crowd real news out of the queue.
+			m.unspread = true
 			c.verify(m)
 		}
-		c.queueAlive(m)
 		c.emit(EventJoined, m)
 		return
 	}
@@ -110,7 +119,7 @@ func (c *Core) applyAlive(src source, from netip.AddrPort, a *wire.Alive) {
 	}
 	c.updateAlive(m, a)
 	if first {
-		m.verified = true
+		c.markVerified(m)
 	}
 }
 
@@ -230,7 +239,19 @@ func (c *Core) checkPassed(k *addrCheck) {
 		return
 	}
 	c.updateAlive(m, &k.alive)
+	c.markVerified(m)
+}
+
+// markVerified records that m answered at its address, and passes on the
+// news of it if that waited for an answer.
+func (c *Core) markVerified(m *member) {
 	m.verified = true
+	if m.unspread {
+		m.unspread = false
+		if m.State == StateAlive {
+			c.queueAlive(m)
+		}
+	}
 }
 
 // checkExpired drops a check or verification whose address did not

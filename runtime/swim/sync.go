@@ -69,11 +69,12 @@ func (c *Core) handleDigest(pk *packet, d *wire.Digest) {
 // digest summarises which members this view holds alive or suspect, at
 // which incarnation and state. It is a sum of per-member hashes, so order
 // does not matter; dead, left and forgotten members all count as absent,
-// so views that differ only in how long they remember the dead agree.
+// so views that differ only in how long they remember the dead agree, and
+// so do members not yet heard from, which a sync would not carry.
 func (c *Core) digest() uint64 {
 	var sum uint64
 	add := func(m *member) {
-		if m.State > StateSuspect {
+		if m.State > StateSuspect || !m.verified {
 			return
 		}
 		h := uint64(14695981039346656037) // FNV-1a
@@ -156,9 +157,15 @@ func (c *Core) record(m *member) *wire.Record {
 // on the first only, and SyncLast, on the last. A cookie, if given, goes in
 // front of every chunk.
 func (c *Core) sendState(to netip.AddrPort, flags uint8, cookie []byte) int {
+	// Only members this view has heard from: a view passes on nothing it
+	// was merely told, so made-up members stay where they were told.
 	all := make([]*member, 0, len(c.nodes)+1)
 	all = append(all, c.self)
-	all = append(all, c.nodes...)
+	for _, m := range c.nodes {
+		if m.verified {
+			all = append(all, m)
+		}
+	}
 	budget := c.cfg.PacketBudget
 	var cookieMsg []byte
 	if cookie != nil {
@@ -254,9 +261,14 @@ func (c *Core) strangerSync(pk *packet, s *wire.Sync) bool {
 	for i := range s.Records {
 		r := &s.Records[i]
 		if r.Name == s.From && r.Addr == pk.from && r.State == wire.StateAlive {
+			_, known := c.members[r.Name]
 			c.applyAlive(fromStranger, pk.from, &wire.Alive{Name: r.Name, Addr: r.Addr, Meta: r.Meta, Incarnation: r.Incarnation})
 			if m, ok := c.members[r.Name]; ok && m.Addr == pk.from {
-				m.verified = true
+				c.markVerified(m)
+			} else if !known {
+				// Not admitted (the table is full, or its IP has spent its
+				// budget): no answer, so that it keeps trying to join.
+				return false
 			}
 			break
 		}
