@@ -28,12 +28,13 @@ const maxBound = 1 << 24
 
 // analyzer turns one package into families, or into diagnostics.
 type analyzer struct {
-	pkg     *packages.Package
-	ds      *diags
-	budget  int
-	structs map[*types.TypeName]*structModel
-	dirs    map[*types.TypeName]*directives // of every type with directives
-	tagged  map[*types.TypeName]*directives // types with a valid //memberlist:tag
+	pkg         *packages.Package
+	ds          *diags
+	budget      int
+	structs     map[*types.TypeName]*structModel
+	dirs        map[*types.TypeName]*directives // of every type with directives
+	tagged      map[*types.TypeName]*directives // types with a valid //memberlist:tag
+	constraints map[string]string               // the build constraint of each file, by name
 	// invalid is set when a type the generator reads did not type-check;
 	// the package's type errors are then the diagnostics.
 	invalid bool
@@ -42,7 +43,11 @@ type analyzer struct {
 // analyze returns the families of pkg, in the order they are declared, or
 // records why it cannot.
 func analyze(pkg *packages.Package, ds *diags, budget int) []*family {
-	a := &analyzer{pkg: pkg, ds: ds, budget: budget, structs: map[*types.TypeName]*structModel{}}
+	a := &analyzer{pkg: pkg, ds: ds, budget: budget, structs: map[*types.TypeName]*structModel{}, constraints: map[string]string{}}
+	for _, f := range pkg.Syntax {
+		name := pkg.Fset.File(f.Package).Name()
+		a.constraints[name] = buildConstraint(f, name)
+	}
 	before := len(ds.list)
 	dirs := readDirectives(pkg.Syntax, ds)
 
@@ -123,7 +128,8 @@ func (a *analyzer) family(obj *types.TypeName, d *directives) *family {
 			"%s is not sealed: without an unexported method, types of other packages could implement it, and the generated decoder would not know them", name)
 		return nil
 	}
-	f := &family{obj: obj, name: name, id: d.id, idExplicit: d.idExplicit, file: a.pkg.Fset.Position(obj.Pos()).Filename}
+	file := declFile(a.pkg.Fset, obj.Pos())
+	f := &family{obj: obj, name: name, id: d.id, idExplicit: d.idExplicit, out: outputPath(file), build: a.constraints[file]}
 	if !f.idExplicit {
 		f.id = familyID(a.pkg.PkgPath, name)
 	}
@@ -265,7 +271,7 @@ func (a *analyzer) freeTag(f *family) int {
 func (a *analyzer) structModel(obj *types.TypeName, st *types.Struct) *structModel {
 	sm := a.structs[obj]
 	if sm == nil {
-		sm = &structModel{obj: obj, name: obj.Name(), qual: a.pkg.Name + "." + obj.Name()}
+		sm = &structModel{obj: obj, name: obj.Name(), qual: a.pkg.Name + "." + obj.Name(), gt: st}
 		a.structs[obj] = sm
 	}
 	switch sm.state {
@@ -902,68 +908,6 @@ func (a *analyzer) assignStructs(fams []*family) {
 		for _, v := range f.variants {
 			visit(f, v.st)
 		}
-	}
-}
-
-// checkNames refuses a package that already declares a name the
-// generator would emit.
-func (a *analyzer) checkNames(fams []*family) {
-	mine := map[string]string{}
-	claim := func(name, what string, pos token.Pos) {
-		if other, ok := mine[name]; ok {
-			a.ds.add(pos, "rename one of the types involved", "memberlist-gen would declare %s twice: for %s and for %s", name, other, what)
-			return
-		}
-		mine[name] = what
-		if obj := a.pkg.Types.Scope().Lookup(name); obj != nil {
-			a.ds.add(obj.Pos(), fmt.Sprintf("rename it: memberlist-gen declares %s for %s", name, what),
-				"%s is already declared in package %s", name, a.pkg.Name)
-		}
-	}
-	for _, f := range fams {
-		what := "family " + f.name
-		for _, n := range []string{f.name + "Family", f.name + "MaxSize", "Encode" + f.name, "Decode" + f.name,
-			"Send" + f.name, "Broadcast" + f.name, "On" + f.name + "Error", "read" + f.name + "Tag"} {
-			claim(n, what, f.obj.Pos())
-		}
-		for _, v := range f.variants {
-			claim("On"+v.st.name, "variant "+v.st.name, v.st.obj.Pos())
-		}
-		for _, sm := range f.structs {
-			for _, fm := range sm.fields {
-				for tm := fm.t; tm != nil; tm = tm.elem {
-					a.checkLocal(tm.goType, fm.pos)
-					if tm.key != nil {
-						a.checkLocal(tm.key.goType, fm.pos)
-					}
-				}
-			}
-			for _, m := range []string{"MarshalMsg", "UnmarshalMsg"} {
-				obj, index, _ := types.LookupFieldOrMethod(types.NewPointer(sm.obj.Type()), true, a.pkg.Types, m)
-				if obj != nil && len(index) == 1 {
-					a.ds.add(obj.Pos(), fmt.Sprintf("remove or rename it: memberlist-gen writes %s.%s", sm.name, m),
-						"%s already has a field or method %s", sm.name, m)
-				}
-			}
-		}
-	}
-}
-
-// locals are the names the generated functions give their parameters and
-// variables; a type of the package with one of these names would be
-// shadowed where the generated code converts to it.
-const locals = "b o n s z m v w k i j t ip ap bv iv uv i8 i16 i32 i64 u8 u16 u32 u64 f32 f64 err buf tag ctx to fn from payload stop ok"
-
-// checkLocal refuses a named type of the package, used by a field at pos,
-// whose name the generated code uses for a local variable.
-func (a *analyzer) checkLocal(t types.Type, pos token.Pos) {
-	named, ok := types.Unalias(t).(*types.Named)
-	if !ok || named.Obj().Pkg() != a.pkg.Types {
-		return
-	}
-	name := named.Obj().Name()
-	if slices.Contains(strings.Fields(locals), name) || len(name) > 1 && (name[0] == 'i' || name[0] == 'v') && strings.Trim(name[1:], "0123456789") == "" {
-		a.ds.add(pos, "rename the type", "type %s has a name that the generated code uses for a variable", name)
 	}
 }
 

@@ -15,7 +15,8 @@ type family struct {
 	name       string
 	id         uint32
 	idExplicit bool
-	file       string     // the file declaring the interface; the output goes beside it
+	out        string     // the output file, beside the file declaring the interface
+	build      string     // that file's build constraint, for the output too
 	variants   []*variant // by tag
 	maxSize    int        // largest encoding of any variant, tag included
 	largest    *variant
@@ -38,6 +39,7 @@ type structModel struct {
 	obj    *types.TypeName
 	name   string
 	qual   string // package name and type name, as errors show it
+	gt     *types.Struct
 	fields []*fieldModel
 	size   int
 	state  int // analysis: 0 new, 1 in progress (a cycle if met again), 2 done
