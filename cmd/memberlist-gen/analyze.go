@@ -4,15 +4,19 @@ import (
 	"cmp"
 	"fmt"
 	"go/ast"
+	"go/parser"
 	"go/token"
 	"go/types"
 	"hash/fnv"
 	"maps"
+	"math"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/tools/go/packages"
 )
@@ -65,7 +69,9 @@ func analyze(pkg *packages.Package, ds *diags, budget int) []*family {
 			continue
 		}
 		a.dirs[obj] = d
-		if d.tagPos.IsValid() {
+		if d.tagPos.IsValid() && obj.IsAlias() {
+			a.aliasTag(obj, d)
+		} else if d.tagPos.IsValid() {
 			a.tagged[obj] = d
 		}
 		if d.messages.IsValid() {
@@ -79,6 +85,11 @@ func analyze(pkg *packages.Package, ds *diags, budget int) []*family {
 		if len(pkg.Syntax) > 0 {
 			pos = pkg.Syntax[0].Package
 		}
+		if tests := testFamilies(pkg); len(tests) > 0 {
+			ds.add(pos, "declare the family and its variants in a file not ending in _test.go",
+				"package %s has no message family: %s marks one with //memberlist:messages, but memberlist-gen does not read test files", pkg.Name, strings.Join(tests, " and "))
+			return nil
+		}
 		ds.add(pos, "mark a sealed interface with //memberlist:messages in its doc comment, or remove the //go:generate line that runs memberlist-gen",
 			"package %s has no message family: no interface is marked //memberlist:messages", pkg.Name)
 		return nil
@@ -86,6 +97,7 @@ func analyze(pkg *packages.Package, ds *diags, budget int) []*family {
 	a.variants(fams)
 	a.checkIDs(fams)
 	a.assignStructs(fams)
+	a.checkConstraints(fams)
 	a.checkNames(fams)
 	if a.invalid {
 		a.typeErrors()
@@ -112,9 +124,14 @@ func (a *analyzer) family(obj *types.TypeName, d *directives) *family {
 			"%s is marked //memberlist:messages but is %s, not an interface", name, describe(named.Underlying()))
 		return nil
 	}
-	if named.TypeParams().Len() > 0 || !iface.IsMethodSet() {
-		a.ds.add(obj.Pos(), "declare the family as a plain interface, "+example,
-			"%s is marked //memberlist:messages but is a generic or constraint interface", name)
+	if named.TypeParams().Len() > 0 {
+		a.ds.add(obj.Pos(), "declare the family as a plain interface, without type parameters, "+example,
+			"%s is marked //memberlist:messages but is generic: a decoder must know the variants' types", name)
+		return nil
+	}
+	if !iface.IsMethodSet() {
+		a.ds.add(obj.Pos(), "declare the family as a plain interface of methods, "+example,
+			"%s is marked //memberlist:messages but is a constraint interface (it lists types), which no value can have", name)
 		return nil
 	}
 	sealed := false
@@ -177,8 +194,10 @@ func (a *analyzer) variants(fams []*family) {
 			if !types.Implements(named, iface) {
 				if types.Implements(types.NewPointer(named), iface) {
 					implementers++
-					a.ds.add(obj.Pos(), fmt.Sprintf("declare the methods of %s on the value receiver, e.g. `func (%s) %s() {}`: messages travel and arrive as values", f.name, obj.Name(), firstUnexported(iface)),
-						"%s implements %s only as *%s", obj.Name(), f.name, obj.Name())
+					m, _ := types.MissingMethod(named, iface, true)
+					sig := strings.TrimPrefix(types.TypeString(m.Type(), a.qualifier), "func")
+					a.ds.add(obj.Pos(), fmt.Sprintf("declare %s on the value receiver, `func (%s) %s%s`: messages travel and arrive as values", m.Name(), obj.Name(), m.Name(), sig),
+						"%s implements %s only as *%s: its method %s has a pointer receiver", obj.Name(), f.name, obj.Name(), m.Name())
 					reported[obj] = true
 				}
 				continue
@@ -201,15 +220,15 @@ func (a *analyzer) variants(fams []*family) {
 		}
 	}
 	for _, obj := range objs {
+		if len(fams) == 0 {
+			break // the families marked were refused: that is the problem to report
+		}
 		if d := a.tagged[obj]; d != nil && famOf[obj] == nil && !reported[obj] {
 			names := make([]string, len(fams))
 			for i, f := range fams {
 				names[i] = f.name
 			}
-			fix := "remove the tag, or implement a family with a value receiver"
-			if len(fams) > 0 {
-				fix += fmt.Sprintf(", e.g. `func (%s) %s() {}`", obj.Name(), firstUnexported(fams[0].obj.Type().Underlying().(*types.Interface)))
-			}
+			fix := fmt.Sprintf("remove the tag, or implement a family with a value receiver, e.g. `func (%s) %s() {}`", obj.Name(), firstUnexported(fams[0].obj.Type().Underlying().(*types.Interface)))
 			a.ds.add(d.tagPos, fix, "%s has //memberlist:tag %d but implements no message family of the package (%s)",
 				obj.Name(), d.tag, strings.Join(names, ", "))
 		}
@@ -290,8 +309,21 @@ func (a *analyzer) structModel(obj *types.TypeName, st *types.Struct) *structMod
 		if v.Name() == "_" {
 			continue
 		}
+		opts, tagOK := a.parseTag(sm, v, st.Tag(i))
+		switch {
+		case !tagOK:
+			ok = false
+			continue
+		case opts.skip:
+			continue
+		case !v.Exported():
+			a.ds.add(v.Pos(), fmt.Sprintf("export it (%s) to send it, or tag it `memberlist:\"-\"` to leave it out", exported(v.Name())),
+				"field %s.%s is unexported: memberlist-gen sends only exported fields, and does not guess whether an unexported one is meant to travel", sm.name, v.Name())
+			ok = false
+			continue
+		}
 		fm := &fieldModel{name: v.Name(), pos: v.Pos()}
-		fm.t = a.field(sm, v, st.Tag(i))
+		fm.t = a.field(sm, v, opts)
 		if fm.t == nil {
 			ok = false
 			continue
@@ -311,7 +343,8 @@ func (a *analyzer) structModel(obj *types.TypeName, st *types.Struct) *structMod
 
 // tagOpts are the options of a field's `memberlist:"..."` tag.
 type tagOpts struct {
-	max, elem, key int // 0: not given
+	max, elem, key int  // 0: not given
+	skip           bool // memberlist:"-": the field is not sent
 }
 
 // String writes the options back in tag syntax, for suggestions.
@@ -338,9 +371,20 @@ func (a *analyzer) parseTag(sm *structModel, v *types.Var, tag string) (tagOpts,
 	if !ok {
 		return o, true
 	}
+	if s == "-" {
+		return tagOpts{skip: true}, true
+	}
 	for part := range strings.SplitSeq(s, ",") {
 		k, val, _ := strings.Cut(strings.TrimSpace(part), "=")
 		var dst *int
+		if k == "" || k == "-" {
+			fix, msg := "remove the extra comma", "an empty option (a comma too many)"
+			if k == "-" {
+				fix, msg = "write `memberlist:\"-\"` alone to leave the field out, or remove the -", "- with other options (- leaves the field out, so nothing is left to bound)"
+			}
+			a.ds.add(v.Pos(), fix, "field %s.%s: %s in its memberlist tag %q", sm.name, v.Name(), msg, s)
+			return o, false
+		}
 		switch k {
 		case "max":
 			dst = &o.max
@@ -349,14 +393,20 @@ func (a *analyzer) parseTag(sm *structModel, v *types.Var, tag string) (tagOpts,
 		case "key":
 			dst = &o.key
 		default:
-			a.ds.add(v.Pos(), "the options are max=N, elem=N and key=N, comma-separated, e.g. `memberlist:\"max=4,elem=16\"`",
+			a.ds.add(v.Pos(), "the options are max=N, elem=N and key=N, comma-separated, e.g. `memberlist:\"max=4,elem=16\"`, or - alone to leave the field out",
 				"field %s.%s: unknown option %q in its memberlist tag", sm.name, v.Name(), part)
 			return o, false
 		}
-		n, err := parseBound(val)
-		if err != nil || *dst != 0 {
-			a.ds.add(v.Pos(), fmt.Sprintf("write %s=N once, with N in 1..%d", k, maxBound),
-				"field %s.%s: bad %s in its memberlist tag: %q", sm.name, v.Name(), k, part)
+		n, err := parseDecimal(val)
+		if err == nil && (n < 1 || n > maxBound) {
+			err = fmt.Errorf("%s is out of range 1..%d", val, maxBound)
+		}
+		if err == nil && *dst != 0 {
+			err = fmt.Errorf("%s= is given twice", k)
+		}
+		if err != nil {
+			a.ds.add(v.Pos(), fmt.Sprintf("write %s=N once, with N a decimal number in 1..%d", k, maxBound),
+				"field %s.%s: bad %s in its memberlist tag: %q: %v", sm.name, v.Name(), k, part, err)
 			return o, false
 		}
 		*dst = n
@@ -364,23 +414,26 @@ func (a *analyzer) parseTag(sm *structModel, v *types.Var, tag string) (tagOpts,
 	return o, true
 }
 
-func parseBound(s string) (int, error) {
+// parseDecimal reads a number written in plain decimal digits: no sign,
+// no leading zero (008 would read as octal elsewhere in Go), no 0x, _ or
+// spaces. Tags, bounds and ids take it. A number too large for an int
+// reads as math.MaxInt, out of every range.
+func parseDecimal(s string) (int, error) {
+	if s == "" || strings.Trim(s, "0123456789") != "" {
+		return 0, fmt.Errorf("%q is not a decimal number", s)
+	}
+	if len(s) > 1 && s[0] == '0' {
+		return 0, fmt.Errorf("%q has a leading zero", s)
+	}
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, err
-	}
-	if n < 1 || n > maxBound {
-		return 0, fmt.Errorf("out of range: %d", n)
+		return math.MaxInt, nil
 	}
 	return n, nil
 }
 
 // field analyzes one struct field: its type, then its bounds.
-func (a *analyzer) field(sm *structModel, v *types.Var, tag string) *typeModel {
-	opts, ok := a.parseTag(sm, v, tag)
-	if !ok {
-		return nil
-	}
+func (a *analyzer) field(sm *structModel, v *types.Var, opts tagOpts) *typeModel {
 	fd := fieldDesc{pos: v.Pos(), where: sm.name + "." + v.Name(), typ: types.TypeString(v.Type(), a.qualifier), opts: opts}
 	tm, prob := a.classify(v.Type())
 	switch {
@@ -958,4 +1011,69 @@ func cutLastNumber(s string) (string, int, bool) {
 // a second place.
 func shortPos(p token.Position) string {
 	return fmt.Sprintf("%s:%d", filepath.Base(p.Filename), p.Line)
+}
+
+// aliasTag refuses //memberlist:tag on the alias obj: a tag names one
+// struct type of a family, and an alias declares no type.
+func (a *analyzer) aliasTag(obj *types.TypeName, d *directives) {
+	target := types.TypeString(types.Unalias(obj.Type()), a.qualifier)
+	fix := fmt.Sprintf("move the tag to the doc comment of the declaration of %s, or declare %s as a struct type of its own", target, obj.Name())
+	a.ds.add(d.tagPos, fix, "%s has //memberlist:tag %d but is an alias of %s: a tag on an alias is not read", obj.Name(), d.tag, target)
+}
+
+// testFamilies returns the test files of pkg's directory that mark a
+// family: the go command does not compile them into the package, so
+// memberlist-gen does not read them.
+func testFamilies(pkg *packages.Package) []string {
+	if len(pkg.GoFiles) == 0 {
+		return nil
+	}
+	tests, _ := filepath.Glob(filepath.Join(filepath.Dir(pkg.GoFiles[0]), "*_test.go"))
+	var out []string
+	for _, t := range tests {
+		f, err := parser.ParseFile(token.NewFileSet(), t, nil, parser.ParseComments)
+		if err != nil {
+			continue
+		}
+		for _, cg := range f.Comments {
+			for _, c := range cg.List {
+				if v := strings.Fields(strings.TrimPrefix(c.Text, directivePrefix)); strings.HasPrefix(c.Text, directivePrefix) && len(v) > 0 && v[0] == "messages" {
+					out = append(out, filepath.Base(t))
+				}
+			}
+		}
+	}
+	return slices.Compact(out)
+}
+
+// exported is name with its first letter upper-cased, for suggestions.
+func exported(name string) string {
+	r, size := utf8.DecodeRuneInString(name)
+	return string(unicode.ToUpper(r)) + name[size:]
+}
+
+// checkConstraints refuses a variant or nested struct declared in a file
+// built under other constraints than the output that holds its code: on a
+// platform where the type does not exist the generated code would not
+// compile, and where the output is not built the type would lack its
+// methods.
+func (a *analyzer) checkConstraints(fams []*family) {
+	for _, f := range fams {
+		for _, sm := range f.structs {
+			if sm.owner != f {
+				continue
+			}
+			file := declFile(a.pkg.Fset, sm.obj.Pos())
+			c := a.constraints[file]
+			if c == "" || c == f.build {
+				continue
+			}
+			out := "always"
+			if f.build != "" {
+				out = "when " + f.build
+			}
+			a.ds.add(sm.obj.Pos(), fmt.Sprintf("declare %s in a file without build constraints, or with those of %s", sm.name, filepath.Base(declFile(a.pkg.Fset, f.obj.Pos()))),
+				"%s is declared in %s, built only when %s, but its code goes into %s, built %s", sm.name, filepath.Base(file), c, filepath.Base(f.out), out)
+		}
+	}
 }

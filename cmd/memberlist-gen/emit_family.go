@@ -52,10 +52,9 @@ func (e *emitter) idConst(f *family) {
 func (e *emitter) register(f *family) {
 	sc := e.scope()
 	err := sc.name("err")
-	full := e.pkg.PkgPath + "." + f.name
 	e.decl(fmt.Sprintf("Two families with one id in a program would receive each other's messages: registering %s with the runtime stops the program at start-up instead, naming both. Give one of them another id with //memberlist:messages id=N.", f.name),
 		jen.Func().Id("init").Params().Block(
-			jen.If(jen.Id(err).Op(":=").Qual(runtimePath, "RegisterFamily").Call(jen.Id(f.name+"Family"), jen.Lit(full)), jen.Id(err).Op("!=").Nil()).Block(
+			jen.If(jen.Id(err).Op(":=").Qual(runtimePath, "RegisterFamily").Call(jen.Id(f.name+"Family"), jen.Lit(f.fullName())), jen.Id(err).Op("!=").Nil()).Block(
 				jen.Panic(jen.Id(err)),
 			),
 		))

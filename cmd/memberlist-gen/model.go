@@ -23,6 +23,10 @@ type family struct {
 	structs    []*structModel // emitted in this family's part of the file: its variants, then nested structs first reached from them
 }
 
+// fullName is the family's package path and name, as the runtime
+// registers it: "example.com/app/msgs.Command".
+func (f *family) fullName() string { return f.obj.Pkg().Path() + "." + f.name }
+
 // A variant is one struct type of a family, with its tag.
 type variant struct {
 	st  *structModel

@@ -702,11 +702,11 @@ func (z *Places) UnmarshalMsg(b []byte) ([]byte, error) {
 var _ Embedded = struct {
 	Part
 	_     int
-	count int16
+	Count int16
 }{}
 
 // MarshalMsg appends the MessagePack encoding of z to b and returns the
-// extended slice: an array of its fields in declaration order, at most 47
+// extended slice: an array of its fields in declaration order, at most 45
 // bytes. A field over its bound is an error naming it; on error b is returned
 // unchanged.
 func (z Embedded) MarshalMsg(b []byte) ([]byte, error) {
@@ -715,7 +715,7 @@ func (z Embedded) MarshalMsg(b []byte) ([]byte, error) {
 	if o, err = z.Part.MarshalMsg(o); err != nil {
 		return b, fmt.Errorf("kinds.Embedded.Part: %w", err)
 	}
-	o = msgp.AppendInt16(o, z.count)
+	o = msgp.AppendInt16(o, z.Count)
 	return o, nil
 }
 
@@ -734,8 +734,8 @@ func (z *Embedded) UnmarshalMsg(b []byte) ([]byte, error) {
 	if b, err = z.Part.UnmarshalMsg(b); err != nil {
 		return b, fmt.Errorf("kinds.Embedded.Part: %w", err)
 	}
-	if z.count, b, err = msgp.ReadInt16Bytes(b); err != nil {
-		return b, fmt.Errorf("kinds.Embedded.count: %w", err)
+	if z.Count, b, err = msgp.ReadInt16Bytes(b); err != nil {
+		return b, fmt.Errorf("kinds.Embedded.Count: %w", err)
 	}
 	return b, nil
 }
@@ -894,7 +894,7 @@ var _ Containers = struct {
 }{}
 
 // MarshalMsg appends the MessagePack encoding of z to b and returns the
-// extended slice: an array of its fields in declaration order, at most 433
+// extended slice: an array of its fields in declaration order, at most 425
 // bytes. A field over its bound is an error naming it; on error b is returned
 // unchanged.
 func (z Containers) MarshalMsg(b []byte) ([]byte, error) {
@@ -1290,16 +1290,16 @@ func (z *Containers) UnmarshalMsg(b []byte) ([]byte, error) {
 var _ Part = struct {
 	Label  string `memberlist:"max=12"`
 	Inner  Inner
-	hidden uint8
+	hidden uint8 `memberlist:"-"`
 }{}
 
 // MarshalMsg appends the MessagePack encoding of z to b and returns the
-// extended slice: an array of its fields in declaration order, at most 43
+// extended slice: an array of its fields in declaration order, at most 41
 // bytes. A field over its bound is an error naming it; on error b is returned
 // unchanged.
 func (z Part) MarshalMsg(b []byte) ([]byte, error) {
 	var err error
-	o := msgp.AppendArrayHeader(b, 3)
+	o := msgp.AppendArrayHeader(b, 2)
 	if len(z.Label) > 12 {
 		return b, fmt.Errorf("kinds.Part.Label: %d bytes, more than max=12", len(z.Label))
 	}
@@ -1307,7 +1307,6 @@ func (z Part) MarshalMsg(b []byte) ([]byte, error) {
 	if o, err = z.Inner.MarshalMsg(o); err != nil {
 		return b, fmt.Errorf("kinds.Part.Inner: %w", err)
 	}
-	o = msgp.AppendUint8(o, z.hidden)
 	return o, nil
 }
 
@@ -1320,8 +1319,8 @@ func (z *Part) UnmarshalMsg(b []byte) ([]byte, error) {
 	if err != nil {
 		return b, fmt.Errorf("kinds.Part: %w", err)
 	}
-	if n != 3 {
-		return b, fmt.Errorf("kinds.Part: %d fields, want 3", n)
+	if n != 2 {
+		return b, fmt.Errorf("kinds.Part: %d fields, want 2", n)
 	}
 	var s []byte
 	if s, b, err = msgp.ReadStringZC(b); err != nil {
@@ -1333,9 +1332,6 @@ func (z *Part) UnmarshalMsg(b []byte) ([]byte, error) {
 	z.Label = string(s)
 	if b, err = z.Inner.UnmarshalMsg(b); err != nil {
 		return b, fmt.Errorf("kinds.Part.Inner: %w", err)
-	}
-	if z.hidden, b, err = msgp.ReadUint8Bytes(b); err != nil {
-		return b, fmt.Errorf("kinds.Part.hidden: %w", err)
 	}
 	return b, nil
 }
