@@ -45,8 +45,9 @@ type analyzer struct {
 }
 
 // analyze returns the families of pkg, in the order they are declared, or
-// records why it cannot.
-func analyze(pkg *packages.Package, ds *diags, budget int) []*family {
+// records why it cannot. A package without any is a problem only if
+// wanted.
+func analyze(pkg *packages.Package, ds *diags, budget int, wanted bool) []*family {
 	a := &analyzer{pkg: pkg, ds: ds, budget: budget, structs: map[*types.TypeName]*structModel{}, constraints: map[string]string{}}
 	for _, f := range pkg.Syntax {
 		name := pkg.Fset.File(f.Package).Name()
@@ -81,6 +82,9 @@ func analyze(pkg *packages.Package, ds *diags, budget int) []*family {
 		}
 	}
 	if len(fams) == 0 && len(ds.list) == before {
+		if !wanted {
+			return nil
+		}
 		pos := token.NoPos
 		if len(pkg.Syntax) > 0 {
 			pos = pkg.Syntax[0].Package

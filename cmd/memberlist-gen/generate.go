@@ -29,6 +29,11 @@ func generate(dir string, patterns []string, budget int) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A package without families is a mistake where the generator was
+	// asked for it: named on the command line, or run by its
+	// //go:generate line. Matched by a pattern such as ./..., it is just
+	// one of the module's other packages.
+	named := !slices.ContainsFunc(patterns, func(p string) bool { return strings.Contains(p, "...") })
 	ds := &diags{fset: l.fset}
 	p := &plan{write: map[string][]byte{}}
 	ids := idChecker{ds: ds, seen: map[uint32]*family{}}
@@ -39,8 +44,9 @@ func generate(dir string, patterns []string, budget int) (*plan, error) {
 			}
 			continue
 		}
-		fams := analyze(pkg, ds, budget)
-		if fams == nil {
+		before := len(ds.list)
+		fams := analyze(pkg, ds, budget, named || runsGenerator(pkg))
+		if len(ds.list) != before {
 			continue
 		}
 		ids.check(fams)
@@ -188,4 +194,19 @@ func checkImports(pkg *packages.Package, outs map[string][]byte, ds *diags) {
 			}
 		}
 	}
+}
+
+// runsGenerator reports whether a //go:generate line of pkg runs
+// memberlist-gen.
+func runsGenerator(pkg *packages.Package) bool {
+	for _, f := range pkg.Syntax {
+		for _, cg := range f.Comments {
+			for _, c := range cg.List {
+				if strings.HasPrefix(c.Text, "//go:generate ") && strings.Contains(c.Text, "memberlist-gen") {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
