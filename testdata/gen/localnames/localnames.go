@@ -121,6 +121,12 @@ type Fields struct {
 	List []j     `memberlist:"max=3"`
 	Nest [2][2]w
 	Strs []s `memberlist:"max=2,elem=3"`
+
+	// Not sent: any type goes.
+	Cache map[string]*int                   `memberlist:"-"`
+	Hook  func(n int, rest ...string) error `memberlist:"-"`
+	Ch    <-chan struct{ A int }            `memberlist:"-"`
+	Any   any                               `memberlist:"-"`
 }
 
 func (Fields) isMsg()  {}

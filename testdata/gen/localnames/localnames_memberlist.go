@@ -1258,14 +1258,20 @@ func (z2 *to) UnmarshalMsg(b2 []byte) ([]byte, error) {
 // The build fails here (cannot use ... as Fields value) if the fields of Fields
 // or their tags are no longer those this file encodes: run go generate.
 var _ Fields = struct {
-	S    s `memberlist:"max=8"`
-	I8   i8
-	T    t
-	Grid [2][2]i8
-	Keys map[k]i `memberlist:"max=2,key=4"`
-	List []j     `memberlist:"max=3"`
-	Nest [2][2]w
-	Strs []s `memberlist:"max=2,elem=3"`
+	S     s `memberlist:"max=8"`
+	I8    i8
+	T     t
+	Grid  [2][2]i8
+	Keys  map[k]i `memberlist:"max=2,key=4"`
+	List  []j     `memberlist:"max=3"`
+	Nest  [2][2]w
+	Strs  []s                               `memberlist:"max=2,elem=3"`
+	Cache map[string]*int                   `memberlist:"-"`
+	Hook  func(n int, rest ...string) error `memberlist:"-"`
+	Ch    <-chan struct {
+		A int
+	} `memberlist:"-"`
+	Any any `memberlist:"-"`
 }{}
 
 // MarshalMsg appends the MessagePack encoding of z2 to b2 and returns the
