@@ -304,113 +304,147 @@ func tempName(tm *typeModel) string {
 // dec returns the statements that decode the front of b into lv, of type
 // tm.
 func (g *codegen) dec(tm *typeModel, lv jen.Code, p errPath, depth int) []jen.Code {
-	b := func() *jen.Statement { return jen.Id(g.b) }
-	err := func() *jen.Statement { return jen.Id(g.err) }
-	n := func() *jen.Statement { return jen.Id(g.n) }
-	// read decodes with msgp's fn into lv, through a temporary of the
-	// canonical type if lv has a named type.
-	read := func(fn string) []jen.Code {
-		if !tm.named {
-			return []jen.Code{g.check(jen.List(lv, b(), err()).Op("=").Add(msgp(fn)).Call(b()), p)}
-		}
-		t := g.temp(tempName(tm), g.canonical(tm))
-		return []jen.Code{
-			g.check(jen.List(t, b(), err()).Op("=").Add(msgp(fn)).Call(b()), p),
-			jen.Add(lv).Op("=").Add(g.e.typeCode(tm.goType)).Call(t),
-		}
+	switch tm.kind {
+	case kArray, kSlice:
+		return g.decList(tm, lv, p, depth)
+	case kMap:
+		return g.decMap(tm, lv, p, depth)
+	case kAddr, kAddrPort:
+		return g.decAddr(tm, lv, p)
 	}
-	s := func() *jen.Statement { return g.temp("s", jen.Index().Byte()) }
-	header := func(fn string) jen.Code {
-		return g.check(jen.List(n(), b(), err()).Op("=").Add(msgp(fn)).Call(b()), p)
+	return g.decScalar(tm, lv, p)
+}
+
+// The pieces of decoding code: the parameter b, the error err and the
+// count n of the function, the byte-slice temporary s.
+func (g *codegen) bv() *jen.Statement   { return jen.Id(g.b) }
+func (g *codegen) errv() *jen.Statement { return jen.Id(g.err) }
+func (g *codegen) nv() *jen.Statement   { return jen.Id(g.n) }
+func (g *codegen) sv() *jen.Statement   { return g.temp("s", jen.Index().Byte()) }
+
+// read decodes with msgp's fn into lv, through a temporary of the
+// canonical type if lv has a named type.
+func (g *codegen) read(tm *typeModel, lv jen.Code, p errPath, fn string) []jen.Code {
+	if !tm.named {
+		return []jen.Code{g.check(jen.List(lv, g.bv(), g.errv()).Op("=").Add(msgp(fn)).Call(g.bv()), p)}
 	}
-	tooMany := func(n jen.Code, what string) jen.Code {
-		return g.fail(jen.Add(n).Op(">").Lit(tm.bound), p, fmt.Sprintf("%%d %s, more than %s=%d", what, tm.boundName, tm.bound), n)
+	t := g.temp(tempName(tm), g.canonical(tm))
+	return []jen.Code{
+		g.check(jen.List(t, g.bv(), g.errv()).Op("=").Add(msgp(fn)).Call(g.bv()), p),
+		jen.Add(lv).Op("=").Add(g.e.typeCode(tm.goType)).Call(t),
 	}
+}
+
+// readInto decodes with msgp's fn (a string or bytes reader) into dst.
+func (g *codegen) readInto(dst jen.Code, p errPath, fn string) jen.Code {
+	return g.check(jen.List(dst, g.bv(), g.errv()).Op("=").Add(msgp(fn)).Call(g.bv()), p)
+}
+
+// tooMany refuses a length or count n over tm's bound.
+func (g *codegen) tooMany(tm *typeModel, n jen.Code, p errPath, what string) jen.Code {
+	return g.fail(jen.Add(n).Op(">").Lit(tm.bound), p, fmt.Sprintf("%%d %s, more than %s=%d", what, tm.boundName, tm.bound), n)
+}
+
+// decScalar decodes a value read in one piece: a bool, number, string,
+// []byte, [N]byte, time or nested struct.
+func (g *codegen) decScalar(tm *typeModel, lv jen.Code, p errPath) []jen.Code {
 	switch tm.kind {
 	case kBool, kInt, kUint, kFloat:
-		return read("Read" + numberFunc(tm) + "Bytes")
+		return g.read(tm, lv, p, "Read"+numberFunc(tm)+"Bytes")
+	case kTime:
+		return g.read(tm, lv, p, "ReadTimeUTCBytes")
 	case kString:
 		return []jen.Code{
-			g.check(jen.List(s(), b(), err()).Op("=").Add(msgp("ReadStringZC")).Call(b()), p),
-			tooMany(jen.Len(s()), "bytes"),
-			jen.Add(lv).Op("=").Add(g.e.typeCode(tm.goType)).Call(s()),
+			g.readInto(g.sv(), p, "ReadStringZC"),
+			g.tooMany(tm, jen.Len(g.sv()), p, "bytes"),
+			jen.Add(lv).Op("=").Add(g.e.typeCode(tm.goType)).Call(g.sv()),
 		}
 	case kBytes:
 		return []jen.Code{
-			g.check(jen.List(s(), b(), err()).Op("=").Add(msgp("ReadBytesZC")).Call(b()), p),
-			tooMany(jen.Len(s()), "bytes"),
-			jen.Add(lv).Op("=").Append(jen.Add(lv).Index(jen.Empty(), jen.Lit(0)), s().Op("...")),
+			g.readInto(g.sv(), p, "ReadBytesZC"),
+			g.tooMany(tm, jen.Len(g.sv()), p, "bytes"),
+			jen.Add(lv).Op("=").Append(jen.Add(lv).Index(jen.Empty(), jen.Lit(0)), g.sv().Op("...")),
 		}
 	case kByteArray:
 		// Not msgp.ReadExactBytes: it takes a short input for a full one.
 		return []jen.Code{
-			g.check(jen.List(s(), b(), err()).Op("=").Add(msgp("ReadBytesZC")).Call(b()), p),
-			g.fail(jen.Len(s()).Op("!=").Lit(tm.length), p, fmt.Sprintf("%%d bytes, want %d", tm.length), jen.Len(s())),
-			jen.Copy(jen.Add(lv).Index(jen.Empty(), jen.Empty()), s()),
-		}
-	case kArray, kSlice:
-		out := []jen.Code{header("ReadArrayHeaderBytes")}
-		if tm.kind == kArray {
-			out = append(out, g.fail(n().Op("!=").Lit(tm.length), p, fmt.Sprintf("%%d elements, want %d", tm.length), n()))
-		} else {
-			out = append(out,
-				tooMany(n(), "elements"),
-				jen.If(jen.Cap(lv).Op(">=").Int().Call(n())).Block(
-					jen.Add(lv).Op("=").Add(lv).Index(jen.Empty(), n()),
-				).Else().Block(
-					jen.Add(lv).Op("=").Make(g.e.typeCode(tm.goType), n()),
-				))
-		}
-		var iv string
-		var body []jen.Code
-		g.block(func() {
-			iv = g.sc.name(g.indexVar(depth))
-			body = g.dec(tm.elem, jen.Add(lv).Index(jen.Id(iv)), p.index(iv), depth+1)
-		})
-		return append(out, jen.For(jen.Id(iv).Op(":=").Range().Add(lv)).Block(body...))
-	case kMap:
-		var body []jen.Code
-		g.block(func() {
-			k, vv := g.sc.name("k"), g.sc.name(g.valueVar(depth))
-			body = []jen.Code{
-				jen.Var().Id(k).Add(g.e.typeCode(tm.key.goType)),
-				jen.Var().Id(vv).Add(g.e.typeCode(tm.elem.goType)),
-			}
-			body = append(body, g.dec(tm.key, jen.Id(k), p.suffix(" key"), depth+1)...)
-			body = append(body, g.dec(tm.elem, jen.Id(vv), p.key(k, tm.key.kind == kString), depth+1)...)
-			body = append(body, jen.Add(lv).Index(jen.Id(k)).Op("=").Id(vv))
-		})
-		return []jen.Code{
-			header("ReadMapHeaderBytes"),
-			tooMany(n(), "entries"),
-			jen.Clear(lv),
-			jen.If(jen.Add(lv).Op("==").Nil().Op("&&").Add(n()).Op(">").Lit(0)).Block(
-				jen.Add(lv).Op("=").Make(g.e.typeCode(tm.goType), n()),
-			),
-			jen.For(jen.Range().Add(n())).Block(body...),
+			g.readInto(g.sv(), p, "ReadBytesZC"),
+			g.fail(jen.Len(g.sv()).Op("!=").Lit(tm.length), p, fmt.Sprintf("%%d bytes, want %d", tm.length), jen.Len(g.sv())),
+			jen.Copy(jen.Add(lv).Index(jen.Empty(), jen.Empty()), g.sv()),
 		}
 	case kStruct:
-		return []jen.Code{g.check(jen.List(b(), err()).Op("=").Add(lv).Dot("UnmarshalMsg").Call(b()), p)}
-	case kTime:
-		return read("ReadTimeUTCBytes")
-	case kAddr, kAddrPort:
-		limit, what := 16, "an IP address"
-		if tm.kind == kAddrPort {
-			limit, what = 18, "an IP address and port"
-		}
-		into := lv
-		if tm.named {
-			into = g.temp(tempName(tm), g.canonical(tm))
-		}
-		out := []jen.Code{
-			g.check(jen.List(s(), b(), err()).Op("=").Add(msgp("ReadBytesZC")).Call(b()), p),
-			g.fail(jen.Len(s()).Op(">").Lit(limit), p, fmt.Sprintf("%%d bytes, more than %s", what), jen.Len(s())),
-			g.check(err().Op("=").Add(into).Dot("UnmarshalBinary").Call(s()), p),
-		}
-		if tm.named {
-			out = append(out, jen.Add(lv).Op("=").Add(g.e.typeCode(tm.goType)).Call(into))
-		}
-		return out
+		return []jen.Code{g.check(jen.List(g.bv(), g.errv()).Op("=").Add(lv).Dot("UnmarshalMsg").Call(g.bv()), p)}
 	}
 	panic(fmt.Sprintf("memberlist-gen: no decoder for kind %d", tm.kind))
+}
+
+// decList decodes an array or a slice, element by element.
+func (g *codegen) decList(tm *typeModel, lv jen.Code, p errPath, depth int) []jen.Code {
+	n := g.nv
+	out := []jen.Code{g.readInto(n(), p, "ReadArrayHeaderBytes")}
+	if tm.kind == kArray {
+		out = append(out, g.fail(n().Op("!=").Lit(tm.length), p, fmt.Sprintf("%%d elements, want %d", tm.length), n()))
+	} else {
+		out = append(out,
+			g.tooMany(tm, n(), p, "elements"),
+			jen.If(jen.Cap(lv).Op(">=").Int().Call(n())).Block(
+				jen.Add(lv).Op("=").Add(lv).Index(jen.Empty(), n()),
+			).Else().Block(
+				jen.Add(lv).Op("=").Make(g.e.typeCode(tm.goType), n()),
+			))
+	}
+	var iv string
+	var body []jen.Code
+	g.block(func() {
+		iv = g.sc.name(g.indexVar(depth))
+		body = g.dec(tm.elem, jen.Add(lv).Index(jen.Id(iv)), p.index(iv), depth+1)
+	})
+	return append(out, jen.For(jen.Id(iv).Op(":=").Range().Add(lv)).Block(body...))
+}
+
+// decMap decodes a map, entry by entry, reusing the map in lv.
+func (g *codegen) decMap(tm *typeModel, lv jen.Code, p errPath, depth int) []jen.Code {
+	n := g.nv
+	var body []jen.Code
+	g.block(func() {
+		k, vv := g.sc.name("k"), g.sc.name(g.valueVar(depth))
+		body = []jen.Code{
+			jen.Var().Id(k).Add(g.e.typeCode(tm.key.goType)),
+			jen.Var().Id(vv).Add(g.e.typeCode(tm.elem.goType)),
+		}
+		body = append(body, g.dec(tm.key, jen.Id(k), p.suffix(" key"), depth+1)...)
+		body = append(body, g.dec(tm.elem, jen.Id(vv), p.key(k, tm.key.kind == kString), depth+1)...)
+		body = append(body, jen.Add(lv).Index(jen.Id(k)).Op("=").Id(vv))
+	})
+	return []jen.Code{
+		g.readInto(n(), p, "ReadMapHeaderBytes"),
+		g.tooMany(tm, n(), p, "entries"),
+		jen.Clear(lv),
+		jen.If(jen.Add(lv).Op("==").Nil().Op("&&").Add(n()).Op(">").Lit(0)).Block(
+			jen.Add(lv).Op("=").Make(g.e.typeCode(tm.goType), n()),
+		),
+		jen.For(jen.Range().Add(n())).Block(body...),
+	}
+}
+
+// decAddr decodes a netip.Addr or netip.AddrPort from its binary form,
+// refusing a longer one before parsing it.
+func (g *codegen) decAddr(tm *typeModel, lv jen.Code, p errPath) []jen.Code {
+	limit, what := 16, "an IP address"
+	if tm.kind == kAddrPort {
+		limit, what = 18, "an IP address and port"
+	}
+	into := lv
+	if tm.named {
+		into = g.temp(tempName(tm), g.canonical(tm))
+	}
+	out := []jen.Code{
+		g.readInto(g.sv(), p, "ReadBytesZC"),
+		g.fail(jen.Len(g.sv()).Op(">").Lit(limit), p, fmt.Sprintf("%%d bytes, more than %s", what), jen.Len(g.sv())),
+		g.check(g.errv().Op("=").Add(into).Dot("UnmarshalBinary").Call(g.sv()), p),
+	}
+	if tm.named {
+		out = append(out, jen.Add(lv).Op("=").Add(g.e.typeCode(tm.goType)).Call(into))
+	}
+	return out
 }

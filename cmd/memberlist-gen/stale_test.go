@@ -22,8 +22,6 @@ func TestStaleCodeIsCaught(t *testing.T) {
 	}
 	const src = `package p
 
-//go:generate go run github.com/memberlist-go/memberlist/cmd/memberlist-gen
-
 // Msg is the family.
 //
 //memberlist:messages

@@ -94,9 +94,9 @@ type Containers struct {
 
 // Part is a struct nested in messages, with a field left out.
 type Part struct {
-	Label  string `memberlist:"max=12"`
-	Inner  Inner
-	hidden uint8 `memberlist:"-"`
+	Label   string `memberlist:"max=12"`
+	Inner   Inner
+	Scratch uint8 `memberlist:"-"`
 }
 
 // Inner is nested two levels deep.

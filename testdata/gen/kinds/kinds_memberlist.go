@@ -1288,9 +1288,9 @@ func (z *Containers) UnmarshalMsg(b []byte) ([]byte, error) {
 // The build fails here (cannot use ... as Part value) if the fields of Part or
 // their tags are no longer those this file encodes: run go generate.
 var _ Part = struct {
-	Label  string `memberlist:"max=12"`
-	Inner  Inner
-	hidden uint8 `memberlist:"-"`
+	Label   string `memberlist:"max=12"`
+	Inner   Inner
+	Scratch uint8 `memberlist:"-"`
 }{}
 
 // MarshalMsg appends the MessagePack encoding of z to b and returns the
