@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 )
 
 // acceptedForm ends every error about a malformed entry, so that the reader
@@ -103,6 +104,15 @@ func parseEntry(raw string) (entry, error) {
 		return entry{}, bad(fmt.Errorf("%s is not an address to contact", ip))
 	}
 	return entry{raw: raw, addr: netip.AddrPortFrom(ip.Unmap(), uint16(port))}, nil
+}
+
+// String lists the entries as given, for logs and errors.
+func (s *static) String() string {
+	raws := make([]string, len(s.entries))
+	for i, e := range s.entries {
+		raws[i] = e.raw
+	}
+	return "static seeds " + strings.Join(raws, ", ")
 }
 
 // Seeds returns the entries' addresses, with hostnames resolved. It fails
