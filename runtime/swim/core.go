@@ -76,10 +76,11 @@ type Core struct {
 	probeList []*member
 	probeIdx  int
 	probe     *probeState
-	acks      map[uint64]ackHandler
+	acks      map[uint32]ackHandler
 	awaiting  [ackVerify + 1]int // entries of acks by kind
 	verifyIdx int                // where verifySome goes on
 	health    int
+	selfTag   uint32 // nameTag of our name, bound into every ack we send
 
 	timers  timeq.Queue[timer]
 	suspGen uint64
@@ -163,11 +164,12 @@ func New(now time.Time, cfg Config, self Member, seed uint64) (*Core, error) {
 		now:     now,
 		members: make(map[string]*member),
 		byAddr:  make(map[netip.AddrPort]*member),
-		acks:    make(map[uint64]ackHandler),
+		acks:    make(map[uint32]ackHandler),
 		seen:    make(map[broadcastID]time.Time),
 		pending: make(map[netip.AddrPort]*request),
 	}
 	c.self = &member{Member: self, idx: -1, verified: true}
+	c.selfTag = nameTag(self.Name)
 	c.members[self.Name] = c.self
 	c.nextBcast = c.rng.Uint32()
 	c.fillSecret(&c.cookies.cur)
@@ -235,13 +237,13 @@ func (c *Core) fire(t timer) {
 	case timerProbe:
 		c.probeTick()
 	case timerProbeTimeout:
-		c.probeTimeout(t.nonce)
+		c.probeTimeout(uint32(t.key))
 	case timerRelayTimeout:
-		c.relayExpired(t.nonce)
+		c.relayExpired(uint32(t.key))
 	case timerRelayForget:
-		c.relayForget(t.nonce)
+		c.relayForget(uint32(t.key))
 	case timerCheckExpire:
-		c.checkExpired(t.nonce)
+		c.checkExpired(uint32(t.key))
 	case timerSuspicion:
 		c.suspicionTimeout(t.name, t.gen)
 	case timerGossip:

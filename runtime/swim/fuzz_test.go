@@ -14,7 +14,7 @@ import (
 // and whatever it accepts must keep the core's own member alive.
 func FuzzStep(f *testing.F) {
 	peer := netip.MustParseAddrPort("10.0.0.2:7946")
-	f.Add(wire.AppendPing(wire.AppendHeader(nil), &wire.Ping{Nonce: 1, Target: "a"}))
+	f.Add(wire.AppendPing(wire.AppendHeader(nil), &wire.Ping{Nonce: 1}))
 	f.Add(wire.AppendAlive(wire.AppendHeader(nil), &wire.Alive{Name: "c", Addr: peer, Incarnation: 9}))
 	f.Add(wire.AppendSuspect(wire.AppendHeader(nil), &wire.Suspect{Name: "a", Incarnation: 1 << 40, From: "b"}))
 	f.Add(wire.AppendDead(wire.AppendHeader(nil), &wire.Dead{Name: "b", Incarnation: 5, From: "b"}))

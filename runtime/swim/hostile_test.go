@@ -54,9 +54,9 @@ func crashBound(cfg swim.Config, n int) time.Duration {
 func ackSpray(rng *rand.Rand) []byte {
 	b := wire.AppendHeader(nil)
 	for i := range 128 {
-		nonce := uint64(i)
+		nonce := uint32(i)
 		if i%2 == 1 {
-			nonce = rng.Uint64()
+			nonce = rng.Uint32()
 		}
 		b = wire.AppendAck(b, &wire.Ack{Nonce: nonce})
 	}
@@ -288,8 +288,7 @@ func TestHostile_AmplificationTable(t *testing.T) {
 		name string
 		p    []byte
 	}{
-		{"ping (any member)", wire.AppendPing(h(nil), &wire.Ping{Nonce: 1})},
-		{"ping (named)", wire.AppendPing(h(nil), &wire.Ping{Nonce: 2, Target: target.Name})},
+		{"ping", wire.AppendPing(h(nil), &wire.Ping{Nonce: 1})},
 		{"ping-req", wire.AppendPingReq(h(nil), &wire.PingReq{Nonce: 3, Target: peer.Name, Addr: peer.Addr})},
 		{"sync request", fakeSync("x", 0, 1, wire.SyncWantReply|wire.SyncLast)},
 		{"sync request, forged cookie", append(wire.AppendCookie(h(nil), &wire.Cookie{Value: make([]byte, 16)}), fakeSync("x", 0, 1, wire.SyncWantReply|wire.SyncLast)[1:]...)},

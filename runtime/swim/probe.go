@@ -18,7 +18,8 @@ import (
 // from a relay that was asked, so they can neither be forged blind nor
 // replayed from a recording.
 type probeState struct {
-	nonce       uint64
+	nonce       uint32 // sent in the ping; relays echo it in nacks
+	want        uint32 // the ack that counts: nonce XOR the target's tag
 	target      string
 	addr        netip.AddrPort
 	incarnation uint64
@@ -43,9 +44,11 @@ const (
 type ackHandler struct {
 	kind ackKind
 	from netip.AddrPort // the address the ack must come from
-	// ackRelay: the member that asked, and the nonce of its ping-req.
+	// ackRelay: the member that asked, the nonce of its ping-req, and the
+	// ack to forward to it.
 	reqTo    netip.AddrPort
-	reqNonce uint64
+	reqNonce uint32
+	reqAck   uint32
 	nacked   bool
 	// ackCheck: the claim to apply once the address answers.
 	check *addrCheck
@@ -62,9 +65,10 @@ const (
 	maxVerifying = 512
 )
 
-// await records an awaited ack under a fresh nonce, unless the table for
-// its kind is full, and schedules its expiry.
-func (c *Core) await(h ackHandler, expire time.Duration, kind timerKind) (uint64, bool) {
+// await records an ack awaited from the member named name, unless the
+// table for its kind is full, and schedules its expiry. It returns the
+// nonce to put in the ping.
+func (c *Core) await(h ackHandler, name string, expire time.Duration, kind timerKind) (uint32, bool) {
 	limit := maxAwaited
 	if h.kind == ackVerify {
 		limit = maxVerifying
@@ -72,27 +76,39 @@ func (c *Core) await(h ackHandler, expire time.Duration, kind timerKind) (uint64
 	if c.awaiting[h.kind] >= limit {
 		return 0, false
 	}
-	nonce := c.newNonce()
-	c.acks[nonce] = h
+	nonce, want := c.newNonce(name)
+	c.acks[want] = h
 	c.awaiting[h.kind]++
-	c.schedule(c.now.Add(expire), timer{kind: kind, nonce: nonce})
+	c.schedule(c.now.Add(expire), timer{kind: kind, key: uint64(want)})
 	return nonce, true
 }
 
 // forget drops an awaited ack.
-func (c *Core) forget(nonce uint64) {
-	if h, ok := c.acks[nonce]; ok {
-		delete(c.acks, nonce)
+func (c *Core) forget(want uint32) {
+	if h, ok := c.acks[want]; ok {
+		delete(c.acks, want)
 		c.awaiting[h.kind]--
 	}
 }
 
-// newNonce returns a random nonce that no awaited ack uses.
-func (c *Core) newNonce() uint64 {
+// nameTag is the 32-bit tag of a member name that an ack binds in: FNV-1a.
+func nameTag(name string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(name); i++ {
+		h = (h ^ uint32(name[i])) * 16777619
+	}
+	return h
+}
+
+// newNonce returns a random nonce for a ping to the member named name and
+// the ack that answers it, one no awaited ack uses.
+func (c *Core) newNonce(name string) (nonce, want uint32) {
+	tag := nameTag(name)
 	for {
-		n := c.rng.Uint64()
-		if _, busy := c.acks[n]; !busy && n != 0 && (c.probe == nil || c.probe.nonce != n) {
-			return n
+		nonce = c.rng.Uint32()
+		want = nonce ^ tag
+		if _, busy := c.acks[want]; !busy && (c.probe == nil || c.probe.want != want) {
+			return nonce, want
 		}
 	}
 }
@@ -158,24 +174,24 @@ func (c *Core) probeTick() {
 	if m == nil {
 		return
 	}
-	nonce := c.newNonce()
-	c.probe = &probeState{nonce: nonce, target: m.Name, addr: m.Addr, incarnation: m.Incarnation, verified: m.verified}
+	nonce, want := c.newNonce(m.Name)
+	c.probe = &probeState{nonce: nonce, want: want, target: m.Name, addr: m.Addr, incarnation: m.Incarnation, verified: m.verified}
 	c.stats.Probes++
 	b := wire.AppendHeader(nil)
-	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce, Target: m.Name})
+	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce})
 	if m.State == StateSuspect {
 		// Buddy system (Lifeguard 4.3): tell a suspect at once that it is
 		// suspected, so it can refute before the news reaches it by gossip.
 		b = wire.AppendSuspect(b, &wire.Suspect{Name: m.Name, Incarnation: m.Incarnation, From: c.self.Name})
 	}
 	c.sendPacket(m.Addr, c.piggyback(m.Addr, b))
-	c.schedule(c.now.Add(c.scaled(c.cfg.ProbeTimeout)), timer{kind: timerProbeTimeout, nonce: nonce})
+	c.schedule(c.now.Add(c.scaled(c.cfg.ProbeTimeout)), timer{kind: timerProbeTimeout, key: uint64(want)})
 }
 
 // probeTimeout: the direct ping went unanswered; ask others to try.
-func (c *Core) probeTimeout(nonce uint64) {
+func (c *Core) probeTimeout(want uint32) {
 	p := c.probe
-	if p == nil || p.nonce != nonce || p.acked {
+	if p == nil || p.want != want || p.acked {
 		return
 	}
 	m, ok := c.members[p.target]
@@ -187,7 +203,7 @@ func (c *Core) probeTimeout(nonce uint64) {
 	})
 	for _, r := range relays {
 		b := wire.AppendHeader(nil)
-		b = wire.AppendPingReq(b, &wire.PingReq{Nonce: nonce, Target: m.Name, Addr: m.Addr})
+		b = wire.AppendPingReq(b, &wire.PingReq{Nonce: p.nonce, Target: m.Name, Addr: m.Addr})
 		c.sendPacket(r.Addr, c.piggyback(r.Addr, b))
 		p.relays = append(p.relays, r.Addr)
 	}
@@ -230,13 +246,12 @@ func (c *Core) finishProbe() {
 	c.onSuspect(m.Name, m.Incarnation, c.self.Name)
 }
 
-// handlePing answers a ping addressed to us, echoing its nonce.
+// handlePing answers a ping, binding our name into the ack: a ping meant
+// for a member that used to be at our address gets an ack its sender does
+// not count.
 func (c *Core) handlePing(from netip.AddrPort, p *wire.Ping) {
-	if p.Target != "" && p.Target != c.self.Name {
-		return // meant for a member that used to be at our address
-	}
 	b := wire.AppendHeader(nil)
-	b = wire.AppendAck(b, &wire.Ack{Nonce: p.Nonce})
+	b = wire.AppendAck(b, &wire.Ack{Nonce: p.Nonce ^ c.selfTag})
 	c.sendPacket(from, c.piggyback(from, b))
 }
 
@@ -253,16 +268,17 @@ func (c *Core) handlePingReq(from netip.AddrPort, r *wire.PingReq) {
 		c.sendNack(from, r.Nonce)
 		return
 	}
-	nonce, ok := c.await(ackHandler{kind: ackRelay, from: r.Addr, reqTo: from, reqNonce: r.Nonce}, c.cfg.ProbeInterval, timerRelayForget)
+	h := ackHandler{kind: ackRelay, from: r.Addr, reqTo: from, reqNonce: r.Nonce, reqAck: r.Nonce ^ nameTag(r.Target)}
+	nonce, ok := c.await(h, r.Target, c.cfg.ProbeInterval, timerRelayForget)
 	if !ok {
 		c.stats.PingReqsRefused++
 		c.sendNack(from, r.Nonce)
 		return
 	}
 	b := wire.AppendHeader(nil)
-	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce, Target: r.Target})
+	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce})
 	c.sendPacket(r.Addr, c.piggyback(r.Addr, b))
-	c.schedule(c.now.Add(c.relayTimeout()), timer{kind: timerRelayTimeout, nonce: nonce})
+	c.schedule(c.now.Add(c.relayTimeout()), timer{kind: timerRelayTimeout, key: uint64(nonce ^ nameTag(r.Target))})
 }
 
 // relayTimeout is how long a relay waits before it nacks. The requester
@@ -279,20 +295,20 @@ func (c *Core) relayTimeout() time.Duration {
 // relayExpired: a relayed ping went unanswered so far; tell the requester.
 // The relay still waits for the ack until the requester's window is over
 // (timerRelayForget): a late ack still reaches it in time to count.
-func (c *Core) relayExpired(nonce uint64) {
-	h, ok := c.acks[nonce]
+func (c *Core) relayExpired(want uint32) {
+	h, ok := c.acks[want]
 	if !ok || h.kind != ackRelay || h.nacked {
 		return
 	}
 	h.nacked = true
-	c.acks[nonce] = h
+	c.acks[want] = h
 	c.sendNack(h.reqTo, h.reqNonce)
 }
 
 // relayForget drops a relayed ping whose requester has judged its probe.
-func (c *Core) relayForget(nonce uint64) {
-	if h, ok := c.acks[nonce]; ok && h.kind == ackRelay {
-		c.forget(nonce)
+func (c *Core) relayForget(want uint32) {
+	if h, ok := c.acks[want]; ok && h.kind == ackRelay {
+		c.forget(want)
 	}
 }
 
@@ -328,25 +344,25 @@ func (c *Core) verifyingAddr(addr netip.AddrPort) bool {
 // relay and sync target as soon as it answers rather than when its turn
 // to be probed comes. A fake one never answers and never becomes one.
 func (c *Core) verify(m *member) {
-	nonce, ok := c.await(ackHandler{kind: ackVerify, from: m.Addr, name: m.Name}, c.cfg.ProbeInterval, timerCheckExpire)
+	nonce, ok := c.await(ackHandler{kind: ackVerify, from: m.Addr, name: m.Name}, m.Name, c.cfg.ProbeInterval, timerCheckExpire)
 	if !ok {
 		return
 	}
 	b := wire.AppendHeader(nil)
-	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce, Target: m.Name})
+	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce})
 	c.sendPacket(m.Addr, b)
 }
 
-func (c *Core) sendNack(to netip.AddrPort, nonce uint64) {
+func (c *Core) sendNack(to netip.AddrPort, nonce uint32) {
 	b := wire.AppendHeader(nil)
 	b = wire.AppendNack(b, &wire.Nack{Nonce: nonce})
 	c.sendPacket(to, b)
 }
 
-// handleAck counts an ack that echoes an awaited nonce and comes from the
+// handleAck counts an ack that answers an awaited ping and comes from the
 // address it was awaited from; any other is dropped and counted.
-func (c *Core) handleAck(from netip.AddrPort, nonce uint64) {
-	if p := c.probe; p != nil && p.nonce == nonce {
+func (c *Core) handleAck(from netip.AddrPort, v uint32) {
+	if p := c.probe; p != nil && p.want == v {
 		if from != p.addr && !slices.Contains(p.relays, from) {
 			c.stats.AcksRejected++
 			return
@@ -362,16 +378,16 @@ func (c *Core) handleAck(from netip.AddrPort, nonce uint64) {
 		}
 		return
 	}
-	h, ok := c.acks[nonce]
+	h, ok := c.acks[v]
 	if !ok || from != h.from {
 		c.stats.AcksRejected++
 		return
 	}
-	c.forget(nonce)
+	c.forget(v)
 	switch h.kind {
 	case ackRelay:
 		b := wire.AppendHeader(nil)
-		b = wire.AppendAck(b, &wire.Ack{Nonce: h.reqNonce})
+		b = wire.AppendAck(b, &wire.Ack{Nonce: h.reqAck})
 		c.sendPacket(h.reqTo, b)
 	case ackCheck:
 		c.checkPassed(h.check)
@@ -383,7 +399,7 @@ func (c *Core) handleAck(from netip.AddrPort, nonce uint64) {
 }
 
 // handleNack counts a nack from a relay we asked, once per relay.
-func (c *Core) handleNack(from netip.AddrPort, nonce uint64) {
+func (c *Core) handleNack(from netip.AddrPort, nonce uint32) {
 	p := c.probe
 	if p == nil || p.nonce != nonce {
 		c.stats.AcksRejected++

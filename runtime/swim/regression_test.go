@@ -94,7 +94,7 @@ func TestConflictYieldsForGood(t *testing.T) {
 	other := netip.MustParseAddrPort("10.0.0.50:1")
 	step(t, c, now, wire.AppendAlive(wire.AppendHeader(nil), &wire.Alive{Name: "a", Addr: other, Incarnation: mine + 10}))
 	// The claim is checked first: a process at other answers to our name.
-	answerCheck(t, c, now, other)
+	answerCheck(t, c, now, other, "a")
 	if got := eventTypes(c.Ready()); len(got) != 1 || got[0] != EventConflict {
 		t.Fatalf("events %v, want one conflict", got)
 	}
@@ -177,8 +177,8 @@ func TestJoinRetryHasOneChain(t *testing.T) {
 }
 
 // answerCheck finds the address check the core sent to addr and answers it
-// from there.
-func answerCheck(t *testing.T, c *Core, now time.Time, addr netip.AddrPort) {
+// from there, as the member named name.
+func answerCheck(t *testing.T, c *Core, now time.Time, addr netip.AddrPort, name string) {
 	t.Helper()
 	for _, p := range c.Ready().Packets {
 		if p.To != addr {
@@ -188,7 +188,7 @@ func answerCheck(t *testing.T, c *Core, now time.Time, addr netip.AddrPort) {
 		if err != nil || msgs[0].Type != wire.TypePing {
 			continue
 		}
-		ack := wire.AppendAck(wire.AppendHeader(nil), &wire.Ack{Nonce: msgs[0].Ping.Nonce})
+		ack := wire.AppendAck(wire.AppendHeader(nil), &wire.Ack{Nonce: msgs[0].Ping.Nonce ^ nameTag(name)})
 		if err := c.Step(now, addr, ack); err != nil {
 			t.Fatal(err)
 		}
@@ -251,8 +251,8 @@ func TestOnePingAndOnePingReqPerPacket(t *testing.T) {
 	c, now := testCore(t, 2)
 	p := wire.AppendHeader(nil)
 	for i := range 100 {
-		p = wire.AppendPing(p, &wire.Ping{Nonce: uint64(i), Target: "a"})
-		p = wire.AppendPingReq(p, &wire.PingReq{Nonce: uint64(i), Target: "b", Addr: netip.MustParseAddrPort("10.0.0.2:1")})
+		p = wire.AppendPing(p, &wire.Ping{Nonce: uint32(i)})
+		p = wire.AppendPingReq(p, &wire.PingReq{Nonce: uint32(i), Target: "b", Addr: netip.MustParseAddrPort("10.0.0.2:1")})
 	}
 	step(t, c, now, p)
 	if n := len(c.Ready().Packets); n != 2 {

@@ -215,14 +215,14 @@ func (c *Core) checkAddress(a *wire.Alive, self bool) {
 	}
 	k := &addrCheck{alive: *a, self: self}
 	k.alive.Meta = bytes.Clone(a.Meta)
-	nonce, ok := c.await(ackHandler{kind: ackCheck, from: a.Addr, check: k}, c.cfg.ProbeInterval, timerCheckExpire)
+	nonce, ok := c.await(ackHandler{kind: ackCheck, from: a.Addr, check: k}, a.Name, c.cfg.ProbeInterval, timerCheckExpire)
 	if !ok {
 		c.stats.ChecksRefused++
 		return
 	}
 	c.stats.AddressChecks++
 	b := wire.AppendHeader(nil)
-	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce, Target: a.Name})
+	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce})
 	c.sendPacket(a.Addr, b)
 }
 
@@ -256,12 +256,12 @@ func (c *Core) markVerified(m *member) {
 
 // checkExpired drops a check or verification whose address did not
 // answer in time.
-func (c *Core) checkExpired(nonce uint64) {
-	h, ok := c.acks[nonce]
+func (c *Core) checkExpired(want uint32) {
+	h, ok := c.acks[want]
 	if !ok || (h.kind != ackCheck && h.kind != ackVerify) {
 		return
 	}
-	c.forget(nonce)
+	c.forget(want)
 	if h.kind == ackCheck && h.check.self && !c.leaving && c.believable(h.check.alive.Incarnation) {
 		c.refute(h.check.alive.Incarnation)
 	}

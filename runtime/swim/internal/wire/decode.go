@@ -131,18 +131,17 @@ func (r *reader) message(m *Message) {
 	m.Type = t
 	switch t {
 	case TypePing:
-		r.arrayHeader("ping", 2)
-		m.Ping.Nonce = r.uint64("ping.nonce")
-		m.Ping.Target = r.str("ping.target", 0, MaxNameLen)
+		r.arrayHeader("ping", 1)
+		m.Ping.Nonce = r.uint32("ping.nonce")
 	case TypeAck:
 		r.arrayHeader("ack", 1)
-		m.Ack.Nonce = r.uint64("ack.nonce")
+		m.Ack.Nonce = r.uint32("ack.nonce")
 	case TypeNack:
 		r.arrayHeader("nack", 1)
-		m.Nack.Nonce = r.uint64("nack.nonce")
+		m.Nack.Nonce = r.uint32("nack.nonce")
 	case TypePingReq:
 		r.arrayHeader("pingreq", 3)
-		m.PingReq.Nonce = r.uint64("pingreq.nonce")
+		m.PingReq.Nonce = r.uint32("pingreq.nonce")
 		m.PingReq.Target = r.name("pingreq.target")
 		m.PingReq.Addr = r.addr("pingreq.addr")
 	case TypeAlive:

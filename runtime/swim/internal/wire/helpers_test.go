@@ -134,7 +134,7 @@ func records(n int) []Record {
 // the corpus seeds and several tests are built from it.
 func oneOfEach() []Message {
 	return []Message{
-		{Type: TypePing, Ping: Ping{Nonce: 1, Target: "node-b"}},
+		{Type: TypePing, Ping: Ping{Nonce: 1}},
 		{Type: TypeAck, Ack: Ack{Nonce: 2}},
 		{Type: TypeNack, Nack: Nack{Nonce: 3}},
 		{Type: TypePingReq, PingReq: PingReq{Nonce: 4, Target: "node-c", Addr: v4()}},
