@@ -70,8 +70,12 @@ type Core struct {
 
 	members map[string]*member
 	nodes   []*member // every known member but self, for sampling; order is deterministic
-	counts  [4]int    // members of nodes by state
-	byAddr  map[netip.AddrPort]*member
+	counts  [4]int    // verified members of nodes by state
+	// candidates counts members of nodes not verified yet: heard of, not
+	// heard from. They are kept out of events, member lists, N and the
+	// probe round until they answer.
+	candidates int
+	byAddr     map[netip.AddrPort]*member
 
 	probeList []*member
 	probeIdx  int
@@ -93,11 +97,13 @@ type Core struct {
 	nextBcast uint32
 	seeds     []netip.AddrPort
 	joining   bool
-	joinTry   int
-	joinGen   uint64
-	pending   map[netip.AddrPort]*request // our state requests and digests, by address
-	limits    periodLimits
-	cookies   cookieState
+	// justJoined: a seed answered since the last period; sync at once.
+	justJoined bool
+	joinTry    int
+	joinGen    uint64
+	pending    map[netip.AddrPort]*request // our state requests and digests, by address
+	limits     periodLimits
+	cookies    cookieState
 	// viewsDiffered: the last anti-entropy round found views that differ.
 	viewsDiffered bool
 	leaving       bool
@@ -123,6 +129,8 @@ type member struct {
 	verified bool
 	// unspread: news of the member waits for it to be verified.
 	unspread bool
+	// verifyFails counts unanswered verification pings of a candidate.
+	verifyFails int
 }
 
 type broadcastID struct {
@@ -294,12 +302,13 @@ type packet struct {
 	// cookie: the packet echoed a valid cookie, so its sender receives at
 	// the address it sends from.
 	cookie                     bool
+	alone                      bool // the packet holds one message
 	pinged, relayed, corrected bool
 }
 
 // newPacket classifies a packet's sender and checks the cookie it echoes.
 func (c *Core) newPacket(from netip.AddrPort, msgs []wire.Message) packet {
-	pk := packet{from: from}
+	pk := packet{from: from, alone: len(msgs) == 1}
 	pk.src, pk.sender = c.classify(from)
 	if pk.sender != nil && !pk.sender.verified {
 		c.markVerified(pk.sender)
@@ -331,13 +340,28 @@ func (c *Core) handle(pk *packet, m *wire.Message) {
 		c.handleNack(pk.from, m.Nack.Nonce)
 		return
 	case wire.TypeCookie:
-		if !pk.cookie {
+		// A cookie alone is one given to us; one in front of other
+		// messages is an echo of ours (checked in newPacket), never to be
+		// taken as given, or two members that both await each other's
+		// state would trade cookies for ever.
+		if pk.alone {
 			c.handleCookie(pk.from, m.Cookie.Value)
 		}
 		return
 	case wire.TypeSync:
 		c.handleSync(pk, &m.Sync)
 		return
+	case wire.TypeDigest:
+		if pk.src != fromMember {
+			// A member we have not heard of yet (it joined after us, and
+			// the news has not reached us) wants to compare views: it
+			// gets a cookie, which it answers with a state request that
+			// announces it first-hand.
+			if pk.alone && !c.leaving {
+				c.sendCookie(pk.from)
+			}
+			return
+		}
 	}
 	if pk.src != fromMember {
 		// Gossip, user messages, digests and ping-reqs come from members
@@ -522,7 +546,7 @@ func (c *Core) Send(now time.Time, to string, payload []byte) error {
 		return fmt.Errorf("swim: message of %d bytes, budget %d: %w", len(payload), max, ErrTooLarge)
 	}
 	m, ok := c.members[to]
-	if !ok || m.gone || m == c.self || m.State == StateDead || m.State == StateLeft {
+	if !ok || m.gone || !m.verified || m == c.self || m.State == StateDead || m.State == StateLeft {
 		return fmt.Errorf("swim: send to %q: %w", to, ErrUnknownMember)
 	}
 	b := wire.AppendUser(wire.AppendHeader(nil), &wire.User{Payload: payload})
@@ -533,22 +557,26 @@ func (c *Core) Send(now time.Time, to string, payload []byte) error {
 // LocalMember returns this core's own member record.
 func (c *Core) LocalMember() Member { return c.self.clone() }
 
-// Member returns the record of the member with the given name.
+// Member returns the record of the member with the given name. Members
+// heard of but not heard from yet are not reported.
 func (c *Core) Member(name string) (Member, bool) {
 	m, ok := c.members[name]
-	if !ok {
+	if !ok || !m.verified {
 		return Member{}, false
 	}
 	return m.clone(), true
 }
 
 // Members returns a snapshot of every member known, this one included,
-// sorted by name.
+// sorted by name. Members heard of but not heard from yet are not
+// reported.
 func (c *Core) Members() []Member {
-	out := make([]Member, 0, len(c.members))
+	out := make([]Member, 0, len(c.members)-c.candidates)
 	out = append(out, c.self.clone())
 	for _, m := range c.nodes {
-		out = append(out, m.clone())
+		if m.verified {
+			out = append(out, m.clone())
+		}
 	}
 	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
 	return out
@@ -578,7 +606,10 @@ func (c *Core) sendPacket(to netip.AddrPort, b []byte) {
 	c.out.Packets = append(c.out.Packets, Outbound{To: to, Bytes: b})
 }
 
-// emit reports a membership event.
+// emit reports a membership event; candidates have none until they answer.
 func (c *Core) emit(t EventType, m *member) {
+	if !m.verified {
+		return
+	}
 	c.out.Events = append(c.out.Events, Event{Type: t, Member: m.clone(), At: c.now})
 }

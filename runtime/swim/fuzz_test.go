@@ -34,7 +34,7 @@ func FuzzStep(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.addMember(&wire.Alive{Name: "b", Addr: peer, Incarnation: 5}).verified = true
+		c.addMember(&wire.Alive{Name: "b", Addr: peer, Incarnation: 5}, true)
 		before := c.Members()
 		_ = c.Step(now, netip.MustParseAddrPort("192.0.2.1:7946"), packet)
 		if after := c.Members(); !slices.EqualFunc(before, after, sameMember) {

@@ -137,14 +137,14 @@ func (c *Core) nextProbeTarget() *member {
 		for c.probeIdx < len(c.probeList) {
 			m := c.probeList[c.probeIdx]
 			c.probeIdx++
-			if !m.gone && (m.State == StateAlive || m.State == StateSuspect) {
+			if !m.gone && m.verified && (m.State == StateAlive || m.State == StateSuspect) {
 				return m
 			}
 		}
 		// New round: keep the members worth probing, in a new order.
 		kept := c.probeList[:0]
 		for _, m := range c.probeList {
-			if !m.gone && (m.State == StateAlive || m.State == StateSuspect) {
+			if !m.gone && m.verified && (m.State == StateAlive || m.State == StateSuspect) {
 				kept = append(kept, m)
 			} else {
 				m.probeIn = false
@@ -164,6 +164,7 @@ func (c *Core) nextProbeTarget() *member {
 // probeTick ends the current protocol period and starts the next.
 func (c *Core) probeTick() {
 	c.finishProbe()
+	c.syncIfGrowing()
 	c.newPeriod()
 	c.verifySome()
 	c.schedule(c.now.Add(c.scaled(c.cfg.ProbeInterval)), timer{kind: timerProbe})

@@ -2,6 +2,7 @@ package swim
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"testing"
 	"time"
@@ -21,13 +22,30 @@ func testCore(t *testing.T, k int) (*Core, time.Time) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.addMember(&wire.Alive{Name: "z", Addr: gossiper, Incarnation: 1}).verified = true
+	c.addMember(&wire.Alive{Name: "z", Addr: gossiper, Incarnation: 1}, true)
+	names := map[netip.AddrPort]string{}
 	for i := range k {
 		name := string(rune('b' + i))
 		addr := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(2 + i)}), 1)
+		names[addr] = name
 		step(t, c, now, wire.AppendAlive(wire.AppendHeader(nil), &wire.Alive{Name: name, Addr: addr, Incarnation: 1}))
 	}
+	// Each peer answers the ping that verifies it.
+	for _, p := range c.Ready().Packets {
+		msgs, err := wire.DecodePacket(p.Bytes, nil)
+		if name, ok := names[p.To]; ok && err == nil && msgs[0].Type == wire.TypePing {
+			ack := wire.AppendAck(wire.AppendHeader(nil), &wire.Ack{Nonce: msgs[0].Ping.Nonce ^ nameTag(name)})
+			if err := c.Step(now, p.To, ack); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	c.Ready()
+	for name := range maps.Values(names) {
+		if _, ok := c.Member(name); !ok {
+			t.Fatalf("peer %s not verified", name)
+		}
+	}
 	return c, now
 }
 

@@ -14,8 +14,10 @@ import (
 // stronger state (alive < suspect < dead < left). Only the member itself
 // raises its incarnation, to refute a suspicion or announce a change.
 
-// addMember records a member first heard of.
-func (c *Core) addMember(a *wire.Alive) *member {
+// addMember records a member first heard of. A member heard of first-hand
+// is verified at once; one only told of is a candidate until it answers
+// (see markVerified).
+func (c *Core) addMember(a *wire.Alive, verified bool) *member {
 	m := &member{Member: Member{
 		Name:        a.Name,
 		Addr:        a.Addr,
@@ -23,12 +25,17 @@ func (c *Core) addMember(a *wire.Alive) *member {
 		Incarnation: a.Incarnation,
 		State:       StateAlive,
 		Since:       c.now,
-	}, idx: len(c.nodes)}
+	}, idx: len(c.nodes), verified: verified}
 	c.members[m.Name] = m
 	c.byAddr[m.Addr] = m
 	c.nodes = append(c.nodes, m)
-	c.counts[StateAlive]++
-	c.addToProbeList(m)
+	c.limits.added++
+	if verified {
+		c.counts[StateAlive]++
+		c.addToProbeList(m)
+	} else {
+		c.candidates++
+	}
 	return m
 }
 
@@ -39,7 +46,11 @@ func (c *Core) removeMember(m *member) {
 	c.nodes[m.idx].idx = m.idx
 	c.nodes[last] = nil
 	c.nodes = c.nodes[:last]
-	c.counts[m.State]--
+	if m.verified {
+		c.counts[m.State]--
+	} else {
+		c.candidates--
+	}
 	delete(c.members, m.Name)
 	if c.byAddr[m.Addr] == m {
 		delete(c.byAddr, m.Addr)
@@ -53,7 +64,7 @@ func (c *Core) setState(m *member, s State) {
 	if m.State == s {
 		return
 	}
-	if m != c.self {
+	if m != c.self && m.verified {
 		c.counts[m.State]--
 		c.counts[s]++
 	}
@@ -62,7 +73,7 @@ func (c *Core) setState(m *member, s State) {
 	if s != StateSuspect {
 		m.susp = nil
 	}
-	if s == StateAlive && m != c.self {
+	if s == StateAlive && m != c.self && m.verified {
 		c.addToProbeList(m)
 	}
 }
@@ -89,14 +100,18 @@ func (c *Core) applyAlive(src source, from netip.AddrPort, a *wire.Alive) {
 	}
 	m, ok := c.members[a.Name]
 	if !ok {
+		if !first && src != fromSolicited && c.candidates >= maxCandidates {
+			c.stats.MembersRefused++
+			return
+		}
 		if !c.admitNew(src, from) {
 			return
 		}
-		m = c.addMember(a)
+		m = c.addMember(a, first)
 		switch {
 		case first:
-			m.verified = true
 			c.queueAlive(m)
+			c.emit(EventJoined, m)
 		case src == fromSolicited:
 			// Learnt from a state transfer we asked for: its sender
 			// already spreads what it knows; we need only hear from it.
@@ -107,7 +122,6 @@ func (c *Core) applyAlive(src source, from netip.AddrPort, a *wire.Alive) {
 			m.unspread = true
 			c.verify(m)
 		}
-		c.emit(EventJoined, m)
 		return
 	}
 	if a.Incarnation <= m.Incarnation {
@@ -132,7 +146,6 @@ func (c *Core) updateAlive(m *member, a *wire.Alive) {
 			delete(c.byAddr, m.Addr)
 		}
 		c.byAddr[a.Addr] = m
-		m.verified = false
 		if was <= StateSuspect {
 			// Tell the old address, once: if a process still runs there
 			// under this name, news no longer reaches it (it is no member
@@ -242,10 +255,21 @@ func (c *Core) checkPassed(k *addrCheck) {
 	c.markVerified(m)
 }
 
-// markVerified records that m answered at its address, and passes on the
-// news of it if that waited for an answer.
+// markVerified records that m answered at its address: a candidate becomes
+// a member (EventJoined), and the news of it goes out if it waited for an
+// answer.
 func (c *Core) markVerified(m *member) {
-	m.verified = true
+	if !m.verified && m != c.self {
+		m.verified = true
+		c.candidates--
+		c.counts[m.State]++
+		if m.State <= StateSuspect {
+			c.addToProbeList(m)
+		}
+		if m.State == StateAlive {
+			c.emit(EventJoined, m)
+		}
+	}
 	if m.unspread {
 		m.unspread = false
 		if m.State == StateAlive {
@@ -262,8 +286,34 @@ func (c *Core) checkExpired(want uint32) {
 		return
 	}
 	c.forget(want)
+	if h.kind == ackVerify {
+		c.verifyFailed(h.name, h.from)
+		return
+	}
 	if h.kind == ackCheck && h.check.self && !c.leaving && c.believable(h.check.alive.Incarnation) {
 		c.refute(h.check.alive.Incarnation)
+	}
+}
+
+// maxCandidates bounds the members heard of from gossip but not heard
+// from yet. A state transfer we asked for is bounded by MaxMembers only.
+const maxCandidates = 1024
+
+// verifyTries is how many verification pings a candidate gets before it is
+// forgotten: one lost datagram must not cost a real member its place.
+const verifyTries = 3
+
+// verifyFailed counts a verification ping to the candidate named name that
+// went unanswered, and forgets the candidate after verifyTries: a member
+// nobody can reach there, perhaps one made up, costs nothing more.
+func (c *Core) verifyFailed(name string, addr netip.AddrPort) {
+	m, ok := c.members[name]
+	if !ok || m.verified || m.Addr != addr {
+		return
+	}
+	m.verifyFails++
+	if m.verifyFails >= verifyTries {
+		c.removeMember(m)
 	}
 }
 

@@ -55,6 +55,10 @@ type Stats struct {
 	// QueueDepth is the number of pieces of news and user broadcasts
 	// waiting to be sent.
 	QueueDepth int
+	// Candidates is the number of members heard of but not heard from yet
+	// (at most 1,024 learnt from gossip); they become members when they
+	// answer a ping, and are forgotten after three unanswered ones.
+	Candidates int
 }
 
 // Stats returns the core's counters.
@@ -62,5 +66,6 @@ func (c *Core) Stats() Stats {
 	s := c.stats
 	s.Health = c.health
 	s.QueueDepth = c.news.len() + c.user.len()
+	s.Candidates = c.candidates
 	return s
 }

@@ -276,19 +276,6 @@ func (r *reader) uint32(where string) uint32 {
 	return v
 }
 
-func (r *reader) uint16(where string) uint16 {
-	if r.err != nil {
-		return 0
-	}
-	v, rest, err := msgp.ReadUint16Bytes(r.b)
-	if err != nil {
-		r.fail(where, err)
-		return 0
-	}
-	r.b = rest
-	return v
-}
-
 func (r *reader) uint8(where string) uint8 {
 	if r.err != nil {
 		return 0
