@@ -23,7 +23,7 @@ func (n *Node) Send(ctx context.Context, to string, family uint32, payload []byt
 	if e := n.do(ctx, func(now time.Time) { serr = n.core.Send(now, to, b) }); e != nil {
 		return e
 	}
-	return serr
+	return publicError(serr)
 }
 
 // Broadcast gossips payload of the given family to every member; each
@@ -37,12 +37,15 @@ func (n *Node) Broadcast(ctx context.Context, family uint32, payload []byte) err
 	if e := n.do(ctx, func(now time.Time) { berr = n.core.Broadcast(now, b) }); e != nil {
 		return e
 	}
-	return berr
+	return publicError(berr)
 }
 
 func frame(family uint32, payload []byte) ([]byte, error) {
 	if len(payload) > MaxMessageSize {
-		return nil, fmt.Errorf("memberlist: message of %d bytes, at most %d: %w", len(payload), MaxMessageSize, ErrTooLarge)
+		return nil, &restated{
+			msg:  fmt.Sprintf("memberlist: message of %d bytes; at most %d (MaxMessageSize) fit one packet", len(payload), MaxMessageSize),
+			errs: []error{ErrTooLarge},
+		}
 	}
 	b := make([]byte, familyLen, familyLen+len(payload))
 	binary.BigEndian.PutUint32(b, family)
