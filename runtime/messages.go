@@ -13,7 +13,9 @@ import (
 // payload is its encoding, at most MaxMessageSize bytes.
 
 // Send sends payload of the given family to the member named to, in one
-// packet, best effort.
+// packet, best effort: nothing says whether it arrived. The member must be
+// alive or suspect, and not this node; otherwise the error wraps
+// ErrUnknownMember.
 func (n *Node) Send(ctx context.Context, to string, family uint32, payload []byte) error {
 	b, err := frame(family, payload)
 	if err != nil {
@@ -26,8 +28,8 @@ func (n *Node) Send(ctx context.Context, to string, family uint32, payload []byt
 	return publicError(serr)
 }
 
-// Broadcast gossips payload of the given family to every member; each
-// receives it at most once.
+// Broadcast gossips payload of the given family to every other member;
+// each receives it at most once, and this node's own handlers do not.
 func (n *Node) Broadcast(ctx context.Context, family uint32, payload []byte) error {
 	b, err := frame(family, payload)
 	if err != nil {
