@@ -11,6 +11,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"net/http"
+	"time"
 	"unicode/utf8"
 
 	"github.com/memberlist-go/memberlist/runtime"
@@ -26,6 +27,11 @@ type Member struct {
 	// empty and MetaBytes holds it (base64 in JSON).
 	Meta      string `json:"meta"`
 	MetaBytes []byte `json:"meta_bytes,omitempty"`
+	// Since is when the serving node's view of the member last changed
+	// state (RFC 3339).
+	Since time.Time `json:"since,omitzero"`
+	// Self marks the serving node's own record.
+	Self bool `json:"self,omitempty"`
 }
 
 // Source is what the handler reads: *runtime.Node satisfies it.
@@ -42,9 +48,10 @@ func Handler(n Source) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /members", func(w http.ResponseWriter, r *http.Request) {
 		ms := n.Members()
+		self := n.LocalMember().Name
 		out := make([]Member, 0, len(ms))
 		for _, m := range ms {
-			j := Member{Name: m.Name, Addr: m.Addr.String(), State: m.State.String(), Incarnation: m.Incarnation}
+			j := Member{Name: m.Name, Addr: m.Addr.String(), State: m.State.String(), Incarnation: m.Incarnation, Since: m.Since, Self: m.Name == self}
 			if utf8.Valid(m.Meta) {
 				j.Meta = string(m.Meta)
 			} else {
