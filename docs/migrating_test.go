@@ -97,8 +97,8 @@ func TestMigratingNamesTheAPI(t *testing.T) {
 	require.NoError(t, err)
 	nodeType := reflect.TypeFor[*runtime.Node]()
 	configType := reflect.TypeFor[runtime.Config]()
-	method := regexp.MustCompile("node\\.([A-Z][A-Za-z]*)\\(")
-	field := regexp.MustCompile("(?:cfg|Config)\\.([A-Z][A-Za-z]*)")
+	method := regexp.MustCompile(`node\.([A-Z][A-Za-z]*)\(`)
+	field := regexp.MustCompile(`(?:cfg|Config)\.([A-Z][A-Za-z]*)`)
 	exists := func(name string, re *regexp.Regexp) bool {
 		if re == method {
 			_, ok := nodeType.MethodByName(name)

@@ -172,9 +172,9 @@
 // Three members of a cache cluster on loopback: one broadcasts an
 // invalidation that the others act on, another sends a request to a third.
 // In a module of its own, set up as the README's "Use it in your module"
-// says (go get the module, go get -tool this command, so that
-// go:generate runs it as go tool memberlist-gen), messages.go holds the
-// family:
+// says (go get the module, then go get -tool this command, so that the
+// generate directive runs it as "go tool memberlist-gen"), messages.go
+// holds the family:
 //
 //	package main
 //
