@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -48,19 +49,18 @@ func ExampleNode_Subscribe() {
 	defer b.Close()
 	c, _ := runtime.Start(ctx, exampleConfig("node-3", a))
 
-	var joined []string
+	joined := map[string]bool{}
 	for len(joined) < 2 {
 		select {
 		case ev := <-sub.C:
 			if ev.Type == runtime.EventJoined {
-				joined = append(joined, ev.Member.Name)
+				joined[ev.Member.Name] = true
 			}
 		case <-ctx.Done():
 			panic("no joins")
 		}
 	}
-	slices.Sort(joined) // the two may join in either order
-	fmt.Println("joined:", joined)
+	fmt.Println("joined:", slices.Sorted(maps.Keys(joined))) // in either order
 
 	c.Close() // abrupt: no leave message, like a crash
 	for {
