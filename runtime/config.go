@@ -44,6 +44,13 @@ type Config struct {
 	// that are not alive members are contacted at once, which is how pod
 	// restarts and partitions heal on Kubernetes. Default 30s.
 	DiscoveryInterval time.Duration
+	// JoinTimeout, when positive, makes Start wait until the node has
+	// joined (see Node.Joined) and fail, naming the seeds it tried, if no
+	// seed answered within it. It needs Discovery. Zero, the default, lets
+	// Start return at once and the node keep trying in the background,
+	// which suits the first members of a cluster starting together; use a
+	// readiness check (Node.Ready) to tell when the node is in.
+	JoinTimeout time.Duration
 	// EventBuffer is how many events a subscriber may fall behind before it
 	// is cut off (see Subscribe). Default 1024.
 	EventBuffer int
@@ -112,6 +119,10 @@ func (c Config) Validate() error {
 		return bad("Meta", fmt.Sprintf("%d bytes", len(c.Meta)), fmt.Sprintf("at most %d bytes", swim.MaxMetaLen))
 	case c.DiscoveryInterval <= 0:
 		return bad("DiscoveryInterval", c.DiscoveryInterval, "a positive duration")
+	case c.JoinTimeout < 0:
+		return bad("JoinTimeout", c.JoinTimeout, "0 (do not wait) or a positive duration")
+	case c.JoinTimeout > 0 && c.Discovery == nil:
+		return bad("JoinTimeout", c.JoinTimeout, "0 without Discovery: with no seeds there is nothing to wait for")
 	case c.EventBuffer < 1:
 		return bad("EventBuffer", c.EventBuffer, "at least 1")
 	case len(c.Label) > udpframe.MaxLabelLen:

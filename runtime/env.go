@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/memberlist-go/memberlist/runtime/discovery"
@@ -41,15 +43,17 @@ const defaultDNSPort = 7946
 //	MEMBERLIST_PROFILE             lan, wan or local (any case)           lan                   the preset the other variables override
 //	MEMBERLIST_NAME                1 to 128 bytes                         the host name         Name: this member's name, unique in the cluster
 //	MEMBERLIST_BIND_ADDR           host:port, host an IP or empty         0.0.0.0:7946          BindAddr: where the UDP socket listens; port 0 picks one
-//	MEMBERLIST_ADVERTISE_ADDR      ip:port                                worked out from bind  AdvertiseAddr: the address other members send to (NAT)
+//	MEMBERLIST_ADVERTISE_ADDR      ip:port or [ip]:port                   worked out from bind  AdvertiseAddr: the address other members send to (NAT, pod IP)
 //	MEMBERLIST_META                at most 1024 bytes                     empty                 Meta: this member's metadata
 //	MEMBERLIST_SEEDS               host:port,host:port,...                none                  Discovery: fixed seeds (discovery.ParseStatic)
 //	MEMBERLIST_DNS                 DNS name; SRV if it starts with "_"    none                  Discovery: seeds looked up in DNS (discovery.DNS)
 //	MEMBERLIST_DNS_PORT            1 to 65535                             7946                  port of the A/AAAA addresses of MEMBERLIST_DNS
 //	MEMBERLIST_DISCOVERY_INTERVAL  positive duration                      30s                   DiscoveryInterval: how often discovery is asked again
+//	MEMBERLIST_JOIN_TIMEOUT        positive duration                      unset: do not wait    JoinTimeout: Start waits this long for a first join, else fails
 //	MEMBERLIST_EVENT_BUFFER        integer, at least 1                    1024                  EventBuffer: events a subscriber may fall behind
 //	MEMBERLIST_LOG_LEVEL           debug, info, warn or error (any case)  unset: no log         Logger: text log on standard error from that level up
 //	MEMBERLIST_KEYS                base64 keys, comma-separated           none: no encryption   Keys: AES-GCM keys of 16, 24 or 32 bytes, the primary first
+//	MEMBERLIST_KEYS_FILE           path of a file of such keys            none                  Keys, read from a file (a mounted Secret) instead
 //	MEMBERLIST_LABEL               at most 64 bytes                       empty                 Label: the cluster's name; packets with another are dropped
 //
 // The protocol's knobs set the swim.Config fields of the same names, whose
@@ -71,15 +75,31 @@ const defaultDNSPort = 7946
 //	MEMBERLIST_DEAD_RETENTION              positive duration    5m     10m    2m     DeadRetention: how long a dead or left member is remembered
 //	MEMBERLIST_JOIN_RETRY_MIN              duration, >= 10ms    1s     2s     500ms  JoinRetryMin: shortest wait between join attempts
 //	MEMBERLIST_JOIN_RETRY_MAX              duration, >= min     30s    1m     15s    JoinRetryMax: longest wait between join attempts
+//	MEMBERLIST_MAX_MEMBERS                 integer, 2 to 2^20   10000  10000  10000  MaxMembers: bound of the member table, dead ones included
 //
 // MEMBERLIST_KEYS holds standard base64 (with padding), as from
 // `openssl rand -base64 32`; no error ever shows its value, which is a
-// secret, only the position and length of a bad entry.
+// secret, only the position and length of a bad entry. MEMBERLIST_KEYS_FILE
+// names a file holding the same, the keys separated by commas, spaces or
+// newlines (at most 64 KiB), such as a Kubernetes Secret mounted as a
+// volume, which keeps the keys out of the process environment; it is read
+// once, by ConfigFromEnv. The two exclude each other.
+//
+// MEMBERLIST_ADVERTISE_ADDR accepts a bracketed IPv4 address too, so that
+// a template can write "[$(POD_IP)]:7946" whatever the pod's address
+// family.
 //
 // MEMBERLIST_SEEDS and MEMBERLIST_DNS are exclusive: with both set, which
 // seeds to use would be a guess. MEMBERLIST_DNS_PORT is refused without an
 // A/AAAA MEMBERLIST_DNS name, as an SRV record carries its own port. The
 // packet budget is not a variable: the UDP transport accepts only its own.
+//
+// The variables the Kubernetes kubelet writes for a Service named
+// "memberlist" or "memberlist-..." (MEMBERLIST_SERVICE_HOST,
+// MEMBERLIST_PORT, MEMBERLIST_PORT_7946_UDP_ADDR and the like, unless the
+// pod sets enableServiceLinks: false) are ignored, by the exact form of
+// their names and values, so that such a Service does not stop every pod
+// of the namespace from starting.
 //
 // Every malformed value and unknown MEMBERLIST_* variable is reported, with
 // the first setting Config.Validate refuses, all in one error that wraps
@@ -97,7 +117,7 @@ func ConfigFromEnv() (Config, error) { return ConfigFromEnviron(os.Environ()) }
 func ConfigFromEnviron(environ []string) (Config, error) {
 	env := make(map[string]string)
 	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, envPrefix) {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, envPrefix) && !serviceLink(k, v) {
 			env[k] = v
 		}
 	}
@@ -170,6 +190,7 @@ type envParse struct {
 	seeds   bool // MEMBERLIST_SEEDS gave cfg.Discovery
 	dnsName string
 	dnsPort int
+	keys    bool // MEMBERLIST_KEYS was set
 }
 
 // envVars lists the variables in the order they are applied.
@@ -188,9 +209,11 @@ func envVars() []envVar {
 		{name: "MEMBERLIST_DNS", set: setDNS},
 		{name: "MEMBERLIST_DNS_PORT", set: setDNSPort},
 		durationVar("MEMBERLIST_DISCOVERY_INTERVAL", "DiscoveryInterval", func(c *Config) *time.Duration { return &c.DiscoveryInterval }),
+		durationVar("MEMBERLIST_JOIN_TIMEOUT", "JoinTimeout", func(c *Config) *time.Duration { return &c.JoinTimeout }),
 		intVar("MEMBERLIST_EVENT_BUFFER", "EventBuffer", 1, 0, func(c *Config) *int { return &c.EventBuffer }),
 		{name: "MEMBERLIST_LOG_LEVEL", set: setLogLevel},
 		{name: "MEMBERLIST_KEYS", field: "Keys", set: setKeys, secret: true},
+		{name: "MEMBERLIST_KEYS_FILE", field: "Keys", set: setKeysFile},
 		{name: "MEMBERLIST_LABEL", field: "Label", set: setLabel},
 
 		durationVar("MEMBERLIST_PROBE_INTERVAL", "ProbeInterval", func(c *Config) *time.Duration { return &c.ProbeInterval }),
@@ -202,6 +225,7 @@ func envVars() []envVar {
 		intVar("MEMBERLIST_AWARENESS_MAX_MULTIPLIER", "AwarenessMaxMultiplier", 1, 64, func(c *Config) *int { return &c.AwarenessMaxMultiplier }),
 		durationVar("MEMBERLIST_GOSSIP_INTERVAL", "GossipInterval", func(c *Config) *time.Duration { return &c.GossipInterval }),
 		intVar("MEMBERLIST_GOSSIP_NODES", "GossipNodes", 1, 64, func(c *Config) *int { return &c.GossipNodes }),
+		intVar("MEMBERLIST_MAX_MEMBERS", "MaxMembers", 2, 1<<20, func(c *Config) *int { return &c.MaxMembers }),
 		durationVar("MEMBERLIST_GOSSIP_TO_THE_DEAD_TIME", "GossipToTheDeadTime", func(c *Config) *time.Duration { return &c.GossipToTheDeadTime }),
 		durationVar("MEMBERLIST_SYNC_INTERVAL", "SyncInterval", func(c *Config) *time.Duration { return &c.SyncInterval }),
 		durationVar("MEMBERLIST_RECONNECT_INTERVAL", "ReconnectInterval", func(c *Config) *time.Duration { return &c.ReconnectInterval }),
@@ -288,14 +312,23 @@ func setBindAddr(p *envParse, v string) error {
 	return nil
 }
 
+// setAdvertiseAddr takes net.SplitHostPort's forms, so that "[10.0.0.5]:7946"
+// is accepted beside "[fd00::5]:7946": a manifest can then bracket the pod
+// IP it substitutes whatever its family.
 func setAdvertiseAddr(p *envParse, v string) error {
-	ap, err := netip.ParseAddrPort(v)
+	const want = "want ip:port with an address other members can reach, such as 10.0.0.5:7946 or [fd00::5]:7946 (port 0 means the bound port)"
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return errors.New(want)
+	}
+	ip, err := netip.ParseAddr(host)
+	n, perr := strconv.ParseUint(port, 10, 16)
 	// Other members cannot send to 0.0.0.0 or ::; such a value is a bind
 	// address pasted in the wrong variable.
-	if err != nil || ap.Addr().IsUnspecified() {
-		return errors.New("want ip:port with an address other members can reach, such as 10.0.0.5:7946 or [fd00::5]:7946 (port 0 means the bound port)")
+	if err != nil || perr != nil || ip.IsUnspecified() {
+		return errors.New(want)
 	}
-	p.cfg.AdvertiseAddr = v
+	p.cfg.AdvertiseAddr = netip.AddrPortFrom(ip.Unmap(), uint16(n)).String()
 	return nil
 }
 
@@ -368,6 +401,7 @@ func setLogLevel(p *envParse, v string) error {
 // comma-separated list (counting from 1), never by its content.
 func setKeys(p *envParse, v string) error {
 	const want = "want comma-separated standard base64 keys of 16, 24 or 32 bytes, the primary first, such as the output of `openssl rand -base64 32`"
+	p.keys = true
 	var keys [][]byte
 	var problems []string
 	pos := make(map[string]int) // position of each good key, to name repeats
@@ -397,6 +431,36 @@ func setKeys(p *envParse, v string) error {
 		return errors.New(want)
 	}
 	p.cfg.Keys = keys
+	return nil
+}
+
+// maxKeysFile bounds what MEMBERLIST_KEYS_FILE reads: a keyring of a
+// hundred 32-byte keys takes under 5 KiB.
+const maxKeysFile = 64 << 10
+
+// setKeysFile reads the keys from the file at path v; its content, a
+// secret, never appears in an error.
+func setKeysFile(p *envParse, v string) error {
+	const want = "want the path of a readable file of comma-, space- or newline-separated standard base64 keys, such as a mounted Secret"
+	if p.keys {
+		return errors.New("MEMBERLIST_KEYS is set too; want one of them, not both")
+	}
+	f, err := os.Open(v)
+	if err != nil {
+		return fmt.Errorf("%w; %s", err, want)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxKeysFile+1))
+	if err != nil {
+		return fmt.Errorf("%w; %s", err, want)
+	}
+	if len(b) > maxKeysFile {
+		return fmt.Errorf("the file is over %d bytes; %s", maxKeysFile, want)
+	}
+	keys := strings.Join(strings.FieldsFunc(string(b), func(r rune) bool { return r == ',' || unicode.IsSpace(r) }), ",")
+	if err := setKeys(p, keys); err != nil {
+		return fmt.Errorf("in the file: %w", err)
+	}
 	return nil
 }
 

@@ -27,9 +27,6 @@ var (
 	ErrUnknownMember = swim.ErrUnknownMember
 	// ErrQueueFull: too many broadcasts are waiting to be sent.
 	ErrQueueFull = swim.ErrQueueFull
-	// ErrLeft: this node has left the cluster (Leave) and sends nothing
-	// more; start a new node to rejoin.
-	ErrLeft = swim.ErrLeft
 )
 
 // familyLen is the size of the message family id that prefixes every
@@ -86,6 +83,8 @@ type Node struct {
 	leaving   atomic.Bool
 	leaveDone chan struct{}
 	leaveOnce sync.Once
+
+	join joinState // Join, Joined and Start's wait (join.go)
 }
 
 type inbound struct {
@@ -106,9 +105,10 @@ type delivery struct {
 // Start binds the node's UDP socket, starts its protocol loop and joins the
 // cluster through cfg.Discovery. It returns as soon as the node runs: if no
 // seed answers yet, the node keeps trying in the background with backoff,
-// and discovery is asked again every DiscoveryInterval. With no Discovery
-// the node forms a cluster of one that others can join. ctx bounds only the
-// start; Close ends the node.
+// and discovery is asked again every DiscoveryInterval; with
+// cfg.JoinTimeout it waits for a first join instead (see Config.JoinTimeout).
+// With no Discovery the node forms a cluster of one that others can join.
+// ctx bounds only the start; Close ends the node.
 func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.PacketBudget == 0 {
 		cfg.PacketBudget = swim.DefaultPacketBudget
@@ -156,6 +156,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		handlers:  make(map[uint32][]*handler),
 		deliver:   make(chan delivery, 1024),
 		leaveDone: make(chan struct{}),
+		join:      newJoinState(),
 	}
 	n.wg.Add(2)
 	go n.loop()
@@ -166,6 +167,12 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		go n.discover(runCtx)
 	}
 	log.Info("memberlist: node started", "addr", tr.AdvertiseAddr(), "bind", tr.LocalAddr(), "label", cfg.Label, "encrypted", keys != nil)
+	if cfg.JoinTimeout > 0 {
+		if err := n.awaitJoin(ctx); err != nil {
+			n.Close()
+			return nil, err
+		}
+	}
 	return n, nil
 }
 
@@ -197,6 +204,8 @@ func (n *Node) loop() {
 			if err := n.core.Step(time.Now(), p.from, p.b); err != nil {
 				n.dropped.Add(1)
 				n.log.Debug("memberlist: dropped packet", "from", p.from, "err", err)
+			} else {
+				n.heard(p.from)
 			}
 		case f := <-n.calls:
 			f(time.Now())
@@ -219,6 +228,7 @@ func (n *Node) flush(timer *time.Timer) {
 		}
 	}
 	n.publish(rd.Events)
+	n.noteJoins(rd.Events)
 	for _, ev := range rd.Events {
 		n.log.Debug("memberlist: "+ev.Type.String(), "member", ev.Member.Name, "addr", ev.Member.Addr, "incarnation", ev.Member.Incarnation)
 	}

@@ -18,6 +18,16 @@ import (
 // the old value with //memberlist:messages id=N.
 const CacheMessageFamily uint32 = 632392098
 
+// Two families with one id in a program would receive each other's messages:
+// registering CacheMessage with the runtime stops the program at start-up
+// instead, naming both. Give one of them another id with //memberlist:messages
+// id=N.
+func init() {
+	if err := runtime.RegisterFamily(CacheMessageFamily, "github.com/memberlist-go/memberlist/examples/cache.CacheMessage"); err != nil {
+		panic(err)
+	}
+}
+
 // CacheMessageMaxSize is the largest encoding of a CacheMessage, in bytes: that
 // of a Warm (tag 2) with every field at its bound, tag included.
 const CacheMessageMaxSize = 1043
@@ -41,8 +51,12 @@ func EncodeCacheMessage(b []byte, m CacheMessage) ([]byte, error) {
 		o, err = m.MarshalMsg(msgp.AppendUint16(b, 1))
 	case Warm:
 		o, err = m.MarshalMsg(msgp.AppendUint16(b, 2))
+	case nil:
+		return b, fmt.Errorf("main.CacheMessage: cannot encode nil")
+	case *Invalidate, *Warm:
+		return b, fmt.Errorf("main.CacheMessage: cannot encode %T: pass the value, not a pointer", m)
 	default:
-		return b, fmt.Errorf("main.CacheMessage: cannot encode nil or a pointer: pass a variant's value")
+		return b, fmt.Errorf("main.CacheMessage: cannot encode %T: memberlist-gen wrote no code for it; if it is a new variant, run go generate", m)
 	}
 	if err != nil {
 		return b, err
@@ -201,6 +215,13 @@ func OnCacheMessageError(n *runtime.Node, fn func(from runtime.Member, err error
 	})
 }
 
+// The build fails here (cannot use ... as Invalidate value) if the fields of
+// Invalidate or their tags are no longer those this file encodes: run go
+// generate.
+var _ Invalidate = struct {
+	Key string `memberlist:"max=128"`
+}{}
+
 // MarshalMsg appends the MessagePack encoding of z to b and returns the
 // extended slice: an array of its fields in declaration order, at most 131
 // bytes. A field over its bound is an error naming it; on error b is returned
@@ -236,6 +257,12 @@ func (z *Invalidate) UnmarshalMsg(b []byte) ([]byte, error) {
 	z.Key = string(s)
 	return b, nil
 }
+
+// The build fails here (cannot use ... as Warm value) if the fields of Warm or
+// their tags are no longer those this file encodes: run go generate.
+var _ Warm = struct {
+	Keys []string `memberlist:"max=8,elem=128"`
+}{}
 
 // MarshalMsg appends the MessagePack encoding of z to b and returns the
 // extended slice: an array of its fields in declaration order, at most 1042

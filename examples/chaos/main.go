@@ -14,6 +14,10 @@
 //
 //	chaos -name a -bind 10.0.0.1:7946 -seeds 10.0.0.2:7946 -http :8080
 //	chaos -name b -dns _swim._udp.chaos.default.svc.cluster.local -http :8080
+//
+// With -http it serves /readyz (200 once joined; at once if no seeds or
+// DNS name were given, as the node is then alone by configuration),
+// /healthz and the member list (see package httpapi).
 package main
 
 import (
@@ -27,12 +31,16 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // options are the command line.
 type options struct {
 	name, bind, advertise, seeds, dns, http string
-	set                                     int // how many flags were given
+	// drain is how long the node keeps serving HTTP after leaving, so
+	// that probes and scrapers see it leave.
+	drain time.Duration
+	set   int // how many flags were given
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -44,7 +52,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.advertise, "advertise", "", "`host:port` other members send to (default: worked out)")
 	fs.StringVar(&o.seeds, "seeds", "", "comma-separated `host:port` list of members to join through")
 	fs.StringVar(&o.dns, "dns", "", "DNS `name` to find members (SRV if it starts with _, else A/AAAA on the bind port)")
-	fs.StringVar(&o.http, "http", "", "serve the member list over HTTP on `host:port`")
+	fs.StringVar(&o.http, "http", "", "serve the probes (/readyz, /healthz) and the member list over HTTP on `host:port`")
+	fs.DurationVar(&o.drain, "drain", 0, "after leaving on SIGTERM, keep serving HTTP (/readyz answering 503) this `long` before exiting")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: chaos [flags]\n\nWith no flags and no MEMBERLIST_* environment, runs a five-node demo on loopback.\n\n")
 		fs.PrintDefaults()
@@ -63,6 +72,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 			bad = fmt.Errorf("-%s: empty value", f.Name)
 		}
 	})
+	if o.drain < 0 && bad == nil {
+		bad = fmt.Errorf("-drain %v: want 0 or a positive duration", o.drain)
+	}
 	if bad != nil {
 		return o, bad
 	}
@@ -112,7 +124,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "chaos:", cerr)
 			os.Exit(2)
 		}
-		err = runNode(ctx, cfg, ln, os.Stdout)
+		err = runNode(ctx, cfg, ln, o.drain, os.Stdout)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chaos:", err)

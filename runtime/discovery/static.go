@@ -145,6 +145,15 @@ func parseEntry(raw string) (entry, *badEntry) {
 	return entry{raw: raw, addr: netip.AddrPortFrom(ip.Unmap(), uint16(port))}, nil
 }
 
+// String lists the entries as given, for logs and errors.
+func (s *static) String() string {
+	raws := make([]string, len(s.entries))
+	for i, e := range s.entries {
+		raws[i] = e.raw
+	}
+	return "static seeds " + strings.Join(raws, ", ")
+}
+
 // Seeds returns the entries' addresses, with hostnames resolved. It fails
 // only when there are entries and none gave an address, like Join in
 // hashicorp/memberlist, so that one stale hostname does not keep the node

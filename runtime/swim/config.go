@@ -77,6 +77,22 @@ type Config struct {
 	JoinRetryMax time.Duration
 	// PacketBudget is the size of the largest packet the core produces.
 	PacketBudget int
+	// MaxMembers bounds the members one view holds, dead and left ones
+	// included; news of more is refused and counted (Stats.MembersRefused),
+	// so no sender can grow the table past it. Zero means
+	// DefaultMaxMembers.
+	MaxMembers int
+}
+
+// DefaultMaxMembers is the member table's bound when Config.MaxMembers is 0.
+const DefaultMaxMembers = 10000
+
+// maxMembers is the effective member table bound.
+func (c Config) maxMembers() int {
+	if c.MaxMembers == 0 {
+		return DefaultMaxMembers
+	}
+	return c.MaxMembers
 }
 
 // DefaultLANConfig returns the settings for a cluster inside one data
@@ -99,6 +115,7 @@ func DefaultLANConfig() Config {
 		JoinRetryMin:            time.Second,
 		JoinRetryMax:            30 * time.Second,
 		PacketBudget:            DefaultPacketBudget,
+		MaxMembers:              DefaultMaxMembers,
 	}
 }
 
@@ -191,6 +208,8 @@ func (c Config) Validate() error {
 		return bad("AwarenessMaxMultiplier", c.AwarenessMaxMultiplier, "1 to 64")
 	case c.GossipNodes < 1 || c.GossipNodes > 64:
 		return bad("GossipNodes", c.GossipNodes, "1 to 64")
+	case c.MaxMembers < 0 || c.MaxMembers == 1 || c.MaxMembers > 1<<20:
+		return bad("MaxMembers", c.MaxMembers, "2 to 1048576, or 0 for the default")
 	case c.PacketBudget < MinPacketBudget || c.PacketBudget > MaxPacketBudget:
 		return bad("PacketBudget", c.PacketBudget, fmt.Sprintf("%d to %d bytes", MinPacketBudget, MaxPacketBudget))
 	}

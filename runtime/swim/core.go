@@ -38,7 +38,9 @@ type Outbound struct {
 
 // UserMessage is an application payload that arrived for the caller.
 type UserMessage struct {
-	// From is the name of the member that sent or first broadcast it.
+	// From is the name of the member whose address sent it (never a claim
+	// inside the payload), or for a broadcast the member that first sent
+	// it. Payloads from addresses that are no member are dropped.
 	From string
 	// Broadcast is true for a payload gossiped to every member, false for
 	// one sent to this member alone.
@@ -74,8 +76,9 @@ type Core struct {
 	probeList []*member
 	probeIdx  int
 	probe     *probeState
-	acks      map[uint16]ackHandler
-	seq       uint16
+	acks      map[uint64]ackHandler
+	awaiting  [ackVerify + 1]int // entries of acks by kind
+	verifyIdx int                // where verifySome goes on
 	health    int
 
 	timers  timeq.Queue[timer]
@@ -91,8 +94,9 @@ type Core struct {
 	joining   bool
 	joinTry   int
 	joinGen   uint64
-	pushBack  map[netip.AddrPort]time.Time
-	answered  map[netip.AddrPort]time.Time // when we last sent our state to each
+	pending   map[netip.AddrPort]*request // our state requests and digests, by address
+	limits    periodLimits
+	cookies   cookieState
 	// viewsDiffered: the last anti-entropy round found views that differ.
 	viewsDiffered bool
 	leaving       bool
@@ -111,6 +115,13 @@ type member struct {
 	gone    bool
 	susp    *suspicion
 	probeIn bool // in probeList
+	// verified: the member has been heard from at its address (a packet
+	// from there, or an ack that echoed our nonce). Only verified members
+	// are gossip, relay and sync targets or move the health score, so a
+	// member someone merely claims exists costs us little.
+	verified bool
+	// unspread: news of the member waits for it to be verified.
+	unspread bool
 }
 
 type broadcastID struct {
@@ -147,20 +158,21 @@ func New(now time.Time, cfg Config, self Member, seed uint64) (*Core, error) {
 	self.State = StateAlive
 	self.Since = now
 	c := &Core{
-		cfg:      cfg,
-		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		now:      now,
-		members:  make(map[string]*member),
-		byAddr:   make(map[netip.AddrPort]*member),
-		acks:     make(map[uint16]ackHandler),
-		seen:     make(map[broadcastID]time.Time),
-		pushBack: make(map[netip.AddrPort]time.Time),
-		answered: make(map[netip.AddrPort]time.Time),
+		cfg:     cfg,
+		rng:     rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		now:     now,
+		members: make(map[string]*member),
+		byAddr:  make(map[netip.AddrPort]*member),
+		acks:    make(map[uint64]ackHandler),
+		seen:    make(map[broadcastID]time.Time),
+		pending: make(map[netip.AddrPort]*request),
 	}
-	c.self = &member{Member: self, idx: -1}
+	c.self = &member{Member: self, idx: -1, verified: true}
 	c.members[self.Name] = c.self
-	c.seq = uint16(c.rng.IntN(seqSpace))
 	c.nextBcast = c.rng.Uint32()
+	c.fillSecret(&c.cookies.cur)
+	c.fillSecret(&c.cookies.prev)
+	c.cookies.renewAt = now.Add(cookieRotation)
 	// Stagger the periodic work so that members started together do not
 	// probe, gossip and sync in lockstep.
 	c.schedule(now.Add(c.jitter(cfg.ProbeInterval)), timer{kind: timerProbe})
@@ -223,9 +235,13 @@ func (c *Core) fire(t timer) {
 	case timerProbe:
 		c.probeTick()
 	case timerProbeTimeout:
-		c.probeTimeout(t.seq)
+		c.probeTimeout(t.nonce)
 	case timerRelayTimeout:
-		c.relayExpired(t.seq)
+		c.relayExpired(t.nonce)
+	case timerRelayForget:
+		c.relayForget(t.nonce)
+	case timerCheckExpire:
+		c.checkExpired(t.nonce)
 	case timerSuspicion:
 		c.suspicionTimeout(t.name, t.gen)
 	case timerGossip:
@@ -255,62 +271,109 @@ func (c *Core) Step(now time.Time, from netip.AddrPort, packet []byte) error {
 		return fmt.Errorf("%w: from %v: %w", ErrMalformed, from, err)
 	}
 	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-	// A core never puts two pings or two ping-reqs in one packet, so only
-	// the first of each is answered: a packet stuffed with hundreds of
-	// them must not make us send hundreds of acks or pings to an address
-	// of the sender's choosing.
-	pinged, relayed := false, false
+	pk := c.newPacket(from, msgs)
+	// A core never puts two pings, two ping-reqs or two accusations
+	// needing correction in one packet, so only the first of each is
+	// answered: a packet stuffed with hundreds of them must not make us
+	// send hundreds of answers to an address of the sender's choosing.
 	for i := range msgs {
-		switch msgs[i].Type {
-		case wire.TypePing:
-			if pinged {
-				continue
-			}
-			pinged = true
-		case wire.TypePingReq:
-			if relayed {
-				continue
-			}
-			relayed = true
-		}
-		c.handle(from, &msgs[i])
+		c.handle(&pk, &msgs[i])
 	}
 	clear(msgs)
 	c.msgs = msgs[:0]
 	return nil
 }
 
-func (c *Core) handle(from netip.AddrPort, m *wire.Message) {
+// packet is what the core knows of the packet being handled.
+type packet struct {
+	from   netip.AddrPort
+	src    source
+	sender *member // the member at from, if src is fromMember
+	// cookie: the packet echoed a valid cookie, so its sender receives at
+	// the address it sends from.
+	cookie                     bool
+	pinged, relayed, corrected bool
+}
+
+// newPacket classifies a packet's sender and checks the cookie it echoes.
+func (c *Core) newPacket(from netip.AddrPort, msgs []wire.Message) packet {
+	pk := packet{from: from}
+	pk.src, pk.sender = c.classify(from)
+	if pk.sender != nil && !pk.sender.verified {
+		c.markVerified(pk.sender)
+	}
+	if pk.src == fromMember {
+		return pk
+	}
+	for i := range msgs {
+		if msgs[i].Type == wire.TypeCookie && c.validCookie(from.Addr(), msgs[i].Cookie.Value) {
+			pk.cookie = true
+			break
+		}
+	}
+	return pk
+}
+
+func (c *Core) handle(pk *packet, m *wire.Message) {
 	switch m.Type {
 	case wire.TypePing:
-		c.handlePing(from, &m.Ping)
+		if !pk.pinged {
+			pk.pinged = true
+			c.handlePing(pk.from, &m.Ping)
+		}
+		return
 	case wire.TypeAck:
-		c.handleAck(m.Ack.Seq)
+		c.handleAck(pk.from, m.Ack.Nonce)
+		return
 	case wire.TypeNack:
-		c.handleNack(m.Nack.Seq)
+		c.handleNack(pk.from, m.Nack.Nonce)
+		return
+	case wire.TypeCookie:
+		if !pk.cookie {
+			c.handleCookie(pk.from, m.Cookie.Value)
+		}
+		return
+	case wire.TypeSync:
+		c.handleSync(pk, &m.Sync)
+		return
+	}
+	if pk.src != fromMember {
+		// Gossip, user messages, digests and ping-reqs come from members
+		// only: from anyone else they could change membership or draw
+		// answers to an address of their choosing.
+		c.stats.StrangerDropped++
+		return
+	}
+	c.handleMember(pk, m)
+}
+
+// handleMember handles the messages only members may send.
+func (c *Core) handleMember(pk *packet, m *wire.Message) {
+	switch m.Type {
 	case wire.TypePingReq:
-		c.handlePingReq(from, &m.PingReq)
+		if !pk.relayed {
+			pk.relayed = true
+			c.handlePingReq(pk.from, &m.PingReq)
+		}
 	case wire.TypeAlive:
-		c.onAlive(&m.Alive)
+		c.onAliveFrom(pk, &m.Alive)
 	case wire.TypeSuspect:
-		c.correctStale(from, m.Suspect.Name, m.Suspect.Incarnation)
+		c.correctStale(pk, m.Suspect.Name, m.Suspect.Incarnation)
 		c.onSuspect(m.Suspect.Name, m.Suspect.Incarnation, m.Suspect.From)
 	case wire.TypeDead:
-		c.correctStale(from, m.Dead.Name, m.Dead.Incarnation)
+		c.correctStale(pk, m.Dead.Name, m.Dead.Incarnation)
 		c.onDead(m.Dead.Name, m.Dead.Incarnation, m.Dead.From)
 	case wire.TypeLeave:
-		c.onLeave(m.Leave.Name, m.Leave.Incarnation)
-	case wire.TypeSync:
-		c.handleSync(from, &m.Sync)
+		c.onLeave(m.Leave.Name, m.Leave.Incarnation, pk.sender)
 	case wire.TypeUser:
 		if c.leaving {
 			return
 		}
-		c.out.Delivered = append(c.out.Delivered, UserMessage{From: m.User.From, Payload: m.User.Payload})
+		c.out.Delivered = append(c.out.Delivered, UserMessage{From: pk.sender.Name, Payload: m.User.Payload})
 	case wire.TypeBroadcast:
 		c.handleBroadcast(&m.Broadcast)
 	case wire.TypeDigest:
-		c.handleDigest(from, &m.Digest)
+		c.handleDigest(pk, &m.Digest)
 	}
 }
 
@@ -460,8 +523,8 @@ func (c *Core) Send(now time.Time, to string, payload []byte) error {
 	if !ok || m.gone || m == c.self || m.State == StateDead || m.State == StateLeft {
 		return fmt.Errorf("swim: send to %q: %w", to, ErrUnknownMember)
 	}
-	b := wire.AppendUser(wire.AppendHeader(nil), &wire.User{From: c.self.Name, Payload: payload})
-	c.sendPacket(m.Addr, c.piggyback(b))
+	b := wire.AppendUser(wire.AppendHeader(nil), &wire.User{Payload: payload})
+	c.sendPacket(m.Addr, c.piggyback(m.Addr, b))
 	return nil
 }
 

@@ -14,12 +14,12 @@ import (
 // and whatever it accepts must keep the core's own member alive.
 func FuzzStep(f *testing.F) {
 	peer := netip.MustParseAddrPort("10.0.0.2:7946")
-	f.Add(wire.AppendPing(wire.AppendHeader(nil), &wire.Ping{Seq: 1, Target: "a"}))
+	f.Add(wire.AppendPing(wire.AppendHeader(nil), &wire.Ping{Nonce: 1, Target: "a"}))
 	f.Add(wire.AppendAlive(wire.AppendHeader(nil), &wire.Alive{Name: "c", Addr: peer, Incarnation: 9}))
 	f.Add(wire.AppendSuspect(wire.AppendHeader(nil), &wire.Suspect{Name: "a", Incarnation: 1 << 40, From: "b"}))
 	f.Add(wire.AppendDead(wire.AppendHeader(nil), &wire.Dead{Name: "b", Incarnation: 5, From: "b"}))
 	f.Add(wire.AppendSync(wire.AppendHeader(nil), &wire.Sync{Flags: wire.SyncWantReply, From: "b", Records: []wire.Record{{Name: "d", Addr: peer, Incarnation: 3}}}))
-	f.Add(wire.AppendPingReq(wire.AppendHeader(nil), &wire.PingReq{Seq: 2, Target: "b", Addr: peer}))
+	f.Add(wire.AppendPingReq(wire.AppendHeader(nil), &wire.PingReq{Nonce: 2, Target: "b", Addr: peer}))
 	f.Fuzz(func(t *testing.T, packet []byte) {
 		now := time.Unix(1_000_000, 0)
 		c, err := New(now, DefaultLANConfig(), Member{Name: "a", Addr: netip.MustParseAddrPort("10.0.0.1:7946")}, 1)

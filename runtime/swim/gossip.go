@@ -2,6 +2,7 @@ package swim
 
 import (
 	"math"
+	"net/netip"
 	"time"
 
 	"github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
@@ -17,10 +18,15 @@ func (c *Core) retransmitLimit() int {
 	return c.cfg.RetransmitMult * int(math.Ceil(math.Log10(float64(c.liveCount()+1))))
 }
 
-// piggyback fills the rest of packet b with queued news, giving protocol
-// news and user broadcasts first claim by turns (see the package doc).
-func (c *Core) piggyback(b []byte) []byte {
+// piggyback fills the rest of packet b, bound for to, with queued news,
+// giving protocol news and user broadcasts first claim by turns (see the
+// package doc). Only members get news: an answer to anyone else stays
+// the size of the question.
+func (c *Core) piggyback(to netip.AddrPort, b []byte) []byte {
 	if c.news.len() == 0 && c.user.len() == 0 {
+		return b
+	}
+	if _, member := c.byAddr[to]; !member {
 		return b
 	}
 	limit, userLimit := c.retransmitLimit(), c.userRetransmitLimit()
@@ -53,10 +59,10 @@ func (c *Core) gossipTick() {
 		return
 	}
 	targets := c.randomMembers(c.cfg.GossipNodes, func(m *member) bool {
-		return m.State <= StateSuspect || c.recentlyDead(m, c.cfg.GossipToTheDeadTime)
+		return m.verified && (m.State <= StateSuspect || c.recentlyDead(m, c.cfg.GossipToTheDeadTime))
 	})
 	for _, m := range targets {
-		b := c.piggyback(wire.AppendHeader(nil))
+		b := c.piggyback(m.Addr, wire.AppendHeader(nil))
 		if len(b) <= 1 {
 			return // the queues ran dry
 		}

@@ -2,6 +2,7 @@ package swim
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
@@ -12,48 +13,88 @@ import (
 // ping-req through IndirectChecks members, whose relays answer with a nack
 // when their own ping times out.
 
-// probeState is the probe of the current protocol period.
+// probeState is the probe of the current protocol period. Its acks and
+// nacks count only if they echo nonce and come from the member probed or
+// from a relay that was asked, so they can neither be forged blind nor
+// replayed from a recording.
 type probeState struct {
-	seq           uint16
-	target        string
-	incarnation   uint64
-	acked         bool
-	expectedNacks int
-	nacks         int
+	nonce       uint64
+	target      string
+	addr        netip.AddrPort
+	incarnation uint64
+	// verified: the target has answered this member before; a member that
+	// never has (perhaps a fake one) does not move the health score.
+	verified bool
+	acked    bool
+	relays   []netip.AddrPort
+	nacked   []bool // per relay, so a duplicated nack counts once
 }
 
 // ackKind says what an awaited ack belongs to.
 type ackKind uint8
 
 const (
-	ackProbe ackKind = iota + 1 // our own probe, direct or through relays
-	ackRelay                    // a ping we relay for another member's ping-req
+	ackRelay  ackKind = iota + 1 // a ping we relay for another member's ping-req
+	ackCheck                     // a ping that checks an address before a claim is believed
+	ackVerify                    // a ping to a member learnt second-hand, to hear from it
 )
 
-// ackHandler is an awaited ack, by sequence number.
+// ackHandler is an awaited ack other than our own probe's, by nonce.
 type ackHandler struct {
-	kind   ackKind
-	reqTo  netip.AddrPort // ackRelay: the member that asked
-	reqSeq uint16         // ackRelay: its sequence number
+	kind ackKind
+	from netip.AddrPort // the address the ack must come from
+	// ackRelay: the member that asked, and the nonce of its ping-req.
+	reqTo    netip.AddrPort
+	reqNonce uint64
+	nacked   bool
+	// ackCheck: the claim to apply once the address answers.
+	check *addrCheck
+	// ackVerify: the member to mark verified once it answers.
+	name string
 }
 
-// seqSpace is how many sequence numbers a core cycles through. Below 128 a
-// sequence number is one byte on the wire (a MessagePack fixint) instead of
-// three, which saves four bytes of every ping and ack: about 5% of a quiet
-// cluster's traffic. A core has only a handful of acks outstanding at once
-// (one probe and the pings it relays, each for under a protocol period),
-// and nextSeq skips numbers still awaited, so the small space is enough.
-const seqSpace = 128
+// maxAwaited bounds the relayed pings and address checks awaited at once,
+// and maxVerifying the pings to members learnt second-hand. A full table
+// refuses new ones rather than overwrite an entry: whoever fills it cannot
+// make us forget the acks we really wait for.
+const (
+	maxAwaited   = 64
+	maxVerifying = 512
+)
 
-// nextSeq returns a sequence number no outstanding ack is waiting on.
-func (c *Core) nextSeq() uint16 {
-	for range seqSpace {
-		c.seq = (c.seq + 1) % seqSpace
-		if _, busy := c.acks[c.seq]; !busy {
-			break
+// await records an awaited ack under a fresh nonce, unless the table for
+// its kind is full, and schedules its expiry.
+func (c *Core) await(h ackHandler, expire time.Duration, kind timerKind) (uint64, bool) {
+	limit := maxAwaited
+	if h.kind == ackVerify {
+		limit = maxVerifying
+	}
+	if c.awaiting[h.kind] >= limit {
+		return 0, false
+	}
+	nonce := c.newNonce()
+	c.acks[nonce] = h
+	c.awaiting[h.kind]++
+	c.schedule(c.now.Add(expire), timer{kind: kind, nonce: nonce})
+	return nonce, true
+}
+
+// forget drops an awaited ack.
+func (c *Core) forget(nonce uint64) {
+	if h, ok := c.acks[nonce]; ok {
+		delete(c.acks, nonce)
+		c.awaiting[h.kind]--
+	}
+}
+
+// newNonce returns a random nonce that no awaited ack uses.
+func (c *Core) newNonce() uint64 {
+	for {
+		n := c.rng.Uint64()
+		if _, busy := c.acks[n]; !busy && n != 0 && (c.probe == nil || c.probe.nonce != n) {
+			return n
 		}
 	}
-	return c.seq
 }
 
 // addToProbeList puts a member at a random place in the probe round, so a
@@ -107,6 +148,8 @@ func (c *Core) nextProbeTarget() *member {
 // probeTick ends the current protocol period and starts the next.
 func (c *Core) probeTick() {
 	c.finishProbe()
+	c.newPeriod()
+	c.verifySome()
 	c.schedule(c.now.Add(c.scaled(c.cfg.ProbeInterval)), timer{kind: timerProbe})
 	if c.leaving {
 		return
@@ -115,40 +158,40 @@ func (c *Core) probeTick() {
 	if m == nil {
 		return
 	}
-	seq := c.nextSeq()
-	c.probe = &probeState{seq: seq, target: m.Name, incarnation: m.Incarnation}
-	c.acks[seq] = ackHandler{kind: ackProbe}
+	nonce := c.newNonce()
+	c.probe = &probeState{nonce: nonce, target: m.Name, addr: m.Addr, incarnation: m.Incarnation, verified: m.verified}
 	c.stats.Probes++
 	b := wire.AppendHeader(nil)
-	b = wire.AppendPing(b, &wire.Ping{Seq: seq, Target: m.Name})
+	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce, Target: m.Name})
 	if m.State == StateSuspect {
 		// Buddy system (Lifeguard 4.3): tell a suspect at once that it is
 		// suspected, so it can refute before the news reaches it by gossip.
 		b = wire.AppendSuspect(b, &wire.Suspect{Name: m.Name, Incarnation: m.Incarnation, From: c.self.Name})
 	}
-	c.sendPacket(m.Addr, c.piggyback(b))
-	c.schedule(c.now.Add(c.scaled(c.cfg.ProbeTimeout)), timer{kind: timerProbeTimeout, seq: seq})
+	c.sendPacket(m.Addr, c.piggyback(m.Addr, b))
+	c.schedule(c.now.Add(c.scaled(c.cfg.ProbeTimeout)), timer{kind: timerProbeTimeout, nonce: nonce})
 }
 
 // probeTimeout: the direct ping went unanswered; ask others to try.
-func (c *Core) probeTimeout(seq uint16) {
+func (c *Core) probeTimeout(nonce uint64) {
 	p := c.probe
-	if p == nil || p.seq != seq || p.acked {
+	if p == nil || p.nonce != nonce || p.acked {
 		return
 	}
 	m, ok := c.members[p.target]
-	if !ok {
-		return
+	if !ok || !p.verified {
+		return // a member never heard from gets no relays' effort
 	}
 	relays := c.randomMembers(c.cfg.IndirectChecks, func(r *member) bool {
-		return r.State == StateAlive && r != m
+		return r.State == StateAlive && r.verified && r != m
 	})
 	for _, r := range relays {
 		b := wire.AppendHeader(nil)
-		b = wire.AppendPingReq(b, &wire.PingReq{Seq: seq, Target: m.Name, Addr: m.Addr})
-		c.sendPacket(r.Addr, c.piggyback(b))
+		b = wire.AppendPingReq(b, &wire.PingReq{Nonce: nonce, Target: m.Name, Addr: m.Addr})
+		c.sendPacket(r.Addr, c.piggyback(r.Addr, b))
+		p.relays = append(p.relays, r.Addr)
 	}
-	p.expectedNacks = len(relays)
+	p.nacked = make([]bool, len(p.relays))
 	c.stats.IndirectProbes += uint64(len(relays))
 }
 
@@ -159,17 +202,26 @@ func (c *Core) finishProbe() {
 		return
 	}
 	c.probe = nil
-	delete(c.acks, p.seq)
 	if p.acked {
 		return
 	}
 	c.stats.FailedProbes++
 	// Lifeguard: every relay that neither acked nor nacked is a hint that we
-	// are the slow one; with no relays at all, the failed probe is.
-	if p.expectedNacks > 0 {
-		c.adjustHealth(p.expectedNacks - p.nacks)
-	} else {
-		c.adjustHealth(1)
+	// are the slow one; with no relays at all, the failed probe is. A
+	// target that never answered us may not exist at all: failing to reach
+	// it says nothing of our health.
+	if p.verified {
+		nacks := 0
+		for _, n := range p.nacked {
+			if n {
+				nacks++
+			}
+		}
+		if len(p.relays) > 0 {
+			c.adjustHealth(len(p.relays) - nacks)
+		} else {
+			c.adjustHealth(1)
+		}
 	}
 	m, ok := c.members[p.target]
 	if !ok || m.Incarnation != p.incarnation || m.State > StateSuspect {
@@ -178,73 +230,171 @@ func (c *Core) finishProbe() {
 	c.onSuspect(m.Name, m.Incarnation, c.self.Name)
 }
 
-// handlePing answers a ping addressed to us.
+// handlePing answers a ping addressed to us, echoing its nonce.
 func (c *Core) handlePing(from netip.AddrPort, p *wire.Ping) {
 	if p.Target != "" && p.Target != c.self.Name {
 		return // meant for a member that used to be at our address
 	}
 	b := wire.AppendHeader(nil)
-	b = wire.AppendAck(b, &wire.Ack{Seq: p.Seq})
-	c.sendPacket(from, c.piggyback(b))
+	b = wire.AppendAck(b, &wire.Ack{Nonce: p.Nonce})
+	c.sendPacket(from, c.piggyback(from, b))
 }
 
-// handlePingReq pings a target on another member's behalf.
+// handlePingReq pings a target on a member's behalf. The target must be a
+// member we know at that address, so a ping-req cannot aim our pings at an
+// address of the sender's choosing; when we cannot help (leaving, unknown
+// target, too many relays awaited) we nack at once, so that the requester
+// does not take our silence for its own slowness.
 func (c *Core) handlePingReq(from netip.AddrPort, r *wire.PingReq) {
-	if c.leaving {
+	t, known := c.byAddr[r.Addr]
+	switch {
+	case c.leaving || !known || t.Name != r.Target || t == c.self:
+		c.stats.PingReqsRefused++
+		c.sendNack(from, r.Nonce)
 		return
 	}
-	seq := c.nextSeq()
-	c.acks[seq] = ackHandler{kind: ackRelay, reqTo: from, reqSeq: r.Seq}
+	nonce, ok := c.await(ackHandler{kind: ackRelay, from: r.Addr, reqTo: from, reqNonce: r.Nonce}, c.cfg.ProbeInterval, timerRelayForget)
+	if !ok {
+		c.stats.PingReqsRefused++
+		c.sendNack(from, r.Nonce)
+		return
+	}
 	b := wire.AppendHeader(nil)
-	b = wire.AppendPing(b, &wire.Ping{Seq: seq, Target: r.Target})
-	c.sendPacket(r.Addr, c.piggyback(b))
-	c.schedule(c.now.Add(c.relayTimeout()), timer{kind: timerRelayTimeout, seq: seq})
+	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce, Target: r.Target})
+	c.sendPacket(r.Addr, c.piggyback(r.Addr, b))
+	c.schedule(c.now.Add(c.relayTimeout()), timer{kind: timerRelayTimeout, nonce: nonce})
 }
 
 // relayTimeout is how long a relay waits before it nacks. The requester
 // sends its ping-req ProbeTimeout into a period of ProbeInterval and judges
 // the probe at the period's end, so the nack must come back within the rest
 // of the period; waiting a full ProbeTimeout, as the incumbent does, makes
-// it arrive just too late and turns every nack into a missed one.
+// it arrive just too late and turns every nack into a missed one. The
+// window is never shorter than a tenth of the probe timeout, however
+// ProbeTimeout and ProbeInterval are set.
 func (c *Core) relayTimeout() time.Duration {
-	return min(c.cfg.ProbeTimeout, c.cfg.ProbeInterval-c.cfg.ProbeTimeout) * 4 / 5
+	return max(min(c.cfg.ProbeTimeout, c.cfg.ProbeInterval-c.cfg.ProbeTimeout)*4/5, c.cfg.ProbeTimeout/10)
 }
 
-// relayExpired: a relayed ping went unanswered; tell the requester.
-func (c *Core) relayExpired(seq uint16) {
-	h, ok := c.acks[seq]
-	if !ok || h.kind != ackRelay {
+// relayExpired: a relayed ping went unanswered so far; tell the requester.
+// The relay still waits for the ack until the requester's window is over
+// (timerRelayForget): a late ack still reaches it in time to count.
+func (c *Core) relayExpired(nonce uint64) {
+	h, ok := c.acks[nonce]
+	if !ok || h.kind != ackRelay || h.nacked {
 		return
 	}
-	delete(c.acks, seq)
-	b := wire.AppendHeader(nil)
-	b = wire.AppendNack(b, &wire.Nack{Seq: h.reqSeq})
-	c.sendPacket(h.reqTo, b)
+	h.nacked = true
+	c.acks[nonce] = h
+	c.sendNack(h.reqTo, h.reqNonce)
 }
 
-func (c *Core) handleAck(seq uint16) {
-	h, ok := c.acks[seq]
+// relayForget drops a relayed ping whose requester has judged its probe.
+func (c *Core) relayForget(nonce uint64) {
+	if h, ok := c.acks[nonce]; ok && h.kind == ackRelay {
+		c.forget(nonce)
+	}
+}
+
+// verifyPerPeriod bounds the members verifySome pings per protocol period.
+const verifyPerPeriod = 128
+
+// verifySome pings a few alive members not heard from yet (those that the
+// table of verifications had no room for when they were learnt), going
+// round the member list from where it stopped.
+func (c *Core) verifySome() {
+	n := len(c.nodes)
+	for i, sent := 0, 0; i < n && sent < verifyPerPeriod && c.awaiting[ackVerify] < maxVerifying; i++ {
+		c.verifyIdx = (c.verifyIdx + 1) % n
+		m := c.nodes[c.verifyIdx]
+		if !m.verified && m.State == StateAlive && !c.verifyingAddr(m.Addr) {
+			c.verify(m)
+			sent++
+		}
+	}
+}
+
+// verifyingAddr reports whether a verification ping to addr is awaited.
+func (c *Core) verifyingAddr(addr netip.AddrPort) bool {
+	for _, h := range c.acks {
+		if h.kind == ackVerify && h.from == addr {
+			return true
+		}
+	}
+	return false
+}
+
+// verify pings a member learnt second-hand, so that it becomes a gossip,
+// relay and sync target as soon as it answers rather than when its turn
+// to be probed comes. A fake one never answers and never becomes one.
+func (c *Core) verify(m *member) {
+	nonce, ok := c.await(ackHandler{kind: ackVerify, from: m.Addr, name: m.Name}, c.cfg.ProbeInterval, timerCheckExpire)
 	if !ok {
 		return
 	}
-	delete(c.acks, seq)
-	switch h.kind {
-	case ackProbe:
-		if p := c.probe; p != nil && p.seq == seq && !p.acked {
-			p.acked = true
-			c.adjustHealth(-1)
+	b := wire.AppendHeader(nil)
+	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce, Target: m.Name})
+	c.sendPacket(m.Addr, b)
+}
+
+func (c *Core) sendNack(to netip.AddrPort, nonce uint64) {
+	b := wire.AppendHeader(nil)
+	b = wire.AppendNack(b, &wire.Nack{Nonce: nonce})
+	c.sendPacket(to, b)
+}
+
+// handleAck counts an ack that echoes an awaited nonce and comes from the
+// address it was awaited from; any other is dropped and counted.
+func (c *Core) handleAck(from netip.AddrPort, nonce uint64) {
+	if p := c.probe; p != nil && p.nonce == nonce {
+		if from != p.addr && !slices.Contains(p.relays, from) {
+			c.stats.AcksRejected++
+			return
 		}
+		if !p.acked {
+			p.acked = true
+			if p.verified {
+				c.adjustHealth(-1)
+			}
+			if m, ok := c.members[p.target]; ok && m.Addr == p.addr {
+				c.markVerified(m)
+			}
+		}
+		return
+	}
+	h, ok := c.acks[nonce]
+	if !ok || from != h.from {
+		c.stats.AcksRejected++
+		return
+	}
+	c.forget(nonce)
+	switch h.kind {
 	case ackRelay:
 		b := wire.AppendHeader(nil)
-		b = wire.AppendAck(b, &wire.Ack{Seq: h.reqSeq})
+		b = wire.AppendAck(b, &wire.Ack{Nonce: h.reqNonce})
 		c.sendPacket(h.reqTo, b)
+	case ackCheck:
+		c.checkPassed(h.check)
+	case ackVerify:
+		if m, ok := c.members[h.name]; ok && m.Addr == from {
+			c.markVerified(m)
+		}
 	}
 }
 
-func (c *Core) handleNack(seq uint16) {
-	if p := c.probe; p != nil && p.seq == seq && !p.acked {
-		p.nacks++
+// handleNack counts a nack from a relay we asked, once per relay.
+func (c *Core) handleNack(from netip.AddrPort, nonce uint64) {
+	p := c.probe
+	if p == nil || p.nonce != nonce {
+		c.stats.AcksRejected++
+		return
 	}
+	i := slices.Index(p.relays, from)
+	if i < 0 {
+		c.stats.AcksRejected++
+		return
+	}
+	p.nacked[i] = true
 }
 
 // randomMembers picks up to k distinct members other than self that pass

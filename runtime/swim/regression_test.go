@@ -9,7 +9,11 @@ import (
 	"github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
 )
 
+// gossiper is the address step sends from: member "z" of every testCore.
+var gossiper = netip.MustParseAddrPort("10.0.0.99:1")
+
 // testCore is a core "a" at 10.0.0.1:1 that has learnt k peers b, c, ...
+// from member "z" at gossiper, which it has heard from.
 func testCore(t *testing.T, k int) (*Core, time.Time) {
 	t.Helper()
 	now := time.Unix(1_000_000, 0)
@@ -17,6 +21,7 @@ func testCore(t *testing.T, k int) (*Core, time.Time) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.addMember(&wire.Alive{Name: "z", Addr: gossiper, Incarnation: 1}).verified = true
 	for i := range k {
 		name := string(rune('b' + i))
 		addr := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(2 + i)}), 1)
@@ -28,7 +33,7 @@ func testCore(t *testing.T, k int) (*Core, time.Time) {
 
 func step(t *testing.T, c *Core, now time.Time, p []byte) {
 	t.Helper()
-	if err := c.Step(now, netip.MustParseAddrPort("10.0.0.99:1"), p); err != nil {
+	if err := c.Step(now, gossiper, p); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -88,6 +93,8 @@ func TestConflictYieldsForGood(t *testing.T) {
 	mine := c.self.Incarnation
 	other := netip.MustParseAddrPort("10.0.0.50:1")
 	step(t, c, now, wire.AppendAlive(wire.AppendHeader(nil), &wire.Alive{Name: "a", Addr: other, Incarnation: mine + 10}))
+	// The claim is checked first: a process at other answers to our name.
+	answerCheck(t, c, now, other)
 	if got := eventTypes(c.Ready()); len(got) != 1 || got[0] != EventConflict {
 		t.Fatalf("events %v, want one conflict", got)
 	}
@@ -169,35 +176,72 @@ func TestJoinRetryHasOneChain(t *testing.T) {
 	}
 }
 
-// A flood of tiny sync requests from one (possibly spoofed) address draws
-// our whole state at most once per protocol period.
+// answerCheck finds the address check the core sent to addr and answers it
+// from there.
+func answerCheck(t *testing.T, c *Core, now time.Time, addr netip.AddrPort) {
+	t.Helper()
+	for _, p := range c.Ready().Packets {
+		if p.To != addr {
+			continue
+		}
+		msgs, err := wire.DecodePacket(p.Bytes, nil)
+		if err != nil || msgs[0].Type != wire.TypePing {
+			continue
+		}
+		ack := wire.AppendAck(wire.AppendHeader(nil), &wire.Ack{Nonce: msgs[0].Ping.Nonce})
+		if err := c.Step(now, addr, ack); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Fatalf("no ping to %v checking the claim", addr)
+}
+
+// A flood of tiny sync requests from a stranger's address (possibly
+// spoofed) draws a cookie each, never more bytes than the request; with the
+// cookie echoed, our whole state goes to one IP at most once per protocol
+// period, whatever source port asks.
 func TestStateAnswersRateLimited(t *testing.T) {
 	c, now := testCore(t, 20)
 	victim := netip.MustParseAddrPort("192.0.2.7:1")
 	req := wire.AppendSync(wire.AppendHeader(nil), &wire.Sync{Flags: wire.SyncWantReply | wire.SyncLast, From: "x",
 		Records: []wire.Record{{Name: "x", Addr: victim, Incarnation: 1}}})
-	sent := func() (n int) {
+	sent := func() (n, largest int) {
 		for _, p := range c.Ready().Packets {
-			if p.To == victim {
+			if p.To.Addr() == victim.Addr() {
 				n += len(p.Bytes)
+				largest = max(largest, len(p.Bytes))
 			}
 		}
-		return n
+		return n, largest
 	}
 	for range 100 {
 		if err := c.Step(now, victim, req); err != nil {
 			t.Fatal(err)
 		}
 	}
-	first := sent()
+	total, largest := sent()
+	if c.Stats().CookiesSent != 100 || largest > len(req) || total > 100*len(req) {
+		t.Fatalf("%d cookies, %d bytes in all, largest %d: want 100 cookies, none larger than the %d-byte request",
+			c.Stats().CookiesSent, total, largest, len(req))
+	}
+	echoed := append(wire.AppendCookie(wire.AppendHeader(nil), &wire.Cookie{Value: c.newCookie(victim.Addr())}), req[1:]...)
+	for port := range uint16(100) {
+		if err := c.Step(now, netip.AddrPortFrom(victim.Addr(), 1+port), echoed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, _ := sent()
 	if first == 0 || c.Stats().StateAnswersLimited != 99 {
 		t.Fatalf("sent %d bytes, %d limited: want one answer and 99 limited", first, c.Stats().StateAnswersLimited)
 	}
 	later := now.Add(c.cfg.ProbeInterval)
-	if err := c.Step(later, victim, req); err != nil {
+	c.Tick(later)
+	c.Ready()
+	if err := c.Step(later, netip.AddrPortFrom(victim.Addr(), 500), echoed); err != nil {
 		t.Fatal(err)
 	}
-	if sent() == 0 {
+	if n, _ := sent(); n == 0 {
 		t.Fatal("no answer a protocol period later")
 	}
 }
@@ -207,8 +251,8 @@ func TestOnePingAndOnePingReqPerPacket(t *testing.T) {
 	c, now := testCore(t, 2)
 	p := wire.AppendHeader(nil)
 	for i := range 100 {
-		p = wire.AppendPing(p, &wire.Ping{Seq: uint16(i), Target: "a"})
-		p = wire.AppendPingReq(p, &wire.PingReq{Seq: uint16(i), Target: "b", Addr: netip.MustParseAddrPort("192.0.2.9:1")})
+		p = wire.AppendPing(p, &wire.Ping{Nonce: uint64(i), Target: "a"})
+		p = wire.AppendPingReq(p, &wire.PingReq{Nonce: uint64(i), Target: "b", Addr: netip.MustParseAddrPort("10.0.0.2:1")})
 	}
 	step(t, c, now, p)
 	if n := len(c.Ready().Packets); n != 2 {

@@ -67,22 +67,64 @@ func (c *Core) setState(m *member, s State) {
 	}
 }
 
-// onAlive applies an alive announcement.
-func (c *Core) onAlive(a *wire.Alive) {
+// onAliveFrom applies an alive announcement that came in pk.
+func (c *Core) onAliveFrom(pk *packet, a *wire.Alive) {
+	c.applyAlive(pk.src, pk.from, a)
+}
+
+// applyAlive applies an alive announcement received from the address from.
+// It is first-hand when it comes from the address it announces; then it is
+// believed at any incarnation. Second-hand, an incarnation past
+// maxIncarnation is refused as forged, and a new address is believed only
+// once it has answered a ping for the name (checkAddress): the member at
+// the old address has that long to refute a forgery.
+func (c *Core) applyAlive(src source, from netip.AddrPort, a *wire.Alive) {
 	if a.Name == c.self.Name {
-		c.aliveAboutSelf(a)
+		c.aliveAboutSelf(from, a)
+		return
+	}
+	first := a.Addr == from
+	if !first && !c.believable(a.Incarnation) {
 		return
 	}
 	m, ok := c.members[a.Name]
 	if !ok {
+		if !c.admitNew(src, from) {
+			return
+		}
 		m = c.addMember(a)
-		c.queueAlive(m)
+		switch {
+		case first:
+			m.verified = true
+			c.queueAlive(m)
+		case src == fromSolicited:
+			// Learnt from a state transfer we asked for: its sender
+			// already spreads what it knows; we need only hear from it.
+			c.verify(m)
+		default:
+			// Learnt from gossip: passed on only once it has answered, so
+			// that made-up members never crowd real news out of the queue.
+			m.unspread = true
+			c.verify(m)
+		}
 		c.emit(EventJoined, m)
 		return
 	}
 	if a.Incarnation <= m.Incarnation {
 		return
 	}
+	if m.Addr != a.Addr && !first {
+		c.checkAddress(a, false)
+		return
+	}
+	c.updateAlive(m, a)
+	if first {
+		c.markVerified(m)
+	}
+}
+
+// updateAlive applies newer alive news about a known member.
+func (c *Core) updateAlive(m *member, a *wire.Alive) {
 	was := m.State
 	changed := m.Addr != a.Addr || !bytes.Equal(m.Meta, a.Meta)
 	if m.Addr != a.Addr {
@@ -90,6 +132,16 @@ func (c *Core) onAlive(a *wire.Alive) {
 			delete(c.byAddr, m.Addr)
 		}
 		c.byAddr[a.Addr] = m
+		m.verified = false
+		if was <= StateSuspect {
+			// Tell the old address, once: if a process still runs there
+			// under this name, news no longer reaches it (it is no member
+			// at that address any more), and it must learn that another
+			// claims its name.
+			b := wire.AppendHeader(nil)
+			b = wire.AppendAlive(b, a)
+			c.sendPacket(m.Addr, b)
+		}
 	}
 	m.Addr, m.Meta, m.Incarnation = a.Addr, a.Meta, a.Incarnation
 	c.setState(m, StateAlive)
@@ -102,49 +154,142 @@ func (c *Core) onAlive(a *wire.Alive) {
 	}
 }
 
-// aliveAboutSelf handles news about this member's own name.
-func (c *Core) aliveAboutSelf(a *wire.Alive) {
+// aliveAboutSelf handles news about this member's own name. News that puts
+// the name at another address is checked first (checkAddress): if a process
+// there answers to the name, two live processes share it and the one with
+// the older incarnation yields, reporting EventConflict once; if nobody
+// answers, the news is a stale record of an earlier life of ours (a restart
+// on a host whose clock is behind) or a forgery, and we refute above it.
+func (c *Core) aliveAboutSelf(from netip.AddrPort, a *wire.Alive) {
 	s := c.self
 	if a.Incarnation < s.Incarnation || c.leaving {
 		return
 	}
-	if a.Incarnation == s.Incarnation && a.Addr == s.Addr && bytes.Equal(a.Meta, s.Meta) {
-		return // our own announcement, echoed
+	if a.Addr == s.Addr {
+		if a.Incarnation == s.Incarnation && bytes.Equal(a.Meta, s.Meta) {
+			return // our own announcement, echoed
+		}
+		if a.Addr != from && !c.believable(a.Incarnation) {
+			return
+		}
+		c.refute(a.Incarnation)
+		return
 	}
-	if a.Addr != s.Addr && a.Incarnation > s.Incarnation {
-		// Another process claims our name with a newer incarnation: a
-		// restart of ours at a new address that we are the stale half of,
-		// or a misconfiguration. Refuting would make the two take turns
-		// forever; report it once and let the newer claim stand.
-		if c.conflictAt != a.Incarnation {
-			c.conflictAt = a.Incarnation
-			c.out.Events = append(c.out.Events, Event{Type: EventConflict, At: c.now, Member: Member{
-				Name: a.Name, Addr: a.Addr, Meta: bytes.Clone(a.Meta), Incarnation: a.Incarnation, State: StateAlive, Since: c.now,
-			}})
+	if c.conflictAt != 0 && a.Incarnation <= c.conflictAt {
+		return // yielded to this claimant already
+	}
+	c.checkAddress(a, true)
+}
+
+// reportConflict yields our name to another live process that answers to
+// it with a newer incarnation, or outbids it when ours is newer.
+func (c *Core) reportConflict(a *wire.Alive) {
+	if a.Incarnation <= c.self.Incarnation {
+		c.refute(a.Incarnation)
+		return
+	}
+	if c.conflictAt != a.Incarnation {
+		c.conflictAt = a.Incarnation
+		c.out.Events = append(c.out.Events, Event{Type: EventConflict, At: c.now, Member: Member{
+			Name: a.Name, Addr: a.Addr, Meta: bytes.Clone(a.Meta), Incarnation: a.Incarnation, State: StateAlive, Since: c.now,
+		}})
+	}
+}
+
+// addrCheck is a claim that waits for its address to answer.
+type addrCheck struct {
+	alive wire.Alive
+	self  bool // the claim is about our own name
+}
+
+// checkAddress pings a.Addr for a.Name before the claim is believed; the
+// claim is applied when the ack comes (checkPassed), or dropped (for our
+// own name: refuted) when it does not (checkExpired). At most maxAwaited
+// checks and relayed pings are awaited at once, so claims cannot make us
+// ping more than that many addresses per protocol period.
+func (c *Core) checkAddress(a *wire.Alive, self bool) {
+	for _, h := range c.acks {
+		if h.kind == ackCheck && h.from == a.Addr && h.check.alive.Name == a.Name && h.check.alive.Incarnation >= a.Incarnation {
+			return // already checking this address for this name
+		}
+	}
+	k := &addrCheck{alive: *a, self: self}
+	k.alive.Meta = bytes.Clone(a.Meta)
+	nonce, ok := c.await(ackHandler{kind: ackCheck, from: a.Addr, check: k}, c.cfg.ProbeInterval, timerCheckExpire)
+	if !ok {
+		c.stats.ChecksRefused++
+		return
+	}
+	c.stats.AddressChecks++
+	b := wire.AppendHeader(nil)
+	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce, Target: a.Name})
+	c.sendPacket(a.Addr, b)
+}
+
+// checkPassed applies a claim whose address answered.
+func (c *Core) checkPassed(k *addrCheck) {
+	if k.self {
+		if !c.leaving {
+			c.reportConflict(&k.alive)
 		}
 		return
 	}
-	c.refute(a.Incarnation)
+	m, ok := c.members[k.alive.Name]
+	if !ok || k.alive.Incarnation <= m.Incarnation {
+		return
+	}
+	c.updateAlive(m, &k.alive)
+	c.markVerified(m)
+}
+
+// markVerified records that m answered at its address, and passes on the
+// news of it if that waited for an answer.
+func (c *Core) markVerified(m *member) {
+	m.verified = true
+	if m.unspread {
+		m.unspread = false
+		if m.State == StateAlive {
+			c.queueAlive(m)
+		}
+	}
+}
+
+// checkExpired drops a check or verification whose address did not
+// answer in time.
+func (c *Core) checkExpired(nonce uint64) {
+	h, ok := c.acks[nonce]
+	if !ok || (h.kind != ackCheck && h.kind != ackVerify) {
+		return
+	}
+	c.forget(nonce)
+	if h.kind == ackCheck && h.check.self && !c.leaving && c.believable(h.check.alive.Incarnation) {
+		c.refute(h.check.alive.Incarnation)
+	}
 }
 
 // correctStale answers an accusation older than what we know: the sender
 // missed the refutation (its copies all went past it, or were lost) and
 // would otherwise time the suspicion out and declare a live member dead.
-// Telling it directly costs one small packet per stale accusation.
-func (c *Core) correctStale(from netip.AddrPort, name string, inc uint64) {
+// Telling it directly costs one small packet, at most one per datagram and
+// one per member and sender per protocol period, and only members get it.
+func (c *Core) correctStale(pk *packet, name string, inc uint64) {
 	m, ok := c.members[name]
-	if !ok || inc >= m.Incarnation || m.State != StateAlive || from == m.Addr {
+	if !ok || inc >= m.Incarnation || m.State != StateAlive || pk.from == m.Addr || pk.corrected {
 		return
 	}
+	if !c.correctOnce(name, pk.from) {
+		return
+	}
+	pk.corrected = true
 	b := wire.AppendHeader(nil)
 	b = wire.AppendAlive(b, &wire.Alive{Name: m.Name, Addr: m.Addr, Meta: m.Meta, Incarnation: m.Incarnation})
-	c.sendPacket(from, b)
+	c.sendPacket(pk.from, b)
 }
 
 // onSuspect applies an accusation; from names the accuser.
 func (c *Core) onSuspect(name string, inc uint64, from string) {
 	m, ok := c.members[name]
-	if !ok || inc < m.Incarnation {
+	if !ok || inc < m.Incarnation || !c.believable(inc) {
 		return
 	}
 	if m == c.self {
@@ -176,7 +321,7 @@ func (c *Core) onSuspect(name string, inc uint64, from string) {
 // onDead applies a declaration of death; from names the accuser.
 func (c *Core) onDead(name string, inc uint64, from string) {
 	m, ok := c.members[name]
-	if !ok || inc < m.Incarnation {
+	if !ok || inc < m.Incarnation || !c.believable(inc) {
 		return
 	}
 	if m == c.self {
@@ -195,10 +340,15 @@ func (c *Core) onDead(name string, inc uint64, from string) {
 	}
 }
 
-// onLeave applies a member's announcement that it left.
-func (c *Core) onLeave(name string, inc uint64) {
+// onLeave applies a member's announcement that it left; sender is the
+// member whose packet carried it, if any: from the member itself, any
+// incarnation is believed.
+func (c *Core) onLeave(name string, inc uint64, sender *member) {
 	m, ok := c.members[name]
 	if !ok || inc < m.Incarnation {
+		return
+	}
+	if (sender == nil || sender != m) && !c.believable(inc) {
 		return
 	}
 	if m == c.self {

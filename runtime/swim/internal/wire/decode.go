@@ -54,6 +54,8 @@ func (t Type) String() string {
 		return "broadcast"
 	case TypeDigest:
 		return "digest"
+	case TypeCookie:
+		return "cookie"
 	}
 	return "Type(" + strconv.Itoa(int(t)) + ")"
 }
@@ -130,17 +132,17 @@ func (r *reader) message(m *Message) {
 	switch t {
 	case TypePing:
 		r.arrayHeader("ping", 2)
-		m.Ping.Seq = r.uint16("ping.seq")
+		m.Ping.Nonce = r.uint64("ping.nonce")
 		m.Ping.Target = r.str("ping.target", 0, MaxNameLen)
 	case TypeAck:
 		r.arrayHeader("ack", 1)
-		m.Ack.Seq = r.uint16("ack.seq")
+		m.Ack.Nonce = r.uint64("ack.nonce")
 	case TypeNack:
 		r.arrayHeader("nack", 1)
-		m.Nack.Seq = r.uint16("nack.seq")
+		m.Nack.Nonce = r.uint64("nack.nonce")
 	case TypePingReq:
 		r.arrayHeader("pingreq", 3)
-		m.PingReq.Seq = r.uint16("pingreq.seq")
+		m.PingReq.Nonce = r.uint64("pingreq.nonce")
 		m.PingReq.Target = r.name("pingreq.target")
 		m.PingReq.Addr = r.addr("pingreq.addr")
 	case TypeAlive:
@@ -166,8 +168,7 @@ func (r *reader) message(m *Message) {
 	case TypeSync:
 		r.sync(&m.Sync)
 	case TypeUser:
-		r.arrayHeader("user", 2)
-		m.User.From = r.name("user.from")
+		r.arrayHeader("user", 1)
 		// Payloads need no bound of their own: they cannot outgrow the packet.
 		m.User.Payload = r.bytes("user.payload", -1)
 	case TypeBroadcast:
@@ -179,6 +180,9 @@ func (r *reader) message(m *Message) {
 		r.arrayHeader("digest", 2)
 		m.Digest.From = r.name("digest.from")
 		m.Digest.Digest = r.uint64("digest.digest")
+	case TypeCookie:
+		r.arrayHeader("cookie", 1)
+		m.Cookie.Value = r.bytes("cookie.value", MaxCookieLen)
 	default:
 		r.err = fmt.Errorf("wire: %w %d", ErrUnknownType, byte(t))
 		r.b = nil
