@@ -261,8 +261,8 @@ func (n *Node) contact(now time.Time, addrs []netip.AddrPort) {
 
 // heard notes the source of a packet the core accepted; the loop calls it
 // for each. The waiters are credited after the loop's turn, in noteJoins,
-// so that Joined is closed before a Join that the packet completes
-// returns.
+// once a member is alive at that address, so that Joined is closed before
+// a Join that the packet completes returns.
 func (n *Node) heard(from netip.AddrPort) {
 	if n.join.active.Load() > 0 && len(n.join.from) < 1024 {
 		n.join.from = append(n.join.from, from)
@@ -297,8 +297,20 @@ func (n *Node) noteJoins(events []Event) {
 		n.join.from = n.join.from[:0]
 		return
 	}
-	for _, from := range n.join.from {
-		n.credit(from)
+	if len(n.join.from) > 0 {
+		// A packet from an address is an answer once a member is alive
+		// there: a seed's first reply may be a cookie, not its state.
+		alive := make(map[netip.AddrPort]bool)
+		for _, m := range n.core.Members() {
+			if m.State == StateAlive {
+				alive[m.Addr] = true
+			}
+		}
+		for _, from := range n.join.from {
+			if alive[netip.AddrPortFrom(from.Addr().Unmap(), from.Port())] {
+				n.credit(from)
+			}
+		}
 	}
 	n.join.from = n.join.from[:0]
 	for _, ev := range events {
