@@ -4,11 +4,12 @@
 // and functions to send, broadcast and receive them on a runtime.Node.
 //
 // Declare a family as a sealed interface and its variants as structs of
-// the same package, then run the generator through go generate:
+// the same package, then run the generator through go generate (as a tool
+// of your module: see below):
 //
 //	package chaos
 //
-//	//go:generate go run github.com/memberlist-go/memberlist/cmd/memberlist-gen
+//	//go:generate go tool memberlist-gen
 //
 //	// ChaosMonkey is what the chaos example sends around the cluster.
 //	//
