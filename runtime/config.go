@@ -100,13 +100,15 @@ func withDefaults(p swim.Config) Config {
 	}
 }
 
-// Validate reports the first setting that is out of range.
+// Validate reports the first setting that is out of range, naming the
+// field, its value and what it accepts. The error wraps ErrInvalidConfig
+// (and, for a protocol knob, swim.ErrInvalidConfig).
 func (c Config) Validate() error {
 	if err := c.Config.Validate(); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		return invalidConfig(err)
 	}
 	bad := func(field string, v any, want string) error {
-		return fmt.Errorf("%w: %s = %v; want %s", ErrInvalidConfig, field, v, want)
+		return invalid("%s = %v; want %s", field, v, want)
 	}
 	switch {
 	case c.Name == "" || len(c.Name) > swim.MaxNameLen:
@@ -131,11 +133,14 @@ func (c Config) Validate() error {
 	// A key's bytes never appear in an error, which may end up in a log.
 	for i, k := range c.Keys {
 		if err := udpframe.CheckKey(k); err != nil {
-			return fmt.Errorf("%w: Keys[%d] is %d bytes: %w", ErrInvalidConfig, i, len(k), udpframe.ErrKeySize)
+			return invalidConfig(&restated{
+				msg:  fmt.Sprintf("Keys[%d] is %d bytes; want 16, 24 or 32 (AES-128, AES-192 or AES-256)", i, len(k)),
+				errs: []error{udpframe.ErrKeySize},
+			})
 		}
 		for j := range i {
 			if bytes.Equal(c.Keys[j], k) {
-				return fmt.Errorf("%w: Keys[%d] repeats Keys[%d]; want each key once", ErrInvalidConfig, i, j)
+				return invalid("Keys[%d] repeats Keys[%d]; want each key once", i, j)
 			}
 		}
 	}

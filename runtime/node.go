@@ -133,13 +133,13 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	tr, err := udp.Listen(ctx, udp.Config{Bind: cfg.BindAddr, Advertise: cfg.AdvertiseAddr, Label: cfg.Label, Keyring: keys, Logger: log})
 	if err != nil {
-		return nil, fmt.Errorf("memberlist: start %s: %w", cfg.Name, err)
+		return nil, publicError(fmt.Errorf("memberlist: start %s: %w", cfg.Name, err))
 	}
 	now := time.Now()
 	core, err := swim.New(now, cfg.Config, swim.Member{Name: cfg.Name, Addr: tr.AdvertiseAddr(), Meta: cfg.Meta}, uint64(now.UnixNano()))
 	if err != nil {
 		tr.Close()
-		return nil, fmt.Errorf("memberlist: start %s: %w", cfg.Name, err)
+		return nil, publicError(fmt.Errorf("memberlist: start %s: %w", cfg.Name, err))
 	}
 	runCtx, stop := context.WithCancel(context.Background())
 	n := &Node{
@@ -299,7 +299,7 @@ func (n *Node) UpdateMeta(ctx context.Context, meta []byte) error {
 	if e := n.do(ctx, func(now time.Time) { err = n.core.UpdateMeta(now, meta) }); e != nil {
 		return e
 	}
-	return err
+	return publicError(err)
 }
 
 // Leave announces that this node leaves the cluster and waits until the
@@ -315,7 +315,7 @@ func (n *Node) Leave(ctx context.Context) error {
 		return e
 	}
 	if err != nil {
-		return err
+		return publicError(err)
 	}
 	select {
 	case <-n.leaveDone:

@@ -14,4 +14,9 @@
 // They need root and iproute2 (`ip netns`) and run with `make e2e`:
 //
 //	go test -tags e2e -count=1 -v ./examples/chaos/e2e/
+//
+// TestMemberPageInBrowser, in the same run, drives the member page of a
+// chaos process in headless chromium (Debian's chromium; skipped with a
+// message without it) against three processes on loopback; make browser
+// runs it alone, make screenshot also writes docs/img/member-page.png.
 package e2e
