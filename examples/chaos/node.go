@@ -81,7 +81,7 @@ func checkHostPort(s string, anyHost bool) error {
 }
 
 // runNode runs one node until ctx ends, then leaves gracefully; with ln,
-// it serves the member list there.
+// it serves the member list there, and the node's counters at /stats.
 func runNode(ctx context.Context, cfg runtime.Config, ln net.Listener, out io.Writer) error {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -97,7 +97,7 @@ func runNode(ctx context.Context, cfg runtime.Config, ln net.Listener, out io.Wr
 	defer stopHandlers()
 
 	if ln != nil {
-		srv := &http.Server{Handler: httpapi.Handler(node), ReadHeaderTimeout: 5 * time.Second}
+		srv := &http.Server{Handler: withStats(node, httpapi.Handler(node)), ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = srv.Serve(ln) }()
 		defer srv.Close()
 		fmt.Fprintf(out, "member list on http://%s/\n", ln.Addr())
