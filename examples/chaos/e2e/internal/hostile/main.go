@@ -9,9 +9,8 @@
 //     and with the small ones (0 to 127) that sequence numbers used to be,
 //     from its own address and, with -spoof, from the members' addresses;
 //   - replay: the recorded packets, whole IPv4 packets with their original
-//     source, sent again in rotation to their destination and then to
-//     every other member (a sealed datagram replayed to a member it was not
-//     meant for has never been seen there);
+//     source, sent again in rotation to the other members, by pairs (see
+//     replay);
 //   - fake members: sync requests carrying many records and alive messages
 //     about made-up names, from its own address (echoing the cookie a
 //     member answers with, announcing itself as it goes, and answering
@@ -146,7 +145,8 @@ type attacker struct {
 	to                                                        map[netip.Addr]*tally // by member IP; filled before any use
 
 	mu        sync.Mutex
-	recording [][]byte
+	recording [][][]byte // by the index of the member that sent it
+	recorded  int
 	recBytes  int
 	cookie    map[netip.Addr][]byte // by member IP: the cookie it gave us
 }
@@ -181,7 +181,7 @@ func main() {
 				continue
 			}
 			a.started = time.Now()
-			fmt.Printf("hostile: attacking with %d recorded datagrams\n", a.recorded())
+			fmt.Printf("hostile: attacking with %d recorded datagrams\n", a.recordedCount())
 			go paced(stop, o.ackRate, a.sprayAcks)
 			go paced(stop, o.replayRate, a.replay)
 			go paced(stop, o.fakeRate, a.fakeMembers)
@@ -200,7 +200,7 @@ func main() {
 }
 
 func newAttacker(o options) (*attacker, error) {
-	a := &attacker{o: o, cookie: make(map[netip.Addr][]byte), to: make(map[netip.Addr]*tally)}
+	a := &attacker{o: o, cookie: make(map[netip.Addr][]byte), to: make(map[netip.Addr]*tally), recording: make([][][]byte, len(o.members))}
 	for _, m := range o.members {
 		a.to[m.Addr()] = new(tally)
 	}
@@ -259,33 +259,39 @@ func paced(stop <-chan struct{}, rate int, f func(k int)) {
 // record keeps a copy of a member's UDP packet (not our own, not the
 // test's HTTP), up to recordMax.
 func (a *attacker) record(ip []byte) {
-	src, _, payload, ok := udpOf(ip)
-	if !ok || src.Addr() == a.o.self || len(payload) == 0 || !a.isMember(src.Addr()) {
+	src, dst, payload, ok := udpOf(ip)
+	if !ok || len(payload) == 0 {
+		return
+	}
+	sender := a.member(src.Addr())
+	if sender < 0 || a.member(dst.Addr()) < 0 {
 		return
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if len(a.recording) >= a.o.recordMax {
+	if a.recorded >= a.o.recordMax {
 		return
 	}
 	total := int(binary.BigEndian.Uint16(ip[2:]))
-	a.recording = append(a.recording, append([]byte(nil), ip[:total]...))
+	a.recording[sender] = append(a.recording[sender], append([]byte(nil), ip[:total]...))
+	a.recorded++
 	a.recBytes += len(payload)
 }
 
-func (a *attacker) recorded() int {
+func (a *attacker) recordedCount() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return len(a.recording)
+	return a.recorded
 }
 
-func (a *attacker) isMember(ip netip.Addr) bool {
-	for _, m := range a.o.members {
+// member is the index of the member at ip, -1 for none.
+func (a *attacker) member(ip netip.Addr) int {
+	for i, m := range a.o.members {
 		if m.Addr() == ip {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 // seal frames a payload the attacker wrote: in clear for a cluster without
@@ -372,40 +378,51 @@ func (a *attacker) sprayAcks(k int) {
 	}
 }
 
-// replay sends the k-th replayed datagram: recorded packet k mod n, to its
-// destination on the first pass and to the next member on each later one.
+// replay sends the k-th replayed datagram. The recording is kept by
+// sender, and replayed by pairs of members: the i-th datagram A sent goes
+// to B, and at once the i-th datagram B sent goes to A, for every pair,
+// for i from the first datagram each member sent on. A sealed datagram
+// replayed to a member it was not meant for has never been seen there, so
+// no replay filter refuses it; and the two members of a pair each receive
+// the other's datagrams of the same moment of its life (the join, say) at
+// the same time.
 func (a *attacker) replay(k int) {
-	a.mu.Lock()
-	n := len(a.recording)
-	if n == 0 {
-		a.mu.Unlock()
-		return
-	}
-	ip := append([]byte(nil), a.recording[k%n]...)
-	a.mu.Unlock()
-	pass := k / n
-	src, dst, payload, _ := udpOf(ip)
-	idx := 0
-	for i, m := range a.o.members {
-		if m.Addr() == dst.Addr() {
-			idx = i
-		}
-	}
-	for range len(a.o.members) {
-		to := a.o.members[(idx+pass)%len(a.o.members)].Addr()
-		if to != src.Addr() {
-			redirect(ip, to)
+	m := len(a.o.members)
+	pairs := m * (m - 1) / 2
+	step := k / 2
+	i, p := step/pairs, step%pairs
+	// The p-th unordered pair {x, y}, x < y.
+	x, y := 0, 0
+	for x = 0; x < m; x++ {
+		if p < m-1-x {
+			y = x + 1 + p
 			break
 		}
-		pass++
+		p -= m - 1 - x
 	}
+	from, to := x, y
+	if k%2 == 1 {
+		from, to = y, x
+	}
+	a.mu.Lock()
+	rec := a.recording[from]
+	var ip []byte
+	if len(rec) > 0 {
+		ip = append([]byte(nil), rec[i%len(rec)]...)
+	}
+	a.mu.Unlock()
+	if ip == nil {
+		return
+	}
+	dst := a.o.members[to].Addr()
+	redirect(ip, dst)
 	if err := a.raw.send(ip); err != nil {
 		a.errs.Add(1)
 		return
 	}
+	_, _, payload, _ := udpOf(ip)
 	a.replays.add(len(payload), 1)
-	_, to, _, _ := udpOf(ip)
-	a.sent(to.Addr(), len(payload))
+	a.sent(dst, len(payload))
 }
 
 // fakeName returns a made-up member and an address nobody answers at.
@@ -516,7 +533,7 @@ func (a *attacker) report() Report {
 	}
 	return Report{
 		To:            to,
-		Recorded:      len(a.recording),
+		Recorded:      a.recorded,
 		RecordedBytes: a.recBytes,
 		Acks:          a.acks.count(),
 		AcksSpoofed:   a.acksSpoofed.count(),
