@@ -337,12 +337,15 @@ func (l *lab) attackerHost() string {
 	return ns
 }
 
-// rss is host i's resident set in kB (VmRSS), 0 if unknown. The process is
-// `ip netns exec`, which execs the chaos binary in place.
+// rss is host i's resident set in kB (VmRSS), 0 if unknown. The process
+// started is `ip netns exec`, which execs the chaos binary in place.
 func (l *lab) rss(i int) int {
 	cmd, ok := l.procs[i]
 	if !ok {
 		return 0
+	}
+	if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", cmd.Process.Pid)); err != nil || strings.TrimSpace(string(comm)) != "chaos" {
+		return 0 // not (yet) the chaos binary
 	}
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
 	if err != nil {
