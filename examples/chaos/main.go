@@ -52,7 +52,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.advertise, "advertise", "", "`host:port` other members send to (default: worked out)")
 	fs.StringVar(&o.seeds, "seeds", "", "comma-separated `host:port` list of members to join through")
 	fs.StringVar(&o.dns, "dns", "", "DNS `name` to find members (SRV if it starts with _, else A/AAAA on the bind port)")
-	fs.StringVar(&o.http, "http", "", "serve the probes (/readyz, /healthz) and the member list over HTTP on `host:port`")
+	fs.StringVar(&o.http, "http", "", "serve the probes (/readyz, /healthz), the member list and the node's counters (/stats) over HTTP on `host:port`")
 	fs.DurationVar(&o.drain, "drain", 0, "after leaving on SIGTERM, keep serving HTTP (/readyz answering 503) this `long` before exiting")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: chaos [flags]\n\nWith no flags and no MEMBERLIST_* environment, runs a five-node demo on loopback.\n\n")

@@ -4,6 +4,9 @@
 //   - TestChaosInNetworkNamespaces: six chaos processes crashed,
 //     restarted, partitioned and cut one way while the test watches their
 //     /members pages.
+//   - TestHostileNetwork: the same six under attack from a seventh host,
+//     whose program (internal/hostile) sprays acks, replays recorded
+//     traffic and floods fake members while a member is killed.
 //   - TestPodsAsTheManifestRunsThem: processes started as the manifests in
 //     ../k8s start pods (the image's entrypoint, the container's args and
 //     environment with the pod IP and the keys file of the Secret, a DNS
