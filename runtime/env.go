@@ -61,7 +61,7 @@ const defaultDNSPort = 7946
 //
 //	Variable                               Form                 lan    wan    local  Meaning (swim.Config field)
 //	MEMBERLIST_PROBE_INTERVAL              positive duration    1s     5s     1s     ProbeInterval: the protocol period, one probe each
-//	MEMBERLIST_PROBE_TIMEOUT               duration < interval  500ms  3s     200ms  ProbeTimeout: wait for an ack before indirect probes
+//	MEMBERLIST_PROBE_TIMEOUT               <= 4/5 of interval   500ms  3s     200ms  ProbeTimeout: wait for an ack before indirect probes
 //	MEMBERLIST_INDIRECT_CHECKS             integer, 0 to 16     3      3      1      IndirectChecks: members asked to relay a probe
 //	MEMBERLIST_RETRANSMIT_MULT             integer, 1 to 64     4      4      2      RetransmitMult: how often each piece of news is sent
 //	MEMBERLIST_SUSPICION_MULT              integer, 1 to 64     4      6      3      SuspicionMult: scales the shortest suspicion timeout

@@ -364,7 +364,7 @@ func TestEnvRejects(t *testing.T) {
 		{"zero", map[string]string{"MEMBERLIST_EVENT_BUFFER": "0"},
 			[]string{`MEMBERLIST_EVENT_BUFFER="0": want a decimal integer of at least 1, such as 1024`}},
 		{"timeout not below interval, caught by Validate", map[string]string{"MEMBERLIST_PROBE_TIMEOUT": "2s"},
-			[]string{"ProbeTimeout = 2s; want less than ProbeInterval (1s)", `MEMBERLIST_PROBE_TIMEOUT="2s"`, "MEMBERLIST_PROBE_INTERVAL unset"}},
+			[]string{"ProbeTimeout = 2s; want at most 4/5 of ProbeInterval (800ms)", `MEMBERLIST_PROBE_TIMEOUT="2s"`, "MEMBERLIST_PROBE_INTERVAL unset"}},
 		{"interval below the profile's timeout, caught by Validate", map[string]string{"MEMBERLIST_PROBE_INTERVAL": "400ms"},
 			[]string{"ProbeTimeout = 500ms", `MEMBERLIST_PROBE_INTERVAL="400ms"`, "MEMBERLIST_PROBE_TIMEOUT unset"}},
 		{"join retry below 10ms, caught by Validate", map[string]string{"MEMBERLIST_JOIN_RETRY_MIN": "5ms"},

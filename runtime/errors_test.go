@@ -129,7 +129,7 @@ func TestConfigErrorOnePrefix(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ErrInvalidConfig)
 	assert.ErrorIs(t, err, swim.ErrInvalidConfig)
-	assert.Equal(t, "memberlist: invalid config: ProbeTimeout = 1s; want less than ProbeInterval (1s)", err.Error())
+	assert.Equal(t, "memberlist: invalid config: ProbeTimeout = 1s; want at most 4/5 of ProbeInterval (800ms), so that indirect probes fit in the rest of the period", err.Error())
 
 	cfg = DefaultLANConfig()
 	cfg.Name = "a"

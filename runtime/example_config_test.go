@@ -75,5 +75,5 @@ func ExampleConfig_Validate() {
 	fmt.Println(err)
 	// Output:
 	// true
-	// memberlist: invalid config: ProbeTimeout = 2s; want less than ProbeInterval (1s)
+	// memberlist: invalid config: ProbeTimeout = 2s; want at most 4/5 of ProbeInterval (800ms), so that indirect probes fit in the rest of the period
 }

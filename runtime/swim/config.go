@@ -186,8 +186,10 @@ func (c Config) Validate() error {
 		}
 	}
 	switch {
-	case c.ProbeTimeout >= c.ProbeInterval:
-		return bad("ProbeTimeout", c.ProbeTimeout, fmt.Sprintf("less than ProbeInterval (%v)", c.ProbeInterval))
+	case c.ProbeTimeout > c.ProbeInterval*4/5:
+		// The rest of the period is the indirect probe's window: the
+		// ping-reqs, the relays' pings and their acks or nacks must fit.
+		return bad("ProbeTimeout", c.ProbeTimeout, fmt.Sprintf("at most 4/5 of ProbeInterval (%v), so that indirect probes fit in the rest of the period", c.ProbeInterval*4/5))
 	case c.JoinRetryMin < 10*time.Millisecond:
 		return bad("JoinRetryMin", c.JoinRetryMin, "at least 10ms")
 	case c.GossipInterval < time.Millisecond:

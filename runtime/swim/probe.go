@@ -179,12 +179,15 @@ func (c *Core) probeTick() {
 	c.probe = &probeState{nonce: nonce, want: want, target: m.Name, addr: m.Addr, incarnation: m.Incarnation, verified: m.verified}
 	c.stats.Probes++
 	b := wire.AppendHeader(nil)
-	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce})
 	if m.State == StateSuspect {
 		// Buddy system (Lifeguard 4.3): tell a suspect at once that it is
-		// suspected, so it can refute before the news reaches it by gossip.
+		// suspected, so it can refute before the news reaches it by
+		// gossip. The accusation goes before the ping, so that the
+		// refutation is queued by the time the ack is written and rides
+		// on it.
 		b = wire.AppendSuspect(b, &wire.Suspect{Name: m.Name, Incarnation: m.Incarnation, From: c.self.Name})
 	}
+	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce})
 	c.sendPacket(m.Addr, c.piggyback(m.Addr, b))
 	c.schedule(c.now.Add(c.scaled(c.cfg.ProbeTimeout)), timer{kind: timerProbeTimeout, key: uint64(want)})
 }

@@ -128,7 +128,7 @@ func (c *Core) applyAlive(src source, from netip.AddrPort, a *wire.Alive) {
 		return
 	}
 	if m.Addr != a.Addr && !first {
-		c.checkAddress(a, false)
+		c.checkAddress(a, netip.AddrPort{})
 		return
 	}
 	c.updateAlive(m, a)
@@ -191,7 +191,7 @@ func (c *Core) aliveAboutSelf(from netip.AddrPort, a *wire.Alive) {
 	if c.conflictAt != 0 && a.Incarnation <= c.conflictAt {
 		return // yielded to this claimant already
 	}
-	c.checkAddress(a, true)
+	c.checkAddress(a, from)
 }
 
 // reportConflict yields our name to another live process that answers to
@@ -212,7 +212,8 @@ func (c *Core) reportConflict(a *wire.Alive) {
 // addrCheck is a claim that waits for its address to answer.
 type addrCheck struct {
 	alive wire.Alive
-	self  bool // the claim is about our own name
+	self  bool           // the claim is about our own name
+	told  netip.AddrPort // self: who told us, to be told back if we refute
 }
 
 // checkAddress pings a.Addr for a.Name before the claim is believed; the
@@ -220,15 +221,22 @@ type addrCheck struct {
 // own name: refuted) when it does not (checkExpired). At most maxAwaited
 // checks and relayed pings are awaited at once, so claims cannot make us
 // ping more than that many addresses per protocol period.
-func (c *Core) checkAddress(a *wire.Alive, self bool) {
+//
+// A claim about our own name comes with told, the address that told us:
+// our answer to it is then a state request, which, echoing its cookie,
+// announces us first-hand where the stale record was.
+func (c *Core) checkAddress(a *wire.Alive, told netip.AddrPort) {
+	self := a.Name == c.self.Name
 	for _, h := range c.acks {
 		if h.kind == ackCheck && h.from == a.Addr && h.check.alive.Name == a.Name && h.check.alive.Incarnation >= a.Incarnation {
 			return // already checking this address for this name
 		}
 	}
-	k := &addrCheck{alive: *a, self: self}
+	k := &addrCheck{alive: *a, self: self, told: told}
 	k.alive.Meta = bytes.Clone(a.Meta)
-	nonce, ok := c.await(ackHandler{kind: ackCheck, from: a.Addr, check: k}, a.Name, c.cfg.ProbeInterval, timerCheckExpire)
+	// An ack takes at most ProbeTimeout; a restarted member waits no
+	// longer than that to win its name back.
+	nonce, ok := c.await(ackHandler{kind: ackCheck, from: a.Addr, check: k}, a.Name, c.cfg.ProbeTimeout, timerCheckExpire)
 	if !ok {
 		c.stats.ChecksRefused++
 		return
@@ -292,6 +300,12 @@ func (c *Core) checkExpired(want uint32) {
 	}
 	if h.kind == ackCheck && h.check.self && !c.leaving && c.believable(h.check.alive.Incarnation) {
 		c.refute(h.check.alive.Incarnation)
+		if k := h.check; k.told.IsValid() && k.told != c.self.Addr {
+			// Whoever holds the stale record may not hear our gossip
+			// (to it, our address is no member's): ask it for its
+			// state, which announces us first-hand.
+			c.sendSyncRequest(k.told)
+		}
 	}
 }
 
@@ -336,7 +350,8 @@ func (c *Core) correctStale(pk *packet, name string, inc uint64) {
 	c.sendPacket(pk.from, b)
 }
 
-// onSuspect applies an accusation; from names the accuser.
+// onSuspect applies an accusation; from names the accuser, "" when it is
+// not known (a suspect record of another member's state).
 func (c *Core) onSuspect(name string, inc uint64, from string) {
 	m, ok := c.members[name]
 	if !ok || inc < m.Incarnation || !c.believable(inc) {
@@ -363,7 +378,12 @@ func (c *Core) onSuspect(name string, inc uint64, from string) {
 	m.Incarnation = inc
 	c.setState(m, StateSuspect)
 	c.startSuspicion(m, from)
-	c.queueSuspect(m, from)
+	if from != "" {
+		// A suspicion learnt from another member's state names no
+		// accuser: it is not ours to gossip as if it were someone's
+		// accusation; its accuser and anti-entropy spread it.
+		c.queueSuspect(m, from)
+	}
 	c.stats.Suspicions++
 	c.emit(EventSuspected, m)
 }

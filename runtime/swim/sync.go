@@ -316,13 +316,13 @@ func (c *Core) mergeRecords(pk *packet, s *wire.Sync) {
 		switch r.State {
 		case wire.StateAlive:
 			c.applyAlive(src, pk.from, &wire.Alive{Name: r.Name, Addr: r.Addr, Meta: r.Meta, Incarnation: r.Incarnation})
-		case wire.StateSuspect:
-			c.onSuspect(r.Name, r.Incarnation, s.From)
-		case wire.StateDead:
+		case wire.StateSuspect, wire.StateDead:
 			// Another view's "dead" may be stale or one-sided: let it
 			// start a suspicion, which the member can refute, never a
-			// death (as the incumbent's push/pull does).
-			c.onSuspect(r.Name, r.Incarnation, s.From)
+			// death (as the incumbent's push/pull does). The sender
+			// passes on a state, not an accusation of its own: it is no
+			// independent confirmation (Lifeguard 4.2).
+			c.onSuspect(r.Name, r.Incarnation, "")
 		case wire.StateLeft:
 			c.onLeave(r.Name, r.Incarnation, pk.sender)
 		}

@@ -87,6 +87,10 @@ type Node struct {
 	// Slow delays the handling of every packet this member receives, as a
 	// member starved of CPU would (the case Lifeguard exists for).
 	Slow time.Duration
+	// ClockBehind is how far this member's host clock is behind the
+	// others' when it (re)boots: its first incarnation, which comes from
+	// that clock, is as much lower.
+	ClockBehind time.Duration
 	// Events holds every membership event this member reported, across
 	// restarts.
 	Events []swim.Event
@@ -154,7 +158,11 @@ func (c *Cluster) AddN(n int) []*Node {
 }
 
 func (c *Cluster) boot(n *Node, addr netip.AddrPort) {
-	core, err := swim.New(c.now, c.opts.Config, swim.Member{Name: n.Name, Addr: addr}, c.rng.Uint64())
+	self := swim.Member{Name: n.Name, Addr: addr}
+	if n.ClockBehind > 0 {
+		self.Incarnation = uint64(c.now.Add(-n.ClockBehind).UnixMilli())
+	}
+	core, err := swim.New(c.now, c.opts.Config, self, c.rng.Uint64())
 	if err != nil {
 		panic(fmt.Sprintf("swimtest: %v", err))
 	}
@@ -204,6 +212,22 @@ func contains(ns []*Node, n *Node) bool {
 func (c *Cluster) Crash(n *Node) {
 	n.Up = false
 	n.gen++
+}
+
+// Pause freezes n, as SIGSTOP or a paused VM would: it handles nothing
+// and packets sent to it are lost, but its state is kept for Resume.
+func (c *Cluster) Pause(n *Node) {
+	n.Up = false
+	n.gen++
+}
+
+// Resume thaws a member paused with Pause: its timers, overdue by the
+// whole pause, fire at once.
+func (c *Cluster) Resume(n *Node) {
+	n.Up = true
+	n.gen++
+	n.wake = c.now
+	c.push(c.now, event{kind: evWake, node: n, gen: n.gen})
 }
 
 // Restart boots a crashed (or running) member again under the same name:
