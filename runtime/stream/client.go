@@ -129,9 +129,19 @@ func (t *Transport) get(ctx context.Context, to netip.AddrPort) (c *conn, reused
 	if c != nil {
 		return c, true, nil
 	}
-	c, err = t.dial(ctx, to)
-	return c, false, err
+	// A connection closed before it answered our hello carried no
+	// request yet, so dialing again is safe: it may have been taken for a
+	// silent one by an acceptor under a flood of idle connections.
+	for attempt := 1; ; attempt++ {
+		c, err = t.dial(ctx, to)
+		if err == nil || attempt == dialAttempts || ctx.Err() != nil || !stale(err) {
+			return c, false, err
+		}
+	}
 }
+
+// dialAttempts is how often a handshake the acceptor cut short is tried.
+const dialAttempts = 3
 
 // put returns c to its peer's pool, or closes it if the pool is full.
 func (t *Transport) put(c *conn) {

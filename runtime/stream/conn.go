@@ -90,8 +90,8 @@ func (c *deadlineConn) setLimit(d time.Time) {
 
 // Connection states, for choosing which one to close under pressure.
 const (
-	stateHandshake int32 = iota // accepted, hello not yet through
-	stateWaiting                // waiting for a request
+	stateHandshake int32 = iota // accepted, first request not begun
+	stateWaiting                // waiting for a later request
 	stateBusy                   // reading a request, or answering it
 )
 
@@ -117,8 +117,8 @@ func (c *conn) setState(s int32) {
 	c.state.Store(s)
 }
 
-// silent reports whether the connection waits for a hello or a request and
-// has received no byte since it began to. Bytes the kernel holds but the
+// silent reports whether the connection waits for its handshake or a
+// request and has received no byte since it began to. Bytes the kernel holds but the
 // connection's goroutine has not read yet do not count: a connection
 // accepted a moment ago is silent until its goroutine reads.
 func (c *conn) silent() bool {

@@ -15,10 +15,17 @@ import (
 	"time"
 )
 
-// handshakeGrace is how long a connection may take over its handshake
-// before, at the MaxInbound limit, it may be closed to make room even
-// though bytes still trickle in. A peer completes it in a few round trips.
-const handshakeGrace = time.Second
+// Eviction thresholds. At the MaxInbound limit a new connection may take
+// the slot of one that has been silent (waiting for a hello or a request,
+// nothing received since it began to) for minSilence, or that is still in
+// its handshake after handshakeGrace however bytes trickle in. A peer
+// that means to talk sends its hello as it connects and its first request
+// a round trip after; minSilence only keeps a connection accepted a moment
+// ago, whose goroutine has not read yet, from being taken for a silent one.
+const (
+	minSilence     = 20 * time.Millisecond
+	handshakeGrace = time.Second
+)
 
 // bufSize is the size of each connection's read and write buffers.
 const bufSize = 16 << 10
@@ -151,10 +158,17 @@ func (t *Transport) acceptLoop(handle Handler) {
 	}
 }
 
-// admit takes a slot for c, closing the silentest connection at the limit
-// or waiting for one to end. It reports false once the transport closes.
-// On success the caller must run serve, which gives the slot back.
+// admit takes a slot for c, closing a silent connection at the limit or
+// waiting for one to end or fall silent. It reports false once the
+// transport closes. On success the caller must run serve, which gives the
+// slot back.
 func (t *Transport) admit(c *conn) bool {
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	t.mu.Lock()
 	for {
 		if t.closed {
@@ -167,7 +181,7 @@ func (t *Transport) admit(c *conn) bool {
 			t.mu.Unlock()
 			return true
 		}
-		if victim := t.evictable(); victim != nil {
+		if victim := t.evictable(time.Now()); victim != nil {
 			delete(t.inbound, victim)
 			t.mu.Unlock()
 			t.stats.evicted.Add(1)
@@ -178,8 +192,16 @@ func (t *Transport) admit(c *conn) bool {
 			continue
 		}
 		t.mu.Unlock()
+		// Look again when a connection ends, or when one may have fallen
+		// silent long enough.
+		if timer == nil {
+			timer = time.NewTimer(minSilence)
+		} else {
+			timer.Reset(minSilence)
+		}
 		select {
 		case <-t.slotFreed:
+		case <-timer.C:
 		case <-t.ctx.Done():
 		}
 		t.mu.Lock()
@@ -187,18 +209,19 @@ func (t *Transport) admit(c *conn) bool {
 }
 
 // evictable returns the inbound connection to close for a new one: of
-// those silent since they began to wait, or stuck in their handshake past
-// handshakeGrace, the one waiting longest; nil if there is none.
-func (t *Transport) evictable() *conn {
-	stuck := time.Now().Add(-handshakeGrace).UnixNano()
+// those silent for minSilence, or in their handshake for handshakeGrace,
+// the one in its state longest; nil if there is none.
+func (t *Transport) evictable(now time.Time) *conn {
+	silentSince := now.Add(-minSilence).UnixNano()
+	stuckSince := now.Add(-handshakeGrace).UnixNano()
 	var victim *conn
 	var oldest int64
 	for c := range t.inbound {
 		since := c.since.Load()
-		if !c.silent() && (c.state.Load() != stateHandshake || since > stuck) {
-			continue
-		}
-		if victim == nil || since < oldest {
+		state := c.state.Load()
+		ok := state != stateBusy && c.silent() && since < silentSince ||
+			state == stateHandshake && since < stuckSince
+		if ok && (victim == nil || since < oldest) {
 			victim, oldest = c, since
 		}
 	}
@@ -223,11 +246,15 @@ func (t *Transport) serve(c *conn, handle Handler) {
 		t.refuse(err, c)
 		return
 	}
-	for {
+	for first := true; ; first = false {
 		// Between requests the connection is idle: it may be closed to make
-		// room, and it waits up to twice the dialer's idle timeout.
-		c.setState(stateWaiting)
-		c.dc.timeout.Store(int64(2 * t.cfg.IdleTimeout))
+		// room, and it waits up to twice the dialer's idle timeout. The
+		// first request follows the handshake at once, and until it begins
+		// the connection counts as in its handshake.
+		if !first {
+			c.setState(stateWaiting)
+			c.dc.timeout.Store(int64(2 * t.cfg.IdleTimeout))
+		}
 		if _, err := c.r.Peek(1); err != nil {
 			if !errors.Is(err, os.ErrDeadlineExceeded) {
 				t.refuse(err, c)
