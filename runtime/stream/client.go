@@ -64,16 +64,14 @@ func (t *Transport) callError(ctx context.Context, to netip.AddrPort, err error)
 		return fmt.Errorf("stream: call %v: %w", to, ctx.Err())
 	case errors.Is(err, ErrClosed) || t.ctx.Err() != nil:
 		return fmt.Errorf("stream: call %v: %w", to, ErrClosed)
+	case errors.Is(err, ErrRefused):
+		return fmt.Errorf("stream: call %v: %w", to, err)
 	case errors.Is(err, errOversized):
 		return fmt.Errorf("stream: call %v: reply %w: %w", to, ErrTooLarge, err)
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return fmt.Errorf("stream: call %v: no progress for %v: %w", to, t.cfg.Timeout, err)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNREFUSED),
 		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, errMode):
-		return fmt.Errorf("stream: call %v: %w: %w", to, ErrRefused, err)
-	}
-	var te tlsError
-	if errors.As(err, &te) {
 		return fmt.Errorf("stream: call %v: %w: %w", to, ErrRefused, err)
 	}
 	return fmt.Errorf("stream: call %v: %w", to, err)
@@ -190,6 +188,12 @@ func (t *Transport) dial(ctx context.Context, to netip.AddrPort) (*conn, error) 
 	if err != nil {
 		t.stats.dialFailed.Add(1)
 		t.drop(c)
+		// Whatever ends a handshake, other than time, is the peer's
+		// refusal: a TLS alert, a hello it does not like, a closed
+		// connection.
+		if !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, errCancelled) {
+			err = fmt.Errorf("%w: handshake: %w", ErrRefused, err)
+		}
 		return nil, err
 	}
 	t.stats.dialed.Add(1)
