@@ -56,6 +56,8 @@ type Node struct {
 	tr   *udp.Transport
 	keys *udpframe.Keyring // nil without encryption
 	core *swim.Core        // owned by the loop goroutine
+	// streams carries SendReliable and AppState (reliable.go).
+	streams *streams
 
 	in    chan inbound
 	calls chan func(now time.Time)
@@ -98,6 +100,7 @@ type delivery struct {
 	from    Member
 	family  uint32
 	payload []byte
+	done    func() // if set, called once the handlers have run
 }
 
 // Start binds the node's UDP socket, starts its protocol loop and joins the
@@ -128,7 +131,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("%w: Keys: %w", ErrInvalidConfig, err)
 		}
 	}
-	tr, err := udp.Listen(ctx, udp.Config{Bind: cfg.BindAddr, Advertise: cfg.AdvertiseAddr, Label: cfg.Label, Keyring: keys, Logger: log})
+	tr, st, err := listenTransports(ctx, cfg, log, keys)
 	if err != nil {
 		return nil, fmt.Errorf("memberlist: start %s: %w", cfg.Name, err)
 	}
@@ -136,6 +139,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	core, err := swim.New(now, cfg.Config, swim.Member{Name: cfg.Name, Addr: tr.AdvertiseAddr(), Meta: cfg.Meta}, uint64(now.UnixNano()))
 	if err != nil {
 		tr.Close()
+		st.Close()
 		return nil, fmt.Errorf("memberlist: start %s: %w", cfg.Name, err)
 	}
 	runCtx, stop := context.WithCancel(context.Background())
@@ -145,6 +149,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		tr:        tr,
 		keys:      keys,
 		core:      core,
+		streams:   newStreams(cfg, st),
 		in:        make(chan inbound, 4096),
 		calls:     make(chan func(time.Time)),
 		quit:      make(chan struct{}),
@@ -158,6 +163,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	go n.loop()
 	go n.dispatch()
 	tr.Start(n.receive)
+	n.startStreams()
 	if cfg.Discovery != nil {
 		n.wg.Add(1)
 		go n.discover(runCtx)
@@ -191,9 +197,13 @@ func (n *Node) loop() {
 		case <-n.quit:
 			return
 		case p := <-n.in:
+			joined := n.core.Joined()
 			if err := n.core.Step(time.Now(), p.from, p.b); err != nil {
 				n.dropped.Add(1)
 				n.log.Debug("memberlist: dropped packet", "from", p.from, "err", err)
+			}
+			if !joined && n.core.Joined() {
+				n.joinedThrough(p.from)
 			}
 		case f := <-n.calls:
 			f(time.Now())
@@ -322,6 +332,7 @@ func (n *Node) Close() error {
 		n.stop()
 		close(n.quit)
 		err = n.tr.Close()
+		n.closeStreams()
 		n.wg.Wait()
 		n.closeSubs()
 		n.log.Info("memberlist: node closed")
@@ -352,5 +363,6 @@ func (n *Node) statsLocked() Stats {
 		Transport:   t,
 	}
 	s.Alive, s.Suspect, s.Dead, s.Left = n.core.NumMembers()
+	n.streamStats(&s)
 	return s
 }
