@@ -209,7 +209,8 @@ func (n *Node) joinedThrough(addr netip.AddrPort) {
 }
 
 // pushPullLoop makes this node's state exchanges: at join, and in its
-// slot of every period.
+// slot of every period. It plans again at least four times a period, so
+// that a slot follows the membership as it changes.
 func (n *Node) pushPullLoop() {
 	defer n.wg.Done()
 	a := n.streams.app
@@ -218,16 +219,20 @@ func (n *Node) pushPullLoop() {
 	var after time.Time // no periodic exchange before this
 	random := false     // the ring cannot work: pick partners at random
 	for {
-		period, rank, count := n.pushPullPlace()
 		var slot time.Time
+		var period time.Duration
 		if n.cfg.PushPullInterval > 0 {
+			var rank, count int
+			period, rank, count = n.pushPullPlace()
 			now := time.Now()
-			if count < 2 {
-				slot = now.Add(period) // alone: look again later
-			} else {
+			wake := now.Add(period / 4)
+			if count >= 2 {
 				slot = nextSlot(now, period, rank, count, after)
+				if slot.Before(wake) {
+					wake = slot
+				}
 			}
-			timer.Reset(time.Until(slot))
+			timer.Reset(time.Until(wake))
 		}
 		select {
 		case <-n.quit:
@@ -236,10 +241,10 @@ func (n *Node) pushPullLoop() {
 			timer.Stop()
 			n.exchangeAtJoin(m)
 		case <-timer.C:
-			after = slot.Add(period / 2)
-			if count < 2 {
-				continue
+			if slot.IsZero() || time.Now().Before(slot) {
+				continue // plan again
 			}
+			after = slot.Add(period / 2)
 			random = n.periodicExchange(period, random)
 		}
 	}
