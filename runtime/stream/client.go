@@ -59,6 +59,11 @@ func stale(err error) bool {
 
 // callError turns what ended a call into the error Call documents.
 func (t *Transport) callError(ctx context.Context, to netip.AddrPort, err error) error {
+	// The context's deadline also bounds each operation, which may notice
+	// it a moment before the context does.
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) && errors.Is(err, os.ErrDeadlineExceeded) {
+		return fmt.Errorf("stream: call %v: %w", to, context.DeadlineExceeded)
+	}
 	switch {
 	case ctx.Err() != nil:
 		return fmt.Errorf("stream: call %v: %w", to, ctx.Err())
