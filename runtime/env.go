@@ -74,7 +74,8 @@ const defaultDNSPort = 7946
 //	MEMBERLIST_JOIN_RETRY_MAX              duration, >= min     30s    1m     15s    JoinRetryMax: longest wait between join attempts
 //
 // Streams (SendReliable, AppState) have these; the three TLS files go
-// together and turn on mutual TLS for streams (see Config.TLS):
+// together and turn on mutual TLS for streams (see Config.TLS), and
+// MEMBERLIST_TLS_SERVER_NAME lets members share one certificate:
 //
 //	Variable                            Form                                  lan       wan       local     Meaning
 //	MEMBERLIST_MAX_STREAM_MESSAGE_SIZE  bytes, 1 to 16777216                  16777216  16777216  16777216  MaxStreamMessageSize: largest SendReliable payload or AppState
@@ -86,6 +87,7 @@ const defaultDNSPort = 7946
 //	MEMBERLIST_TLS_CERT_FILE            path of a PEM certificate (chain)     none: no TLS          TLS: this member's certificate, to accept and to dial
 //	MEMBERLIST_TLS_KEY_FILE             path of its PEM private key           none                  TLS: the certificate's key
 //	MEMBERLIST_TLS_CA_FILE              path of a PEM CA bundle               none                  TLS: verifies every peer's certificate, both ways
+//	MEMBERLIST_TLS_SERVER_NAME          DNS name in every member's cert       none: the peer's IP   TLS: the name checked in a dialed peer's certificate
 //
 // MEMBERLIST_KEYS holds standard base64 (with padding), as from
 // `openssl rand -base64 32`; no error ever shows its value, which is a

@@ -21,6 +21,7 @@ func streamEnvVars() []envVar {
 		{name: "MEMBERLIST_TLS_CERT_FILE", field: "TLS", set: func(*envParse, string) error { return nil }},
 		{name: "MEMBERLIST_TLS_KEY_FILE", field: "TLS", set: func(*envParse, string) error { return nil }},
 		{name: "MEMBERLIST_TLS_CA_FILE", field: "TLS", set: func(*envParse, string) error { return nil }},
+		{name: "MEMBERLIST_TLS_SERVER_NAME", field: "TLS", set: func(*envParse, string) error { return nil }},
 	}
 }
 
@@ -39,7 +40,10 @@ func setPushPullInterval(p *envParse, v string) error {
 // MEMBERLIST_TLS_KEY_FILE and MEMBERLIST_TLS_CA_FILE, which go together:
 // the node's certificate (PEM, its chain after it) and key serve both to
 // accept streams and to dial them, and the CA bundle verifies peers both
-// ways. TLS 1.3 only, as every member runs this library.
+// ways. MEMBERLIST_TLS_SERVER_NAME, optional, is the name every member's
+// certificate carries, checked instead of the peer's IP address, so that
+// members can share one certificate. TLS 1.3 only, as every member runs
+// this library.
 func (p *envParse) tlsFromFiles(env map[string]string) []error {
 	names := []string{"MEMBERLIST_TLS_CERT_FILE", "MEMBERLIST_TLS_KEY_FILE", "MEMBERLIST_TLS_CA_FILE"}
 	var set, unset []string
@@ -50,7 +54,11 @@ func (p *envParse) tlsFromFiles(env map[string]string) []error {
 			unset = append(unset, n)
 		}
 	}
+	serverName := env["MEMBERLIST_TLS_SERVER_NAME"]
 	if len(set) == 0 {
+		if serverName != "" {
+			return []error{fmt.Errorf("%w: MEMBERLIST_TLS_SERVER_NAME=%s is set without %v; want it only with them", ErrInvalidConfig, quote(serverName), names)}
+		}
 		return nil
 	}
 	if len(unset) > 0 {
@@ -74,6 +82,7 @@ func (p *envParse) tlsFromFiles(env map[string]string) []error {
 		Certificates: []tls.Certificate{cert},
 		RootCAs:      pool,
 		ClientCAs:    pool,
+		ServerName:   serverName,
 		MinVersion:   tls.VersionTLS13,
 	}
 	return nil

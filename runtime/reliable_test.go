@@ -432,3 +432,35 @@ func streamConfigLike(cfg runtime.Config) stream.Config {
 type staticKeys [][]byte
 
 func (k staticKeys) Keys() [][]byte { return k }
+
+// Two members configured from the environment with one shared certificate
+// (MEMBERLIST_TLS_*_FILE, checked against MEMBERLIST_TLS_SERVER_NAME) send
+// each other reliable messages over mutual TLS.
+func TestSendReliableTLSFromEnv(t *testing.T) {
+	env := func(name, seeds string) runtime.Config {
+		vars := []string{
+			"MEMBERLIST_NAME=" + name,
+			"MEMBERLIST_PROFILE=local",
+			"MEMBERLIST_BIND_ADDR=127.0.0.1:0",
+			"MEMBERLIST_TLS_CERT_FILE=testdata/tls/tls.crt",
+			"MEMBERLIST_TLS_KEY_FILE=testdata/tls/tls.key",
+			"MEMBERLIST_TLS_CA_FILE=testdata/tls/ca.crt",
+			"MEMBERLIST_TLS_SERVER_NAME=member",
+		}
+		if seeds != "" {
+			vars = append(vars, "MEMBERLIST_SEEDS="+seeds)
+		}
+		cfg, err := runtime.ConfigFromEnviron(vars)
+		require.NoError(t, err)
+		return cfg
+	}
+	a := start(t, env("env-a", ""))
+	b := start(t, env("env-b", a.LocalMember().Addr.String()))
+	eventually(t, 10*time.Second, "joined", func() bool { return countAlive(a) == 2 && countAlive(b) == 2 })
+	got := make(chan string, 1)
+	stop := a.Handle(2, func(from runtime.Member, p []byte) { got <- from.Name + ": " + string(p) })
+	defer stop()
+	require.NoError(t, b.SendReliable(context.Background(), "env-a", 2, []byte("over TLS")))
+	assert.Equal(t, "env-b: over TLS", <-got)
+	assert.Zero(t, a.Stats().Stream.TLSFailed)
+}

@@ -70,10 +70,11 @@ func TestEmptyMessages(t *testing.T) {
 	}
 }
 
-// A 16 MiB message arrives byte for byte in every mode. The throughput
-// is logged; BenchmarkCall measures it properly.
+// A message of many records arrives byte for byte in every mode (the
+// runtime's tests send 16 MiB). The throughput is logged; BenchmarkCall
+// measures it properly.
 func TestLargeMessage(t *testing.T) {
-	payload := make([]byte, 16<<20)
+	payload := make([]byte, 4<<20)
 	rand.Read(payload)
 	want := sha256.Sum256(payload)
 	for name, mk := range modes(t) {
@@ -91,7 +92,7 @@ func TestLargeMessage(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, payload[:3], reply)
 			assert.Equal(t, want, got, "SHA-256 of what arrived")
-			t.Logf("%s: 16 MiB in %v (%.0f MB/s, race detector on if enabled)", name, took, 16.777216/took.Seconds())
+			t.Logf("%s: %d bytes in %v (%.0f MB/s, race detector on if enabled)", name, len(payload), took, float64(len(payload))/1e6/took.Seconds())
 		})
 	}
 }
