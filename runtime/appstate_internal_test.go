@@ -31,3 +31,20 @@ func TestNextSlot(t *testing.T) {
 		assert.True(t, s.After(base) && !s.After(base.Add(period)), "rank %d: %v", rank, s)
 	}
 }
+
+// At most maxPendingMerges states wait for a slow MergeRemoteState; a
+// newer state from the same member replaces its older one; the rest are
+// dropped and counted.
+func TestMergeQueueBounded(t *testing.T) {
+	a := newAppState(nil)
+	for i := range maxPendingMerges + 3 {
+		a.enqueue(mergeJob{from: Member{Name: string(rune('a' + i))}, state: []byte{byte(i)}})
+	}
+	a.enqueue(mergeJob{from: Member{Name: "a"}, state: []byte("newer"), periodic: true})
+	assert.Len(t, a.queue, maxPendingMerges)
+	assert.EqualValues(t, 3, a.dropped.Load())
+	job, ok := a.pop()
+	assert.True(t, ok)
+	assert.Equal(t, "newer", string(job.state))
+	assert.True(t, job.periodic)
+}

@@ -192,3 +192,37 @@ func TestAppStateTwentyNodes(t *testing.T) {
 	}
 	assert.Equal(t, N, countAlive(nodes[0]))
 }
+
+// bigState returns a state larger than any node accepts.
+type bigState struct{ *kv }
+
+func (s *bigState) LocalState(bool) []byte { return make([]byte, 2048) }
+
+// A LocalState over MaxStreamMessageSize is not sent, and counted; a
+// member without AppState refuses exchanges; neither disturbs the rest.
+func TestAppStateLimits(t *testing.T) {
+	big := &bigState{newKV("big")}
+	small := newKV("small")
+	nodes := joinedCluster(t, 3, func(i int) runtime.Config {
+		c := fastConfig(fmt.Sprintf("l-%d", i))
+		c.MaxStreamMessageSize = 1024
+		c.PushPullInterval = 300 * time.Millisecond
+		switch i {
+		case 0:
+			c.AppState = small
+		case 1:
+			c.AppState = big
+		}
+		return c
+	})
+	eventually(t, 10*time.Second, "the big state refused and counted", func() bool {
+		return nodes[1].Stats().StateTooLarge > 0
+	})
+	eventually(t, 10*time.Second, "exchanges with the node without AppState fail", func() bool {
+		return nodes[0].Stats().StateExchangeFailures > 0
+	})
+	assert.Equal(t, 1, small.size(), "nothing of the big state arrived")
+	for _, n := range nodes {
+		assert.Equal(t, 3, countAlive(n))
+	}
+}
