@@ -219,10 +219,15 @@ func Listen(ctx context.Context, cfg Config) (*Transport, error) {
 		pool:      make(map[netip.AddrPort][]*conn),
 		slotFreed: make(chan struct{}, 1),
 	}
-	// Dial from the bound address when it names one, so that the
-	// connection's source address is the one peers know this node by.
-	if !local.Addr().IsUnspecified() {
+	// Dial from the address peers know this node by, so that they can
+	// tell who is calling by the connection's source address: the bound
+	// one when it names one, else the advertised one if it is this host's
+	// (a host with several addresses may otherwise pick another).
+	switch {
+	case !local.Addr().IsUnspecified():
 		t.dialer.LocalAddr = &net.TCPAddr{IP: local.Addr().AsSlice(), Zone: local.Addr().Zone()}
+	case isLocalAddr(adv.Addr()):
+		t.dialer.LocalAddr = &net.TCPAddr{IP: adv.Addr().AsSlice(), Zone: adv.Addr().Zone()}
 	}
 	if cfg.TLS != nil {
 		t.serverTLS = serverTLS(cfg.TLS)
@@ -231,6 +236,23 @@ func Listen(ctx context.Context, cfg Config) (*Transport, error) {
 	go t.janitor()
 	log.Debug("stream: listening", slog.String("advertise", adv.String()), slog.String("mode", t.mode().String()))
 	return t, nil
+}
+
+// isLocalAddr reports whether a is assigned to one of this host's
+// interfaces.
+func isLocalAddr(a netip.Addr) bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, ia := range addrs {
+		if n, ok := ia.(*net.IPNet); ok {
+			if ip, ok := netip.AddrFromSlice(n.IP); ok && ip.Unmap() == a.Unmap() {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (c Config) withDefaults() (Config, error) {

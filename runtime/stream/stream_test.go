@@ -281,3 +281,13 @@ func TestConfigErrors(t *testing.T) {
 	_, err := Listen(context.Background(), *noCert)
 	assert.ErrorIs(t, err, ErrInvalidConfig)
 }
+
+// A transport bound to every address dials from the address it
+// advertises, when that is this host's, so the acceptor names it right.
+func TestDialFromAdvertisedAddress(t *testing.T) {
+	srv, rec := server(t, Config{})
+	cli := listen(t, Config{Bind: netip.MustParseAddrPort("0.0.0.0:0"), Advertise: netip.MustParseAddrPort("127.0.0.1:0")})
+	_, err := cli.Call(context.Background(), srv.AdvertiseAddr(), []byte("x"))
+	require.NoError(t, err)
+	assert.Equal(t, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), cli.LocalAddr().Port()), rec.from[0])
+}
