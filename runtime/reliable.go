@@ -177,9 +177,9 @@ func (n *Node) closeStreams() {
 // Config.MaxStreamMessageSize; ErrUnknownMember when no alive or suspect
 // member has that name; ErrRefused when the member did not take it (the
 // error says why); ctx's error when ctx ended first (the member may or may
-// not have taken the message); ErrClosed after Close. A member that is
-// slow to take messages holds SendReliable up to Config.StreamTimeout
-// before refusing.
+// not have taken the message); ErrClosed after Close. A member whose
+// handlers are behind by more than four messages of the largest size
+// holds SendReliable up to half its StreamTimeout before refusing.
 func (n *Node) SendReliable(ctx context.Context, to string, family uint32, payload []byte) error {
 	if len(payload) > n.cfg.MaxStreamMessageSize {
 		return fmt.Errorf("memberlist: reliable message of %d bytes, at most %d: %w", len(payload), n.cfg.MaxStreamMessageSize, ErrTooLarge)
@@ -258,7 +258,7 @@ func (n *Node) serveStream(ctx context.Context, from netip.AddrPort, req []byte)
 }
 
 // takeReliable queues a reliable message for the handlers of its family,
-// waiting up to StreamTimeout for room, and returns the status to answer.
+// waiting up to StreamTimeout/2 for room, and returns the status to answer.
 func (n *Node) takeReliable(ctx context.Context, from Member, b []byte) byte {
 	if len(b) < familyLen {
 		return statusBadKind
@@ -272,7 +272,9 @@ func (n *Node) takeReliable(ctx context.Context, from Member, b []byte) byte {
 		n.undelivered.Add(1)
 		return statusNoHandler
 	}
-	wait, cancel := context.WithTimeout(ctx, n.cfg.StreamTimeout)
+	// Wait for room at most half the sender's read timeout (if it runs
+	// our settings), so that it hears "busy" rather than times out.
+	wait, cancel := context.WithTimeout(ctx, n.cfg.StreamTimeout/2)
 	defer cancel()
 	size := int64(len(payload))
 	if !n.streams.pending.acquire(wait, n.quit, size) {

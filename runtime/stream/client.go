@@ -17,11 +17,13 @@ import (
 
 // Call sends one request, made of the parts req, to the peer at to and
 // returns its reply. It reuses an idle connection to the peer when there
-// is one, and dials otherwise. A reused connection that turns out to have
-// been closed by the peer before it read the request is retried once on a
-// new one; so a request is delivered at most twice, and twice only if the
-// peer closed the connection after taking it but before answering, which
-// this package's acceptor never does by itself.
+// is one, and dials otherwise. A request whose connection failed before
+// all of it was written (the peer cannot have taken it), or whose reused
+// connection turns out to have been closed by the peer before it
+// answered, is tried again on a new connection, up to callAttempts times
+// in all; so a request is delivered at most twice, and twice only if the
+// peer closed an idle connection after taking a request on it but before
+// answering, which this package's acceptor never does by itself.
 //
 // Errors: ErrTooLarge for a request or reply above MaxMessageSize;
 // ErrRefused when the peer could not be reached or closed the connection
@@ -33,23 +35,27 @@ func (t *Transport) Call(ctx context.Context, to netip.AddrPort, req ...[]byte) 
 		return nil, fmt.Errorf("stream: request of %d bytes to %v, at most %d: %w", n, to, t.cfg.MaxMessageSize, ErrTooLarge)
 	}
 	to = netip.AddrPortFrom(to.Addr().Unmap(), to.Port())
-	for attempt := 0; ; attempt++ {
+	for attempt := 1; ; attempt++ {
 		c, reused, err := t.get(ctx, to)
 		if err != nil {
 			return nil, t.callError(ctx, to, err)
 		}
-		reply, err := t.roundTrip(ctx, c, req)
+		reply, sent, err := t.roundTrip(ctx, c, req)
 		if err == nil {
 			t.put(c)
 			return reply, nil
 		}
 		t.drop(c)
-		if reused && attempt == 0 && ctx.Err() == nil && stale(err) {
+		again := !sent || reused && stale(err)
+		if again && attempt < callAttempts && ctx.Err() == nil && t.ctx.Err() == nil {
 			continue
 		}
 		return nil, t.callError(ctx, to, err)
 	}
 }
+
+// callAttempts bounds the connections one Call tries.
+const callAttempts = 3
 
 // stale reports whether err is how a pooled connection the peer had
 // already closed fails.
@@ -82,22 +88,23 @@ func (t *Transport) callError(ctx context.Context, to netip.AddrPort, err error)
 	return fmt.Errorf("stream: call %v: %w", to, err)
 }
 
-// roundTrip writes the request on c and reads the reply, within ctx.
-func (t *Transport) roundTrip(ctx context.Context, c *conn, req [][]byte) ([]byte, error) {
+// roundTrip writes the request on c and reads the reply, within ctx. sent
+// reports whether the whole request was written.
+func (t *Transport) roundTrip(ctx context.Context, c *conn, req [][]byte) (reply []byte, sent bool, err error) {
 	dl, _ := ctx.Deadline()
 	c.dc.setLimit(dl)
 	stop := context.AfterFunc(ctx, c.dc.cancel)
 	defer stop()
 	if err := writeMessage(c.w, req); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	t.stats.messagesOut.Add(1)
-	reply, err := readMessage(c.r, t.cfg.MaxMessageSize)
+	reply, err = readMessage(c.r, t.cfg.MaxMessageSize)
 	if err != nil {
-		return nil, err
+		return nil, true, err
 	}
 	t.stats.messagesIn.Add(1)
-	return reply, nil
+	return reply, true, nil
 }
 
 // get returns an idle connection to the peer, or a new one.
@@ -132,12 +139,14 @@ func (t *Transport) get(ctx context.Context, to netip.AddrPort) (c *conn, reused
 	if c != nil {
 		return c, true, nil
 	}
-	// A connection closed before it answered our hello carried no
-	// request yet, so dialing again is safe: it may have been taken for a
-	// silent one by an acceptor under a flood of idle connections.
+	// A connection closed or left unanswered before the handshake ended
+	// carried no request yet, so dialing again is safe: it may have been
+	// taken for a silent one by an acceptor under a flood of idle
+	// connections, or waited in the backlog of one at its MaxInbound.
 	for attempt := 1; ; attempt++ {
 		c, err = t.dial(ctx, to)
-		if err == nil || attempt == dialAttempts || ctx.Err() != nil || !stale(err) {
+		again := stale(err) || errors.Is(err, os.ErrDeadlineExceeded)
+		if err == nil || attempt == dialAttempts || ctx.Err() != nil || !again {
 			return c, false, err
 		}
 	}

@@ -118,12 +118,11 @@ func (c *conn) setState(s int32) {
 }
 
 // silent reports whether the connection waits for its handshake or a
-// request and has received no byte since it began to. Bytes the kernel holds but the
-// connection's goroutine has not read yet do not count: a connection
-// accepted a moment ago is silent until its goroutine reads.
+// request and has received no byte since it began to, counting those the
+// kernel holds for its goroutine (where the system lets us look).
 func (c *conn) silent() bool {
 	s := c.state.Load()
-	return (s == stateHandshake || s == stateWaiting) && c.dc.bytesIn.Load() == c.silentMark.Load()
+	return (s == stateHandshake || s == stateWaiting) && c.dc.bytesIn.Load() == c.silentMark.Load() && !hasPending(c.dc.Conn)
 }
 
 func (c *conn) close() error { return c.dc.Close() }

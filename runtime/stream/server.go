@@ -15,17 +15,14 @@ import (
 	"time"
 )
 
-// Eviction thresholds. At the MaxInbound limit a new connection may take
-// the slot of one that has been silent (waiting for a hello or a request,
-// nothing received since it began to) for minSilence, or that is still in
-// its handshake after handshakeGrace however bytes trickle in. A peer
-// that means to talk sends its hello as it connects and its first request
-// a round trip after; minSilence only keeps a connection accepted a moment
-// ago, whose goroutine has not read yet, from being taken for a silent one.
-const (
-	minSilence     = 20 * time.Millisecond
-	handshakeGrace = time.Second
-)
+// minSilence is how long a connection must have been silent (waiting for
+// a hello or a request, nothing received or waiting in the kernel since it
+// began to) before, at the MaxInbound limit, a new connection may take its
+// slot. A peer that means to talk sends its hello as it connects and its
+// first request a round trip after. A connection may also lose its slot
+// when it is still in its handshake after half of Timeout, however its
+// bytes trickle in.
+const minSilence = 20 * time.Millisecond
 
 // bufSize is the size of each connection's read and write buffers.
 const bufSize = 16 << 10
@@ -148,7 +145,6 @@ func (t *Transport) acceptLoop(handle Handler) {
 		}
 		backoff = 0
 		c := &conn{dc: newDeadlineConn(nc, t.cfg.Timeout, &t.stats)}
-		c.setState(stateHandshake)
 		if !t.admit(c) {
 			_ = nc.Close()
 			return
@@ -176,6 +172,8 @@ func (t *Transport) admit(c *conn) bool {
 			return false
 		}
 		if len(t.inbound) < t.cfg.MaxInbound {
+			// Its handshake starts now, however long it waited for a slot.
+			c.setState(stateHandshake)
 			t.inbound[c] = struct{}{}
 			t.wg.Add(1)
 			t.mu.Unlock()
@@ -209,18 +207,18 @@ func (t *Transport) admit(c *conn) bool {
 }
 
 // evictable returns the inbound connection to close for a new one: of
-// those silent for minSilence, or in their handshake for handshakeGrace,
-// the one in its state longest; nil if there is none.
+// those silent for minSilence, or in their handshake for half of Timeout
+// with nothing unread, the one in its state longest; nil if there is none.
 func (t *Transport) evictable(now time.Time) *conn {
 	silentSince := now.Add(-minSilence).UnixNano()
-	stuckSince := now.Add(-handshakeGrace).UnixNano()
+	stuckSince := now.Add(-t.cfg.Timeout / 2).UnixNano()
 	var victim *conn
 	var oldest int64
 	for c := range t.inbound {
 		since := c.since.Load()
 		state := c.state.Load()
-		ok := state != stateBusy && c.silent() && since < silentSince ||
-			state == stateHandshake && since < stuckSince
+		ok := state != stateBusy && since < silentSince && c.silent() ||
+			state == stateHandshake && since < stuckSince && !hasPending(c.dc.Conn)
 		if ok && (victim == nil || since < oldest) {
 			victim, oldest = c, since
 		}
