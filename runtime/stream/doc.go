@@ -64,11 +64,32 @@
 //
 // At most MaxInbound connections are served at once. When another one
 // arrives at the limit, the connection that has been silent longest (one
-// waiting for a hello or for its next request that has received no byte
-// since) is closed to make room (Stats.Evicted), so a peer that opens and
-// holds many idle connections cannot lock others out; with none silent, the
-// new connection waits in the kernel's backlog until one ends. Every read
-// and write has a deadline of Config.Timeout, an idle connection is closed
-// after twice Config.IdleTimeout, and the handshake must finish within
-// Timeout.
+// waiting for a hello or for its next request that has received no byte,
+// read or waiting in the kernel, for 20 ms) is closed to make room
+// (Stats.Evicted), so a peer that opens and holds many idle connections
+// cannot lock others out; so may one still in its handshake after half of
+// Timeout, however its bytes trickle in. With none to close, the new
+// connection waits in the kernel's backlog until one ends. Every read and
+// write has a deadline of Config.Timeout, and an idle connection is closed
+// after twice Config.IdleTimeout.
+//
+// A dialer tries again, up to three connections in all, when a handshake
+// is cut short or left unanswered (no request has gone out yet), and when
+// a request could not be written whole or a reused connection turns out to
+// have been closed before its answer; so a request is delivered at most
+// twice, and twice only if the acceptor closed an idle connection after
+// taking a request on it but before answering, which this package's
+// acceptor never does by itself.
+//
+// # Who is calling
+//
+// A Handler learns the peer as the connection's source IP address and the
+// port the dialer's hello advertises. A dialer bound to a specific address
+// dials from it; one bound to every address dials from the address it
+// advertises when that is one of the host's, so that the pair names the
+// peer as its own members know it. Behind NAT, where the source address
+// is rewritten, it names the NAT instead. With sealed streams or TLS the
+// hello is authenticated, so only a holder of the key or a certificate can
+// claim a port; on plain streams anyone who can connect from an address
+// can claim any port on it.
 package stream

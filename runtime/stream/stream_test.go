@@ -291,3 +291,19 @@ func TestDialFromAdvertisedAddress(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), cli.LocalAddr().Port()), rec.from[0])
 }
+
+// During a key rotation a dialer seals with its primary key, and the
+// acceptor opens with whichever installed key the dialer names.
+func TestSealedKeyRotation(t *testing.T) {
+	k1, k2 := testKey(1, 32), testKey(2, 16)
+	srv, rec := server(t, Config{Keys: keys{k1, k2}})
+	for _, k := range []keys{{k1}, {k2}, {k2, k1}} {
+		cli := listen(t, Config{Keys: k})
+		_, err := cli.Call(context.Background(), srv.AdvertiseAddr(), []byte("x"))
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 3, rec.count())
+	cli := listen(t, Config{Keys: keys{testKey(3, 32), k1}})
+	_, err := cli.Call(context.Background(), srv.AdvertiseAddr(), []byte("x"))
+	assert.ErrorIs(t, err, ErrRefused, "a primary key the acceptor lacks")
+}
