@@ -160,10 +160,12 @@ func TestSendReliableConcurrent(t *testing.T) {
 		c := fastConfig(fmt.Sprintf("c-%02d", i))
 		c.Keys = [][]byte{[]byte("0123456789abcdef")}
 		// Pushing 100 MiB through AES-GCM under the race detector on a
-		// small shared machine can stall a loop for longer than S1's
-		// timings allow; this test is about streams, so it gives the
-		// failure detector room.
+		// small shared machine, beside other packages' tests, can stall a
+		// loop for longer than S1's timings allow, and a reader for longer
+		// than a LAN's StreamTimeout; this test is about every message
+		// arriving, so it gives both room.
 		c.ProbeInterval, c.ProbeTimeout, c.SuspicionMult = time.Second, 500*time.Millisecond, 6
+		c.StreamTimeout = 30 * time.Second
 		return c
 	})
 	sink := nodes[0]
@@ -191,7 +193,7 @@ func TestSendReliableConcurrent(t *testing.T) {
 			rand.Read(p)
 			binary.BigEndian.PutUint32(p, uint32(i))
 			binary.BigEndian.PutUint32(p[len(p)-4:], crc32.Checksum(p[:len(p)-4], castagnoli))
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			errs <- sender.SendReliable(ctx, "c-00", 9, p)
 		}()
