@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -77,6 +78,38 @@ type Config struct {
 	// Default empty, which is a label too: a labelled node and an
 	// unlabelled one drop each other's packets.
 	Label string
+
+	// MaxStreamMessageSize bounds one SendReliable payload and one
+	// application state, in bytes: 1 to MaxStreamMessageSize (16 MiB), the
+	// default. A node closes, unread, a stream announcing more than its own
+	// bound, and the sender gets ErrRefused, so members should agree.
+	MaxStreamMessageSize int
+	// StreamTimeout bounds every read and write on a stream, and each
+	// stream's handshake: a peer that stops sending or reading for that
+	// long is cut off. Default 10s.
+	StreamTimeout time.Duration
+	// MaxStreamConns bounds the inbound streams served at once; at the
+	// bound, a new one takes the place of one that sits silent, or waits.
+	// Default 64.
+	MaxStreamConns int
+	// TLS turns on mutual TLS for streams (SendReliable and application
+	// state): the certificate in it serves both to accept and to dial,
+	// every peer must present one that ClientCAs (or RootCAs) verifies,
+	// and a dialed peer's certificate must name its IP address (or
+	// ServerName, if set). A peer without a valid certificate gets
+	// nothing. It takes the place of Keys on streams; Keys still encrypt
+	// the datagrams. Nil: streams are sealed with Keys if set, else plain.
+	TLS *tls.Config
+	// AppState, if set, is exchanged with other members over streams: at
+	// join and every PushPullInterval (see AppState).
+	AppState AppState
+	// PushPullInterval is how often each node exchanges its AppState with
+	// another member, for clusters of up to 32 alive members; above that
+	// it grows like the incumbent's, by ceil(log2 N - 5) + 1. Zero turns
+	// the periodic exchange off (the exchange at join stays). Default:
+	// the profile's SyncInterval (30s LAN, 1m WAN, 15s local), the
+	// incumbent's values.
+	PushPullInterval time.Duration
 }
 
 // DefaultLANConfig returns the settings for a cluster inside one data
@@ -97,6 +130,11 @@ func withDefaults(p swim.Config) Config {
 		BindAddr:          "0.0.0.0:7946",
 		DiscoveryInterval: 30 * time.Second,
 		EventBuffer:       1024,
+
+		MaxStreamMessageSize: MaxStreamMessageSize,
+		StreamTimeout:        defaultStreamTimeout,
+		MaxStreamConns:       defaultMaxStreamConns,
+		PushPullInterval:     p.SyncInterval,
 	}
 }
 
@@ -129,6 +167,9 @@ func (c Config) Validate() error {
 		return bad("Label", fmt.Sprintf("%q (%d bytes)", c.Label, len(c.Label)), fmt.Sprintf("at most %d bytes", udpframe.MaxLabelLen))
 	case !utf8.ValidString(c.Label):
 		return bad("Label", fmt.Sprintf("%q", c.Label), "valid UTF-8")
+	}
+	if err := c.validateStreams(); err != nil {
+		return err
 	}
 	// A key's bytes never appear in an error, which may end up in a log.
 	for i, k := range c.Keys {

@@ -77,6 +77,22 @@ const defaultDNSPort = 7946
 //	MEMBERLIST_JOIN_RETRY_MAX              duration, >= min     30s    1m     15s    JoinRetryMax: longest wait between join attempts
 //	MEMBERLIST_MAX_MEMBERS                 integer, 2 to 2^20   10000  10000  10000  MaxMembers: bound of the member table, dead ones included
 //
+// Streams (SendReliable, AppState) have these; the three TLS files go
+// together and turn on mutual TLS for streams (see Config.TLS), and
+// MEMBERLIST_TLS_SERVER_NAME lets members share one certificate:
+//
+//	Variable                            Form                                  lan       wan       local     Meaning
+//	MEMBERLIST_MAX_STREAM_MESSAGE_SIZE  integer, 1 to 16777216                16777216  16777216  16777216  MaxStreamMessageSize: largest SendReliable payload or AppState
+//	MEMBERLIST_STREAM_TIMEOUT           positive duration                     10s       10s       10s       StreamTimeout: bound on every stream read and write
+//	MEMBERLIST_MAX_STREAM_CONNS         integer, 1 to 65536                   64        64        64        MaxStreamConns: inbound streams served at once
+//	MEMBERLIST_PUSH_PULL_INTERVAL       duration; 0 turns the exchange off    30s       1m        15s       PushPullInterval: AppState exchange period (N <= 32)
+//
+//	Variable                            Form                                  Default               Meaning
+//	MEMBERLIST_TLS_CERT_FILE            path of a PEM certificate (chain)     none: no TLS          TLS: this member's certificate, to accept and to dial
+//	MEMBERLIST_TLS_KEY_FILE             path of its PEM private key           none                  TLS: the certificate's key
+//	MEMBERLIST_TLS_CA_FILE              path of a PEM CA bundle               none                  TLS: verifies every peer's certificate, both ways
+//	MEMBERLIST_TLS_SERVER_NAME          DNS name in every member's cert       none: the peer's IP   TLS: the name checked in a dialed peer's certificate
+//
 // MEMBERLIST_KEYS holds standard base64 (with padding), as from
 // `openssl rand -base64 32`; no error ever shows its value, which is a
 // secret, only the position and length of a bad entry. MEMBERLIST_KEYS_FILE
@@ -149,6 +165,7 @@ func ConfigFromEnviron(environ []string) (Config, error) {
 		}
 	}
 	errs = append(errs, p.discovery(env)...)
+	errs = append(errs, p.tlsFromFiles(env)...)
 
 	if p.cfg.Name == "" {
 		host, err := os.Hostname()
@@ -196,7 +213,7 @@ type envParse struct {
 // envVars lists the variables in the order they are applied.
 // MEMBERLIST_PROFILE comes first because it replaces the whole Config.
 func envVars() []envVar {
-	return []envVar{
+	vars := []envVar{
 		{name: "MEMBERLIST_PROFILE", set: setProfile},
 		{name: "MEMBERLIST_NAME", field: "Name", set: func(p *envParse, v string) error {
 			p.cfg.Name = v
@@ -233,6 +250,7 @@ func envVars() []envVar {
 		durationVar("MEMBERLIST_JOIN_RETRY_MIN", "JoinRetryMin", func(c *Config) *time.Duration { return &c.JoinRetryMin }),
 		durationVar("MEMBERLIST_JOIN_RETRY_MAX", "JoinRetryMax", func(c *Config) *time.Duration { return &c.JoinRetryMax }),
 	}
+	return append(vars, streamEnvVars()...)
 }
 
 // show writes the variable with its value for an error, or, for a secret,

@@ -78,7 +78,7 @@ type envCase struct {
 	extra map[string]string
 	// want changes the default Config into the expected one.
 	want func(c *Config)
-	// check inspects what DeepEqual cannot compare (Logger, Discovery);
+	// check inspects what DeepEqual cannot compare (Logger, Discovery, TLS);
 	// those fields are then left out of the comparison.
 	check func(t *testing.T, c Config)
 }
@@ -134,7 +134,7 @@ func envCases() []envCase {
 	num := func(f func(*Config) *int, n int) func(*Config) {
 		return func(c *Config) { *f(c) = n }
 	}
-	return []envCase{
+	cases := []envCase{
 		{name: "MEMBERLIST_PROFILE", value: "wan", want: func(c *Config) { *c = named(DefaultWANConfig(), c.Name) }},
 		{name: "MEMBERLIST_NAME", value: "node-7.eu", want: func(c *Config) { c.Name = "node-7.eu" }},
 		{name: "MEMBERLIST_BIND_ADDR", value: "[::]:8000", want: func(c *Config) { c.BindAddr = "[::]:8000" }},
@@ -178,6 +178,7 @@ func envCases() []envCase {
 		{name: "MEMBERLIST_JOIN_RETRY_MIN", value: "100ms", want: dur(func(c *Config) *time.Duration { return &c.JoinRetryMin }, 100*time.Millisecond)},
 		{name: "MEMBERLIST_JOIN_RETRY_MAX", value: "2m", want: dur(func(c *Config) *time.Duration { return &c.JoinRetryMax }, 2*time.Minute)},
 	}
+	return append(cases, streamEnvCases()...)
 }
 
 // testKeys are one key of each size, and testKeysB64 the same in base64.
@@ -203,7 +204,7 @@ func TestEnvEveryVariable(t *testing.T) {
 			got := mustConfig(t, vars)
 			if tc.check != nil {
 				tc.check(t, got)
-				got.Logger, got.Discovery = nil, nil
+				got.Logger, got.Discovery, got.TLS = nil, nil, nil
 			}
 			want := named(DefaultLANConfig(), "n1")
 			if tc.want != nil {

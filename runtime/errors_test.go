@@ -235,7 +235,7 @@ func TestEnvIntRanges(t *testing.T) {
 		})
 		assert.Equal(t, wantDoc, documented, "the Form column of %s in ConfigFromEnv's documentation", ev.name)
 	}
-	assert.Equal(t, 8, ints, "integer variables")
+	assert.Equal(t, 10, ints, "integer variables")
 }
 
 // Every bad entry of MEMBERLIST_KEYS is named by its position in the list

@@ -84,12 +84,14 @@ func (n *Node) dispatch() {
 			n.handlersMu.RUnlock()
 			if len(hs) == 0 {
 				n.undelivered.Add(1)
+				d.release()
 				continue
 			}
 			n.counted.Store(false)
 			for _, h := range hs {
 				h.fn(d.from, d.payload)
 			}
+			d.release()
 		}
 	}
 }

@@ -56,6 +56,8 @@ type Node struct {
 	tr   *udp.Transport
 	keys *udpframe.Keyring // nil without encryption
 	core *swim.Core        // owned by the loop goroutine
+	// streams carries SendReliable and AppState (reliable.go).
+	streams *streams
 
 	in    chan inbound
 	calls chan func(now time.Time)
@@ -100,6 +102,7 @@ type delivery struct {
 	from    Member
 	family  uint32
 	payload []byte
+	done    func() // if set, called once the handlers have run
 }
 
 // Start binds the node's UDP socket, starts its protocol loop and joins the
@@ -131,7 +134,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("%w: Keys: %w", ErrInvalidConfig, err)
 		}
 	}
-	tr, err := udp.Listen(ctx, udp.Config{Bind: cfg.BindAddr, Advertise: cfg.AdvertiseAddr, Label: cfg.Label, Keyring: keys, Logger: log})
+	tr, st, err := listenTransports(ctx, cfg, log, keys)
 	if err != nil {
 		return nil, publicError(fmt.Errorf("memberlist: start %s: %w", cfg.Name, err))
 	}
@@ -139,6 +142,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	core, err := swim.New(now, cfg.Config, swim.Member{Name: cfg.Name, Addr: tr.AdvertiseAddr(), Meta: cfg.Meta}, uint64(now.UnixNano()))
 	if err != nil {
 		tr.Close()
+		st.Close()
 		return nil, publicError(fmt.Errorf("memberlist: start %s: %w", cfg.Name, err))
 	}
 	runCtx, stop := context.WithCancel(context.Background())
@@ -148,6 +152,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		tr:        tr,
 		keys:      keys,
 		core:      core,
+		streams:   newStreams(cfg, st),
 		in:        make(chan inbound, 4096),
 		calls:     make(chan func(time.Time)),
 		quit:      make(chan struct{}),
@@ -162,6 +167,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	go n.loop()
 	go n.dispatch()
 	tr.Start(n.receive)
+	n.startStreams()
 	if cfg.Discovery != nil {
 		n.wg.Add(1)
 		go n.discover(runCtx)
@@ -201,11 +207,15 @@ func (n *Node) loop() {
 		case <-n.quit:
 			return
 		case p := <-n.in:
+			joined := n.core.Joined()
 			if err := n.core.Step(time.Now(), p.from, p.b); err != nil {
 				n.dropped.Add(1)
 				n.log.Debug("memberlist: dropped packet", "from", p.from, "err", err)
 			} else {
 				n.heard(p.from)
+			}
+			if !joined && n.core.Joined() {
+				n.joinedThrough(p.from)
 			}
 		case f := <-n.calls:
 			f(time.Now())
@@ -335,6 +345,7 @@ func (n *Node) Close() error {
 		n.stop()
 		close(n.quit)
 		err = n.tr.Close()
+		n.closeStreams()
 		n.wg.Wait()
 		n.closeSubs()
 		n.log.Info("memberlist: node closed")
@@ -365,5 +376,6 @@ func (n *Node) statsLocked() Stats {
 		Transport:   t,
 	}
 	s.Alive, s.Suspect, s.Dead, s.Left = n.core.NumMembers()
+	n.streamStats(&s)
 	return s
 }
