@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // gossiper is the address step sends from: member "z" of every testCore.
@@ -276,4 +278,80 @@ func TestOnePingAndOnePingReqPerPacket(t *testing.T) {
 	if n := len(c.Ready().Packets); n != 2 {
 		t.Fatalf("%d packets sent for one packet of 100 pings and 100 ping-reqs, want 2 (one ack, one relayed ping)", n)
 	}
+}
+
+// Lifeguard 4.2: a suspicion learnt from other members' states names no
+// accuser; however many send it, it is no independent confirmation and
+// the suspicion keeps its longest timeout.
+func TestSyncedSuspicionIsNoConfirmation(t *testing.T) {
+	c, now := testCore(t, 3)
+	for _, sender := range []string{"z", "c", "d"} {
+		from := gossiper
+		if m, ok := c.Member(sender); ok {
+			from = m.Addr
+		}
+		p := wire.AppendSync(wire.AppendHeader(nil), &wire.Sync{From: sender, Records: []wire.Record{{Name: "b", Addr: netip.MustParseAddrPort("10.0.0.2:1"), Incarnation: 1, State: wire.StateSuspect}}})
+		require.NoError(t, c.Step(now, from, p))
+	}
+	m := c.members["b"]
+	require.Equal(t, StateSuspect, m.State)
+	assert.Equal(t, m.susp.max, m.susp.timeout(), "synced suspicions shortened the timeout")
+}
+
+// Lifeguard 4.3, buddy system: the accusation a prober sends a suspect
+// comes before the ping, so the suspect's refutation rides on its ack.
+func TestBuddyRefutationRidesTheAck(t *testing.T) {
+	c, now := testCore(t, 1)
+	mine := c.self.Incarnation
+	p := wire.AppendSuspect(wire.AppendHeader(nil), &wire.Suspect{Name: "a", Incarnation: mine, From: "z"})
+	p = wire.AppendPing(p, &wire.Ping{Nonce: 7})
+	step(t, c, now, p)
+	var refuted bool
+	for _, out := range c.Ready().Packets {
+		msgs, err := wire.DecodePacket(out.Bytes, nil)
+		require.NoError(t, err)
+		if out.To != gossiper || msgs[0].Type != wire.TypeAck {
+			continue
+		}
+		for _, m := range msgs[1:] {
+			refuted = refuted || (m.Type == wire.TypeAlive && m.Alive.Name == "a" && m.Alive.Incarnation > mine)
+		}
+	}
+	assert.True(t, refuted, "the ack to the buddy carries no refutation")
+}
+
+// Lifeguard 4.2: a relay's nack counts once, however often the datagram
+// is duplicated: a duplicate must not hide a missing nack from another
+// relay.
+func TestDuplicateNackCountsOnce(t *testing.T) {
+	c, now := testCore(t, 3)
+	c.cfg.IndirectChecks = 2
+	c.Tick(now.Add(c.cfg.ProbeInterval))
+	require.NotNil(t, c.probe)
+	c.Tick(now.Add(c.cfg.ProbeInterval + c.cfg.ProbeTimeout))
+	p := c.probe
+	require.Len(t, p.relays, 2)
+	nack := wire.AppendNack(wire.AppendHeader(nil), &wire.Nack{Nonce: p.nonce})
+	for range 2 {
+		require.NoError(t, c.Step(now, p.relays[0], nack))
+	}
+	before := c.health
+	c.finishProbe()
+	assert.Equal(t, before+1, c.health, "one relay nacked twice, the other not at all: the health score must rise by one")
+}
+
+// A relay that is leaving nacks a ping-req at once rather than staying
+// silent, which the requester would take for its own slowness.
+func TestLeavingRelayNacks(t *testing.T) {
+	c, now := testCore(t, 2)
+	require.NoError(t, c.Leave(now))
+	c.Ready()
+	step(t, c, now, wire.AppendPingReq(wire.AppendHeader(nil), &wire.PingReq{Nonce: 9, Target: "b", Addr: netip.MustParseAddrPort("10.0.0.2:1")}))
+	var nacked bool
+	for _, out := range c.Ready().Packets {
+		msgs, err := wire.DecodePacket(out.Bytes, nil)
+		require.NoError(t, err)
+		nacked = nacked || (out.To == gossiper && msgs[0].Type == wire.TypeNack && msgs[0].Nack.Nonce == 9)
+	}
+	assert.True(t, nacked)
 }
