@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"time"
 	"unicode/utf8"
 
@@ -71,6 +72,11 @@ type Config struct {
 	// rotation). Generate a key with crypto/rand, or
 	// `openssl rand -base64 32` for MEMBERLIST_KEYS.
 	Keys [][]byte
+	// AllowedCIDRs, if not empty, admits only members whose address lies in
+	// one of these prefixes; others are refused before Admit (a field of
+	// the embedded swim.Config) is asked, never added nor probed, and
+	// counted in Stats.AdmitRefused by reason.
+	AllowedCIDRs []netip.Prefix
 	// Label names the cluster, at most 64 bytes of UTF-8. Every packet
 	// carries it (in clear; with encryption it is also authenticated), and
 	// packets with another label are dropped, so that clusters sharing a

@@ -55,6 +55,7 @@ const defaultDNSPort = 7946
 //	MEMBERLIST_KEYS                base64 keys, comma-separated           none: no encryption   Keys: AES-GCM keys of 16, 24 or 32 bytes, the primary first
 //	MEMBERLIST_KEYS_FILE           path of a file of such keys            none                  Keys, read from a file (a mounted Secret) instead
 //	MEMBERLIST_LABEL               at most 64 bytes                       empty                 Label: the cluster's name; packets with another are dropped
+//	MEMBERLIST_ALLOWED_CIDRS       CIDR prefixes, comma-separated         none: any address     AllowedCIDRs: only members at these addresses are admitted
 //
 // The protocol's knobs set the swim.Config fields of the same names, whose
 // documentation says what each does. Their defaults depend on the profile:
@@ -232,6 +233,7 @@ func envVars() []envVar {
 		{name: "MEMBERLIST_KEYS", field: "Keys", set: setKeys, secret: true},
 		{name: "MEMBERLIST_KEYS_FILE", field: "Keys", set: setKeysFile},
 		{name: "MEMBERLIST_LABEL", field: "Label", set: setLabel},
+		{name: "MEMBERLIST_ALLOWED_CIDRS", field: "AllowedCIDRs", set: setAllowedCIDRs},
 
 		durationVar("MEMBERLIST_PROBE_INTERVAL", "ProbeInterval", func(c *Config) *time.Duration { return &c.ProbeInterval }),
 		durationVar("MEMBERLIST_PROBE_TIMEOUT", "ProbeTimeout", func(c *Config) *time.Duration { return &c.ProbeTimeout }),
@@ -376,6 +378,27 @@ func setSeeds(p *envParse, v string) error {
 	}
 	p.cfg.Discovery = d
 	p.seeds = true
+	return nil
+}
+
+// setAllowedCIDRs names every bad prefix of the list.
+func setAllowedCIDRs(p *envParse, v string) error {
+	var bad []string
+	p.cfg.AllowedCIDRs = nil
+	for i, e := range strings.Split(v, ",") {
+		if e = strings.TrimSpace(e); e == "" {
+			continue
+		}
+		pfx, err := netip.ParsePrefix(e)
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("entry %d %q", i+1, e))
+			continue
+		}
+		p.cfg.AllowedCIDRs = append(p.cfg.AllowedCIDRs, pfx.Masked())
+	}
+	if len(bad) > 0 || len(p.cfg.AllowedCIDRs) == 0 {
+		return fmt.Errorf("want comma-separated CIDR prefixes such as 10.0.0.0/8,fd00::/8; bad: %s", strings.Join(bad, ", "))
+	}
 	return nil
 }
 

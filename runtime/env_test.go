@@ -161,6 +161,9 @@ func envCases() []envCase {
 		{name: "MEMBERLIST_KEYS_FILE", value: "testdata/keys", want: func(c *Config) { c.Keys = [][]byte{testKeys[2], testKeys[0]} }},
 		{name: "MEMBERLIST_LABEL", value: "prod-eu", want: func(c *Config) { c.Label = "prod-eu" }},
 		{name: "MEMBERLIST_LABEL", value: strings.Repeat("é", 32), want: func(c *Config) { c.Label = strings.Repeat("é", 32) }},
+		{name: "MEMBERLIST_ALLOWED_CIDRS", value: "10.0.0.0/8,fd00::/8", want: func(c *Config) {
+			c.AllowedCIDRs = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}
+		}},
 		{name: "MEMBERLIST_PROBE_INTERVAL", value: "2s", want: dur(func(c *Config) *time.Duration { return &c.ProbeInterval }, 2*time.Second)},
 		{name: "MEMBERLIST_PROBE_TIMEOUT", value: "300ms", want: dur(func(c *Config) *time.Duration { return &c.ProbeTimeout }, 300*time.Millisecond)},
 		{name: "MEMBERLIST_INDIRECT_CHECKS", value: "0", want: num(func(c *Config) *int { return &c.IndirectChecks }, 0)},

@@ -38,6 +38,9 @@ type Stats struct {
 	// program does not know, as a newer version of it sends during a
 	// rolling upgrade. Each counts once, however many handlers saw it.
 	Undecodable uint64
+	// AdmitRefused counts members refused by AllowedCIDRs or Config.Admit,
+	// by reason (the error's text; at most 32 reasons, then "other").
+	AdmitRefused map[string]uint64
 	// Alive, Suspect, Dead and Left count members by state, this node
 	// included.
 	Alive, Suspect, Dead, Left int

@@ -58,6 +58,8 @@ type Node struct {
 	core *swim.Core        // owned by the loop goroutine
 	// streams carries SendReliable and AppState (reliable.go).
 	streams *streams
+	// admits counts members refused by AllowedCIDRs or Admit, by reason.
+	admits *admitCounts
 
 	in    chan inbound
 	calls chan func(now time.Time)
@@ -139,7 +141,10 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, publicError(fmt.Errorf("memberlist: start %s: %w", cfg.Name, err))
 	}
 	now := time.Now()
-	core, err := swim.New(now, cfg.Config, swim.Member{Name: cfg.Name, Addr: tr.AdvertiseAddr(), Meta: cfg.Meta}, uint64(now.UnixNano()))
+	admits := &admitCounts{}
+	coreCfg := cfg.Config
+	coreCfg.Admit = admission(cfg, admits, log)
+	core, err := swim.New(now, coreCfg, swim.Member{Name: cfg.Name, Addr: tr.AdvertiseAddr(), Meta: cfg.Meta}, uint64(now.UnixNano()))
 	if err != nil {
 		tr.Close()
 		st.Close()
@@ -153,6 +158,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		keys:      keys,
 		core:      core,
 		streams:   newStreams(cfg, st),
+		admits:    admits,
 		in:        make(chan inbound, 4096),
 		calls:     make(chan func(time.Time)),
 		quit:      make(chan struct{}),
@@ -376,6 +382,7 @@ func (n *Node) statsLocked() Stats {
 		Transport:   t,
 	}
 	s.Alive, s.Suspect, s.Dead, s.Left = n.core.NumMembers()
+	s.AdmitRefused = n.admits.snapshot()
 	n.streamStats(&s)
 	return s
 }

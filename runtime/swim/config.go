@@ -77,6 +77,12 @@ type Config struct {
 	JoinRetryMax time.Duration
 	// PacketBudget is the size of the largest packet the core produces.
 	PacketBudget int
+	// Admit, if set, is asked before a member unknown to this view is
+	// added, by any path (a join, gossip, a state transfer); an error
+	// refuses it: it is not added, so never probed nor reported, and the
+	// refusal is counted (Stats.AdmitRefused). It runs on the core's
+	// caller, so it must return quickly and not call back into the core.
+	Admit func(Member) error
 	// MaxMembers bounds the members one view holds, dead and left ones
 	// included; news of more is refused and counted (Stats.MembersRefused),
 	// so no sender can grow the table past it. Zero means

@@ -104,7 +104,7 @@ func (c *Core) applyAlive(src source, from netip.AddrPort, a *wire.Alive) {
 			c.stats.MembersRefused++
 			return
 		}
-		if !c.admitNew(src, from) {
+		if !c.admitNew(src, from) || !c.admitted(a) {
 			return
 		}
 		m = c.addMember(a, first)
@@ -307,6 +307,18 @@ func (c *Core) checkExpired(want uint32) {
 			c.sendSyncRequest(k.told)
 		}
 	}
+}
+
+// admitted asks Config.Admit about a member never seen before.
+func (c *Core) admitted(a *wire.Alive) bool {
+	if c.cfg.Admit == nil {
+		return true
+	}
+	if err := c.cfg.Admit(Member{Name: a.Name, Addr: a.Addr, Meta: bytes.Clone(a.Meta), Incarnation: a.Incarnation, State: StateAlive, Since: c.now}); err != nil {
+		c.stats.AdmitRefused++
+		return false
+	}
+	return true
 }
 
 // maxCandidates bounds the members heard of from gossip but not heard

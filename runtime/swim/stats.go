@@ -35,6 +35,9 @@ type Stats struct {
 	// the table held MaxMembers, or the period's budget of new names for
 	// their source or in total was spent.
 	MembersRefused uint64
+	// AdmitRefused counts members never seen before that Config.Admit
+	// refused.
+	AdmitRefused uint64
 	// IncarnationsRefused counts claims at an incarnation too high to be
 	// true, refused as forged.
 	IncarnationsRefused uint64
