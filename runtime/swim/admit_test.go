@@ -67,4 +67,3 @@ func TestAdmitRefusesAMember(t *testing.T) {
 	assert.Zero(t, failedAbout(c, rest))
 	t.Logf("refused %d times (%d calls to Admit said no); never probed", refused, refusals)
 }
-

@@ -104,6 +104,12 @@ func (c *Core) applyAlive(src source, from netip.AddrPort, a *wire.Alive) {
 			c.stats.MembersRefused++
 			return
 		}
+		if holder, ok := c.byAddr[a.Addr]; ok && holder.verified && holder.State <= StateSuspect {
+			// One address, one live member: a new name there is believed
+			// only once the member holding it is found dead.
+			c.stats.MembersRefused++
+			return
+		}
 		if !c.admitNew(src, from) || !c.admitted(a) {
 			return
 		}
