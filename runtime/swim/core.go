@@ -39,8 +39,9 @@ type Outbound struct {
 // UserMessage is an application payload that arrived for the caller.
 type UserMessage struct {
 	// From is the name of the member whose address sent it (never a claim
-	// inside the payload), or for a broadcast the member that first sent
-	// it. Payloads from addresses that are no member are dropped.
+	// inside the payload). For a broadcast it is the origin the broadcast
+	// names, which any member relaying it could have written: treat it as
+	// a claim. Payloads from addresses that are no member are dropped.
 	From string
 	// Broadcast is true for a payload gossiped to every member, false for
 	// one sent to this member alone.
