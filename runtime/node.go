@@ -60,6 +60,8 @@ type Node struct {
 	streams *streams
 	// admits counts members refused by AllowedCIDRs or Admit, by reason.
 	admits *admitCounts
+	// pings are the Ping calls waiting for an ack.
+	pings pings
 
 	in    chan inbound
 	calls chan func(now time.Time)
@@ -244,6 +246,7 @@ func (n *Node) flush(timer *time.Timer) {
 		}
 	}
 	n.publish(rd.Events)
+	n.deliverPongs(rd.Pongs)
 	n.noteJoins(rd.Events)
 	for _, ev := range rd.Events {
 		n.log.Debug("memberlist: "+ev.Type.String(), "member", ev.Member.Name, "addr", ev.Member.Addr, "incarnation", ev.Member.Incarnation)

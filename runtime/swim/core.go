@@ -49,6 +49,20 @@ type UserMessage struct {
 	Payload   []byte
 }
 
+// RTT is one round trip measured to a member.
+type RTT struct {
+	Member string
+	RTT    time.Duration
+}
+
+// Pong is the outcome of a Ping: the round trip, or Lost when no ack came
+// within a protocol period.
+type Pong struct {
+	Token uint32
+	RTT   time.Duration
+	Lost  bool
+}
+
 // Ready is what the core asks of its caller after an input.
 type Ready struct {
 	// Packets to send, in order.
@@ -57,6 +71,11 @@ type Ready struct {
 	Events []Event
 	// Delivered are application payloads received.
 	Delivered []UserMessage
+	// RTTs are the round trips measured by direct acks, to probes and
+	// to Ping, in the order they came.
+	RTTs []RTT
+	// Pongs are the outcomes of Ping calls.
+	Pongs []Pong
 	// Wake is when Tick must be called next (the zero time: never).
 	Wake time.Time
 }
@@ -82,8 +101,9 @@ type Core struct {
 	probeIdx  int
 	probe     *probeState
 	acks      map[uint32]ackHandler
-	awaiting  [ackVerify + 1]int // entries of acks by kind
-	verifyIdx int                // where verifySome goes on
+	awaiting  [ackKinds]int // entries of acks by kind
+	viv       vivaldi       // our network coordinate
+	verifyIdx int           // where verifySome goes on
 	health    int
 	selfTag   uint32 // nameTag of our name, bound into every ack we send
 
@@ -132,6 +152,10 @@ type member struct {
 	unspread bool
 	// verifyFails counts unanswered verification pings of a candidate.
 	verifyFails int
+	// coord is the network coordinate the member last sent.
+	coord    Coordinate
+	hasCoord bool
+	coordAge int // probes of the member since its coordinate was asked for
 }
 
 type broadcastID struct {
@@ -179,6 +203,7 @@ func New(now time.Time, cfg Config, self Member, seed uint64) (*Core, error) {
 	}
 	c.self = &member{Member: self, idx: -1, verified: true}
 	c.selfTag = nameTag(self.Name)
+	c.viv.coord = newCoordinate()
 	c.members[self.Name] = c.self
 	c.nextBcast = c.rng.Uint32()
 	c.fillSecret(&c.cookies.cur)
@@ -335,7 +360,7 @@ func (c *Core) handle(pk *packet, m *wire.Message) {
 		}
 		return
 	case wire.TypeAck:
-		c.handleAck(pk.from, m.Ack.Nonce)
+		c.handleAck(pk.from, m.Ack.Nonce, m.Ack.Coord)
 		return
 	case wire.TypeNack:
 		c.handleNack(pk.from, m.Nack.Nonce)

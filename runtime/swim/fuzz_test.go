@@ -18,6 +18,7 @@ func FuzzStep(f *testing.F) {
 	h := wire.AppendHeader
 	f.Add(wire.AppendPing(h(nil), &wire.Ping{Nonce: 1}))
 	f.Add(wire.AppendAck(h(nil), &wire.Ack{Nonce: 1 ^ nameTag("b")}))
+	f.Add(wire.AppendAck(h(nil), &wire.Ack{Nonce: 1 ^ nameTag("b"), Coord: appendCoord(nil, newCoordinate())}))
 	f.Add(wire.AppendNack(h(nil), &wire.Nack{Nonce: 7}))
 	f.Add(wire.AppendAlive(h(nil), &wire.Alive{Name: "c", Addr: peer, Incarnation: 9}))
 	f.Add(wire.AppendAlive(h(nil), &wire.Alive{Name: "b", Addr: netip.MustParseAddrPort("10.0.0.9:1"), Incarnation: 1 << 63}))

@@ -1,6 +1,7 @@
 package swim
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"time"
@@ -27,6 +28,7 @@ type probeState struct {
 	// never has (perhaps a fake one) does not move the health score.
 	verified bool
 	acked    bool
+	sentAt   time.Time
 	relays   []netip.AddrPort
 	nacked   []bool // per relay, so a duplicated nack counts once
 }
@@ -38,6 +40,8 @@ const (
 	ackRelay  ackKind = iota + 1 // a ping we relay for another member's ping-req
 	ackCheck                     // a ping that checks an address before a claim is believed
 	ackVerify                    // a ping to a member learnt second-hand, to hear from it
+	ackPing                      // a ping the application asked for (Core.Ping)
+	ackKinds                     // the number of kinds, plus one
 )
 
 // ackHandler is an awaited ack other than our own probe's, by nonce.
@@ -52,8 +56,10 @@ type ackHandler struct {
 	nacked   bool
 	// ackCheck: the claim to apply once the address answers.
 	check *addrCheck
-	// ackVerify: the member to mark verified once it answers.
+	// ackVerify, ackPing: the member pinged.
 	name string
+	// ackPing: when the ping left.
+	sentAt time.Time
 }
 
 // maxAwaited bounds the relayed pings and address checks awaited at once,
@@ -76,7 +82,7 @@ func (c *Core) await(h ackHandler, name string, expire time.Duration, kind timer
 	if c.awaiting[h.kind] >= limit {
 		return 0, false
 	}
-	nonce, want := c.newNonce(name)
+	nonce, want := c.newNonce(name, false)
 	c.acks[want] = h
 	c.awaiting[h.kind]++
 	c.schedule(c.now.Add(expire), timer{kind: kind, key: uint64(want)})
@@ -101,11 +107,15 @@ func nameTag(name string) uint32 {
 }
 
 // newNonce returns a random nonce for a ping to the member named name and
-// the ack that answers it, one no awaited ack uses.
-func (c *Core) newNonce(name string) (nonce, want uint32) {
+// the ack that answers it, one no awaited ack uses. The nonce's lowest bit
+// asks for the pinged member's coordinate on the ack (wantCoord).
+func (c *Core) newNonce(name string, wantCoord bool) (nonce, want uint32) {
 	tag := nameTag(name)
 	for {
-		nonce = c.rng.Uint32()
+		nonce = c.rng.Uint32() &^ 1
+		if wantCoord {
+			nonce |= 1
+		}
 		want = nonce ^ tag
 		if _, busy := c.acks[want]; !busy && (c.probe == nil || c.probe.want != want) {
 			return nonce, want
@@ -175,8 +185,15 @@ func (c *Core) probeTick() {
 	if m == nil {
 		return
 	}
-	nonce, want := c.newNonce(m.Name)
-	c.probe = &probeState{nonce: nonce, want: want, target: m.Name, addr: m.Addr, incarnation: m.Incarnation, verified: m.verified}
+	// Ask for the target's coordinate when we have none, and then on one
+	// probe of it in coordinateEvery: coordinates change slowly.
+	m.coordAge++
+	wantCoord := !m.hasCoord || m.coordAge >= coordinateEvery
+	if wantCoord {
+		m.coordAge = 0
+	}
+	nonce, want := c.newNonce(m.Name, wantCoord)
+	c.probe = &probeState{nonce: nonce, want: want, target: m.Name, addr: m.Addr, incarnation: m.Incarnation, verified: m.verified, sentAt: c.now}
 	c.stats.Probes++
 	b := wire.AppendHeader(nil)
 	if m.State == StateSuspect {
@@ -254,8 +271,12 @@ func (c *Core) finishProbe() {
 // for a member that used to be at our address gets an ack its sender does
 // not count.
 func (c *Core) handlePing(from netip.AddrPort, p *wire.Ping) {
+	ack := wire.Ack{Nonce: p.Nonce ^ c.selfTag}
+	if p.Nonce&1 == 1 {
+		ack.Coord = appendCoord(nil, c.viv.coord) // asked for
+	}
 	b := wire.AppendHeader(nil)
-	b = wire.AppendAck(b, &wire.Ack{Nonce: p.Nonce ^ c.selfTag})
+	b = wire.AppendAck(b, &ack)
 	c.sendPacket(from, c.piggyback(from, b))
 }
 
@@ -365,7 +386,7 @@ func (c *Core) sendNack(to netip.AddrPort, nonce uint32) {
 
 // handleAck counts an ack that answers an awaited ping and comes from the
 // address it was awaited from; any other is dropped and counted.
-func (c *Core) handleAck(from netip.AddrPort, v uint32) {
+func (c *Core) handleAck(from netip.AddrPort, v uint32, coord []byte) {
 	if p := c.probe; p != nil && p.want == v {
 		if from != p.addr && !slices.Contains(p.relays, from) {
 			c.stats.AcksRejected++
@@ -373,6 +394,9 @@ func (c *Core) handleAck(from netip.AddrPort, v uint32) {
 		}
 		if !p.acked {
 			p.acked = true
+			if from == p.addr {
+				c.sample(p.target, c.now.Sub(p.sentAt), coord)
+			}
 			if p.verified {
 				c.adjustHealth(-1)
 			}
@@ -399,6 +423,10 @@ func (c *Core) handleAck(from netip.AddrPort, v uint32) {
 		if m, ok := c.members[h.name]; ok && m.Addr == from {
 			c.markVerified(m)
 		}
+	case ackPing:
+		rtt := c.now.Sub(h.sentAt)
+		c.sample(h.name, rtt, coord)
+		c.out.Pongs = append(c.out.Pongs, Pong{Token: v, RTT: rtt})
 	}
 }
 
@@ -461,4 +489,58 @@ func containsMember(ms []*member, m *member) bool {
 // recentlyDead reports whether m died recently enough to still get gossip.
 func (c *Core) recentlyDead(m *member, window time.Duration) bool {
 	return m.State == StateDead && c.now.Sub(m.Since) < window
+}
+
+// sample takes a round trip measured to the member named name, directly,
+// with the coordinate its ack carried, if any: it is reported in Ready and
+// moves our network coordinate.
+func (c *Core) sample(name string, rtt time.Duration, coord []byte) {
+	m, ok := c.members[name]
+	if !ok {
+		return
+	}
+	if len(coord) > 0 {
+		if co, ok := parseCoord(coord); ok {
+			m.coord, m.hasCoord = co, true
+		}
+	}
+	c.out.RTTs = append(c.out.RTTs, RTT{Member: name, RTT: rtt})
+	if m.hasCoord {
+		c.viv.observe(name, m.coord, rtt, c.rng)
+	}
+}
+
+// Ping sends a ping to the member named name; the ack's round trip comes
+// in Ready.Pongs under the returned token, or a Pong marked Lost after a
+// protocol period. It feeds the network coordinate like a probe's ack.
+func (c *Core) Ping(now time.Time, name string) (uint32, error) {
+	c.advance(now)
+	if c.leaving {
+		return 0, ErrLeft
+	}
+	m, ok := c.members[name]
+	if !ok || !m.verified || m == c.self || m.State > StateSuspect {
+		return 0, fmt.Errorf("swim: ping %q: %w", name, ErrUnknownMember)
+	}
+	nonce, ok := c.await(ackHandler{kind: ackPing, from: m.Addr, name: name, sentAt: c.now}, name, c.cfg.ProbeInterval, timerCheckExpire)
+	if !ok {
+		return 0, fmt.Errorf("swim: ping %q: %w", name, ErrQueueFull)
+	}
+	b := wire.AppendHeader(nil)
+	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce})
+	c.sendPacket(m.Addr, b)
+	return nonce ^ nameTag(name), nil
+}
+
+// Coordinate returns this member's network coordinate.
+func (c *Core) Coordinate() Coordinate { return c.viv.coord }
+
+// EstimateRTT estimates the round trip to the member named name from the
+// two network coordinates; ok is false while its coordinate is unknown.
+func (c *Core) EstimateRTT(name string) (time.Duration, bool) {
+	m, ok := c.members[name]
+	if !ok || !m.verified || !m.hasCoord {
+		return 0, false
+	}
+	return c.viv.coord.DistanceTo(m.coord), true
 }

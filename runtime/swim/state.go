@@ -52,6 +52,7 @@ func (c *Core) removeMember(m *member) {
 		c.candidates--
 	}
 	delete(c.members, m.Name)
+	c.viv.forget(m.Name)
 	if c.byAddr[m.Addr] == m {
 		delete(c.byAddr, m.Addr)
 	}
@@ -296,10 +297,14 @@ func (c *Core) markVerified(m *member) {
 // answer in time.
 func (c *Core) checkExpired(want uint32) {
 	h, ok := c.acks[want]
-	if !ok || (h.kind != ackCheck && h.kind != ackVerify) {
+	if !ok || (h.kind != ackCheck && h.kind != ackVerify && h.kind != ackPing) {
 		return
 	}
 	c.forget(want)
+	if h.kind == ackPing {
+		c.out.Pongs = append(c.out.Pongs, Pong{Token: want, Lost: true})
+		return
+	}
 	if h.kind == ackVerify {
 		c.verifyFailed(h.name, h.from)
 		return

@@ -134,8 +134,12 @@ func (r *reader) message(m *Message) {
 		r.arrayHeader("ping", 1)
 		m.Ping.Nonce = r.uint32("ping.nonce")
 	case TypeAck:
-		r.arrayHeader("ack", 1)
+		// An ack has its nonce, and a coordinate now and then.
+		n := r.arrayHeaderOf("ack", 1, 2)
 		m.Ack.Nonce = r.uint32("ack.nonce")
+		if n == 2 {
+			m.Ack.Coord = r.bytes("ack.coord", MaxCoordLen)
+		}
 	case TypeNack:
 		r.arrayHeader("nack", 1)
 		m.Nack.Nonce = r.uint32("nack.nonce")
@@ -248,6 +252,25 @@ func (r *reader) arrayHeader(where string, n uint32) {
 		return
 	}
 	r.b = rest
+}
+
+// arrayHeaderOf accepts from lo to hi elements, for a message whose last
+// fields are optional, and returns the count.
+func (r *reader) arrayHeaderOf(where string, lo, hi uint32) uint32 {
+	if r.err != nil {
+		return 0
+	}
+	sz, rest, err := msgp.ReadArrayHeaderBytes(r.b)
+	if err != nil {
+		r.fail(where, err)
+		return 0
+	}
+	if sz < lo || sz > hi {
+		r.failf(where, "array of %d elements, want %d to %d", sz, lo, hi)
+		return 0
+	}
+	r.b = rest
+	return sz
 }
 
 func (r *reader) uint64(where string) uint64 {

@@ -28,8 +28,13 @@ func AppendPing(b []byte, m *Ping) []byte {
 // AppendAck appends m as an ack message.
 func AppendAck(b []byte, m *Ack) []byte {
 	b = append(b, byte(TypeAck))
-	b = msgp.AppendArrayHeader(b, 1)
-	return msgp.AppendUint32(b, m.Nonce)
+	if len(m.Coord) == 0 {
+		b = msgp.AppendArrayHeader(b, 1)
+		return msgp.AppendUint32(b, m.Nonce)
+	}
+	b = msgp.AppendArrayHeader(b, 2)
+	b = msgp.AppendUint32(b, m.Nonce)
+	return msgp.AppendBytes(b, m.Coord)
 }
 
 // AppendNack appends m as a nack message.

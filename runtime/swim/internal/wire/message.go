@@ -72,10 +72,16 @@ type Ping struct {
 }
 
 // Ack answers a Ping or, relayed, a PingReq: the ping's Nonce XOR the tag
-// of the pinged member's name.
+// of the pinged member's name. Coord, on one ack in several, carries the
+// sender's network coordinate (see the swim package); empty otherwise, and
+// then not on the wire.
 type Ack struct {
 	Nonce uint32
+	Coord []byte
 }
+
+// MaxCoordLen bounds an ack's coordinate, in bytes.
+const MaxCoordLen = 64
 
 // Nack tells a PingReq's sender that the relay's own ping timed out; it
 // echoes the PingReq's Nonce.

@@ -382,17 +382,21 @@ func TestWrongArrayCount(t *testing.T) {
 				t.Fatalf("message header %#x is not a fixarray", enc[1])
 			}
 
-			fewer := bytes.Clone(enc)
-			fewer[1] = 0x90 | (n - 1)
-			_, err := DecodePacket(rawPacket(fewer), nil)
-			if !errors.Is(err, ErrMalformed) || !strings.HasPrefix(err.Error(), "wire: "+m.Type.String()+": ") {
-				t.Errorf("one element too few: err = %v", err)
+			// An ack's coordinate is optional: one element fewer is an
+			// ack without one, followed by garbage.
+			if m.Type != TypeAck || len(m.Ack.Coord) == 0 {
+				fewer := bytes.Clone(enc)
+				fewer[1] = 0x90 | (n - 1)
+				_, err := DecodePacket(rawPacket(fewer), nil)
+				if !errors.Is(err, ErrMalformed) || !strings.HasPrefix(err.Error(), "wire: "+m.Type.String()+": ") {
+					t.Errorf("one element too few: err = %v", err)
+				}
 			}
 
 			more := append(bytes.Clone(enc), 0x00)
 			more[1] = 0x90 | (n + 1)
-			_, err = DecodePacket(rawPacket(more), nil)
-			if !errors.Is(err, ErrMalformed) || !strings.HasPrefix(err.Error(), "wire: "+m.Type.String()+": ") {
+			_, err := DecodePacket(rawPacket(more), nil)
+			if !errors.Is(err, ErrMalformed) || !strings.HasPrefix(err.Error(), "wire: "+m.Type.String()) {
 				t.Errorf("one element too many: err = %v", err)
 			}
 
