@@ -77,6 +77,13 @@ type Config struct {
 	JoinRetryMax time.Duration
 	// PacketBudget is the size of the largest packet the core produces.
 	PacketBudget int
+	// DisableTCPProbe turns off the TCP fallback probe. By default, when a
+	// direct ping goes unanswered, the core asks its caller to try the
+	// member over a stream too (Ready.StreamProbes), alongside the
+	// ping-reqs, and an answer keeps the member alive: members behind a
+	// firewall that drops UDP, or on a lossy UDP path, are not declared
+	// failed while TCP reaches them (Stats.StreamProbeAcks counts them).
+	DisableTCPProbe bool
 	// MaxMembers bounds the members one view holds, dead and left ones
 	// included; news of more is refused and counted (Stats.MembersRefused),
 	// so no sender can grow the table past it. Zero means
