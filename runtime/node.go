@@ -237,6 +237,7 @@ func (n *Node) flush(timer *time.Timer) {
 			n.log.Debug("memberlist: send failed", "to", p.To, "err", err)
 		}
 	}
+	n.runStreamProbes(rd.StreamProbes)
 	n.publish(rd.Events)
 	n.noteJoins(rd.Events)
 	for _, ev := range rd.Events {
