@@ -94,6 +94,13 @@ const defaultDNSPort = 7946
 //	MEMBERLIST_TLS_CA_FILE              path of a PEM CA bundle               none                  TLS: verifies every peer's certificate, both ways
 //	MEMBERLIST_TLS_SERVER_NAME          DNS name in every member's cert       none: the peer's IP   TLS: the name checked in a dialed peer's certificate
 //
+// The TCP fallback probe, on in every profile, tries a member over a stream
+// when its ping goes unanswered (see swim.Config.DisableTCPProbe, which
+// the variable sets to its opposite):
+//
+//	Variable                       Form           Default  Meaning
+//	MEMBERLIST_TCP_FALLBACK_PROBE  true or false  true     DisableTCPProbe when false: no stream probes, UDP alone decides
+//
 // MEMBERLIST_KEYS holds standard base64 (with padding), as from
 // `openssl rand -base64 32`; no error ever shows its value, which is a
 // secret, only the position and length of a bad entry. MEMBERLIST_KEYS_FILE

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 )
 
@@ -17,6 +18,7 @@ func streamEnvVars() []envVar {
 		durationVar("MEMBERLIST_STREAM_TIMEOUT", "StreamTimeout", func(c *Config) *time.Duration { return &c.StreamTimeout }),
 		intVar("MEMBERLIST_MAX_STREAM_CONNS", "MaxStreamConns", 1, 65536, func(c *Config) *int { return &c.MaxStreamConns }),
 		{name: "MEMBERLIST_PUSH_PULL_INTERVAL", field: "PushPullInterval", set: setPushPullInterval},
+		{name: "MEMBERLIST_TCP_FALLBACK_PROBE", field: "DisableTCPProbe", set: setTCPFallbackProbe},
 		// The files are read once all three are known, by tlsFromFiles.
 		{name: "MEMBERLIST_TLS_CERT_FILE", field: "TLS", set: func(*envParse, string) error { return nil }},
 		{name: "MEMBERLIST_TLS_KEY_FILE", field: "TLS", set: func(*envParse, string) error { return nil }},
@@ -33,6 +35,18 @@ func setPushPullInterval(p *envParse, v string) error {
 		return errors.New("want a Go duration such as 30s, or 0 to turn the periodic exchange off")
 	}
 	p.cfg.PushPullInterval = d
+	return nil
+}
+
+// setTCPFallbackProbe reads MEMBERLIST_TCP_FALLBACK_PROBE, which says
+// whether the probe is on: the opposite of Config.DisableTCPProbe, so that
+// the variable reads without a double negative.
+func setTCPFallbackProbe(p *envParse, v string) error {
+	on, err := strconv.ParseBool(v)
+	if err != nil {
+		return errors.New("want true or false (also 1, 0, t, f, TRUE, FALSE, True, False)")
+	}
+	p.cfg.DisableTCPProbe = !on
 	return nil
 }
 

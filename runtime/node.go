@@ -245,6 +245,7 @@ func (n *Node) flush(timer *time.Timer) {
 			n.log.Debug("memberlist: send failed", "to", p.To, "err", err)
 		}
 	}
+	n.runStreamProbes(rd.StreamProbes)
 	n.publish(rd.Events)
 	n.deliverPongs(rd.Pongs)
 	n.noteJoins(rd.Events)

@@ -44,6 +44,7 @@ const (
 const (
 	kindMessage byte = 1 // [family uint32][payload]: SendReliable
 	kindState   byte = 2 // [flags][state]: an application state exchange
+	kindProbe   byte = 3 // [member name]: a TCP fallback probe (tcpprobe.go)
 )
 
 // requestHeaderLen is the most a request adds before its payload.
@@ -54,20 +55,22 @@ const stateJoin byte = 1
 
 // Reply statuses.
 const (
-	statusOK        byte = 0
-	statusNotMember byte = 1 // the sender is no alive or suspect member here
-	statusNoHandler byte = 2 // nothing is registered for the family
-	statusBusy      byte = 3 // handlers are too far behind
-	statusNoState   byte = 4 // this node has no AppState
-	statusBadKind   byte = 5 // a request kind this node does not know
+	statusOK          byte = 0
+	statusNotMember   byte = 1 // the sender is no alive or suspect member here
+	statusNoHandler   byte = 2 // nothing is registered for the family
+	statusBusy        byte = 3 // handlers are too far behind
+	statusNoState     byte = 4 // this node has no AppState
+	statusBadKind     byte = 5 // a request kind this node does not know
+	statusOtherMember byte = 6 // a probe named another member than this one
 )
 
 var statusText = map[byte]string{
-	statusNotMember: "the receiver does not know this node as an alive member",
-	statusNoHandler: "the receiver has no handler for the family",
-	statusBusy:      "the receiver's handlers are too far behind",
-	statusNoState:   "the receiver has no AppState",
-	statusBadKind:   "the receiver does not know the request",
+	statusNotMember:   "the receiver does not know this node as an alive member",
+	statusNoHandler:   "the receiver has no handler for the family",
+	statusBusy:        "the receiver's handlers are too far behind",
+	statusNoState:     "the receiver has no AppState",
+	statusBadKind:     "the receiver does not know the request",
+	statusOtherMember: "the receiver is another member",
 }
 
 // refusal turns a reply status into an error wrapping ErrRefused.
@@ -241,6 +244,9 @@ func (n *Node) memberAt(ctx context.Context, addr netip.AddrPort) (Member, bool)
 func (n *Node) serveStream(ctx context.Context, from netip.AddrPort, req []byte) ([][]byte, bool) {
 	if len(req) == 0 {
 		return [][]byte{{statusBadKind}}, true
+	}
+	if req[0] == kindProbe {
+		return [][]byte{{n.answerProbe(req[1:])}}, true
 	}
 	m, ok := n.memberAt(ctx, from)
 	if !ok {

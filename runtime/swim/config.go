@@ -83,6 +83,13 @@ type Config struct {
 	// refusal is counted (Stats.AdmitRefused). It runs on the core's
 	// caller, so it must return quickly and not call back into the core.
 	Admit func(Member) error
+	// DisableTCPProbe turns off the TCP fallback probe. By default, when a
+	// direct ping goes unanswered, the core asks its caller to try the
+	// member over a stream too (Ready.StreamProbes), alongside the
+	// ping-reqs, and an answer keeps the member alive: members behind a
+	// firewall that drops UDP, or on a lossy UDP path, are not declared
+	// failed while TCP reaches them (Stats.StreamProbeAcks counts them).
+	DisableTCPProbe bool
 	// MaxMembers bounds the members one view holds, dead and left ones
 	// included; news of more is refused and counted (Stats.MembersRefused),
 	// so no sender can grow the table past it. Zero means

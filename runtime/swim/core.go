@@ -76,8 +76,24 @@ type Ready struct {
 	RTTs []RTT
 	// Pongs are the outcomes of Ping calls.
 	Pongs []Pong
+	// StreamProbes are stream probes to run: the TCP fallback of probes
+	// whose direct ping went unanswered. Run each off the caller's main
+	// loop and report how it ended with StreamProbeResult.
+	StreamProbes []StreamProbe
 	// Wake is when Tick must be called next (the zero time: never).
 	Wake time.Time
+}
+
+// StreamProbe asks the caller to check, over a reliable stream (TCP), that
+// the member named Name answers at Addr: to connect, ask the member there
+// whether it is Name, and report the answer with StreamProbeResult(Token).
+// The answer matters only until Deadline, when the probe is judged; give
+// up then.
+type StreamProbe struct {
+	Name     string
+	Addr     netip.AddrPort
+	Token    uint32
+	Deadline time.Time
 }
 
 // Core is one member's protocol state machine. It is not safe for

@@ -29,6 +29,10 @@ type probeState struct {
 	verified bool
 	acked    bool
 	sentAt   time.Time
+	// end is when the period ends and the probe is judged; streamed, that
+	// a stream probe was asked for (see StreamProbe).
+	end      time.Time
+	streamed bool
 	relays   []netip.AddrPort
 	nacked   []bool // per relay, so a duplicated nack counts once
 }
@@ -177,7 +181,8 @@ func (c *Core) probeTick() {
 	c.syncIfGrowing()
 	c.newPeriod()
 	c.verifySome()
-	c.schedule(c.now.Add(c.scaled(c.cfg.ProbeInterval)), timer{kind: timerProbe})
+	end := c.now.Add(c.scaled(c.cfg.ProbeInterval))
+	c.schedule(end, timer{kind: timerProbe})
 	if c.leaving {
 		return
 	}
@@ -193,7 +198,7 @@ func (c *Core) probeTick() {
 		m.coordAge = 0
 	}
 	nonce, want := c.newNonce(m.Name, wantCoord)
-	c.probe = &probeState{nonce: nonce, want: want, target: m.Name, addr: m.Addr, incarnation: m.Incarnation, verified: m.verified, sentAt: c.now}
+	c.probe = &probeState{nonce: nonce, want: want, target: m.Name, addr: m.Addr, incarnation: m.Incarnation, verified: m.verified, sentAt: c.now, end: end}
 	c.stats.Probes++
 	b := wire.AppendHeader(nil)
 	if m.State == StateSuspect {
@@ -230,6 +235,42 @@ func (c *Core) probeTimeout(want uint32) {
 	}
 	p.nacked = make([]bool, len(p.relays))
 	c.stats.IndirectProbes += uint64(len(relays))
+	if !c.cfg.DisableTCPProbe {
+		// TCP fallback (the incumbent's, hashicorp/memberlist#226): where
+		// UDP is filtered or lossy but streams get through, the target
+		// answers over a stream and is not suspected.
+		p.streamed = true
+		c.stats.StreamProbes++
+		c.out.StreamProbes = append(c.out.StreamProbes, StreamProbe{Name: m.Name, Addr: m.Addr, Token: p.want, Deadline: p.end})
+	}
+}
+
+// StreamProbeResult tells the core how a stream probe it asked for in
+// Ready ended: ok when the member named in it answered over the stream.
+// A success counts as an ack of the current probe, as an indirect one
+// would, health score included: the target answered, so the probe
+// succeeded and the relays' missing nacks are not held against this
+// member. A result for a probe already judged, or a token the core never
+// handed out, changes nothing.
+func (c *Core) StreamProbeResult(now time.Time, token uint32, ok bool) {
+	c.advance(now)
+	p := c.probe
+	if p == nil || !p.streamed || p.want != token {
+		return
+	}
+	p.streamed = false // one result per request
+	if !ok {
+		c.stats.StreamProbesFailed++
+		return
+	}
+	if p.acked {
+		return // an ack over UDP came first: UDP works
+	}
+	p.acked = true
+	c.stats.StreamProbeAcks++
+	if p.verified {
+		c.adjustHealth(-1)
+	}
 }
 
 // finishProbe judges the probe of the period that just ended.

@@ -11,6 +11,13 @@ type Stats struct {
 	// Probes counts protocol periods that probed a member; FailedProbes
 	// those that ended without an ack; IndirectProbes the ping-reqs sent.
 	Probes, FailedProbes, IndirectProbes uint64
+	// StreamProbes counts TCP fallback probes asked for (probes whose
+	// direct ping went unanswered); StreamProbeAcks those that answered
+	// before any ack over UDP, direct or relayed, so that the target was
+	// kept alive by the stream alone: a rising count means UDP to some
+	// member is lost while TCP works (a firewall, a filtered port).
+	// StreamProbesFailed counts those that did not answer.
+	StreamProbes, StreamProbeAcks, StreamProbesFailed uint64
 	// Suspicions counts members this view started suspecting.
 	Suspicions uint64
 	// BroadcastsDropped counts broadcasts received but not passed on: too
