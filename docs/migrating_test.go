@@ -139,5 +139,5 @@ func TestMigratingNamesTheAPI(t *testing.T) {
 	}
 	t.Logf("%d names of existing API checked, %d of API to come", checked, planned)
 	assert.Greater(t, checked, 20, "names of existing API checked")
-	assert.GreaterOrEqual(t, planned, 4, "names of API to come checked (Join, Joined, SendReliable, AppState, Ping, BroadcastKeyed, Admit, AllowedCIDRs)")
+	assert.GreaterOrEqual(t, planned, 1, "names of API to come checked (BroadcastKeyed)")
 }
