@@ -64,12 +64,19 @@ func (c *Core) userRetransmitLimit() int {
 
 // gossipTick sends queued news to a few random members, dead ones included
 // for GossipToTheDeadTime so that they can learn of it and refute.
+//
+// Back-pressure from Lifeguard's health score: a member whose own probes
+// time out (it is slow, or its network is) gossips less often, by the same
+// multiplier as its probes, and to fewer members, so that a saturated
+// process stops feeding its own collapse; its news still rides on its
+// probes and acks.
 func (c *Core) gossipTick() {
-	c.schedule(c.now.Add(c.cfg.GossipInterval), timer{kind: timerGossip})
+	c.schedule(c.now.Add(c.scaled(c.cfg.GossipInterval)), timer{kind: timerGossip})
 	if c.news.len() == 0 && c.user.len() == 0 {
 		return
 	}
-	targets := c.randomMembers(c.cfg.GossipNodes, func(m *member) bool {
+	fanout := max(1, c.cfg.GossipNodes-c.health)
+	targets := c.randomMembers(fanout, func(m *member) bool {
 		return m.verified && (m.State <= StateSuspect || c.recentlyDead(m, c.cfg.GossipToTheDeadTime))
 	})
 	for _, m := range targets {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/memberlist-go/memberlist/runtime/swim"
 	"github.com/memberlist-go/memberlist/runtime/swim/swimtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // One seed gives one run: the event logs of two runs are equal byte for
@@ -139,6 +141,35 @@ func TestLifeguard41_SlowMember(t *testing.T) {
 	}
 	t.Logf("slow member: health %d, %d refutations, %d failed events about it",
 		slow.Core.HealthScore(), slow.Core.Stats().Refutations, c.CountEvents(swim.EventFailed, slow.Name))
+}
+
+// Lifeguard's health score as back-pressure: a member whose probes time
+// out gossips less often and to fewer members, so a saturated process
+// sends less rather than more. Over ten minutes under a stream of news, the
+// slow member sends fewer packets than any healthy one.
+func TestLifeguard41_SlowMemberGossipsLess(t *testing.T) {
+	cfg := swim.DefaultLANConfig()
+	c, nodes := newCluster(t, cfg, 5, 30)
+	slow := nodes[17]
+	slow.Slow = 2 * cfg.ProbeTimeout
+	c.Run(time.Minute)
+	before := map[*swimtest.Node]uint64{}
+	for _, n := range nodes {
+		before[n] = n.PacketsOut
+	}
+	for i := range 600 {
+		// Broadcasts keep every member's queue busy.
+		require.NoError(t, c.Broadcast(nodes[i%len(nodes)], []byte{byte(i)}))
+		c.Run(time.Second)
+	}
+	least := ^uint64(0)
+	for _, n := range others(nodes, slow) {
+		least = min(least, n.PacketsOut-before[n])
+	}
+	sent := slow.PacketsOut - before[slow]
+	assert.Positive(t, slow.Core.HealthScore())
+	assert.Less(t, sent, least, "the slow member sent %d packets, the least of the healthy ones %d", sent, least)
+	t.Logf("in 10 minutes the slow member (health %d) sent %d packets, the healthy ones at least %d", slow.Core.HealthScore(), sent, least)
 }
 
 // Leaving: a member that leaves is "left" in every view, never "failed",
