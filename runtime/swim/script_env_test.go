@@ -49,10 +49,15 @@ func (e *scriptEnv) handle(t testing.TB, td *datadriven.TestData) string {
 		out, err = e.add(t, td)
 	case "join":
 		err = e.c.Join(e.node(t, td, "node"), e.nodes(t, td, "seeds")...)
+	case "join-all":
+		err = e.c.JoinAll(e.nodes(t, td, "seeds")...)
 	case "run":
 		var d time.Duration
 		td.ScanArgs(t, "for", &d)
 		e.c.Run(d)
+		if td.HasArg("quiet") {
+			e.quiet()
+		}
 	case "block", "unblock":
 		from, to := e.node(t, td, "from"), e.node(t, td, "to")
 		if td.Cmd == "block" {
@@ -108,6 +113,19 @@ func (e *scriptEnv) handle(t testing.TB, td *datadriven.TestData) string {
 		return "ok\n"
 	}
 	return out
+}
+
+// quiet keeps only the events and deliveries of the trace, for a long run
+// whose packets are routine.
+func (e *scriptEnv) quiet() {
+	var kept strings.Builder
+	for _, line := range strings.SplitAfter(e.trace.String(), "\n") {
+		if strings.Contains(line, ": event ") || strings.Contains(line, ": deliver ") {
+			kept.WriteString(line)
+		}
+	}
+	e.trace.Reset()
+	e.trace.WriteString(kept.String())
 }
 
 // start makes the cluster: cluster [seed=N] [jitter=D] [delay=D]
