@@ -240,7 +240,11 @@ func (n *Node) loop() {
 // flush does what the core asked after the last input.
 func (n *Node) flush(timer *time.Timer) {
 	rd := n.core.Ready()
+	debug := n.log.Enabled(context.Background(), slog.LevelDebug)
 	for _, p := range rd.Packets {
+		if debug { // describing a packet costs; only when someone reads it
+			n.log.Debug("memberlist: send", "to", p.To, "packet", swim.DescribePacket(p.Bytes))
+		}
 		if err := n.tr.WriteTo(p.Bytes, p.To); err != nil {
 			n.log.Debug("memberlist: send failed", "to", p.To, "err", err)
 		}

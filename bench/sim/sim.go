@@ -77,7 +77,9 @@ func Run(o Options) (Result, error) {
 	res := Result{N: o.N, Seed: o.Seed}
 	c := swimtest.New(swimtest.Options{Config: cfg, Seed: o.Seed})
 	nodes := c.AddN(o.N)
-	c.JoinAll(nodes[0])
+	if err := c.JoinAll(nodes[0]); err != nil {
+		return res, err
+	}
 	ok, took := c.RunUntil(o.Limit, func() bool { return c.AllSeeAlive(nodes) })
 	res.Converged = ok
 	res.JoinPeriods = float64(took) / float64(period)
@@ -87,8 +89,13 @@ func Run(o Options) (Result, error) {
 	c.Run(o.Steady)
 	res.BytesPerMemberPeriod = float64(c.BytesOut()-before) / float64(o.N) / (float64(o.Steady) / float64(period))
 
-	late := c.Add("late")
-	c.Join(late, nodes[0])
+	late, err := c.Add("late")
+	if err != nil {
+		return res, err
+	}
+	if err := c.Join(late, nodes[0]); err != nil {
+		return res, err
+	}
 	nodes = append(nodes, late)
 	ok, took = c.RunUntil(o.Limit, func() bool { return c.AllSeeAlive(nodes) })
 	res.LateConverged = ok

@@ -242,8 +242,9 @@ func TestReplay_ForgetfulViewSeesNoGhost(t *testing.T) {
 
 	// A newcomer joins after the leave: sync does not carry members that
 	// are gone to a view that never knew them.
-	newcomer := c.Add("newcomer")
-	c.Join(newcomer, nodes[0])
+	newcomer, err := c.Add("newcomer")
+	require.NoError(t, err)
+	require.NoError(t, c.Join(newcomer, nodes[0]))
 	live := append(append([]*swimtest.Node{}, nodes[:4]...), newcomer)
 	if ok, _ := c.RunUntil(time.Minute, func() bool { return c.AllSeeAlive(live) }); !ok {
 		t.Fatal("the newcomer did not join")

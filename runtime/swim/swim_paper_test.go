@@ -251,8 +251,9 @@ func TestNameConflictIsReportedNotFlipped(t *testing.T) {
 	cfg := swim.DefaultLANConfig()
 	c, nodes := newCluster(t, cfg, 9, 10)
 	c.Run(time.Second)
-	twin := c.Add(nodes[4].Name)
-	c.Join(twin, nodes[0])
+	twin, err := c.Add(nodes[4].Name)
+	require.NoError(t, err)
+	require.NoError(t, c.Join(twin, nodes[0]))
 	c.Run(time.Minute)
 	conflicts := 0
 	for _, ev := range nodes[4].Events {

@@ -2,6 +2,7 @@ package swimtest
 
 import (
 	"bytes"
+	"fmt"
 	"net/netip"
 	"time"
 
@@ -41,7 +42,34 @@ func (c *Cluster) Inject(n *Node, from netip.AddrPort, data []byte) error {
 	if !n.Up {
 		return nil
 	}
+	c.tracePacket(from.String(), "=>", n.Addr, data, "")
 	err := n.Core.Step(c.now, from, data)
 	c.flush(n)
 	return err
+}
+
+// trace writes one line to Options.Trace, after the virtual time elapsed.
+func (c *Cluster) trace(format string, args ...any) {
+	if c.opts.Trace == nil {
+		return
+	}
+	fmt.Fprintf(c.opts.Trace, "%v "+format+"\n", append([]any{c.Elapsed().Round(time.Microsecond)}, args...)...)
+}
+
+// tracePacket traces a packet from sender (a member's name or an address)
+// to the address to, named by its member when one is there; arrow is "->"
+// for a packet a member sent, "=>" for one a test injected, and fate says
+// why the network lost it, if it did.
+func (c *Cluster) tracePacket(sender, arrow string, to netip.AddrPort, data []byte, fate string) {
+	if c.opts.Trace == nil {
+		return
+	}
+	dest := to.String()
+	if n, ok := c.byAddr[to]; ok {
+		dest = n.Name
+	}
+	if fate != "" {
+		fate = " (" + fate + ")"
+	}
+	c.trace("%s %s %s: %s%s", sender, arrow, dest, swim.DescribePacket(data), fate)
 }

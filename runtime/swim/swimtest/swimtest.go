@@ -13,6 +13,7 @@
 package swimtest
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -21,6 +22,19 @@ import (
 
 	"github.com/memberlist-go/memberlist/runtime/swim"
 	"github.com/memberlist-go/memberlist/runtime/swim/internal/timeq"
+)
+
+// Errors for calls a test makes out of order; test with errors.Is.
+var (
+	// ErrDown reports a call that needs a running member on one that
+	// crashed or is paused.
+	ErrDown = errors.New("swimtest: member is not running")
+	// ErrLeft reports Leave on a member that already left since it booted.
+	ErrLeft = errors.New("swimtest: member already left")
+	// ErrNotPaused reports Resume on a member that Pause did not stop.
+	ErrNotPaused = errors.New("swimtest: member is not paused")
+	// ErrForeign reports a member of another Cluster.
+	ErrForeign = errors.New("swimtest: member of another cluster")
 )
 
 // HeaderBytes is what one datagram costs on the wire beyond its payload:
@@ -50,7 +64,10 @@ type Options struct {
 	// Link is the default link between any two members; a zero Link
 	// delivers after 1 ms with 1 ms of jitter.
 	Link Link
-	// Trace, when set, receives one line per membership event.
+	// Trace, when set, receives one line per packet sent (described with
+	// swim.DescribePacket, addresses shown as member names, and how the
+	// network treated it), per packet injected, per membership event and
+	// per payload delivered, each starting with the virtual time elapsed.
 	Trace io.Writer
 }
 
@@ -107,9 +124,11 @@ type Node struct {
 	// Delivered holds user payloads delivered to this member.
 	Delivered []swim.UserMessage
 
-	c    *Cluster
-	gen  int
-	wake time.Time
+	c      *Cluster
+	gen    int
+	wake   time.Time
+	paused bool
+	left   bool
 }
 
 // New returns an empty cluster.
@@ -149,30 +168,40 @@ func (c *Cluster) newAddr() netip.AddrPort {
 }
 
 // Add starts a member named name at a fresh address; it does not join yet.
-func (c *Cluster) Add(name string) *Node {
+// Names need not be unique (two processes claiming one name is a case to
+// test); the core's error for an invalid name or Options.Config is
+// returned.
+func (c *Cluster) Add(name string) (*Node, error) {
 	n := &Node{ID: len(c.nodes), Name: name, c: c}
+	if err := c.boot(n, c.newAddr()); err != nil {
+		return nil, err
+	}
 	c.nodes = append(c.nodes, n)
-	c.boot(n, c.newAddr())
-	return n
+	return n, nil
 }
 
-// AddN adds n members named node-0, node-1, ... after those present.
+// AddN adds n members named node-0, node-1, ... after those present. Their
+// names are valid, so only an invalid Options.Config can fail it, and it
+// panics then: that is the test's own setup, not a case it tests.
 func (c *Cluster) AddN(n int) []*Node {
 	out := make([]*Node, n)
 	for i := range out {
-		out[i] = c.Add(fmt.Sprintf("node-%d", len(c.nodes)))
+		var err error
+		if out[i], err = c.Add(fmt.Sprintf("node-%d", len(c.nodes))); err != nil {
+			panic(err)
+		}
 	}
 	return out
 }
 
-func (c *Cluster) boot(n *Node, addr netip.AddrPort) {
+func (c *Cluster) boot(n *Node, addr netip.AddrPort) error {
 	self := swim.Member{Name: n.Name, Addr: addr}
 	if n.ClockBehind > 0 {
 		self.Incarnation = uint64(c.now.Add(-n.ClockBehind).UnixMilli())
 	}
 	core, err := swim.New(c.now, c.opts.Config, self, c.rng.Uint64())
 	if err != nil {
-		panic(fmt.Sprintf("swimtest: %v", err))
+		return fmt.Errorf("swimtest: boot %s: %w", n.Name, err)
 	}
 	if old := c.byAddr[n.Addr]; old == n {
 		delete(c.byAddr, n.Addr)
@@ -180,31 +209,59 @@ func (c *Cluster) boot(n *Node, addr netip.AddrPort) {
 	n.Addr = addr
 	n.Core = core
 	n.Up = true
+	n.paused = false
+	n.left = false
 	n.gen++
 	n.wake = time.Time{}
 	c.byAddr[addr] = n
 	c.flush(n)
+	return nil
 }
 
-// Join makes n join through the given seeds.
-func (c *Cluster) Join(n *Node, seeds ...*Node) {
+// check returns an error unless n is a member of c and, when running is
+// set, up.
+func (c *Cluster) check(n *Node, running bool) error {
+	switch {
+	case n == nil || n.c != c:
+		return ErrForeign
+	case running && !n.Up:
+		return fmt.Errorf("%s: %w", n.Name, ErrDown)
+	}
+	return nil
+}
+
+// Join makes n join through the given seeds, which may be down (a seed
+// that does not answer is a case to test). It fails with ErrDown for a
+// member that is not running and with the core's error for one that left.
+func (c *Cluster) Join(n *Node, seeds ...*Node) error {
+	if err := c.check(n, true); err != nil {
+		return err
+	}
 	addrs := make([]netip.AddrPort, len(seeds))
 	for i, s := range seeds {
+		if err := c.check(s, false); err != nil {
+			return err
+		}
 		addrs[i] = s.Addr
 	}
-	if err := n.Core.Join(c.now, addrs); err != nil {
-		panic(fmt.Sprintf("swimtest: join: %v", err))
-	}
+	err := n.Core.Join(c.now, addrs)
 	c.flush(n)
+	if err != nil {
+		return fmt.Errorf("swimtest: %s joins: %w", n.Name, err)
+	}
+	return nil
 }
 
-// JoinAll makes every member but the seeds join through the seeds.
-func (c *Cluster) JoinAll(seeds ...*Node) {
+// JoinAll makes every running member but the seeds join through the seeds;
+// it returns the errors of those that could not.
+func (c *Cluster) JoinAll(seeds ...*Node) error {
+	var errs []error
 	for _, n := range c.nodes {
 		if n.Up && !contains(seeds, n) {
-			c.Join(n, seeds...)
+			errs = append(errs, c.Join(n, seeds...))
 		}
 	}
+	return errors.Join(errs...)
 }
 
 func contains(ns []*Node, n *Node) bool {
@@ -216,57 +273,99 @@ func contains(ns []*Node, n *Node) bool {
 	return false
 }
 
-// Crash stops n at once: it sends and receives nothing more.
+// Crash stops n at once: it sends and receives nothing more. Crashing a
+// stopped member changes nothing, as pulling a pulled plug would.
 func (c *Cluster) Crash(n *Node) {
 	n.Up = false
+	n.paused = false
 	n.gen++
 }
 
 // Pause freezes n, as SIGSTOP or a paused VM would: it handles nothing
-// and packets sent to it are lost, but its state is kept for Resume.
-func (c *Cluster) Pause(n *Node) {
+// and packets sent to it are lost, but its state is kept for Resume. It
+// fails with ErrDown for a member already stopped.
+func (c *Cluster) Pause(n *Node) error {
+	if err := c.check(n, true); err != nil {
+		return err
+	}
 	n.Up = false
+	n.paused = true
 	n.gen++
+	return nil
 }
 
 // Resume thaws a member paused with Pause: its timers, overdue by the
-// whole pause, fire at once.
-func (c *Cluster) Resume(n *Node) {
+// whole pause, fire at once. It fails with ErrNotPaused for any other
+// member: a crashed one comes back only through Restart.
+func (c *Cluster) Resume(n *Node) error {
+	if err := c.check(n, false); err != nil {
+		return err
+	}
+	if !n.paused {
+		return fmt.Errorf("%s: %w", n.Name, ErrNotPaused)
+	}
 	n.Up = true
+	n.paused = false
 	n.gen++
 	n.wake = c.now
 	c.push(c.now, event{kind: evWake, node: n, gen: n.gen})
+	return nil
 }
 
 // Restart boots a crashed (or running) member again under the same name:
-// at a new address when newAddr is set, else at its old one. It does not
-// join; call Join.
-func (c *Cluster) Restart(n *Node, newAddr bool) {
+// at a new address when newAddr is set, else at its old one, with a fresh
+// core whose first incarnation comes from its clock (see ClockBehind). It
+// does not join; call Join.
+func (c *Cluster) Restart(n *Node, newAddr bool) error {
+	if err := c.check(n, false); err != nil {
+		return err
+	}
 	n.Up = false
 	addr := n.Addr
 	if newAddr {
 		addr = c.newAddr()
 	}
-	c.boot(n, addr)
+	return c.boot(n, addr)
 }
 
 // Leave makes n announce that it leaves; it keeps running until crashed.
-func (c *Cluster) Leave(n *Node) {
-	if err := n.Core.Leave(c.now); err != nil {
-		panic(fmt.Sprintf("swimtest: leave: %v", err))
+// It fails with ErrDown for a stopped member and ErrLeft for one that
+// already left since it booted.
+func (c *Cluster) Leave(n *Node) error {
+	if err := c.check(n, true); err != nil {
+		return err
 	}
+	if n.left {
+		return fmt.Errorf("%s: %w", n.Name, ErrLeft)
+	}
+	err := n.Core.Leave(c.now)
 	c.flush(n)
+	if err != nil {
+		return fmt.Errorf("swimtest: %s leaves: %w", n.Name, err)
+	}
+	n.left = true
+	return nil
 }
 
-// Broadcast gossips payload from n.
+// Broadcast gossips payload from n. It fails with ErrDown for a stopped
+// member and with the core's error (swim.ErrTooLarge, swim.ErrQueueFull,
+// swim.ErrLeft) otherwise.
 func (c *Cluster) Broadcast(n *Node, payload []byte) error {
+	if err := c.check(n, true); err != nil {
+		return err
+	}
 	err := n.Core.Broadcast(c.now, payload)
 	c.flush(n)
 	return err
 }
 
-// Send sends payload from n to the member named to.
+// Send sends payload from n to the member named to. It fails with ErrDown
+// for a stopped member and with the core's error (swim.ErrUnknownMember,
+// swim.ErrTooLarge, swim.ErrLeft) otherwise.
 func (c *Cluster) Send(n *Node, to string, payload []byte) error {
+	if err := c.check(n, true); err != nil {
+		return err
+	}
 	err := n.Core.Send(c.now, to, payload)
 	c.flush(n)
 	return err
@@ -355,22 +454,45 @@ func (c *Cluster) route(from *Node, p swim.Outbound) {
 	if c.tap != nil {
 		c.tap(from, p)
 	}
+	to, fate := c.fate(from, p)
+	c.tracePacket(from.Name, "->", p.To, p.Bytes, fate)
+	if to != nil {
+		c.push(c.now.Add(c.delay(from, to)), event{kind: evDeliver, node: to, gen: to.gen, from: from.Addr, data: p.Bytes})
+	}
+}
+
+// fate decides whether the network loses p: it returns the member p
+// will reach, or nil and why it is lost. A packet to a stopped member is
+// lost once the link has drawn its random numbers, so that the random
+// sequence of a seeded run does not depend on tracing.
+func (c *Cluster) fate(from *Node, p swim.Outbound) (*Node, string) {
 	to, ok := c.byAddr[p.To]
-	if !ok {
-		return
+	switch {
+	case !ok:
+		return nil, "no one there"
+	case c.group[from.ID] != c.group[to.ID]:
+		return nil, "partitioned"
+	case c.cut[[2]int{from.ID, to.ID}]:
+		return nil, "blocked"
 	}
-	if c.group[from.ID] != c.group[to.ID] || c.cut[[2]int{from.ID, to.ID}] {
-		return
+	if l := c.link(from, to); l.Loss > 0 && c.rng.Float64() < l.Loss {
+		return nil, "lost"
 	}
-	l := c.link(from, to)
-	if l.Loss > 0 && c.rng.Float64() < l.Loss {
-		return
+	if !to.Up {
+		c.delay(from, to)
+		return nil, "receiver down"
 	}
-	d := l.Delay + to.Slow
+	return to, ""
+}
+
+// delay draws how long a packet from a takes to reach b and be handled.
+func (c *Cluster) delay(a, b *Node) time.Duration {
+	l := c.link(a, b)
+	d := l.Delay + b.Slow
 	if l.Jitter > 0 {
 		d += time.Duration(c.rng.Int64N(int64(l.Jitter)))
 	}
-	c.push(c.now.Add(d), event{kind: evDeliver, node: to, gen: to.gen, from: from.Addr, data: p.Bytes})
+	return d
 }
 
 // flush does what n's core asks after an input.
@@ -384,15 +506,14 @@ func (c *Cluster) flush(n *Node) {
 	}
 	for _, ev := range rd.Events {
 		n.Events = append(n.Events, ev)
-		if c.opts.Trace != nil {
-			fmt.Fprintf(c.opts.Trace, "%v %s %s %s %v inc=%d %s\n", ev.At.Sub(c.opts.Start), n.Name, ev.Type, ev.Member.Name, ev.Member.Addr, ev.Member.Incarnation, ev.Member.State)
-		}
+		c.trace("%s: event %v", n.Name, ev)
 		if c.OnEvent != nil {
 			c.OnEvent(n, ev)
 		}
 	}
 	for _, m := range rd.Delivered {
 		n.Delivered = append(n.Delivered, m)
+		c.trace("%s: deliver %v", n.Name, m)
 		if c.OnDeliver != nil {
 			c.OnDeliver(n, m)
 		}
