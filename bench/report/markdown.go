@@ -30,7 +30,7 @@ func fmtRatio(r float64) string {
 	return fmt.Sprintf("%.2fx", r)
 }
 
-// AllRows are the rows of the comparison table, S1 to S5.
+// AllRows are the rows of the comparison table, S1 to S5, S7 and S8.
 func AllRows(d *Data) []Row {
 	rows := ScenarioRows(d)
 	if len(d.Search) > 0 {
@@ -39,7 +39,8 @@ func AllRows(d *Data) []Row {
 	if len(d.Codec) > 0 {
 		rows = append(rows, CodecRows(d)...)
 	}
-	return rows
+	rows = append(rows, ReliableRows(d)...)
+	return append(rows, PushPullRows(d)...)
 }
 
 // WriteTable prints the comparison table as text: figure, ours, theirs,
