@@ -93,3 +93,37 @@ func streamGoals(d *Data) []Goal {
 		ratioGoal("s8-cpu", "S8 CPU per push/pull exchange of 1 MiB states, 32 members", rows, "S8", "CPU per exchange (ms)", 0.5),
 	}
 }
+
+// writeStreams writes the S7 and S8 sections: how each was run, and every
+// run's figures.
+func writeStreams(b *strings.Builder, d *Data) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	if sc := d.Reliable; sc != nil {
+		p("## S7: SendReliable of %d KiB messages between two members\n\n", sc.Spec.Size>>10)
+		p("A receiver and a sender on loopback at the LAN preset; payloads are random bytes, which the incumbent's default LZW compression does not shrink. ")
+		p("One message opens the way (ours keeps its connection in a pool; the incumbent dials one per message). ")
+		p("Throughput: %d messages sent back to back from one goroutine, 10^6 bytes of payload per second from the first call until the receiver's application had the last. ", sc.Spec.Messages)
+		p("Latency: %d more, one at a time, each from the call until the receiver's application had it (ours' SendReliable returns once the receiver has taken it, the incumbent's once it has written it: the clock stops at the receiver for both). ", sc.Spec.Samples)
+		p("CPU and wire bytes are both members' over the throughput phase, per message.\n\n")
+		p("| implementation | run | MB/s | p50 (ms) | p99 (ms) | CPU ms/message | wire bytes/message |\n|---|---|---|---|---|---|---|\n")
+		for _, impl := range []string{Ours, Theirs} {
+			for i, r := range sc.Runs[impl] {
+				p("| %s | %d | %.1f | %.2f | %.2f | %.2f | %.0f |\n", impl, i+1, r.MBPerSecond, r.P50Ms, r.P99Ms, r.CPUMsPerMessage, r.WireBytesPerMessage)
+			}
+		}
+		p("\n")
+	}
+	if sc := d.PushPull; sc != nil {
+		p("## S8: push/pull of %d KiB application states, %d members\n\n", sc.Spec.StateSize>>10, sc.Spec.N)
+		p("Every member has a state of its own (random bytes) and both libraries' PushPullInterval is %v; a %v window starts %v after convergence. ", sc.Spec.Interval, sc.Spec.Window, sc.Spec.Settle)
+		p("Exchanges are the states merged by all members in the window, halved (an exchange merges one on each side); bytes (UDP with headers, and TCP) and the process's CPU over the window are divided by them, ")
+		p("and include the probes and gossip that ran meanwhile (a few KB/s for the cluster at 1 s probes). How often each library exchanges is its own: ours along a ring in name order, the incumbent with a random member.\n\n")
+		p("| implementation | run | join (s) | exchanges | per second | KB/exchange | CPU ms/exchange | CPU cores | false failures |\n|---|---|---|---|---|---|---|---|---|\n")
+		for _, impl := range []string{Ours, Theirs} {
+			for i, r := range sc.Runs[impl] {
+				p("| %s | %d | %.1f | %.0f | %.1f | %.0f | %.2f | %.3f | %d |\n", impl, i+1, r.JoinSeconds, r.Exchanges, r.ExchangesPerSecond, r.BytesPerExchange/1e3, r.CPUMsPerExchange, r.CPUCores, r.FalseFailures)
+			}
+		}
+		p("\n")
+	}
+}
