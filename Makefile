@@ -46,7 +46,7 @@ fuzz:
 	done
 
 ## bench: ours and hashicorp/memberlist side by side on every scenario of
-## docs/SCENARIOS.md (the bench/ module, about 16 minutes on 2 cores);
+## docs/SCENARIOS.md (the bench/ module, under 20 minutes on 2 cores);
 ## writes docs/BENCHMARKS.md and docs/img/*.png.
 bench:
 	cd bench && $(GO) run . -docs ../docs

@@ -19,9 +19,13 @@ import (
 // trialRequest is what the driver hands a child process: one trial of one
 // implementation.
 type trialRequest struct {
-	Impl       string
-	Spec       scenario.Spec
-	CPUProfile string `json:",omitempty"`
+	Impl string
+	Spec scenario.Spec
+	// Reliable or PushPull, if set, make the trial one of S7 or S8
+	// instead of a scenario trial of Spec.
+	Reliable   *scenario.ReliableSpec `json:",omitempty"`
+	PushPull   *scenario.PushPullSpec `json:",omitempty"`
+	CPUProfile string                 `json:",omitempty"`
 }
 
 // impls are the implementations by name.
@@ -52,7 +56,16 @@ func runChild(arg string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	res, err := scenario.Run(context.Background(), impl, req.Spec)
+	var res any
+	var err error
+	switch {
+	case req.Reliable != nil:
+		res, err = scenario.RunReliable(context.Background(), impl, *req.Reliable)
+	case req.PushPull != nil:
+		res, err = scenario.RunPushPull(context.Background(), impl, *req.PushPull)
+	default:
+		res, err = scenario.Run(context.Background(), impl, req.Spec)
+	}
 	if err != nil {
 		return err
 	}
@@ -65,29 +78,47 @@ func trialTimeout(s scenario.Spec) time.Duration {
 	return max(s.JoinCap, s.JoinCapIdle) + s.Settle + s.Window + time.Duration(s.Crashes)*(s.DetectCap+s.CrashGap) + time.Minute
 }
 
-// runTrial runs one trial in a child process of its own, so that its CPU
-// time, goroutines and sockets are its alone.
+// requestTimeout bounds the child process of any trial.
+func requestTimeout(req trialRequest) time.Duration {
+	switch {
+	case req.Reliable != nil:
+		return 3*req.Reliable.Timeout + time.Minute
+	case req.PushPull != nil:
+		return pushPullCost(*req.PushPull) + time.Minute
+	}
+	return trialTimeout(req.Spec)
+}
+
+// runTrial runs one trial of S1 to S4 in a child process of its own, so
+// that its CPU time, goroutines and sockets are its alone.
 func runTrial(ctx context.Context, req trialRequest) (scenario.Result, error) {
+	var res scenario.Result
+	err := runChildProcess(ctx, req, fmt.Sprintf("N=%d", req.Spec.N), &res)
+	return res, err
+}
+
+// runChildProcess runs the trial req in a child process and decodes its
+// result into res.
+func runChildProcess(ctx context.Context, req trialRequest, what string, res any) error {
 	self, err := os.Executable()
 	if err != nil {
-		return scenario.Result{}, fmt.Errorf("bench: %w", err)
+		return fmt.Errorf("bench: %w", err)
 	}
 	arg, err := json.Marshal(req)
 	if err != nil {
-		return scenario.Result{}, fmt.Errorf("bench: %w", err)
+		return fmt.Errorf("bench: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, trialTimeout(req.Spec))
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout(req))
 	defer cancel()
 	cmd := exec.CommandContext(ctx, self, "-trial", string(arg))
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return scenario.Result{}, fmt.Errorf("bench: %s N=%d: %w: %s", req.Impl, req.Spec.N, err, strings.TrimSpace(stderr.String()))
+		return fmt.Errorf("bench: %s %s: %w: %s", req.Impl, what, err, strings.TrimSpace(stderr.String()))
 	}
-	var res scenario.Result
-	if err := json.Unmarshal(out, &res); err != nil {
-		return scenario.Result{}, fmt.Errorf("bench: %s N=%d: result: %w", req.Impl, req.Spec.N, err)
+	if err := json.Unmarshal(out, res); err != nil {
+		return fmt.Errorf("bench: %s %s: result: %w", req.Impl, what, err)
 	}
-	return res, nil
+	return nil
 }

@@ -7,7 +7,7 @@
 //	go run . -quick -docs ''      # a short development run that writes nothing
 //	go run . -only s1,s5          # some scenarios only
 //
-// Every trial of S1 to S4 runs in a child process (this program again,
+// Every trial of S1 to S4, S7 and S8 runs in a child process (this program again,
 // with -trial), one after another, so that each process's CPU time,
 // goroutines and sockets belong to one implementation alone.
 package main
@@ -32,7 +32,7 @@ func main() {
 		trial      = flag.String("trial", "", "internal: run the one trial given as JSON and print its result")
 		quick      = flag.Bool("quick", false, "a short development run: one trial each, small clusters")
 		docs       = flag.String("docs", "../docs", "write BENCHMARKS.md, benchmarks.json and img/ here; empty writes nothing")
-		only       = flag.String("only", "", "comma-separated parts to run: s1,s2,s3,s4,s5,s6 (default all)")
+		only       = flag.String("only", "", "comma-separated parts to run: s1,s2,s3,s4,s5,s6,s7,s8 (default all)")
 		rerender   = flag.String("render", "", "only re-render the report from this benchmarks.json")
 		cpuprofile = flag.String("cpuprofile", "", "write a CPU profile of each of our trials into this directory")
 	)
@@ -89,7 +89,7 @@ func run(ctx context.Context, quick bool, docs, only, rerender, cpuprofile strin
 	return writeDocs(d, docs)
 }
 
-var allParts = []string{"s1", "s2", "s3", "s4", "s5", "s6"}
+var allParts = []string{"s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8"}
 
 func parseOnly(only string) (map[string]bool, error) {
 	parts := map[string]bool{}

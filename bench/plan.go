@@ -28,6 +28,12 @@ type plan struct {
 	// budget is the time the whole run should take; the search's caps
 	// give way to it. Zero: no budget.
 	budget time.Duration
+	// reliable is an S7 trial and reliableRepeats how often it runs for
+	// each implementation; pushPull and pushPullRepeats are S8's.
+	reliable        scenario.ReliableSpec
+	reliableRepeats int
+	pushPull        scenario.PushPullSpec
+	pushPullRepeats int
 	// simAllowance bounds S6: a cluster size whose estimated cost would
 	// take S6 past it is left out. Zero: no bound.
 	simAllowance time.Duration
@@ -91,6 +97,36 @@ func probeWorst(n int) time.Duration {
 	return max(s.JoinCap, s.JoinCapIdle) + s.Settle + s.Window + 15*time.Second
 }
 
+// reliableSpec is an S7 trial: 1 MiB messages between two members at the
+// LAN preset, messages sent back to back for the throughput, then samples
+// one at a time for the latency. About 5 s a trial for the incumbent on
+// 2 cores, less for ours.
+func reliableSpec(messages, samples int) scenario.ReliableSpec {
+	return scenario.ReliableSpec{Size: 1 << 20, Messages: messages, Samples: samples, Settings: lan, Timeout: time.Minute}
+}
+
+// pushPullSpec is an S8 trial: 32 members at the LAN preset, each with a
+// state of 1 MiB, exchanging every 10 s; a 20 s window (two intervals)
+// starts 3 s after convergence, once the joins' exchanges are over. At
+// 2 s the incumbent's exchanges (LZW on 2 MiB each) saturated 2 cores and
+// its joins did not finish in 45 s. About 35 s a trial.
+func pushPullSpec() scenario.PushPullSpec {
+	return scenario.PushPullSpec{
+		N:         32,
+		StateSize: 1 << 20,
+		Interval:  10 * time.Second,
+		Settings:  lan,
+		JoinCap:   45 * time.Second,
+		Settle:    3 * time.Second,
+		Window:    20 * time.Second,
+	}
+}
+
+// pushPullCost is the longest an S8 trial takes, start and teardown aside.
+func pushPullCost(s scenario.PushPullSpec) time.Duration {
+	return s.JoinCap + s.Settle + s.Window
+}
+
 func fullPlan() plan {
 	return plan{
 		repeats: 3,
@@ -110,9 +146,16 @@ func fullPlan() plan {
 			}
 			return 1
 		},
-		benchCount:   5,
-		budget:       18 * time.Minute,
-		simAllowance: 5 * time.Minute,
+		benchCount: 5,
+		// S7 and S8 run before S4, whose search gives their minute or
+		// three back to the budget: 2 runs of each per implementation,
+		// about 40 s for S7 and 140 s for S8 in all.
+		reliable:        reliableSpec(32, 100),
+		reliableRepeats: 2,
+		pushPull:        pushPullSpec(),
+		pushPullRepeats: 2,
+		budget:          18 * time.Minute,
+		simAllowance:    5 * time.Minute,
 	}
 }
 
@@ -131,6 +174,9 @@ func quickPlan() plan {
 	p.simNs = []int{100, 300}
 	p.simSeeds = func(int) int { return 1 }
 	p.benchCount = 1
+	p.reliable = reliableSpec(16, 30)
+	p.reliableRepeats = 1
+	p.pushPullRepeats = 1
 	p.budget = 0
 	p.simAllowance = 0
 	return p

@@ -60,6 +60,8 @@ func (r *runner) run(ctx context.Context) (*report.Data, error) {
 			}
 			return r.simulate(ctx)
 		}},
+		{"s7", r.reliable},
+		{"s8", r.pushPull},
 		{"s4", r.search},
 		{"s4", r.sweepExtras},
 	}
@@ -161,6 +163,67 @@ func (r *runner) s3WithSim(ctx context.Context) error {
 		err = serr
 	}
 	r.d.Sim, r.d.Skipped = append(r.d.Sim, sims...), append(r.d.Skipped, skipped...)
+	return err
+}
+
+// reliable runs S7, the implementations taking turns as in scenario.
+func (r *runner) reliable(ctx context.Context) error {
+	spec := r.plan.reliable
+	sc := &report.ReliableScenario{Spec: spec, Runs: map[string][]scenario.ReliableResult{}}
+	r.d.Reliable = sc
+	for i := range r.plan.reliableRepeats {
+		for _, impl := range []string{report.Ours, report.Theirs} {
+			var res scenario.ReliableResult
+			err := r.child(ctx, trialRequest{Impl: impl, Reliable: &spec}, fmt.Sprintf("S7 run %d", i+1), &res)
+			if err == errInterrupted {
+				return err
+			}
+			if err != nil {
+				continue
+			}
+			sc.Runs[impl] = append(sc.Runs[impl], res)
+			r.logf("S7 run %d %-9s %6.1f MB/s  latency p50 %.1f ms p99 %.1f ms  cpu %.2f ms/message  %.0f wire bytes/message",
+				i+1, impl, res.MBPerSecond, res.P50Ms, res.P99Ms, res.CPUMsPerMessage, res.WireBytesPerMessage)
+		}
+	}
+	return nil
+}
+
+// pushPull runs S8, the implementations taking turns.
+func (r *runner) pushPull(ctx context.Context) error {
+	spec := r.plan.pushPull
+	sc := &report.PushPullScenario{Spec: spec, Runs: map[string][]scenario.PushPullResult{}}
+	r.d.PushPull = sc
+	for i := range r.plan.pushPullRepeats {
+		for _, impl := range []string{report.Ours, report.Theirs} {
+			var res scenario.PushPullResult
+			err := r.child(ctx, trialRequest{Impl: impl, PushPull: &spec}, fmt.Sprintf("S8 run %d N=%d", i+1, spec.N), &res)
+			if err == errInterrupted {
+				return err
+			}
+			if err != nil {
+				continue
+			}
+			sc.Runs[impl] = append(sc.Runs[impl], res)
+			r.logf("S8 run %d %-9s N=%d join %.1fs  %.0f exchanges (%.1f/s)  %.0f bytes/exchange  cpu %.1f ms/exchange (%.2f cores)  false failures %d",
+				i+1, impl, res.N, res.JoinSeconds, res.Exchanges, res.ExchangesPerSecond, res.BytesPerExchange, res.CPUMsPerExchange, res.CPUCores, res.FalseFailures)
+		}
+	}
+	return nil
+}
+
+// child runs an S7 or S8 trial in a child process; a failure to run is
+// recorded and returned.
+func (r *runner) child(ctx context.Context, req trialRequest, label string, res any) error {
+	r.trials++
+	err := runChildProcess(ctx, req, label, res)
+	if err != nil {
+		if ctx.Err() != nil {
+			return errInterrupted
+		}
+		r.d.Errors = append(r.d.Errors, fmt.Sprintf("%s %s: %v", label, req.Impl, err))
+		r.logf("%s %s: FAILED: %v", label, req.Impl, err)
+	}
 	return err
 }
 

@@ -84,6 +84,30 @@ type Options struct {
 	// member makes, and a Gap if it lost any. It is called from the
 	// library's goroutines and must return quickly.
 	OnEvent func(Event)
+	// OnReliable, if set, receives every message another member sent this
+	// one with Node.SendReliable, once the library hands it to the
+	// application. It is called from the library's goroutines and must
+	// return quickly; payload is valid only during the call.
+	OnReliable func(payload []byte)
+	// AppState, if set, is the application state the member exchanges
+	// with others by push/pull: at join, and every PushPullInterval.
+	AppState AppState
+	// PushPullInterval is the period of the AppState exchanges; zero
+	// keeps the library's default.
+	PushPullInterval time.Duration
+}
+
+// AppState is application state both libraries exchange by push/pull:
+// ours' runtime.AppState, the incumbent's Delegate.LocalState and
+// MergeRemoteState. The incumbent does not say whom a state came from, so
+// neither does this.
+type AppState interface {
+	// LocalState returns the state to send; join is true for the
+	// exchange made at join. The caller does not change the slice.
+	LocalState(join bool) []byte
+	// MergeRemoteState takes another member's state, which is valid only
+	// during the call.
+	MergeRemoteState(state []byte, join bool)
 }
 
 // Traffic is what a member sent since it started.
@@ -92,7 +116,9 @@ type Traffic struct {
 	Datagrams uint64
 	// UDPBytes is their payload.
 	UDPBytes uint64
-	// TCPBytes is the payload written to TCP streams.
+	// TCPBytes is what was written to TCP streams: ours' stream
+	// transport counts its framing and sealing too, the incumbent's
+	// wrapped connections every byte written.
 	TCPBytes uint64
 }
 
@@ -126,6 +152,11 @@ type Node interface {
 	// Leave announces that the member leaves, waits until the announcement
 	// went out or ctx ends, and stops it.
 	Leave(ctx context.Context) error
+	// SendReliable sends payload over a stream to the member named to,
+	// whose Options.OnReliable receives it; it returns when the library's
+	// SendReliable does (ours once the receiver has taken the message, the
+	// incumbent's once it has written it to the connection).
+	SendReliable(ctx context.Context, to string, payload []byte) error
 }
 
 // Impl is one membership library.

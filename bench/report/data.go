@@ -42,6 +42,9 @@ type Data struct {
 	SweepNs []int
 	// Codec are the lines of S5's go test -bench.
 	Codec []Bench
+	// Reliable is S7, PushPull S8; nil when not run.
+	Reliable *ReliableScenario `json:",omitempty"`
+	PushPull *PushPullScenario `json:",omitempty"`
 	// Sim are S6's simulated runs.
 	Sim []sim.Result
 	// Errors are trials that failed to run, as messages.
@@ -67,6 +70,18 @@ type Scenario struct {
 	Spec scenario.Spec
 	// Runs are the results by implementation.
 	Runs map[string][]scenario.Result
+}
+
+// ReliableScenario is S7 with the trials of both implementations.
+type ReliableScenario struct {
+	Spec scenario.ReliableSpec
+	Runs map[string][]scenario.ReliableResult
+}
+
+// PushPullScenario is S8 with the trials of both implementations.
+type PushPullScenario struct {
+	Spec scenario.PushPullSpec
+	Runs map[string][]scenario.PushPullResult
 }
 
 // Bench is one line of go test -bench output.

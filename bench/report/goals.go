@@ -158,6 +158,8 @@ func Goals(d *Data) []Goal {
 	}
 	gs = append(gs, g)
 
+	gs = append(gs, streamGoals(d)...)
+
 	g = Goal{ID: "duration", Name: "make bench on this machine", Target: "under 20 minutes"}
 	if !d.Quick && d.Seconds > 0 {
 		g.Measured = fmt.Sprintf("%.1f minutes", d.Seconds/60)

@@ -30,7 +30,7 @@ func fmtRatio(r float64) string {
 	return fmt.Sprintf("%.2fx", r)
 }
 
-// AllRows are the rows of the comparison table, S1 to S5.
+// AllRows are the rows of the comparison table, S1 to S5, S7 and S8.
 func AllRows(d *Data) []Row {
 	rows := ScenarioRows(d)
 	if len(d.Search) > 0 {
@@ -39,7 +39,8 @@ func AllRows(d *Data) []Row {
 	if len(d.Codec) > 0 {
 		rows = append(rows, CodecRows(d)...)
 	}
-	return rows
+	rows = append(rows, ReliableRows(d)...)
+	return append(rows, PushPullRows(d)...)
 }
 
 // WriteTable prints the comparison table as text: figure, ours, theirs,
@@ -173,6 +174,7 @@ func WriteMarkdown(w io.Writer, d *Data, imgDir string, plots []string) error {
 
 	writeSearch(&b, d)
 	writeSim(&b, d)
+	writeStreams(&b, d)
 	if len(d.Skipped) > 0 {
 		p("## Left out to stay within the time budget\n\n")
 		for _, e := range d.Skipped {
@@ -300,11 +302,12 @@ func method(d *Data) string {
 	p("- **Crash detection**: a member is closed abruptly (sockets closed, nothing sent); *first* is until any member declares it gone, *all* until every remaining member has. ")
 	p("Three crashes of different members, one second apart after each is fully detected; a run's figure is the median of its three.\n")
 	p("- **CPU**: the trial process's user+sys time (getrusage) over the whole trial, divided by its wall time; also over the steady window alone.\n")
+	p("- **S7 and S8**: as their sections above say; ours' stream bytes are counted by its stream transport (runtime.Stats.Stream.BytesOut, framing included), the incumbent's by its wrapped TCP connections.\n")
 	p("- **S5**: `go test -bench S5 -benchmem ./codec` in bench/: our MessagePack array-form code (tinylib/msgp) against go-msgpack/v2's MsgpackHandle used as the incumbent uses it (a fresh encoder and decoder per message, struct as a map).\n\n")
 	p("## How to reproduce\n\n")
 	p("```sh\nmake bench                       # all of it, about 20 minutes on 2 cores; writes this file and docs/img/\n")
 	p("cd bench && go run . -quick -docs ''   # a short development run that writes nothing\n")
-	p("cd bench && go run . -only s1,s5      # some scenarios only (s1..s6)\n")
+	p("cd bench && go run . -only s1,s5      # some scenarios only (s1..s8)\n")
 	p("cd bench && go run . -cpuprofile /tmp/prof -only s4   # CPU profiles of our trials, then: go tool pprof -top FILE\n")
 	p("cd bench && go test ./...             # the harness's own tests\n```\n")
 	return b.String()

@@ -93,6 +93,10 @@ func (n *fakeNode) Crash() error {
 
 func (n *fakeNode) Leave(context.Context) error { return n.Crash() }
 
+func (n *fakeNode) SendReliable(context.Context, string, []byte) error {
+	return errors.New("fake: no streams")
+}
+
 func shortSpec() Spec {
 	return Spec{
 		N:         6,

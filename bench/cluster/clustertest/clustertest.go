@@ -4,8 +4,10 @@
 package clustertest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"testing"
@@ -146,5 +148,90 @@ func Run(t *testing.T, impl cluster.Impl) {
 		if got := l.count(nd.Name(), cluster.Failed, cluster.Left, cluster.Gone); got != 0 {
 			t.Errorf("running member %s declared gone %d times", nd.Name(), got)
 		}
+	}
+}
+
+// staticState is an AppState that sends a fixed state and records what it
+// merged.
+type staticState struct {
+	local []byte
+	mu    sync.Mutex
+	got   [][]byte
+}
+
+func (s *staticState) LocalState(bool) []byte { return s.local }
+
+func (s *staticState) MergeRemoteState(b []byte, _ bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.got = append(s.got, bytes.Clone(b))
+}
+
+// merged reports whether s has merged want.
+func (s *staticState) merged(want []byte) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, g := range s.got {
+		if bytes.Equal(g, want) {
+			return true
+		}
+	}
+	return false
+}
+
+// RunStreams checks impl's streams with two members: a SendReliable of
+// 256 KiB reaches the other's OnReliable intact, their AppStates are
+// exchanged both ways, and the TCP bytes are counted.
+func RunStreams(t *testing.T, impl cluster.Impl) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*deadline)
+	defer cancel()
+	var nodes []cluster.Node
+	t.Cleanup(func() {
+		for _, n := range nodes {
+			_ = n.Crash()
+		}
+	})
+	received := make(chan []byte, 1)
+	states := make([]*staticState, 2)
+	for i := range 2 {
+		states[i] = &staticState{local: bytes.Repeat([]byte{byte('a' + i)}, 64<<10)}
+		opts := cluster.Options{Name: fmt.Sprintf("m-%d", i), Settings: fast, AppState: states[i], PushPullInterval: 500 * time.Millisecond}
+		if i == 0 {
+			opts.OnReliable = func(b []byte) { received <- bytes.Clone(b) }
+		} else {
+			opts.Seed = nodes[0].Addr()
+		}
+		nd, err := impl.Start(ctx, opts)
+		if err != nil {
+			t.Fatalf("start %s: %v", opts.Name, err)
+		}
+		nodes = append(nodes, nd)
+	}
+	waitFor(t, "convergence", func() bool { return nodes[0].NumMembers() == 2 && nodes[1].NumMembers() == 2 })
+	waitFor(t, "states exchanged both ways", func() bool {
+		return states[0].merged(states[1].local) && states[1].merged(states[0].local)
+	})
+
+	// Random bytes: the incumbent compresses stream messages by default.
+	payload := make([]byte, 256<<10)
+	rng := rand.NewChaCha8([32]byte{7})
+	_, _ = rng.Read(payload)
+	before := nodes[1].Traffic()
+	if err := nodes[1].SendReliable(ctx, "m-0", payload); err != nil {
+		t.Fatalf("SendReliable: %v", err)
+	}
+	select {
+	case got := <-received:
+		if !bytes.Equal(got, payload) {
+			t.Fatalf("received %d bytes, not the %d sent", len(got), len(payload))
+		}
+	case <-time.After(deadline):
+		t.Fatalf("SendReliable's message not received within %v", deadline)
+	}
+	if d := nodes[1].Traffic().Sub(before); d.TCPBytes < uint64(len(payload))/2 {
+		t.Errorf("the sender's TCP bytes grew by %d for a %d-byte message", d.TCPBytes, len(payload))
+	}
+	if err := nodes[1].SendReliable(ctx, "nobody", payload); err == nil {
+		t.Error("SendReliable to an unknown member: no error")
 	}
 }

@@ -51,6 +51,12 @@ func (Impl) Start(ctx context.Context, opts cluster.Options) (cluster.Node, erro
 	if opts.OnEvent != nil {
 		cfg.Events = &events{self: opts.Name, fn: opts.OnEvent}
 	}
+	if opts.OnReliable != nil || opts.AppState != nil {
+		cfg.Delegate = &delegate{onMsg: opts.OnReliable, app: opts.AppState}
+	}
+	if opts.PushPullInterval > 0 {
+		cfg.PushPullInterval = opts.PushPullInterval
+	}
 	m, err := memberlist.Create(cfg)
 	if err != nil {
 		_ = tr.Shutdown()
@@ -94,6 +100,21 @@ func (n *node) Addr() string             { return n.addr }
 func (n *node) NumMembers() int          { return n.m.NumMembers() }
 func (n *node) Traffic() cluster.Traffic { return n.tr.traffic() }
 
+// SendReliable is the incumbent's SendReliable to the member named to: a
+// new TCP connection that carries the message and is closed once it is
+// written.
+func (n *node) SendReliable(ctx context.Context, to string, payload []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, m := range n.m.Members() {
+		if m.Name == to {
+			return n.m.SendReliable(m, payload)
+		}
+	}
+	return fmt.Errorf("hashicorp: SendReliable: no member %q", to)
+}
+
 // Crash shuts the memberlist down without leaving: its listeners close and
 // it stops all activity, which the others see as a failure.
 func (n *node) Crash() error { return n.m.Shutdown() }
@@ -125,4 +146,33 @@ func (e *events) NotifyUpdate(*memberlist.Node) {}
 // Gone; the benchmarks count both alike.
 func (e *events) NotifyLeave(n *memberlist.Node) {
 	e.fn(cluster.Event{Observer: e.self, Subject: n.Name, Kind: cluster.Gone, At: time.Now()})
+}
+
+// delegate hands the incumbent's user messages and push/pull states to the
+// benchmark.
+type delegate struct {
+	onMsg func([]byte)
+	app   cluster.AppState
+}
+
+func (d *delegate) NodeMeta(int) []byte             { return nil }
+func (d *delegate) GetBroadcasts(int, int) [][]byte { return nil }
+
+func (d *delegate) NotifyMsg(b []byte) {
+	if d.onMsg != nil {
+		d.onMsg(b)
+	}
+}
+
+func (d *delegate) LocalState(join bool) []byte {
+	if d.app == nil {
+		return nil
+	}
+	return d.app.LocalState(join)
+}
+
+func (d *delegate) MergeRemoteState(b []byte, join bool) {
+	if d.app != nil {
+		d.app.MergeRemoteState(b, join)
+	}
 }

@@ -13,3 +13,7 @@ import (
 func TestImpl(t *testing.T) {
 	clustertest.Run(t, hashicorp.Impl{})
 }
+
+func TestImplStreams(t *testing.T) {
+	clustertest.RunStreams(t, hashicorp.Impl{})
+}

@@ -1,6 +1,7 @@
 // Package ours adapts this repository's runtime.Node to cluster.Impl.
-// Traffic is counted by the node's own UDP transport (runtime.Stats), and
-// declarations come from a subscription to the node's events.
+// Traffic is counted by the node's own UDP and stream transports
+// (runtime.Stats), and declarations come from a subscription to the node's
+// events.
 package ours
 
 import (
@@ -14,6 +15,10 @@ import (
 	"github.com/memberlist-go/memberlist/runtime"
 	"github.com/memberlist-go/memberlist/runtime/discovery"
 )
+
+// ReliableFamily is the message family of the benchmarks' SendReliable
+// messages.
+const ReliableFamily uint32 = 0xbe7c0007
 
 // eventBuffer is the subscription's buffer: enough for the burst of
 // joins a new member of a few thousand sees.
@@ -43,11 +48,20 @@ func (Impl) Start(ctx context.Context, opts cluster.Options) (cluster.Node, erro
 	if opts.Seed != "" {
 		cfg.Discovery = discovery.Static(opts.Seed)
 	}
+	if opts.AppState != nil {
+		cfg.AppState = appState{opts.AppState}
+	}
+	if opts.PushPullInterval > 0 {
+		cfg.PushPullInterval = opts.PushPullInterval
+	}
 	n, err := runtime.Start(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("ours: start %s: %w", opts.Name, err)
 	}
 	nd := &node{n: n, name: opts.Name, addr: n.LocalMember().Addr.String(), joined: make(chan struct{})}
+	if fn := opts.OnReliable; fn != nil {
+		n.Handle(ReliableFamily, func(_ runtime.Member, payload []byte) { fn(payload) })
+	}
 	sub := n.Subscribe()
 	nd.wg.Add(1)
 	go nd.forward(sub, opts.OnEvent)
@@ -129,7 +143,20 @@ func (nd *node) NumMembers() int {
 
 func (nd *node) Traffic() cluster.Traffic {
 	s := nd.n.Stats()
-	return cluster.Traffic{Datagrams: s.PacketsOut, UDPBytes: s.BytesOut}
+	return cluster.Traffic{Datagrams: s.PacketsOut, UDPBytes: s.BytesOut, TCPBytes: s.Stream.BytesOut}
+}
+
+func (nd *node) SendReliable(ctx context.Context, to string, payload []byte) error {
+	return nd.n.SendReliable(ctx, to, ReliableFamily, payload)
+}
+
+// appState adapts a cluster.AppState to runtime.AppState.
+type appState struct{ app cluster.AppState }
+
+func (a appState) LocalState(join bool) []byte { return a.app.LocalState(join) }
+
+func (a appState) MergeRemoteState(_ runtime.Member, state []byte, join bool) {
+	a.app.MergeRemoteState(state, join)
 }
 
 func (nd *node) Crash() error {

@@ -14,3 +14,8 @@ func TestImpl(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
 	clustertest.Run(t, ours.Impl{})
 }
+
+func TestImplStreams(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	clustertest.RunStreams(t, ours.Impl{})
+}
