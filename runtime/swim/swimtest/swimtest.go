@@ -233,6 +233,14 @@ func (c *Cluster) Broadcast(n *Node, payload []byte) error {
 	return err
 }
 
+// BroadcastKeyed gossips payload from n under key, replacing a queued
+// broadcast of that key (see swim.Core.BroadcastKeyed).
+func (c *Cluster) BroadcastKeyed(n *Node, key string, payload []byte) error {
+	err := n.Core.BroadcastKeyed(c.now, key, payload)
+	c.flush(n)
+	return err
+}
+
 // Send sends payload from n to the member named to.
 func (c *Cluster) Send(n *Node, to string, payload []byte) error {
 	err := n.Core.Send(c.now, to, payload)

@@ -172,10 +172,17 @@ func (r *reader) message(m *Message) {
 		// Payloads need no bound of their own: they cannot outgrow the packet.
 		m.User.Payload = r.bytes("user.payload", -1)
 	case TypeBroadcast:
-		r.arrayHeader("broadcast", 3)
+		keyed := r.arrayHeaderOf("broadcast", 3, 4) == 4
 		m.Broadcast.Origin = r.name("broadcast.origin")
 		m.Broadcast.ID = r.uint32("broadcast.id")
 		m.Broadcast.Payload = r.bytes("broadcast.payload", -1)
+		if keyed {
+			// A zero key is written as no key at all, so that one
+			// broadcast has one encoding.
+			if m.Broadcast.Key = r.uint64("broadcast.key"); r.err == nil && m.Broadcast.Key == 0 {
+				r.failf("broadcast.key", "zero key in a fourth field")
+			}
+		}
 	case TypeDigest:
 		r.arrayHeader("digest", 2)
 		m.Digest.From = r.name("digest.from")
@@ -249,6 +256,25 @@ func (r *reader) arrayHeader(where string, n uint32) {
 		return
 	}
 	r.b = rest
+}
+
+// arrayHeaderOf accepts an array of either n or m elements and returns
+// the count (0 after an error), for messages with an optional last field.
+func (r *reader) arrayHeaderOf(where string, n, m uint32) uint32 {
+	if r.err != nil {
+		return 0
+	}
+	sz, rest, err := msgp.ReadArrayHeaderBytes(r.b)
+	if err != nil {
+		r.fail(where, err)
+		return 0
+	}
+	if sz != n && sz != m {
+		r.failf(where, "array of %d elements, want %d or %d", sz, n, m)
+		return 0
+	}
+	r.b = rest
+	return sz
 }
 
 func (r *reader) uint64(where string) uint64 {
