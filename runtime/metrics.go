@@ -40,4 +40,20 @@ type Stats struct {
 	// Alive, Suspect, Dead and Left count members by state, this node
 	// included.
 	Alive, Suspect, Dead, Left int
+
+	// InboundOverflow counts the datagrams in Dropped that were dropped
+	// because 4,096 waited for the node's loop: a loop that cannot keep
+	// up. ShortMessages counts the user messages in Undelivered too
+	// short to carry a family id.
+	InboundOverflow, ShortMessages uint64
+	// Families counts application messages by family id, for the
+	// families this node handles (Handle) or sends, and those the program
+	// registered (RegisterFamily, which generated code calls).
+	// OtherFamilies counts the messages of any other family: from a member
+	// running a newer program, or garbage.
+	Families      map[uint32]FamilyStats
+	OtherFamilies FamilyStats
+	// Timings are distributions of probe round trips, sync, join and
+	// handler durations.
+	Timings Timings
 }

@@ -56,6 +56,8 @@ type Node struct {
 	tr   *udp.Transport
 	keys *udpframe.Keyring // nil without encryption
 	core *swim.Core        // owned by the loop goroutine
+	// meters count by message family and time things (meters.go).
+	meters *meters
 
 	in    chan inbound
 	calls chan func(now time.Time)
@@ -148,6 +150,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		tr:        tr,
 		keys:      keys,
 		core:      core,
+		meters:    newMeters(),
 		in:        make(chan inbound, 4096),
 		calls:     make(chan func(time.Time)),
 		quit:      make(chan struct{}),
@@ -184,6 +187,7 @@ func (n *Node) receive(from netip.AddrPort, b []byte) {
 	case n.in <- inbound{from: from, b: append([]byte(nil), b...)}:
 	default:
 		n.dropped.Add(1)
+		n.meters.dropInbound()
 	}
 }
 
@@ -235,16 +239,20 @@ func (n *Node) flush(timer *time.Timer) {
 	for _, d := range rd.Delivered {
 		if len(d.Payload) < familyLen {
 			n.undelivered.Add(1)
+			n.meters.dropShort()
 			continue
 		}
 		from, ok := n.core.Member(d.From)
 		if !ok {
 			from = Member{Name: d.From}
 		}
+		family := binary.BigEndian.Uint32(d.Payload)
 		select {
-		case n.deliver <- delivery{from: from, family: binary.BigEndian.Uint32(d.Payload), payload: d.Payload[familyLen:]}:
+		case n.deliver <- delivery{from: from, family: family, payload: d.Payload[familyLen:]}:
+			n.meters.received(family, d.Broadcast, false)
 		default:
 			n.undelivered.Add(1)
+			n.meters.received(family, d.Broadcast, true)
 		}
 	}
 	if n.leaving.Load() && n.core.LeaveDone() {
@@ -365,5 +373,6 @@ func (n *Node) statsLocked() Stats {
 		Transport:   t,
 	}
 	s.Alive, s.Suspect, s.Dead, s.Left = n.core.NumMembers()
+	n.meters.fill(&s)
 	return s
 }
