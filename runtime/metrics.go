@@ -7,7 +7,8 @@ import (
 
 // Metrics receives a node's counters. Observe is called from the node's own
 // loop once a second, so it must return quickly; export the figures to
-// Prometheus, expvar or a log from there.
+// expvar or a log from there. For Prometheus, package runtime/prometheus
+// reads Stats at each scrape instead and needs no Metrics.
 type Metrics interface {
 	Observe(Stats)
 }
