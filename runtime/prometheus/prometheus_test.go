@@ -133,9 +133,10 @@ func TestScrape(t *testing.T) {
 	require.NoError(t, a.Send(ctx, "b", 99, []byte("unregistered, unhandled")))
 	_, err := a.Join(ctx, b.LocalMember().Addr.String())
 	require.NoError(t, err)
-	// Wait for b to receive: the scrape of a then sees b's acks too.
+	// Wait for b to receive, and for a to probe b: the scrape then shows
+	// traffic of every kind, not only zeros.
 	deadline := time.Now().Add(10 * time.Second)
-	for b.Stats().Families[family].Received < 4 {
+	for b.Stats().Families[family].Received < 4 || a.Stats().Protocol.Probes == 0 {
 		require.True(t, time.Now().Before(deadline), "b did not receive")
 		time.Sleep(20 * time.Millisecond)
 	}
