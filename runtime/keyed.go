@@ -45,5 +45,5 @@ func (n *Node) BroadcastKeyed(ctx context.Context, family uint32, key string, pa
 	if berr == nil {
 		n.meters.sent(family, true)
 	}
-	return berr
+	return publicError(berr)
 }

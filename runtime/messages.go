@@ -13,7 +13,9 @@ import (
 // payload is its encoding, at most MaxMessageSize bytes.
 
 // Send sends payload of the given family to the member named to, in one
-// packet, best effort.
+// packet, best effort: nothing says whether it arrived. The member must be
+// alive or suspect, and not this node; otherwise the error wraps
+// ErrUnknownMember.
 func (n *Node) Send(ctx context.Context, to string, family uint32, payload []byte) error {
 	b, err := frame(family, payload)
 	if err != nil {
@@ -26,11 +28,11 @@ func (n *Node) Send(ctx context.Context, to string, family uint32, payload []byt
 	if serr == nil {
 		n.meters.sent(family, false)
 	}
-	return serr
+	return publicError(serr)
 }
 
-// Broadcast gossips payload of the given family to every member; each
-// receives it at most once.
+// Broadcast gossips payload of the given family to every other member;
+// each receives it at most once, and this node's own handlers do not.
 func (n *Node) Broadcast(ctx context.Context, family uint32, payload []byte) error {
 	b, err := frame(family, payload)
 	if err != nil {
@@ -43,12 +45,15 @@ func (n *Node) Broadcast(ctx context.Context, family uint32, payload []byte) err
 	if berr == nil {
 		n.meters.sent(family, true)
 	}
-	return berr
+	return publicError(berr)
 }
 
 func frame(family uint32, payload []byte) ([]byte, error) {
 	if len(payload) > MaxMessageSize {
-		return nil, fmt.Errorf("memberlist: message of %d bytes, at most %d: %w", len(payload), MaxMessageSize, ErrTooLarge)
+		return nil, &restated{
+			msg:  fmt.Sprintf("memberlist: message of %d bytes; at most %d (MaxMessageSize) fit one packet", len(payload), MaxMessageSize),
+			errs: []error{ErrTooLarge},
+		}
 	}
 	b := make([]byte, familyLen, familyLen+len(payload))
 	binary.BigEndian.PutUint32(b, family)
@@ -87,6 +92,7 @@ func (n *Node) dispatch() {
 			if len(hs) == 0 {
 				n.undelivered.Add(1)
 				n.meters.noHandler(d.family)
+				d.release()
 				continue
 			}
 			n.counted.Store(false)
@@ -95,6 +101,7 @@ func (n *Node) dispatch() {
 				h.fn(d.from, d.payload)
 			}
 			n.meters.observe(timingHandler, time.Since(start))
+			d.release()
 		}
 	}
 }

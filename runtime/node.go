@@ -56,6 +56,12 @@ type Node struct {
 	tr   *udp.Transport
 	keys *udpframe.Keyring // nil without encryption
 	core *swim.Core        // owned by the loop goroutine
+	// streams carries SendReliable and AppState (reliable.go).
+	streams *streams
+	// admits counts members refused by AllowedCIDRs or Admit, by reason.
+	admits *admitCounts
+	// pings are the Ping calls waiting for an ack.
+	pings pings
 	// meters count by message family and time things (meters.go).
 	meters *meters
 
@@ -102,6 +108,7 @@ type delivery struct {
 	from    Member
 	family  uint32
 	payload []byte
+	done    func() // if set, called once the handlers have run
 }
 
 // Start binds the node's UDP socket, starts its protocol loop and joins the
@@ -133,15 +140,19 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("%w: Keys: %w", ErrInvalidConfig, err)
 		}
 	}
-	tr, err := udp.Listen(ctx, udp.Config{Bind: cfg.BindAddr, Advertise: cfg.AdvertiseAddr, Label: cfg.Label, Keyring: keys, Logger: log})
+	tr, st, err := listenTransports(ctx, cfg, log, keys)
 	if err != nil {
-		return nil, fmt.Errorf("memberlist: start %s: %w", cfg.Name, err)
+		return nil, publicError(fmt.Errorf("memberlist: start %s: %w", cfg.Name, err))
 	}
 	now := time.Now()
-	core, err := swim.New(now, cfg.Config, swim.Member{Name: cfg.Name, Addr: tr.AdvertiseAddr(), Meta: cfg.Meta}, uint64(now.UnixNano()))
+	admits := &admitCounts{}
+	coreCfg := cfg.Config
+	coreCfg.Admit = admission(cfg, admits, log)
+	core, err := swim.New(now, coreCfg, swim.Member{Name: cfg.Name, Addr: tr.AdvertiseAddr(), Meta: cfg.Meta}, uint64(now.UnixNano()))
 	if err != nil {
 		tr.Close()
-		return nil, fmt.Errorf("memberlist: start %s: %w", cfg.Name, err)
+		st.Close()
+		return nil, publicError(fmt.Errorf("memberlist: start %s: %w", cfg.Name, err))
 	}
 	runCtx, stop := context.WithCancel(context.Background())
 	n := &Node{
@@ -150,6 +161,8 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		tr:        tr,
 		keys:      keys,
 		core:      core,
+		streams:   newStreams(cfg, st),
+		admits:    admits,
 		meters:    newMeters(),
 		in:        make(chan inbound, 4096),
 		calls:     make(chan func(time.Time)),
@@ -165,6 +178,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	go n.loop()
 	go n.dispatch()
 	tr.Start(n.receive)
+	n.startStreams()
 	if cfg.Discovery != nil {
 		n.wg.Add(1)
 		go n.discover(runCtx)
@@ -205,11 +219,15 @@ func (n *Node) loop() {
 		case <-n.quit:
 			return
 		case p := <-n.in:
+			joined := n.core.Joined()
 			if err := n.core.Step(time.Now(), p.from, p.b); err != nil {
 				n.dropped.Add(1)
 				n.log.Debug("memberlist: dropped packet", "from", p.from, "err", err)
 			} else {
 				n.heard(p.from)
+			}
+			if !joined && n.core.Joined() {
+				n.joinedThrough(p.from)
 			}
 		case f := <-n.calls:
 			f(time.Now())
@@ -231,7 +249,12 @@ func (n *Node) flush(timer *time.Timer) {
 			n.log.Debug("memberlist: send failed", "to", p.To, "err", err)
 		}
 	}
+	n.runStreamProbes(rd.StreamProbes)
 	n.publish(rd.Events)
+	n.deliverPongs(rd.Pongs)
+	for _, r := range rd.RTTs {
+		n.meters.observe(timingProbeRTT, r.RTT)
+	}
 	n.noteJoins(rd.Events)
 	for _, ev := range rd.Events {
 		n.log.Debug("memberlist: "+ev.Type.String(), "member", ev.Member.Name, "addr", ev.Member.Addr, "incarnation", ev.Member.Incarnation)
@@ -307,7 +330,7 @@ func (n *Node) UpdateMeta(ctx context.Context, meta []byte) error {
 	if e := n.do(ctx, func(now time.Time) { err = n.core.UpdateMeta(now, meta) }); e != nil {
 		return e
 	}
-	return err
+	return publicError(err)
 }
 
 // Leave announces that this node leaves the cluster and waits until the
@@ -323,7 +346,7 @@ func (n *Node) Leave(ctx context.Context) error {
 		return e
 	}
 	if err != nil {
-		return err
+		return publicError(err)
 	}
 	select {
 	case <-n.leaveDone:
@@ -343,6 +366,7 @@ func (n *Node) Close() error {
 		n.stop()
 		close(n.quit)
 		err = n.tr.Close()
+		n.closeStreams()
 		n.wg.Wait()
 		n.closeSubs()
 		n.log.Info("memberlist: node closed")
@@ -373,6 +397,8 @@ func (n *Node) statsLocked() Stats {
 		Transport:   t,
 	}
 	s.Alive, s.Suspect, s.Dead, s.Left = n.core.NumMembers()
+	s.AdmitRefused = n.admits.snapshot()
+	n.streamStats(&s)
 	n.meters.fill(&s)
 	return s
 }

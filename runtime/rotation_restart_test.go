@@ -16,14 +16,14 @@ import (
 	"github.com/memberlist-go/memberlist/runtime"
 )
 
-// registry stands for a headless service's DNS: the addresses of the
+// restartRegistry stands for a headless service's DNS: the addresses of the
 // members running now, found by every member's Discovery.
-type registry struct {
+type restartRegistry struct {
 	mu    sync.Mutex
 	addrs map[string]netip.AddrPort
 }
 
-func (r *registry) Seeds(context.Context) ([]netip.AddrPort, error) {
+func (r *restartRegistry) Seeds(context.Context) ([]netip.AddrPort, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []netip.AddrPort
@@ -34,7 +34,7 @@ func (r *registry) Seeds(context.Context) ([]netip.AddrPort, error) {
 	return out, nil
 }
 
-func (r *registry) set(name string, a netip.AddrPort) {
+func (r *restartRegistry) set(name string, a netip.AddrPort) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if a.IsValid() {
@@ -56,7 +56,7 @@ func (r *registry) set(name string, a netip.AddrPort) {
 func TestKeyRotationByRollingRestarts(t *testing.T) {
 	const size = 5
 	oldKey, newKey := testKey("2025", 32), testKey("2026", 32)
-	reg := &registry{addrs: map[string]netip.AddrPort{}}
+	reg := &restartRegistry{addrs: map[string]netip.AddrPort{}}
 	var failed atomic.Int64
 	var failedAbout sync.Map
 	var watchers sync.WaitGroup

@@ -42,6 +42,11 @@ type Member struct {
 	// empty and MetaBytes holds it (base64 in JSON).
 	Meta      string `json:"meta"`
 	MetaBytes []byte `json:"meta_bytes,omitempty"`
+	// Since is when the serving node's view of the member last changed
+	// state (RFC 3339).
+	Since time.Time `json:"since,omitzero"`
+	// Self marks the serving node's own record.
+	Self bool `json:"self,omitempty"`
 }
 
 // Probe is the body of /readyz and /healthz.
@@ -138,9 +143,10 @@ func New(n Source, o Options) http.Handler {
 	members := http.NewServeMux()
 	members.HandleFunc("GET "+MembersPath, func(w http.ResponseWriter, r *http.Request) {
 		ms := n.Members()
+		self := n.LocalMember().Name
 		out := make([]Member, 0, len(ms))
 		for _, m := range ms {
-			j := Member{Name: m.Name, Addr: m.Addr.String(), State: m.State.String(), Incarnation: m.Incarnation}
+			j := Member{Name: m.Name, Addr: m.Addr.String(), State: m.State.String(), Incarnation: m.Incarnation, Since: m.Since, Self: m.Name == self}
 			if utf8.Valid(m.Meta) {
 				j.Meta = string(m.Meta)
 			} else {

@@ -149,7 +149,7 @@ func TestScrape(t *testing.T) {
 	mfs := scrape(t, srv.URL+"/metrics")
 	require.Len(t, src.last, 1, "one scrape reads Stats once")
 	s := src.last[0]
-	p, tr := s.Protocol, s.Transport
+	p, tr, st := s.Protocol, s.Transport, s.Stream
 
 	type want struct {
 		typ    dto.MetricType
@@ -173,19 +173,43 @@ func TestScrape(t *testing.T) {
 		},
 		"memberlist_health_score":               {{gauge, l(), float64(p.Health)}},
 		"memberlist_queue_broadcasts":           {{gauge, l(), float64(p.QueueDepth)}},
-		"memberlist_udp_packets_received_total": {{counter, l(), float64(s.PacketsIn)}},
-		"memberlist_udp_packets_sent_total":     {{counter, l(), float64(s.PacketsOut)}},
-		"memberlist_udp_received_bytes_total":   {{counter, l(), float64(s.BytesIn)}},
-		"memberlist_udp_sent_bytes_total":       {{counter, l(), float64(s.BytesOut)}},
-		"memberlist_udp_errors_total":           {{counter, l("op", "read"), float64(tr.ReadErrors)}, {counter, l("op", "write"), float64(tr.WriteErrors)}},
-		"memberlist_probes_total":               {{counter, l(), float64(p.Probes)}},
-		"memberlist_probes_failed_total":        {{counter, l(), float64(p.FailedProbes)}},
-		"memberlist_indirect_probes_total":      {{counter, l(), float64(p.IndirectProbes)}},
-		"memberlist_suspicions_total":           {{counter, l(), float64(p.Suspicions)}},
-		"memberlist_refutations_total":          {{counter, l(), float64(p.Refutations)}},
-		"memberlist_address_checks_total":       {{counter, l(), float64(p.AddressChecks)}},
-		"memberlist_cookies_sent_total":         {{counter, l(), float64(p.CookiesSent)}},
-		"memberlist_broadcasts_replaced_total":  {{counter, l(), float64(p.BroadcastsReplaced)}},
+		"memberlist_candidates":                 {{gauge, l(), float64(p.Candidates)}},
+		"memberlist_stream_probes_total":        {{counter, l(), float64(p.StreamProbes)}},
+		"memberlist_stream_probe_acks_total":    {{counter, l(), float64(p.StreamProbeAcks)}},
+		"memberlist_stream_probes_failed_total": {{counter, l(), float64(p.StreamProbesFailed)}},
+		"memberlist_stream_connections_total": {
+			{counter, l("op", "accepted"), float64(st.Accepted)}, {counter, l("op", "dialed"), float64(st.Dialed)},
+			{counter, l("op", "dial_failed"), float64(st.DialFailed)}, {counter, l("op", "evicted"), float64(st.Evicted)},
+		},
+		"memberlist_stream_messages_received_total": {{counter, l(), float64(st.MessagesIn)}},
+		"memberlist_stream_messages_sent_total":     {{counter, l(), float64(st.MessagesOut)}},
+		"memberlist_stream_received_bytes_total":    {{counter, l(), float64(st.BytesIn)}},
+		"memberlist_stream_sent_bytes_total":        {{counter, l(), float64(st.BytesOut)}},
+		"memberlist_streams_refused_total": {
+			{counter, l("reason", "not_member"), float64(s.StreamNotMember)}, {counter, l("reason", "bad_hello"), float64(st.BadHello)},
+			{counter, l("reason", "bad_version"), float64(st.BadVersion)}, {counter, l("reason", "bad_label"), float64(st.BadLabel)},
+			{counter, l("reason", "unencrypted"), float64(st.Unencrypted)}, {counter, l("reason", "decrypt_failed"), float64(st.DecryptFailed)},
+			{counter, l("reason", "tls_failed"), float64(st.TLSFailed)}, {counter, l("reason", "oversized"), float64(st.Oversized)},
+			{counter, l("reason", "truncated"), float64(st.Truncated)}, {counter, l("reason", "timeout"), float64(st.Timeouts)},
+		},
+		"memberlist_reliable_messages_received_total": {{counter, l(), float64(s.ReliableIn)}},
+		"memberlist_reliable_messages_sent_total":     {{counter, l(), float64(s.ReliableOut)}},
+		"memberlist_state_exchanges_total":            {{counter, l("result", "ok"), float64(s.StateExchanges)}, {counter, l("result", "failed"), float64(s.StateExchangeFailures)}},
+		"memberlist_state_merges_total":               {{counter, l("result", "merged"), float64(s.StateMerges)}, {counter, l("result", "dropped"), float64(s.StateMergesDropped)}},
+		"memberlist_state_too_large_total":            {{counter, l(), float64(s.StateTooLarge)}},
+		"memberlist_udp_packets_received_total":       {{counter, l(), float64(s.PacketsIn)}},
+		"memberlist_udp_packets_sent_total":           {{counter, l(), float64(s.PacketsOut)}},
+		"memberlist_udp_received_bytes_total":         {{counter, l(), float64(s.BytesIn)}},
+		"memberlist_udp_sent_bytes_total":             {{counter, l(), float64(s.BytesOut)}},
+		"memberlist_udp_errors_total":                 {{counter, l("op", "read"), float64(tr.ReadErrors)}, {counter, l("op", "write"), float64(tr.WriteErrors)}},
+		"memberlist_probes_total":                     {{counter, l(), float64(p.Probes)}},
+		"memberlist_probes_failed_total":              {{counter, l(), float64(p.FailedProbes)}},
+		"memberlist_indirect_probes_total":            {{counter, l(), float64(p.IndirectProbes)}},
+		"memberlist_suspicions_total":                 {{counter, l(), float64(p.Suspicions)}},
+		"memberlist_refutations_total":                {{counter, l(), float64(p.Refutations)}},
+		"memberlist_address_checks_total":             {{counter, l(), float64(p.AddressChecks)}},
+		"memberlist_cookies_sent_total":               {{counter, l(), float64(p.CookiesSent)}},
+		"memberlist_broadcasts_replaced_total":        {{counter, l(), float64(p.BroadcastsReplaced)}},
 		"memberlist_packets_dropped_total": {
 			{counter, l("reason", "inbound_overflow"), float64(s.InboundOverflow)}, {counter, l("reason", "malformed"), float64(p.Malformed)},
 			{counter, l("reason", "oversized"), float64(tr.Oversized)}, {counter, l("reason", "empty"), float64(tr.Empty)},

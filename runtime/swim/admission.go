@@ -99,6 +99,7 @@ type request struct {
 
 // periodLimits are the per-period budgets; newPeriod starts them afresh.
 type periodLimits struct {
+	added       int // members added this period, by any path
 	newNames    int
 	perSource   map[netip.AddrPort]int
 	answered    map[netip.AddrPort]bool
@@ -115,7 +116,7 @@ type correction struct {
 // secret when it is due.
 func (c *Core) newPeriod() {
 	l := &c.limits
-	l.newNames, l.answerBytes = 0, 0
+	l.added, l.newNames, l.answerBytes = 0, 0, 0
 	if len(c.pending) > maxSourcesTracked/4 {
 		c.expirePending()
 	}

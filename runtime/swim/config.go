@@ -77,6 +77,19 @@ type Config struct {
 	JoinRetryMax time.Duration
 	// PacketBudget is the size of the largest packet the core produces.
 	PacketBudget int
+	// Admit, if set, is asked before a member unknown to this view is
+	// added, by any path (a join, gossip, a state transfer); an error
+	// refuses it: it is not added, so never probed nor reported, and the
+	// refusal is counted (Stats.AdmitRefused). It runs on the core's
+	// caller, so it must return quickly and not call back into the core.
+	Admit func(Member) error
+	// DisableTCPProbe turns off the TCP fallback probe. By default, when a
+	// direct ping goes unanswered, the core asks its caller to try the
+	// member over a stream too (Ready.StreamProbes), alongside the
+	// ping-reqs, and an answer keeps the member alive: members behind a
+	// firewall that drops UDP, or on a lossy UDP path, are not declared
+	// failed while TCP reaches them (Stats.StreamProbeAcks counts them).
+	DisableTCPProbe bool
 	// MaxMembers bounds the members one view holds, dead and left ones
 	// included; news of more is refused and counted (Stats.MembersRefused),
 	// so no sender can grow the table past it. Zero means
@@ -186,8 +199,10 @@ func (c Config) Validate() error {
 		}
 	}
 	switch {
-	case c.ProbeTimeout >= c.ProbeInterval:
-		return bad("ProbeTimeout", c.ProbeTimeout, fmt.Sprintf("less than ProbeInterval (%v)", c.ProbeInterval))
+	case c.ProbeTimeout > c.ProbeInterval*4/5:
+		// The rest of the period is the indirect probe's window: the
+		// ping-reqs, the relays' pings and their acks or nacks must fit.
+		return bad("ProbeTimeout", c.ProbeTimeout, fmt.Sprintf("at most 4/5 of ProbeInterval (%v), so that indirect probes fit in the rest of the period", c.ProbeInterval*4/5))
 	case c.JoinRetryMin < 10*time.Millisecond:
 		return bad("JoinRetryMin", c.JoinRetryMin, "at least 10ms")
 	case c.GossipInterval < time.Millisecond:

@@ -28,7 +28,7 @@ func TestFairnessUserBroadcastWithinFourPackets(t *testing.T) {
 		t.Fatal(err)
 	}
 	// News rides only on packets to members.
-	peerAddr := c.addMember(&wire.Alive{Name: "b", Addr: netip.MustParseAddrPort("10.0.0.3:7946"), Incarnation: 1}).Addr
+	peerAddr := c.addMember(&wire.Alive{Name: "b", Addr: netip.MustParseAddrPort("10.0.0.3:7946"), Incarnation: 1}, true).Addr
 	userPackets, protocolFirst := 0, 0
 	for range 8 {
 		p := c.piggyback(peerAddr, wire.AppendHeader(nil))

@@ -20,13 +20,24 @@ func (c *Core) retransmitLimit() int {
 
 // piggyback fills the rest of packet b, bound for to, with queued news,
 // giving protocol news and user broadcasts first claim by turns (see the
-// package doc). Only members get news: an answer to anyone else stays
-// the size of the question.
+// package doc). Only alive or suspect members heard from get news: an
+// answer to anyone else (a stranger, a candidate, a member held dead)
+// stays the size of the question.
 func (c *Core) piggyback(to netip.AddrPort, b []byte) []byte {
 	if c.news.len() == 0 && c.user.len() == 0 {
 		return b
 	}
-	if _, member := c.byAddr[to]; !member {
+	if m, ok := c.byAddr[to]; !ok || !m.verified || m.State > StateSuspect {
+		return b
+	}
+	return c.fill(b)
+}
+
+// fill fills the rest of packet b with queued news, whoever it goes to:
+// gossip rounds use it for members recently declared dead too, which
+// must learn of it to refute.
+func (c *Core) fill(b []byte) []byte {
+	if c.news.len() == 0 && c.user.len() == 0 {
 		return b
 	}
 	limit, userLimit := c.retransmitLimit(), c.userRetransmitLimit()
@@ -62,7 +73,7 @@ func (c *Core) gossipTick() {
 		return m.verified && (m.State <= StateSuspect || c.recentlyDead(m, c.cfg.GossipToTheDeadTime))
 	})
 	for _, m := range targets {
-		b := c.piggyback(m.Addr, wire.AppendHeader(nil))
+		b := c.fill(wire.AppendHeader(nil))
 		if len(b) <= 1 {
 			return // the queues ran dry
 		}

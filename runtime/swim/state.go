@@ -14,8 +14,10 @@ import (
 // stronger state (alive < suspect < dead < left). Only the member itself
 // raises its incarnation, to refute a suspicion or announce a change.
 
-// addMember records a member first heard of.
-func (c *Core) addMember(a *wire.Alive) *member {
+// addMember records a member first heard of. A member heard of first-hand
+// is verified at once; one only told of is a candidate until it answers
+// (see markVerified).
+func (c *Core) addMember(a *wire.Alive, verified bool) *member {
 	m := &member{Member: Member{
 		Name:        a.Name,
 		Addr:        a.Addr,
@@ -23,12 +25,17 @@ func (c *Core) addMember(a *wire.Alive) *member {
 		Incarnation: a.Incarnation,
 		State:       StateAlive,
 		Since:       c.now,
-	}, idx: len(c.nodes)}
+	}, idx: len(c.nodes), verified: verified}
 	c.members[m.Name] = m
 	c.byAddr[m.Addr] = m
 	c.nodes = append(c.nodes, m)
-	c.counts[StateAlive]++
-	c.addToProbeList(m)
+	c.limits.added++
+	if verified {
+		c.counts[StateAlive]++
+		c.addToProbeList(m)
+	} else {
+		c.candidates++
+	}
 	return m
 }
 
@@ -39,8 +46,13 @@ func (c *Core) removeMember(m *member) {
 	c.nodes[m.idx].idx = m.idx
 	c.nodes[last] = nil
 	c.nodes = c.nodes[:last]
-	c.counts[m.State]--
+	if m.verified {
+		c.counts[m.State]--
+	} else {
+		c.candidates--
+	}
 	delete(c.members, m.Name)
+	c.viv.forget(m.Name)
 	if c.byAddr[m.Addr] == m {
 		delete(c.byAddr, m.Addr)
 	}
@@ -53,7 +65,7 @@ func (c *Core) setState(m *member, s State) {
 	if m.State == s {
 		return
 	}
-	if m != c.self {
+	if m != c.self && m.verified {
 		c.counts[m.State]--
 		c.counts[s]++
 	}
@@ -62,7 +74,7 @@ func (c *Core) setState(m *member, s State) {
 	if s != StateSuspect {
 		m.susp = nil
 	}
-	if s == StateAlive && m != c.self {
+	if s == StateAlive && m != c.self && m.verified {
 		c.addToProbeList(m)
 	}
 }
@@ -89,14 +101,24 @@ func (c *Core) applyAlive(src source, from netip.AddrPort, a *wire.Alive) {
 	}
 	m, ok := c.members[a.Name]
 	if !ok {
-		if !c.admitNew(src, from) {
+		if !first && src != fromSolicited && c.candidates >= maxCandidates {
+			c.stats.MembersRefused++
 			return
 		}
-		m = c.addMember(a)
+		if holder, ok := c.byAddr[a.Addr]; ok && holder.verified && holder.State <= StateSuspect {
+			// One address, one live member: a new name there is believed
+			// only once the member holding it is found dead.
+			c.stats.MembersRefused++
+			return
+		}
+		if !c.admitNew(src, from) || !c.admitted(a) {
+			return
+		}
+		m = c.addMember(a, first)
 		switch {
 		case first:
-			m.verified = true
 			c.queueAlive(m)
+			c.emit(EventJoined, m)
 		case src == fromSolicited:
 			// Learnt from a state transfer we asked for: its sender
 			// already spreads what it knows; we need only hear from it.
@@ -107,14 +129,13 @@ func (c *Core) applyAlive(src source, from netip.AddrPort, a *wire.Alive) {
 			m.unspread = true
 			c.verify(m)
 		}
-		c.emit(EventJoined, m)
 		return
 	}
 	if a.Incarnation <= m.Incarnation {
 		return
 	}
 	if m.Addr != a.Addr && !first {
-		c.checkAddress(a, false)
+		c.checkAddress(a, netip.AddrPort{})
 		return
 	}
 	c.updateAlive(m, a)
@@ -132,7 +153,6 @@ func (c *Core) updateAlive(m *member, a *wire.Alive) {
 			delete(c.byAddr, m.Addr)
 		}
 		c.byAddr[a.Addr] = m
-		m.verified = false
 		if was <= StateSuspect {
 			// Tell the old address, once: if a process still runs there
 			// under this name, news no longer reaches it (it is no member
@@ -178,7 +198,7 @@ func (c *Core) aliveAboutSelf(from netip.AddrPort, a *wire.Alive) {
 	if c.conflictAt != 0 && a.Incarnation <= c.conflictAt {
 		return // yielded to this claimant already
 	}
-	c.checkAddress(a, true)
+	c.checkAddress(a, from)
 }
 
 // reportConflict yields our name to another live process that answers to
@@ -199,7 +219,8 @@ func (c *Core) reportConflict(a *wire.Alive) {
 // addrCheck is a claim that waits for its address to answer.
 type addrCheck struct {
 	alive wire.Alive
-	self  bool // the claim is about our own name
+	self  bool           // the claim is about our own name
+	told  netip.AddrPort // self: who told us, to be told back if we refute
 }
 
 // checkAddress pings a.Addr for a.Name before the claim is believed; the
@@ -207,22 +228,29 @@ type addrCheck struct {
 // own name: refuted) when it does not (checkExpired). At most maxAwaited
 // checks and relayed pings are awaited at once, so claims cannot make us
 // ping more than that many addresses per protocol period.
-func (c *Core) checkAddress(a *wire.Alive, self bool) {
+//
+// A claim about our own name comes with told, the address that told us:
+// our answer to it is then a state request, which, echoing its cookie,
+// announces us first-hand where the stale record was.
+func (c *Core) checkAddress(a *wire.Alive, told netip.AddrPort) {
+	self := a.Name == c.self.Name
 	for _, h := range c.acks {
 		if h.kind == ackCheck && h.from == a.Addr && h.check.alive.Name == a.Name && h.check.alive.Incarnation >= a.Incarnation {
 			return // already checking this address for this name
 		}
 	}
-	k := &addrCheck{alive: *a, self: self}
+	k := &addrCheck{alive: *a, self: self, told: told}
 	k.alive.Meta = bytes.Clone(a.Meta)
-	nonce, ok := c.await(ackHandler{kind: ackCheck, from: a.Addr, check: k}, c.cfg.ProbeInterval, timerCheckExpire)
+	// An ack takes at most ProbeTimeout; a restarted member waits no
+	// longer than that to win its name back.
+	nonce, ok := c.await(ackHandler{kind: ackCheck, from: a.Addr, check: k}, a.Name, c.cfg.ProbeTimeout, timerCheckExpire)
 	if !ok {
 		c.stats.ChecksRefused++
 		return
 	}
 	c.stats.AddressChecks++
 	b := wire.AppendHeader(nil)
-	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce, Target: a.Name})
+	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce})
 	c.sendPacket(a.Addr, b)
 }
 
@@ -242,10 +270,21 @@ func (c *Core) checkPassed(k *addrCheck) {
 	c.markVerified(m)
 }
 
-// markVerified records that m answered at its address, and passes on the
-// news of it if that waited for an answer.
+// markVerified records that m answered at its address: a candidate becomes
+// a member (EventJoined), and the news of it goes out if it waited for an
+// answer.
 func (c *Core) markVerified(m *member) {
-	m.verified = true
+	if !m.verified && m != c.self {
+		m.verified = true
+		c.candidates--
+		c.counts[m.State]++
+		if m.State <= StateSuspect {
+			c.addToProbeList(m)
+		}
+		if m.State == StateAlive {
+			c.emit(EventJoined, m)
+		}
+	}
 	if m.unspread {
 		m.unspread = false
 		if m.State == StateAlive {
@@ -256,14 +295,62 @@ func (c *Core) markVerified(m *member) {
 
 // checkExpired drops a check or verification whose address did not
 // answer in time.
-func (c *Core) checkExpired(nonce uint64) {
-	h, ok := c.acks[nonce]
-	if !ok || (h.kind != ackCheck && h.kind != ackVerify) {
+func (c *Core) checkExpired(want uint32) {
+	h, ok := c.acks[want]
+	if !ok || (h.kind != ackCheck && h.kind != ackVerify && h.kind != ackPing) {
 		return
 	}
-	c.forget(nonce)
+	c.forget(want)
+	if h.kind == ackPing {
+		c.out.Pongs = append(c.out.Pongs, Pong{Token: want, Lost: true})
+		return
+	}
+	if h.kind == ackVerify {
+		c.verifyFailed(h.name, h.from)
+		return
+	}
 	if h.kind == ackCheck && h.check.self && !c.leaving && c.believable(h.check.alive.Incarnation) {
 		c.refute(h.check.alive.Incarnation)
+		if k := h.check; k.told.IsValid() && k.told != c.self.Addr {
+			// Whoever holds the stale record may not hear our gossip
+			// (to it, our address is no member's): ask it for its
+			// state, which announces us first-hand.
+			c.sendSyncRequest(k.told)
+		}
+	}
+}
+
+// admitted asks Config.Admit about a member never seen before.
+func (c *Core) admitted(a *wire.Alive) bool {
+	if c.cfg.Admit == nil {
+		return true
+	}
+	if err := c.cfg.Admit(Member{Name: a.Name, Addr: a.Addr, Meta: bytes.Clone(a.Meta), Incarnation: a.Incarnation, State: StateAlive, Since: c.now}); err != nil {
+		c.stats.AdmitRefused++
+		return false
+	}
+	return true
+}
+
+// maxCandidates bounds the members heard of from gossip but not heard
+// from yet. A state transfer we asked for is bounded by MaxMembers only.
+const maxCandidates = 1024
+
+// verifyTries is how many verification pings a candidate gets before it is
+// forgotten: one lost datagram must not cost a real member its place.
+const verifyTries = 3
+
+// verifyFailed counts a verification ping to the candidate named name that
+// went unanswered, and forgets the candidate after verifyTries: a member
+// nobody can reach there, perhaps one made up, costs nothing more.
+func (c *Core) verifyFailed(name string, addr netip.AddrPort) {
+	m, ok := c.members[name]
+	if !ok || m.verified || m.Addr != addr {
+		return
+	}
+	m.verifyFails++
+	if m.verifyFails >= verifyTries {
+		c.removeMember(m)
 	}
 }
 
@@ -286,7 +373,8 @@ func (c *Core) correctStale(pk *packet, name string, inc uint64) {
 	c.sendPacket(pk.from, b)
 }
 
-// onSuspect applies an accusation; from names the accuser.
+// onSuspect applies an accusation; from names the accuser, "" when it is
+// not known (a suspect record of another member's state).
 func (c *Core) onSuspect(name string, inc uint64, from string) {
 	m, ok := c.members[name]
 	if !ok || inc < m.Incarnation || !c.believable(inc) {
@@ -313,7 +401,12 @@ func (c *Core) onSuspect(name string, inc uint64, from string) {
 	m.Incarnation = inc
 	c.setState(m, StateSuspect)
 	c.startSuspicion(m, from)
-	c.queueSuspect(m, from)
+	if from != "" {
+		// A suspicion learnt from another member's state names no
+		// accuser: it is not ours to gossip as if it were someone's
+		// accusation; its accuser and anti-entropy spread it.
+		c.queueSuspect(m, from)
+	}
 	c.stats.Suspicions++
 	c.emit(EventSuspected, m)
 }

@@ -11,6 +11,13 @@ type Stats struct {
 	// Probes counts protocol periods that probed a member; FailedProbes
 	// those that ended without an ack; IndirectProbes the ping-reqs sent.
 	Probes, FailedProbes, IndirectProbes uint64
+	// StreamProbes counts TCP fallback probes asked for (probes whose
+	// direct ping went unanswered); StreamProbeAcks those that answered
+	// before any ack over UDP, direct or relayed, so that the target was
+	// kept alive by the stream alone: a rising count means UDP to some
+	// member is lost while TCP works (a firewall, a filtered port).
+	// StreamProbesFailed counts those that did not answer.
+	StreamProbes, StreamProbeAcks, StreamProbesFailed uint64
 	// Suspicions counts members this view started suspecting.
 	Suspicions uint64
 	// BroadcastsDropped counts broadcasts received but not passed on: too
@@ -39,6 +46,9 @@ type Stats struct {
 	// the table held MaxMembers, or the period's budget of new names for
 	// their source or in total was spent.
 	MembersRefused uint64
+	// AdmitRefused counts members never seen before that Config.Admit
+	// refused.
+	AdmitRefused uint64
 	// IncarnationsRefused counts claims at an incarnation too high to be
 	// true, refused as forged.
 	IncarnationsRefused uint64
@@ -59,6 +69,10 @@ type Stats struct {
 	// QueueDepth is the number of pieces of news and user broadcasts
 	// waiting to be sent.
 	QueueDepth int
+	// Candidates is the number of members heard of but not heard from yet
+	// (at most 1,024 learnt from gossip); they become members when they
+	// answer a ping, and are forgotten after three unanswered ones.
+	Candidates int
 }
 
 // Stats returns the core's counters.
@@ -66,5 +80,6 @@ func (c *Core) Stats() Stats {
 	s := c.stats
 	s.Health = c.health
 	s.QueueDepth = c.news.len() + c.user.len()
+	s.Candidates = c.candidates
 	return s
 }

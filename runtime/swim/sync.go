@@ -42,6 +42,29 @@ func (c *Core) syncTick() {
 		c.viewsDiffered = false
 	}
 	c.schedule(c.now.Add(next+c.jitter(c.cfg.ProbeInterval)), timer{kind: timerSync})
+	c.sendDigest()
+}
+
+// growthSync is how many members a view may gain in one protocol period
+// before it syncs at once: a member that has just joined, or sees many
+// join, learns the rest by one state transfer (two, when the views
+// differ) instead of one gossip item at a time, so a thousand members
+// joining through one seed converge in a few periods.
+const growthSync = 4
+
+// syncIfGrowing sends a digest now if the view grew by more than
+// growthSync members in the period that just ended, or the member has
+// just joined; called once per period.
+func (c *Core) syncIfGrowing() {
+	if c.limits.added > growthSync || c.justJoined {
+		c.justJoined = false
+		c.sendDigest()
+	}
+}
+
+// sendDigest sends a digest of our view to one random alive member we
+// have heard from.
+func (c *Core) sendDigest() {
 	if c.leaving {
 		return
 	}
@@ -140,10 +163,13 @@ func (c *Core) sendSyncRequest(to netip.AddrPort) {
 }
 
 // answerState sends our state to to in answer to its request, once the
-// caller has checked the answer budget (answerBudget). Whatever it sends
-// back in the next moments (its own state, pushed back) answers us.
+// caller has checked the answer budget (answerBudget).
 func (c *Core) answerState(to netip.AddrPort, flags uint8) {
-	c.solicit(to, 2*c.cfg.ProbeInterval)
+	if flags&wire.SyncWantReply != 0 {
+		// We ask for its state in turn: its answer is ours to take. What
+		// comes back from a request we merely answered is budgeted.
+		c.solicit(to, 2*c.cfg.ProbeInterval)
+	}
 	c.limits.answerBytes += c.sendState(to, flags, nil)
 }
 
@@ -228,6 +254,7 @@ func (c *Core) handleSync(pk *packet, s *wire.Sync) {
 		// The seed gossips us too, but with many joining at once it would
 		// be the one bottleneck every newcomer's news goes through.
 		c.joining = false
+		c.justJoined = true
 		c.announceSelf()
 	}
 	if c.leaving {
@@ -289,13 +316,13 @@ func (c *Core) mergeRecords(pk *packet, s *wire.Sync) {
 		switch r.State {
 		case wire.StateAlive:
 			c.applyAlive(src, pk.from, &wire.Alive{Name: r.Name, Addr: r.Addr, Meta: r.Meta, Incarnation: r.Incarnation})
-		case wire.StateSuspect:
-			c.onSuspect(r.Name, r.Incarnation, s.From)
-		case wire.StateDead:
+		case wire.StateSuspect, wire.StateDead:
 			// Another view's "dead" may be stale or one-sided: let it
 			// start a suspicion, which the member can refute, never a
-			// death (as the incumbent's push/pull does).
-			c.onSuspect(r.Name, r.Incarnation, s.From)
+			// death (as the incumbent's push/pull does). The sender
+			// passes on a state, not an accusation of its own: it is no
+			// independent confirmation (Lifeguard 4.2).
+			c.onSuspect(r.Name, r.Incarnation, "")
 		case wire.StateLeft:
 			c.onLeave(r.Name, r.Incarnation, pk.sender)
 		}

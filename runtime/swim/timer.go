@@ -21,13 +21,13 @@ const (
 	timerReap                              // forget old dead members, expire caches
 )
 
-// timer is one wake-up request. nonce and gen are tokens that tell a stale
+// timer is one wake-up request. key (an awaited ack) and gen are tokens that tell a stale
 // timer from a live one; name says which member a suspicion timer is for.
 type timer struct {
-	kind  timerKind
-	nonce uint64
-	gen   uint64
-	name  string
+	kind timerKind
+	key  uint64
+	gen  uint64
+	name string
 }
 
 // schedule asks to be woken at at for t.

@@ -131,18 +131,21 @@ func (r *reader) message(m *Message) {
 	m.Type = t
 	switch t {
 	case TypePing:
-		r.arrayHeader("ping", 2)
-		m.Ping.Nonce = r.uint64("ping.nonce")
-		m.Ping.Target = r.str("ping.target", 0, MaxNameLen)
+		r.arrayHeader("ping", 1)
+		m.Ping.Nonce = r.uint32("ping.nonce")
 	case TypeAck:
-		r.arrayHeader("ack", 1)
-		m.Ack.Nonce = r.uint64("ack.nonce")
+		// An ack has its nonce, and a coordinate now and then.
+		n := r.arrayHeaderOf("ack", 1, 2)
+		m.Ack.Nonce = r.uint32("ack.nonce")
+		if n == 2 {
+			m.Ack.Coord = r.bytes("ack.coord", MaxCoordLen)
+		}
 	case TypeNack:
 		r.arrayHeader("nack", 1)
-		m.Nack.Nonce = r.uint64("nack.nonce")
+		m.Nack.Nonce = r.uint32("nack.nonce")
 	case TypePingReq:
 		r.arrayHeader("pingreq", 3)
-		m.PingReq.Nonce = r.uint64("pingreq.nonce")
+		m.PingReq.Nonce = r.uint32("pingreq.nonce")
 		m.PingReq.Target = r.name("pingreq.target")
 		m.PingReq.Addr = r.addr("pingreq.addr")
 	case TypeAlive:
@@ -258,9 +261,9 @@ func (r *reader) arrayHeader(where string, n uint32) {
 	r.b = rest
 }
 
-// arrayHeaderOf accepts an array of either n or m elements and returns
-// the count (0 after an error), for messages with an optional last field.
-func (r *reader) arrayHeaderOf(where string, n, m uint32) uint32 {
+// arrayHeaderOf accepts from lo to hi elements, for a message whose last
+// fields are optional, and returns the count.
+func (r *reader) arrayHeaderOf(where string, lo, hi uint32) uint32 {
 	if r.err != nil {
 		return 0
 	}
@@ -269,8 +272,8 @@ func (r *reader) arrayHeaderOf(where string, n, m uint32) uint32 {
 		r.fail(where, err)
 		return 0
 	}
-	if sz != n && sz != m {
-		r.failf(where, "array of %d elements, want %d or %d", sz, n, m)
+	if sz < lo || sz > hi {
+		r.failf(where, "array of %d elements, want %d to %d", sz, lo, hi)
 		return 0
 	}
 	r.b = rest
@@ -295,19 +298,6 @@ func (r *reader) uint32(where string) uint32 {
 		return 0
 	}
 	v, rest, err := msgp.ReadUint32Bytes(r.b)
-	if err != nil {
-		r.fail(where, err)
-		return 0
-	}
-	r.b = rest
-	return v
-}
-
-func (r *reader) uint16(where string) uint16 {
-	if r.err != nil {
-		return 0
-	}
-	v, rest, err := msgp.ReadUint16Bytes(r.b)
 	if err != nil {
 		r.fail(where, err)
 		return 0

@@ -134,8 +134,9 @@ func records(n int) []Record {
 // the corpus seeds and several tests are built from it.
 func oneOfEach() []Message {
 	return []Message{
-		{Type: TypePing, Ping: Ping{Nonce: 1, Target: "node-b"}},
+		{Type: TypePing, Ping: Ping{Nonce: 1}},
 		{Type: TypeAck, Ack: Ack{Nonce: 2}},
+		{Type: TypeAck, Ack: Ack{Nonce: 3, Coord: []byte("0123456789012345678901")}},
 		{Type: TypeNack, Nack: Nack{Nonce: 3}},
 		{Type: TypePingReq, PingReq: PingReq{Nonce: 4, Target: "node-c", Addr: v4()}},
 		{Type: TypeAlive, Alive: Alive{Name: "node-a", Addr: v6(), Meta: []byte("role=db"), Incarnation: 5}},

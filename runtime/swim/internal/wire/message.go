@@ -59,32 +59,40 @@ const (
 )
 
 // Ping asks the member at the destination address to answer with an Ack.
-// Target names the member the sender expects there; empty means any member
-// (used when contacting a seed address whose owner is not yet known).
 //
-// Nonce is a random number the sender chose for this ping alone; only an
-// ack that echoes it counts, so acks cannot be forged blind nor replayed
-// from a recording.
+// Nonce is a random number the sender chose for this ping alone. The Ack
+// carries Nonce XOR the 32-bit tag of the answering member's name (see
+// the swim package), so an ack counts only for this ping and only from the
+// member meant: it cannot be replayed from a recording, forged blind
+// without guessing among 2^32 values per ping, nor given by another
+// member that has since taken the address. Binding the name into the
+// answer instead of sending it saves the ping its target name.
 type Ping struct {
-	Nonce  uint64
-	Target string
+	Nonce uint32
 }
 
-// Ack answers a Ping or, relayed, a PingReq, echoing its Nonce.
+// Ack answers a Ping or, relayed, a PingReq: the ping's Nonce XOR the tag
+// of the pinged member's name. Coord, on one ack in several, carries the
+// sender's network coordinate (see the swim package); empty otherwise, and
+// then not on the wire.
 type Ack struct {
-	Nonce uint64
+	Nonce uint32
+	Coord []byte
 }
+
+// MaxCoordLen bounds an ack's coordinate, in bytes.
+const MaxCoordLen = 64
 
 // Nack tells a PingReq's sender that the relay's own ping timed out; it
 // echoes the PingReq's Nonce.
 type Nack struct {
-	Nonce uint64
+	Nonce uint32
 }
 
 // PingReq asks the receiver to ping Target at Addr and report back with an
-// Ack or a Nack that echoes Nonce.
+// Ack (Nonce XOR Target's tag) or a Nack (Nonce).
 type PingReq struct {
-	Nonce  uint64
+	Nonce  uint32
 	Target string
 	Addr   netip.AddrPort
 }

@@ -21,9 +21,9 @@ func TestRoundTrip(t *testing.T) {
 		msgs []Message
 	}{
 		{"ping/empty target", []Message{{Type: TypePing}}},
-		{"ping/max", []Message{{Type: TypePing, Ping: Ping{Nonce: math.MaxUint64, Target: maxName()}}}},
+		{"ping/max", []Message{{Type: TypePing, Ping: Ping{Nonce: math.MaxUint32}}}},
 		{"ack/zero", []Message{{Type: TypeAck}}},
-		{"ack/max", []Message{{Type: TypeAck, Ack: Ack{Nonce: math.MaxUint64}}}},
+		{"ack/max", []Message{{Type: TypeAck, Ack: Ack{Nonce: math.MaxUint32}}}},
 		{"nack", []Message{{Type: TypeNack, Nack: Nack{Nonce: 300}}}},
 		{"pingreq/v4", []Message{{Type: TypePingReq, PingReq: PingReq{Nonce: 1, Target: "b", Addr: v4()}}}},
 		{"pingreq/v6 max name", []Message{{Type: TypePingReq, PingReq: PingReq{Nonce: 128, Target: maxName(), Addr: v6()}}}},
@@ -300,10 +300,10 @@ func TestMalformed(t *testing.T) {
 		{"message not an array", rawPacket(msg(TypeAck, uint_(1))), ErrMalformed, "ack"},
 		{"message as a map", rawPacket(msg(TypeAck, msgp.AppendMapHeader(nil, 1), uint_(1), uint_(1))), ErrMalformed, "ack"},
 
-		{"ping nonce as float", rawPacket(msg(TypePing, arr(2), msgp.AppendFloat64(nil, 1), str(""))), ErrMalformed, "ping.nonce"},
-		{"ping nonce negative", rawPacket(msg(TypePing, arr(2), msgp.AppendInt64(nil, -1), str(""))), ErrMalformed, "ping.nonce"},
-		{"ping target too long", rawPacket(msg(TypePing, arr(2), uint_(1), str(long))), ErrMalformed, "ping.target"},
-		{"ping target as bin", rawPacket(msg(TypePing, arr(2), uint_(1), bin([]byte("a")))), ErrMalformed, "ping.target"},
+		{"ping nonce as float", rawPacket(msg(TypePing, arr(1), msgp.AppendFloat64(nil, 1))), ErrMalformed, "ping.nonce"},
+		{"ping nonce negative", rawPacket(msg(TypePing, arr(1), msgp.AppendInt64(nil, -1))), ErrMalformed, "ping.nonce"},
+		{"ping nonce past 32 bits", rawPacket(msg(TypePing, arr(1), msgp.AppendUint64(nil, 1<<32))), ErrMalformed, "ping.nonce"},
+		{"ping with a target", rawPacket(msg(TypePing, arr(2), msgp.AppendUint32(nil, 1), str("a"))), ErrMalformed, "ping"},
 		{"ack nonce as string", rawPacket(msg(TypeAck, arr(1), str("1"))), ErrMalformed, "ack.nonce"},
 		{"nack nonce as nil", rawPacket(msg(TypeNack, arr(1), msgp.AppendNil(nil))), ErrMalformed, "nack.nonce"},
 		{"cookie too long", rawPacket(msg(TypeCookie, arr(1), bin(make([]byte, MaxCookieLen+1)))), ErrMalformed, "cookie.value"},
@@ -389,21 +389,21 @@ func TestWrongArrayCount(t *testing.T) {
 				t.Fatalf("message header %#x is not a fixarray", enc[1])
 			}
 
-			fewer := bytes.Clone(enc)
-			fewer[1] = 0x90 | (n - 1)
-			_, err := DecodePacket(rawPacket(fewer), nil)
-			if !errors.Is(err, ErrMalformed) || !strings.HasPrefix(err.Error(), "wire: "+m.Type.String()+": ") {
-				t.Errorf("one element too few: err = %v", err)
+			// An ack's coordinate is optional: one element fewer is an
+			// ack without one, followed by garbage.
+			if m.Type != TypeAck || len(m.Ack.Coord) == 0 {
+				fewer := bytes.Clone(enc)
+				fewer[1] = 0x90 | (n - 1)
+				_, err := DecodePacket(rawPacket(fewer), nil)
+				if !errors.Is(err, ErrMalformed) || !strings.HasPrefix(err.Error(), "wire: "+m.Type.String()+": ") {
+					t.Errorf("one element too few: err = %v", err)
+				}
 			}
 
 			more := append(bytes.Clone(enc), 0x00)
 			more[1] = 0x90 | (n + 1)
-			_, err = DecodePacket(rawPacket(more), nil)
-			where := m.Type.String() + ": "
-			if m.Type == TypeBroadcast {
-				where = "broadcast.key: " // a fourth field is the optional key, and 0 is no key
-			}
-			if !errors.Is(err, ErrMalformed) || !strings.HasPrefix(err.Error(), "wire: "+where) {
+			_, err := DecodePacket(rawPacket(more), nil)
+			if !errors.Is(err, ErrMalformed) || !strings.HasPrefix(err.Error(), "wire: "+m.Type.String()) {
 				t.Errorf("one element too many: err = %v", err)
 			}
 
