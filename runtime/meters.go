@@ -29,12 +29,13 @@ type FamilyStats struct {
 // Start. ProbeRTT and Sync are measured by the protocol core; the others by
 // the node.
 type Timings struct {
-	// ProbeRTT is the round trip of each probe of another member answered
-	// by its ack: the network's latency plus the time both ends took to
-	// handle the packets.
+	// ProbeRTT is the round trip of each probe of another member (or
+	// Ping) answered by a direct ack: the network's latency plus the time
+	// both ends took to handle the packets.
 	ProbeRTT Histogram
 	// Sync is how long each anti-entropy exchange took, from this node's
-	// request for another member's state until its answer.
+	// request for another member's state until its answer. It stays empty
+	// until the protocol core reports these durations.
 	Sync Histogram
 	// Join is how long each Join call waited for its first answer.
 	Join Histogram
@@ -203,7 +204,8 @@ func (m *meters) dropInbound() {
 }
 
 // observe adds a duration to one of the timings. The core's measurements
-// (timingProbeRTT, timingSync) come in through flush.
+// (timingProbeRTT from Ready.RTTs; timingSync once Ready reports syncs)
+// come in through flush.
 func (m *meters) observe(t timing, d time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

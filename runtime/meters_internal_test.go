@@ -31,8 +31,8 @@ func TestHistogramBuckets(t *testing.T) {
 	assert.Zero(t, Histogram{}.Mean())
 }
 
-// The protocol core's round trips and sync durations, once it reports
-// them, reach Stats through meters.observe, which flush is to call.
+// The protocol core's round trips (Ready.RTTs) and, once it reports them,
+// sync durations reach Stats through meters.observe, which flush calls.
 func TestCoreTimingsReachStats(t *testing.T) {
 	m := newMeters()
 	m.observe(timingProbeRTT, 300*time.Microsecond)

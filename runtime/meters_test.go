@@ -76,3 +76,19 @@ func TestFamilyStatsOverflow(t *testing.T) {
 	assert.LessOrEqual(t, f.Received, uint64(sent))
 	assert.LessOrEqual(t, f.Received-f.Overflow, uint64(1024+1), "at most the queue and the message in the handler")
 }
+
+// Every direct ack's round trip, as the core reports it, lands in
+// Timings.ProbeRTT: on loopback, within the histogram's bounds.
+func TestProbeRTTTimed(t *testing.T) {
+	nodes := cluster(t, 2, nil)
+	var h runtime.Histogram
+	eventually(t, 10*time.Second, "probe round trips timed", func() bool {
+		h = nodes[0].Stats().Timings.ProbeRTT
+		return h.Count >= 3
+	})
+	assert.Equal(t, h.Count, h.Buckets[runtime.TimingBuckets-1], "a loopback round trip under 10 s")
+	assert.Positive(t, h.Mean())
+	d, err := nodes[0].Ping(context.Background(), "node-1")
+	require.NoError(t, err)
+	assert.Greater(t, nodes[0].Stats().Timings.ProbeRTT.Count, h.Count, "a Ping's round trip (%v) too", d)
+}
