@@ -174,7 +174,7 @@ func (n *Node) Join(ctx context.Context, addrs ...string) (int, error) {
 		})
 	}
 
-	answered := 0
+	answered, start := 0, time.Now()
 	grace := time.NewTimer(time.Hour)
 	grace.Stop()
 	defer grace.Stop()
@@ -185,6 +185,7 @@ func (n *Node) Join(ctx context.Context, addrs ...string) (int, error) {
 		select {
 		case <-w.answered:
 			if answered++; answered == 1 {
+				n.meters.observe(timingJoin, time.Since(start))
 				grace.Reset(n.cfg.JoinRetryMin)
 			}
 		case <-retry.C:

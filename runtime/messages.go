@@ -25,6 +25,9 @@ func (n *Node) Send(ctx context.Context, to string, family uint32, payload []byt
 	if e := n.do(ctx, func(now time.Time) { serr = n.core.Send(now, to, b) }); e != nil {
 		return e
 	}
+	if serr == nil {
+		n.meters.sent(family, false)
+	}
 	return publicError(serr)
 }
 
@@ -38,6 +41,9 @@ func (n *Node) Broadcast(ctx context.Context, family uint32, payload []byte) err
 	var berr error
 	if e := n.do(ctx, func(now time.Time) { berr = n.core.Broadcast(now, b) }); e != nil {
 		return e
+	}
+	if berr == nil {
+		n.meters.sent(family, true)
 	}
 	return publicError(berr)
 }
@@ -61,6 +67,7 @@ func frame(family uint32, payload []byte) ([]byte, error) {
 // and counted (Stats.Undelivered), but the protocol never waits for it.
 func (n *Node) Handle(family uint32, fn func(from Member, payload []byte)) (stop func()) {
 	h := &handler{fn: fn}
+	n.meters.known(family)
 	n.handlersMu.Lock()
 	n.handlers[family] = append(n.handlers[family], h)
 	n.handlersMu.Unlock()
@@ -84,13 +91,16 @@ func (n *Node) dispatch() {
 			n.handlersMu.RUnlock()
 			if len(hs) == 0 {
 				n.undelivered.Add(1)
+				n.meters.noHandler(d.family)
 				d.release()
 				continue
 			}
 			n.counted.Store(false)
+			start := time.Now()
 			for _, h := range hs {
 				h.fn(d.from, d.payload)
 			}
+			n.meters.observe(timingHandler, time.Since(start))
 			d.release()
 		}
 	}
@@ -109,5 +119,6 @@ func (n *Node) CountUndecodable(family uint32, err error) {
 		return
 	}
 	n.undecodable.Add(1)
+	n.meters.undecodable(family)
 	n.log.Debug("memberlist: message does not decode", "family", family, "err", err)
 }

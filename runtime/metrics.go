@@ -8,7 +8,8 @@ import (
 
 // Metrics receives a node's counters. Observe is called from the node's own
 // loop once a second, so it must return quickly; export the figures to
-// Prometheus, expvar or a log from there.
+// expvar or a log from there. For Prometheus, package runtime/prometheus
+// reads Stats at each scrape instead and needs no Metrics.
 type Metrics interface {
 	Observe(Stats)
 }
@@ -65,4 +66,20 @@ type Stats struct {
 	// MergeRemoteState; StateTooLarge the LocalState results over
 	// MaxStreamMessageSize, not sent.
 	StateExchanges, StateExchangeFailures, StateMerges, StateMergesDropped, StateTooLarge uint64
+
+	// InboundOverflow counts the datagrams in Dropped that were dropped
+	// because 4,096 waited for the node's loop: a loop that cannot keep
+	// up. ShortMessages counts the user messages in Undelivered too
+	// short to carry a family id.
+	InboundOverflow, ShortMessages uint64
+	// Families counts application messages by family id, for the
+	// families this node handles (Handle) or sends, and those the program
+	// registered (RegisterFamily, which generated code calls).
+	// OtherFamilies counts the messages of any other family: from a member
+	// running a newer program, or garbage.
+	Families      map[uint32]FamilyStats
+	OtherFamilies FamilyStats
+	// Timings are distributions of probe round trips, sync, join and
+	// handler durations.
+	Timings Timings
 }

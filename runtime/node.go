@@ -62,6 +62,8 @@ type Node struct {
 	admits *admitCounts
 	// pings are the Ping calls waiting for an ack.
 	pings pings
+	// meters count by message family and time things (meters.go).
+	meters *meters
 
 	in    chan inbound
 	calls chan func(now time.Time)
@@ -161,6 +163,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		core:      core,
 		streams:   newStreams(cfg, st),
 		admits:    admits,
+		meters:    newMeters(),
 		in:        make(chan inbound, 4096),
 		calls:     make(chan func(time.Time)),
 		quit:      make(chan struct{}),
@@ -198,6 +201,7 @@ func (n *Node) receive(from netip.AddrPort, b []byte) {
 	case n.in <- inbound{from: from, b: append([]byte(nil), b...)}:
 	default:
 		n.dropped.Add(1)
+		n.meters.dropInbound()
 	}
 }
 
@@ -252,6 +256,9 @@ func (n *Node) flush(timer *time.Timer) {
 	n.runStreamProbes(rd.StreamProbes)
 	n.publish(rd.Events)
 	n.deliverPongs(rd.Pongs)
+	for _, r := range rd.RTTs {
+		n.meters.observe(timingProbeRTT, r.RTT)
+	}
 	n.noteJoins(rd.Events)
 	for _, ev := range rd.Events {
 		n.log.Debug("memberlist: "+ev.Type.String(), "member", ev.Member.Name, "addr", ev.Member.Addr, "incarnation", ev.Member.Incarnation)
@@ -259,16 +266,20 @@ func (n *Node) flush(timer *time.Timer) {
 	for _, d := range rd.Delivered {
 		if len(d.Payload) < familyLen {
 			n.undelivered.Add(1)
+			n.meters.dropShort()
 			continue
 		}
 		from, ok := n.core.Member(d.From)
 		if !ok {
 			from = Member{Name: d.From}
 		}
+		family := binary.BigEndian.Uint32(d.Payload)
 		select {
-		case n.deliver <- delivery{from: from, family: binary.BigEndian.Uint32(d.Payload), payload: d.Payload[familyLen:]}:
+		case n.deliver <- delivery{from: from, family: family, payload: d.Payload[familyLen:]}:
+			n.meters.received(family, d.Broadcast, false)
 		default:
 			n.undelivered.Add(1)
+			n.meters.received(family, d.Broadcast, true)
 		}
 	}
 	if n.leaving.Load() && n.core.LeaveDone() {
@@ -392,5 +403,6 @@ func (n *Node) statsLocked() Stats {
 	s.Alive, s.Suspect, s.Dead, s.Left = n.core.NumMembers()
 	s.AdmitRefused = n.admits.snapshot()
 	n.streamStats(&s)
+	n.meters.fill(&s)
 	return s
 }

@@ -82,6 +82,7 @@ func analyze(pkg *packages.Package, ds *diags, budget int, wanted bool) []*famil
 	a.variants(fams)
 	a.checkIDs(fams)
 	a.assignStructs(fams)
+	a.checkKeys(fams)
 	a.checkConstraints(fams)
 	a.checkNames(fams)
 	if a.invalid {

@@ -21,11 +21,17 @@ const maxBound = 1 << 24
 type tagOpts struct {
 	max, elem, key int  // 0: not given
 	skip           bool // memberlist:"-": the field is not sent
+	// isKey: memberlist:"key" (no =N) marks the field that names what a
+	// variant is about, for coalescing broadcasts.
+	isKey bool
 }
 
 // String writes the options back in tag syntax, for suggestions.
 func (o tagOpts) String() string {
 	var parts []string
+	if o.isKey {
+		parts = append(parts, "key")
+	}
 	for _, p := range []struct {
 		name string
 		v    int
@@ -51,7 +57,15 @@ func (a *analyzer) parseTag(sm *structModel, v *types.Var, tag string) (tagOpts,
 		return tagOpts{skip: true}, true
 	}
 	for part := range strings.SplitSeq(s, ",") {
-		k, val, _ := strings.Cut(strings.TrimSpace(part), "=")
+		k, val, hasValue := strings.Cut(strings.TrimSpace(part), "=")
+		if k == "key" && !hasValue {
+			if o.isKey {
+				a.ds.add(v.Pos(), "write key once", "field %s.%s: key is given twice in its memberlist tag %q", sm.name, v.Name(), s)
+				return o, false
+			}
+			o.isKey = true
+			continue
+		}
 		var dst *int
 		if k == "" || k == "-" {
 			fix, msg := "remove the extra comma", "an empty option (a comma too many)"
@@ -69,7 +83,7 @@ func (a *analyzer) parseTag(sm *structModel, v *types.Var, tag string) (tagOpts,
 		case "key":
 			dst = &o.key
 		default:
-			a.ds.add(v.Pos(), "the options are max=N, elem=N and key=N, comma-separated, e.g. `memberlist:\"max=4,elem=16\"`, or - alone to leave the field out",
+			a.ds.add(v.Pos(), "the options are max=N, elem=N, key=N and key, comma-separated, e.g. `memberlist:\"max=4,elem=16\"`, or - alone to leave the field out",
 				"field %s.%s: unknown option %q in its memberlist tag", sm.name, v.Name(), part)
 			return o, false
 		}
@@ -120,6 +134,12 @@ type fieldDesc struct {
 // field itself, elem= to the elements or map values, key= to map keys.
 func (a *analyzer) bound(fd fieldDesc, tm *typeModel) bool {
 	o := fd.opts
+	if o.isKey && tm.kind == kMap {
+		a.ds.add(fd.pos, "to bound the keys of a map write key=N; memberlist:\"key\" alone marks a string, []byte, [N]byte or integer field",
+			"field %s: memberlist:\"key\" marks the field naming what a message is about, and a map (%s) cannot be one", fd.where, fd.typ)
+		return false
+	}
+	o.isKey = false // not a bound: see keyField
 	switch tm.kind {
 	case kString, kBytes:
 		if o.elem != 0 || o.key != 0 {

@@ -146,6 +146,38 @@
 // structs, times, addresses), not slices or maps; wrap those in a struct
 // with bounded fields.
 //
+// # Keys: broadcasts that replace each other
+//
+// `memberlist:"key"` (no =N) marks the field of a variant that names what
+// the message is about, as the key of a cache entry:
+//
+//	type Set struct {
+//		Key     string `memberlist:"key,max=64"`
+//		Value   []byte `memberlist:"max=256"`
+//		Version uint64
+//	}
+//
+// BroadcastF then broadcasts such a variant with runtime.Node.BroadcastKeyed
+// under the field's value: a newer message of the same key replaces the one
+// still queued, at the sender and at every member passing it on, so a key
+// updated a thousand times a second costs one broadcast in the queue, never
+// ErrQueueFull, and every member ends with the latest. Variants without a
+// key field are broadcast as before. The key may be a string, []byte or
+// [N]byte (their bytes) or an integer (in decimal), of a named type too;
+// one field per variant, and only in a variant, not in a struct nested in
+// one. Keys are per family, not per variant: a Delete with the Key of a
+// queued Set replaces it, which is what a cache wants. Delivery order is
+// best effort: a member may receive an older message of a key after a
+// newer one, so a message whose order matters carries a version, as Set
+// does, and the receiver keeps the highest.
+//
+// Coalescing is automatic rather than a separate BroadcastFKeyed: whether
+// a newer message supersedes an older one is a property of the message,
+// declared once on its type, and a caller cannot then forget it at one
+// call site and fill the queue with stale versions. A program that wants
+// every version of a keyed variant sent calls n.Broadcast with EncodeF's
+// bytes.
+//
 // # What it writes
 //
 // For a family F with variants V1, V2, ...:

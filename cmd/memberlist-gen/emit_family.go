@@ -207,10 +207,16 @@ func (e *emitter) send(f *family) {
 // func BroadcastF(ctx context.Context, n *runtime.Node, m F) error
 func (e *emitter) broadcast(f *family) {
 	F, s := f.name, e.sendNames()
-	e.decl(fmt.Sprintf("Broadcast%s gossips %s to every other member of %s's cluster; each receives it at most once. It waits for %s's protocol loop to take the message, or for %s to be done.", F, s.m, s.n, s.n, s.ctx),
-		jen.Func().Id("Broadcast"+F).Params(jen.Id(s.ctx).Qual("context", "Context"), jen.Id(s.n).Op("*").Qual(runtimePath, "Node"), jen.Id(s.m).Id(F)).Error().Block(
-			e.encodeInto(f, s, jen.Id(s.n).Dot("Broadcast").Call(jen.Id(s.ctx), jen.Id(F+"Family"), jen.Id(s.b)))...,
-		))
+	doc := fmt.Sprintf("Broadcast%s gossips %s to every other member of %s's cluster; each receives it at most once.", F, s.m, s.n)
+	plain := jen.Id(s.n).Dot("Broadcast").Call(jen.Id(s.ctx), jen.Id(F+"Family"), jen.Id(s.b))
+	body := e.encodeInto(f, s, plain)
+	if keyed := keyedVariants(f); len(keyed) > 0 {
+		doc += " " + e.keyedDoc(f, keyed, s)
+		body = append(body[:len(body)-1], e.keyedCall(f, keyed, s, plain)...)
+	}
+	doc += fmt.Sprintf(" It waits for %s's protocol loop to take the message, or for %s to be done.", s.n, s.ctx)
+	e.decl(doc,
+		jen.Func().Id("Broadcast"+F).Params(jen.Id(s.ctx).Qual("context", "Context"), jen.Id(s.n).Op("*").Qual(runtimePath, "Node"), jen.Id(s.m).Id(F)).Error().Block(body...))
 }
 
 // handlerNames are the names of an On function's parameters and of its

@@ -49,6 +49,9 @@ type structModel struct {
 	state  int // analysis: 0 new, 1 in progress (a cycle if met again), 2 done
 	ok     bool
 	owner  *family // the family whose part of the output holds the methods
+	// key is the field tagged memberlist:"key", if any: broadcasts of the
+	// variant with the same value replace each other.
+	key *fieldModel
 }
 
 // A fieldModel is one encoded field.

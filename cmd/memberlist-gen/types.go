@@ -54,7 +54,7 @@ func (a *analyzer) structModel(obj *types.TypeName, st *types.Struct) *structMod
 		}
 		fm := &fieldModel{name: v.Name(), pos: v.Pos()}
 		fm.t = a.field(sm, v, opts)
-		if fm.t == nil {
+		if fm.t == nil || (opts.isKey && !a.keyField(sm, fm, v)) {
 			ok = false
 			continue
 		}

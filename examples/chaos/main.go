@@ -17,7 +17,8 @@
 //
 // With -http it serves /readyz (200 once joined; at once if no seeds or
 // DNS name were given, as the node is then alone by configuration),
-// /healthz and the member list (see package httpapi).
+// /healthz and the member list (see package httpapi), and the node's
+// metrics for Prometheus at /metrics (see package runtime/prometheus).
 package main
 
 import (
@@ -52,7 +53,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.advertise, "advertise", "", "`host:port` other members send to (default: worked out)")
 	fs.StringVar(&o.seeds, "seeds", "", "comma-separated `host:port` list of members to join through")
 	fs.StringVar(&o.dns, "dns", "", "DNS `name` to find members (SRV if it starts with _, else A/AAAA on the bind port)")
-	fs.StringVar(&o.http, "http", "", "serve the probes (/readyz, /healthz), the member list and the node's counters (/stats) over HTTP on `host:port`")
+	fs.StringVar(&o.http, "http", "", "serve the probes (/readyz, /healthz), the member list, the node's counters (/stats) and /metrics over HTTP on `host:port`")
 	fs.DurationVar(&o.drain, "drain", 0, "after leaving on SIGTERM, keep serving HTTP (/readyz answering 503) this `long` before exiting")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: chaos [flags]\n\nWith no flags and no MEMBERLIST_* environment, runs a five-node demo on loopback.\n\n")

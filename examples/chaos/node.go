@@ -82,7 +82,8 @@ func checkHostPort(s string, anyHost bool) error {
 
 // runNode runs one node until ctx ends, then leaves gracefully and, with
 // ln, keeps serving HTTP for drain; with ln, it serves the probes, the
-// member list and the node's counters (/stats) there.
+// member list, the node's counters (/stats) and its metrics (/metrics)
+// there.
 func runNode(ctx context.Context, cfg runtime.Config, ln net.Listener, drain time.Duration, out io.Writer) error {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -101,7 +102,7 @@ func runNode(ctx context.Context, cfg runtime.Config, ln net.Listener, drain tim
 		// Without seeds or a DNS name the node is alone by
 		// configuration, and ready as it is.
 		h := httpapi.New(node, httpapi.Options{Alone: cfg.Discovery == nil})
-		srv := &http.Server{Handler: withStats(node, h), ReadHeaderTimeout: 5 * time.Second}
+		srv := &http.Server{Handler: withMetrics(node, withStats(node, h)), ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = srv.Serve(ln) }()
 		defer srv.Close()
 		fmt.Fprintf(out, "member list on http://%s/\n", ln.Addr())

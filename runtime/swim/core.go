@@ -2,8 +2,10 @@ package swim
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -254,8 +256,9 @@ func MaxPayload(budget int) int {
 // PayloadOverhead is what a packet spends around an application payload in
 // the worst case: the version byte, then a broadcast's type byte, array
 // header, the longest origin name (str8 header and 128 bytes), its id
-// (uint32) and the payload's bin16 header.
-const PayloadOverhead = 1 + 1 + 1 + 2 + MaxNameLen + 5 + 3
+// (uint32), the payload's bin16 header and its key (uint64, keyed
+// broadcasts only).
+const PayloadOverhead = 1 + 1 + 1 + 2 + MaxNameLen + 5 + 3 + wire.MaxBroadcastKeyLen
 
 // advance moves the core's clock; time never runs backwards inside it.
 func (c *Core) advance(now time.Time) {
@@ -561,6 +564,39 @@ func (c *Core) UpdateMeta(now time.Time, meta []byte) error {
 // at most once. At most 1,024 broadcasts wait to be sent; past that it
 // returns ErrQueueFull.
 func (c *Core) Broadcast(now time.Time, payload []byte) error {
+	return c.broadcast(now, 0, payload)
+}
+
+// BroadcastKeyed is Broadcast for a payload that supersedes the earlier
+// ones of its key: it replaces the broadcast of that key this member
+// queued before, if that one has not yet been sent as often as every
+// broadcast is. A producer that updates the same keys faster than the
+// network carries them so holds one broadcast per key, and gets
+// ErrQueueFull only for keys not queued yet. The broadcast carries a
+// 64-bit hash of the key, so every member that passes it on replaces
+// the older payloads of the key it holds too, and the latest spreads
+// however many came before it.
+//
+// The replacement has a broadcast id of its own: a member that delivered
+// an older payload of the key delivers this one too, and a member the
+// older one had not reached gets this one alone. The order of delivery is
+// best effort: a member may still deliver an older payload after a newer
+// one that reached it by another way. An application that needs the
+// latest value carries a version in its payload and keeps the highest.
+// Two keys whose hashes agree (about one pair in 10^7 among a million
+// keys) replace each other. The empty key coalesces nothing: it is
+// Broadcast.
+func (c *Core) BroadcastKeyed(now time.Time, key string, payload []byte) error {
+	if key == "" {
+		return c.broadcast(now, 0, payload)
+	}
+	h := fnv.New64a()
+	h.Write([]byte(key))
+	return c.broadcast(now, max(h.Sum64(), 1), payload) // 0 is no key
+}
+
+// broadcast queues payload under the key hash key (0 for none).
+func (c *Core) broadcast(now time.Time, key uint64, payload []byte) error {
 	c.advance(now)
 	if c.leaving {
 		return ErrLeft
@@ -568,14 +604,29 @@ func (c *Core) Broadcast(now time.Time, payload []byte) error {
 	if max := MaxPayload(c.cfg.PacketBudget); len(payload) > max {
 		return fmt.Errorf("swim: broadcast of %d bytes, budget %d: %w", len(payload), max, ErrTooLarge)
 	}
-	if c.user.len() >= maxUserQueue {
+	qkey := broadcastKey(c.self.Name, key)
+	queued := c.user.queued(qkey)
+	if c.user.len() >= maxUserQueue && !queued {
 		return fmt.Errorf("swim: %d broadcasts waiting: %w", c.user.len(), ErrQueueFull)
+	}
+	if queued {
+		c.stats.BroadcastsReplaced++
 	}
 	id := broadcastID{origin: c.self.Name, id: c.nextBcast}
 	c.nextBcast++
 	c.markSeen(id)
-	c.user.push("", wire.AppendBroadcast(nil, &wire.Broadcast{Origin: id.origin, ID: id.id, Payload: payload}), nil)
+	c.user.push(qkey, wire.AppendBroadcast(nil, &wire.Broadcast{Origin: id.origin, ID: id.id, Payload: payload, Key: key}), nil).id = id.id
 	return nil
+}
+
+// broadcastKey is the user queue's key for broadcasts of origin with the
+// key hash key: "" for none. The hash takes the last 8 bytes, so no two
+// origins' keys meet.
+func broadcastKey(origin string, key uint64) string {
+	if key == 0 {
+		return ""
+	}
+	return string(binary.BigEndian.AppendUint64([]byte(origin), key))
 }
 
 // Send sends payload to the member named to, in one packet, best effort.

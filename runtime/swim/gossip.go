@@ -101,15 +101,27 @@ func (c *Core) handleBroadcast(m *wire.Broadcast) {
 	if !c.leaving {
 		c.out.Delivered = append(c.out.Delivered, UserMessage{From: m.Origin, Broadcast: true, Payload: m.Payload})
 	}
+	// A keyed broadcast replaces an earlier one of its origin and key
+	// waiting here, and is not passed on if a later one waits: the latest
+	// of a key spreads, not every version of it (see BroadcastKeyed).
+	key := broadcastKey(m.Origin, m.Key)
+	queued := c.user.queued(key)
+	if queued && !c.user.supersedes(key, m.ID) {
+		c.stats.BroadcastsReplaced++
+		return
+	}
 	// Pass it on unless it cannot fit one of our packets (a member with a
 	// larger budget sent it) or our queue is full: relaying is best effort,
 	// and a broadcast that can never be sent must not clog the queue.
 	msg := wire.AppendBroadcast(nil, m)
-	if len(msg) > c.cfg.PacketBudget-1 || c.user.len() >= maxUserQueue {
+	if len(msg) > c.cfg.PacketBudget-1 || (c.user.len() >= maxUserQueue && !queued) {
 		c.stats.BroadcastsDropped++
 		return
 	}
-	c.user.push("", msg, nil)
+	if queued {
+		c.stats.BroadcastsReplaced++
+	}
+	c.user.push(key, msg, nil).id = m.ID
 }
 
 // maxUserQueue bounds the user broadcasts waiting to be sent. Broadcast

@@ -15,12 +15,27 @@ type item struct {
 	key        string
 	msg        []byte
 	tx         int
+	id         uint32 // a keyed user broadcast's id, for supersedes
 	prev, next *item
 	onDone     func() // called once the item leaves the queue by being sent enough
 }
 
 // len is the number of queued items.
 func (q *queue) len() int { return q.n }
+
+// queued reports whether an item of the non-empty key waits in the queue.
+func (q *queue) queued(key string) bool {
+	_, ok := q.keyed[key]
+	return key != "" && ok
+}
+
+// supersedes reports whether the broadcast numbered id may replace the one
+// queued under key: one origin numbers its broadcasts in order, wrapping,
+// so the later of two ids is the one less than half the id space ahead.
+func (q *queue) supersedes(key string, id uint32) bool {
+	old, ok := q.keyed[key]
+	return !ok || int32(id-old.id) > 0
+}
 
 // push queues msg; with a non-empty key it replaces queued news of that key.
 func (q *queue) push(key string, msg []byte, onDone func()) *item {

@@ -23,6 +23,10 @@ type Stats struct {
 	// BroadcastsDropped counts broadcasts received but not passed on: too
 	// large for this member's packets, or its queue was full.
 	BroadcastsDropped uint64
+	// BroadcastsReplaced counts keyed broadcasts that replaced a queued
+	// one of their origin and key, and those received but not passed on
+	// because a later one of their key was queued (see BroadcastKeyed).
+	BroadcastsReplaced uint64
 	// StateAnswersLimited counts digests and state requests not answered
 	// because their source (a member by address, anyone else by IP) had an
 	// answer this protocol period already, or the period's byte budget for

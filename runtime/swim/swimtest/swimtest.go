@@ -359,6 +359,17 @@ func (c *Cluster) Broadcast(n *Node, payload []byte) error {
 	return err
 }
 
+// BroadcastKeyed gossips payload from n under key, replacing a queued
+// broadcast of that key (see swim.Core.BroadcastKeyed).
+func (c *Cluster) BroadcastKeyed(n *Node, key string, payload []byte) error {
+	if err := c.check(n, true); err != nil {
+		return err
+	}
+	err := n.Core.BroadcastKeyed(c.now, key, payload)
+	c.flush(n)
+	return err
+}
+
 // Send sends payload from n to the member named to. It fails with ErrDown
 // for a stopped member and with the core's error (swim.ErrUnknownMember,
 // swim.ErrTooLarge, swim.ErrLeft) otherwise.

@@ -11,6 +11,7 @@ import (
 	"github.com/memberlist-go/memberlist/runtime"
 	"github.com/memberlist-go/memberlist/testdata/gen/chaos"
 	"github.com/memberlist-go/memberlist/testdata/gen/deep"
+	"github.com/memberlist-go/memberlist/testdata/gen/keyed"
 	"github.com/memberlist-go/memberlist/testdata/gen/kinds"
 	"github.com/memberlist-go/memberlist/testdata/gen/localnames"
 	"github.com/memberlist-go/memberlist/testdata/gen/multi"
@@ -73,6 +74,18 @@ func families() []family {
 			variants: []any{deep.Deep{}},
 			encode:   func(b []byte, m any) ([]byte, error) { return deep.EncodeMsg(b, m.(deep.Msg)) },
 			decode:   func(b []byte) (any, error) { return deep.DecodeMsg(b) },
+		},
+		{
+			dir: "keyed", name: "keyed.Cache", id: keyed.CacheFamily, maxSize: keyed.CacheMaxSize,
+			variants: []any{keyed.Set{}, keyed.Delete{}, keyed.Flush{}},
+			encode:   func(b []byte, m any) ([]byte, error) { return keyed.EncodeCache(b, m.(keyed.Cache)) },
+			decode:   func(b []byte) (any, error) { return keyed.DecodeCache(b) },
+		},
+		{
+			dir: "keyed", name: "keyed.Lease", id: keyed.LeaseFamily, maxSize: keyed.LeaseMaxSize,
+			variants: []any{keyed.Grant{}, keyed.Renew{}, keyed.Revoke{}, keyed.Move{}, keyed.Blob{}},
+			encode:   func(b []byte, m any) ([]byte, error) { return keyed.EncodeLease(b, m.(keyed.Lease)) },
+			decode:   func(b []byte) (any, error) { return keyed.DecodeLease(b) },
 		},
 	}
 }

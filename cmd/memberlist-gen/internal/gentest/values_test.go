@@ -35,7 +35,10 @@ func parseBounds(tag reflect.StructTag) bounds {
 		return b
 	}
 	for part := range strings.SplitSeq(s, ",") {
-		k, v, _ := strings.Cut(part, "=")
+		k, v, hasValue := strings.Cut(part, "=")
+		if k == "key" && !hasValue {
+			continue // the coalescing key, no bound
+		}
 		n, err := strconv.Atoi(v)
 		if err != nil {
 			panic(fmt.Sprintf("bad tag %q", s))

@@ -175,10 +175,17 @@ func (r *reader) message(m *Message) {
 		// Payloads need no bound of their own: they cannot outgrow the packet.
 		m.User.Payload = r.bytes("user.payload", -1)
 	case TypeBroadcast:
-		r.arrayHeader("broadcast", 3)
+		keyed := r.arrayHeaderOf("broadcast", 3, 4) == 4
 		m.Broadcast.Origin = r.name("broadcast.origin")
 		m.Broadcast.ID = r.uint32("broadcast.id")
 		m.Broadcast.Payload = r.bytes("broadcast.payload", -1)
+		if keyed {
+			// A zero key is written as no key at all, so that one
+			// broadcast has one encoding.
+			if m.Broadcast.Key = r.uint64("broadcast.key"); r.err == nil && m.Broadcast.Key == 0 {
+				r.failf("broadcast.key", "zero key in a fourth field")
+			}
+		}
 	case TypeDigest:
 		r.arrayHeader("digest", 2)
 		m.Digest.From = r.name("digest.from")

@@ -143,10 +143,18 @@ func AppendUser(b []byte, m *User) []byte {
 // AppendBroadcast appends m as a broadcast message.
 func AppendBroadcast(b []byte, m *Broadcast) []byte {
 	b = append(b, byte(TypeBroadcast))
-	b = msgp.AppendArrayHeader(b, 3)
+	if m.Key == 0 {
+		b = msgp.AppendArrayHeader(b, 3)
+	} else {
+		b = msgp.AppendArrayHeader(b, 4)
+	}
 	b = msgp.AppendString(b, m.Origin)
 	b = msgp.AppendUint32(b, m.ID)
-	return msgp.AppendBytes(b, m.Payload)
+	b = msgp.AppendBytes(b, m.Payload)
+	if m.Key != 0 {
+		b = msgp.AppendUint64(b, m.Key)
+	}
+	return b
 }
 
 // AppendDigest appends m as a digest message.

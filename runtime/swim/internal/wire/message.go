@@ -164,7 +164,17 @@ type Broadcast struct {
 	Origin  string
 	ID      uint32
 	Payload []byte
+	// Key, unless zero, is a hash of what the payload is about, chosen by
+	// the origin: a broadcast of the same origin and key with a later ID
+	// replaces this one in the queue of every member that passes them on
+	// (see swim.Core.BroadcastKeyed). A keyed broadcast carries it as a
+	// fourth field, at most MaxBroadcastKeyLen bytes; an unkeyed one has
+	// three fields, as before keys existed.
+	Key uint64
 }
+
+// MaxBroadcastKeyLen is the most bytes a Broadcast's Key adds to it.
+const MaxBroadcastKeyLen = 9
 
 // Digest summarises the sender's view of the live members, so that an
 // anti-entropy round between two members that agree costs one small packet;

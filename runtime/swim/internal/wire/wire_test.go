@@ -57,6 +57,8 @@ func TestRoundTrip(t *testing.T) {
 		{"digest", []Message{{Type: TypeDigest, Digest: Digest{From: maxName(), Digest: math.MaxUint64}}}},
 		{"cookie/max", []Message{{Type: TypeCookie, Cookie: Cookie{Value: bytes.Repeat([]byte{0xff}, MaxCookieLen)}}}},
 		{"broadcast/empty payload", []Message{{Type: TypeBroadcast, Broadcast: Broadcast{Origin: maxName(), Payload: []byte{}}}}},
+		{"broadcast/keyed", []Message{{Type: TypeBroadcast, Broadcast: Broadcast{Origin: "a", ID: 7, Payload: []byte("v"), Key: math.MaxUint64}}}},
+		{"broadcast/small key", []Message{{Type: TypeBroadcast, Broadcast: Broadcast{Origin: "a", ID: 7, Key: 1}}}},
 		{"one of each", oneOfEach()},
 		{"one of each twice", append(oneOfEach(), oneOfEach()...)},
 	}
@@ -351,6 +353,11 @@ func TestMalformed(t *testing.T) {
 		{"user payload as string", rawPacket(msg(TypeUser, arr(1), str("p"))), ErrMalformed, "user.payload"},
 		{"broadcast origin too long", rawPacket(msg(TypeBroadcast, arr(3), str(long), uint_(1), bin(nil))), ErrMalformed, "broadcast.origin"},
 		{"broadcast id overflow", rawPacket(msg(TypeBroadcast, arr(3), str("a"), uint_(math.MaxUint32+1), bin(nil))), ErrMalformed, "broadcast.id"},
+		{"broadcast of 5 fields", rawPacket(msg(TypeBroadcast, arr(5), str("a"), uint_(1), bin(nil), uint_(1), uint_(1))), ErrMalformed, "broadcast"},
+		{"broadcast of 2 fields", rawPacket(msg(TypeBroadcast, arr(2), str("a"), uint_(1))), ErrMalformed, "broadcast"},
+		{"broadcast zero key", rawPacket(msg(TypeBroadcast, arr(4), str("a"), uint_(1), bin(nil), uint_(0))), ErrMalformed, "broadcast.key"},
+		{"broadcast key as string", rawPacket(msg(TypeBroadcast, arr(4), str("a"), uint_(1), bin(nil), str("k"))), ErrMalformed, "broadcast.key"},
+		{"broadcast key missing", rawPacket(msg(TypeBroadcast, arr(4), str("a"), uint_(1), bin(nil))), ErrMalformed, "broadcast.key"},
 	}
 	sentinels := []error{ErrVersion, ErrEmpty, ErrUnknownType, ErrMalformed}
 	for _, tt := range tests {
