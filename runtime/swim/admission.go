@@ -59,7 +59,7 @@ const (
 const (
 	// stateAnswerBytes bounds the bytes of state this member sends in
 	// answer to requests per period, whoever asks.
-	stateAnswerBytes = 8 << 20
+	stateAnswerBytes = 64 << 20
 	// maxCorrectionsTracked bounds the (member, source) pairs whose stale
 	// accusation was corrected this period.
 	maxCorrectionsTracked = 4096
@@ -100,6 +100,7 @@ type request struct {
 // periodLimits are the per-period budgets; newPeriod starts them afresh.
 type periodLimits struct {
 	added       int // members added this period, by any path
+	refused     int // new names over budget this period
 	newNames    int
 	perSource   map[netip.AddrPort]int
 	answered    map[netip.AddrPort]bool
@@ -116,7 +117,7 @@ type correction struct {
 // secret when it is due.
 func (c *Core) newPeriod() {
 	l := &c.limits
-	l.added, l.newNames, l.answerBytes = 0, 0, 0
+	l.added, l.refused, l.newNames, l.answerBytes = 0, 0, 0, 0
 	if len(c.pending) > maxSourcesTracked/4 {
 		c.expirePending()
 	}
@@ -189,6 +190,7 @@ func (c *Core) admitNew(src source, from netip.AddrPort) bool {
 	total := src == fromMember && l.newNames >= newNamesPerPeriod
 	if total || n >= newNamesPerSource || (!tracked && len(l.perSource) >= maxSourcesTracked) {
 		c.stats.MembersRefused++
+		l.refused++
 		return false
 	}
 	if l.perSource == nil {

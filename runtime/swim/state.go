@@ -119,13 +119,12 @@ func (c *Core) applyAlive(src source, from netip.AddrPort, a *wire.Alive) {
 		case first:
 			c.queueAlive(m)
 			c.emit(EventJoined, m)
-		case src == fromSolicited:
-			// Learnt from a state transfer we asked for: its sender
-			// already spreads what it knows; we need only hear from it.
-			c.verify(m)
 		default:
-			// Learnt from gossip: passed on only once it has answered, so
-			// that made-up members never crowd real news out of the queue.
+			// Learnt second-hand (gossip or a state transfer): passed on
+			// only once it has answered, so that made-up members never
+			// crowd real news out of the queue. Passed on then even when
+			// a state transfer brought it: news of a join must not depend
+			// on the one member that heard it first-hand.
 			m.unspread = true
 			c.verify(m)
 		}

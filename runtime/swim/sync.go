@@ -53,10 +53,11 @@ func (c *Core) syncTick() {
 const growthSync = 4
 
 // syncIfGrowing sends a digest now if the view grew by more than
-// growthSync members in the period that just ended, or the member has
-// just joined; called once per period.
+// growthSync members in the period that just ended, or names were refused
+// for being over the period's budget (a state transfer we ask for brings
+// them unbudgeted), or the member has just joined; called once per period.
 func (c *Core) syncIfGrowing() {
-	if c.limits.added > growthSync || c.justJoined {
+	if c.limits.added > growthSync || c.limits.refused > 0 || c.justJoined {
 		c.justJoined = false
 		c.sendDigest()
 	}
