@@ -70,6 +70,15 @@ type Config struct {
 	// Default empty, which is a label too: a labelled node and an
 	// unlabelled one drop each other's packets.
 	Label string
+	// ClockSkew is, with Keys, how far another member's clock may be ahead
+	// of or behind this node's, network delay included: every encrypted
+	// packet carries its send time, and one sealed further from this
+	// node's time is dropped (Stats.Transport.Stale), which is what stops
+	// a recorded packet from being replayed once the replay filter has
+	// forgotten it. Keep clocks in time with NTP; raise this only for
+	// hosts that cannot be. Default 10s (udpframe.DefaultClockSkew); zero
+	// means the default.
+	ClockSkew time.Duration
 }
 
 // DefaultLANConfig returns the settings for a cluster inside one data
@@ -90,6 +99,7 @@ func withDefaults(p swim.Config) Config {
 		BindAddr:          "0.0.0.0:7946",
 		DiscoveryInterval: 30 * time.Second,
 		EventBuffer:       1024,
+		ClockSkew:         udpframe.DefaultClockSkew,
 	}
 }
 
@@ -116,6 +126,8 @@ func (c Config) Validate() error {
 		return bad("Label", fmt.Sprintf("%q (%d bytes)", c.Label, len(c.Label)), fmt.Sprintf("at most %d bytes", udpframe.MaxLabelLen))
 	case !utf8.ValidString(c.Label):
 		return bad("Label", fmt.Sprintf("%q", c.Label), "valid UTF-8")
+	case c.ClockSkew < 0 || c.ClockSkew > 0 && c.ClockSkew < time.Millisecond:
+		return bad("ClockSkew", c.ClockSkew, fmt.Sprintf("at least 1ms, or 0 for %v", udpframe.DefaultClockSkew))
 	}
 	// A key's bytes never appear in an error, which may end up in a log.
 	for i, k := range c.Keys {

@@ -52,6 +52,7 @@ const defaultDNSPort = 7946
 //	MEMBERLIST_LOG_LEVEL           debug, info, warn or error (any case)  unset: no log         Logger: text log on standard error from that level up
 //	MEMBERLIST_KEYS                base64 keys, comma-separated           none: no encryption   Keys: AES-GCM keys of 16, 24 or 32 bytes, the primary first
 //	MEMBERLIST_LABEL               at most 64 bytes                       empty                 Label: the cluster's name; packets with another are dropped
+//	MEMBERLIST_CLOCK_SKEW          duration, at least 1ms                 10s                   ClockSkew: how far another member's clock may be off (encryption)
 //
 // The protocol's knobs set the swim.Config fields of the same names, whose
 // documentation says what each does. Their defaults depend on the profile:
@@ -196,6 +197,7 @@ func envVars() []envVar {
 		{name: "MEMBERLIST_LOG_LEVEL", set: setLogLevel},
 		{name: "MEMBERLIST_KEYS", field: "Keys", set: setKeys, secret: true},
 		{name: "MEMBERLIST_LABEL", field: "Label", set: setLabel},
+		durationVar("MEMBERLIST_CLOCK_SKEW", "ClockSkew", func(c *Config) *time.Duration { return &c.ClockSkew }),
 
 		durationVar("MEMBERLIST_PROBE_INTERVAL", "ProbeInterval", func(c *Config) *time.Duration { return &c.ProbeInterval }),
 		durationVar("MEMBERLIST_PROBE_TIMEOUT", "ProbeTimeout", func(c *Config) *time.Duration { return &c.ProbeTimeout }),

@@ -156,6 +156,7 @@ func envCases() []envCase {
 		{name: "MEMBERLIST_KEYS", value: " " + testKeysB64[2] + ", " + testKeysB64[1] + "," + testKeysB64[0] + ",", want: func(c *Config) { c.Keys = [][]byte{testKeys[2], testKeys[1], testKeys[0]} }},
 		{name: "MEMBERLIST_LABEL", value: "prod-eu", want: func(c *Config) { c.Label = "prod-eu" }},
 		{name: "MEMBERLIST_LABEL", value: strings.Repeat("é", 32), want: func(c *Config) { c.Label = strings.Repeat("é", 32) }},
+		{name: "MEMBERLIST_CLOCK_SKEW", value: "1m", want: dur(func(c *Config) *time.Duration { return &c.ClockSkew }, time.Minute)},
 		{name: "MEMBERLIST_PROBE_INTERVAL", value: "2s", want: dur(func(c *Config) *time.Duration { return &c.ProbeInterval }, 2*time.Second)},
 		{name: "MEMBERLIST_PROBE_TIMEOUT", value: "300ms", want: dur(func(c *Config) *time.Duration { return &c.ProbeTimeout }, 300*time.Millisecond)},
 		{name: "MEMBERLIST_INDIRECT_CHECKS", value: "0", want: num(func(c *Config) *int { return &c.IndirectChecks }, 0)},

@@ -128,7 +128,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("%w: Keys: %w", ErrInvalidConfig, err)
 		}
 	}
-	tr, err := udp.Listen(ctx, udp.Config{Bind: cfg.BindAddr, Advertise: cfg.AdvertiseAddr, Label: cfg.Label, Keyring: keys, Logger: log})
+	tr, err := udp.Listen(ctx, udp.Config{Bind: cfg.BindAddr, Advertise: cfg.AdvertiseAddr, Label: cfg.Label, Keyring: keys, ClockSkew: cfg.ClockSkew, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("memberlist: start %s: %w", cfg.Name, err)
 	}
@@ -339,7 +339,7 @@ func (n *Node) Stats() Stats {
 // statsLocked gathers the counters; it runs on the loop.
 func (n *Node) statsLocked() Stats {
 	t := n.tr.Stats()
-	refused := t.BadFrame + t.BadVersion + t.BadLabel + t.BadChecksum + t.Unencrypted + t.DecryptFailed + t.Replayed
+	refused := t.BadFrame + t.BadVersion + t.BadLabel + t.BadChecksum + t.Unencrypted + t.DecryptFailed + t.Replayed + t.Stale
 	s := Stats{
 		Protocol:    n.core.Stats(),
 		PacketsIn:   t.PacketsIn,

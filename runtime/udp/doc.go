@@ -33,7 +33,9 @@
 // A datagram is dropped and counted, by reason, when its framing is refused
 // (Stats.BadFrame, BadVersion, BadLabel, BadChecksum, Unencrypted,
 // DecryptFailed), and, with encryption, when it is a copy of one received
-// lately (Stats.Replayed). The first datagram dropped for each reason is
+// lately (Stats.Replayed) or was sealed further from this node's time than
+// Config.ClockSkew allows, which also catches a copy the replay filter no
+// longer remembers (Stats.Stale). The first datagram dropped for each reason is
 // logged at Warn, as it usually means a member with the wrong settings;
 // the rest at Debug.
 //

@@ -22,7 +22,7 @@ import (
 // The protocol core fills less than this (swim.DefaultPacketBudget is 1,300
 // bytes) so that the framing added around its packets, the cluster label and
 // a checksum or encryption, still fits in one datagram: at most
-// frame.MaxOverhead (95) bytes, whatever the configuration.
+// frame.MaxOverhead (100) bytes, whatever the configuration.
 const MaxPacketSize = 1400
 
 // DefaultSocketBuffer is the receive and send buffer size Listen requests
@@ -75,6 +75,12 @@ type Config struct {
 	// datagrams carry a CRC32C checksum instead. Change its keys at any
 	// time; the next datagram uses them.
 	Keyring *frame.Keyring
+	// ClockSkew is, with a Keyring, how far a sender's clock may be ahead
+	// of or behind this node's, network delay included, for its encrypted
+	// datagrams to be accepted; later copies of a datagram are refused as
+	// Stats.Replayed or Stats.Stale (see frame.Replays). Zero means
+	// frame.DefaultClockSkew (10s).
+	ClockSkew time.Duration
 	// Logger receives the transport's log; nil discards it. Nothing per
 	// packet is logged above Debug.
 	Logger *slog.Logger
@@ -106,11 +112,16 @@ type Stats struct {
 	//   - Unencrypted: an unencrypted datagram while this node has keys;
 	//   - DecryptFailed: an encrypted datagram none of this node's keys
 	//     opens (or this node has none): another key, or tampering;
-	//   - Replayed: a copy of an encrypted datagram received lately.
+	//   - Replayed: a copy of an encrypted datagram received lately;
+	//   - Stale: an encrypted datagram sealed further from this node's
+	//     time than Config.ClockSkew, or before the oldest one the replay
+	//     filter remembers: a replayed recording, or a sender whose clock
+	//     is off.
 	//
 	// Outside a rotation done in the wrong order, BadLabel, Unencrypted and
-	// DecryptFailed mean a node with the wrong settings, or an attack.
-	BadFrame, BadVersion, BadLabel, BadChecksum, Unencrypted, DecryptFailed, Replayed uint64
+	// DecryptFailed mean a node with the wrong settings, or an attack; Stale
+	// without Replayed most likely a clock that is off.
+	BadFrame, BadVersion, BadLabel, BadChecksum, Unencrypted, DecryptFailed, Replayed, Stale uint64
 	// ReadErrors and WriteErrors count failures of the socket. WriteTo's
 	// refusals of oversized payloads and writes after Close are not
 	// counted: they are the caller's, not the network's.
@@ -148,6 +159,9 @@ type Transport struct {
 	// read is conn.ReadFromUDPAddrPort, held as a function so that tests
 	// can make the socket fail.
 	read func([]byte) (int, netip.AddrPort, error)
+	// now is the wall clock that seals send times and judges them,
+	// time.Now but in tests, which move it without sleeping.
+	now func() time.Time
 
 	mu      sync.Mutex // guards started and the wg.Add in Start against Close
 	started bool
@@ -196,6 +210,9 @@ func Listen(ctx context.Context, cfg Config) (*Transport, error) {
 		if b.n < 0 {
 			return nil, fmt.Errorf("%w: %s = %d; want a size in bytes, or 0 for %d", ErrInvalidConfig, b.field, b.n, DefaultSocketBuffer)
 		}
+	}
+	if cfg.ClockSkew < 0 || cfg.ClockSkew > 0 && cfg.ClockSkew < time.Millisecond {
+		return nil, fmt.Errorf("%w: ClockSkew = %v; want at least 1ms, or 0 for %v", ErrInvalidConfig, cfg.ClockSkew, frame.DefaultClockSkew)
 	}
 	codec, err := frame.NewCodec(cfg.Label, cfg.Keyring)
 	if err != nil {
@@ -255,6 +272,7 @@ func Listen(ctx context.Context, cfg Config) (*Transport, error) {
 		log:       log,
 		codec:     codec,
 		read:      conn.ReadFromUDPAddrPort,
+		now:       time.Now,
 		done:      make(chan struct{}),
 	}
 	t.bufs.New = func() any {
@@ -262,7 +280,7 @@ func Listen(ctx context.Context, cfg Config) (*Transport, error) {
 		return &b
 	}
 	if cfg.Keyring != nil {
-		t.replays = frame.NewReplays(0)
+		t.replays = frame.NewReplays(0, cfg.ClockSkew)
 	}
 	log.Debug("udp: listening", slog.String("network", bind.network()), slog.String("advertise", t.advertise.String()))
 	return t, nil
@@ -409,8 +427,8 @@ func (t *Transport) readLoop(handle func(netip.AddrPort, []byte)) {
 				slog.String("from", from.String()), slog.Int("size", n), slog.Int("max", MaxPacketSize))
 		default:
 			out, err := t.codec.Open(payload[:0], buf[:n])
-			if err == nil && t.replays != nil && t.replays.Seen(buf[:n]) {
-				err = errReplayed
+			if err == nil && t.replays != nil {
+				err = t.replays.Check(buf[:n], t.now())
 			}
 			if err != nil {
 				t.refuse(err, from, n, &warned)
@@ -440,7 +458,7 @@ func (t *Transport) WriteTo(b []byte, to netip.AddrPort) error {
 	to = netip.AddrPortFrom(to.Addr().Unmap(), to.Port())
 	bp := t.bufs.Get().(*[]byte)
 	defer t.bufs.Put(bp)
-	*bp = t.codec.Seal((*bp)[:0], b)
+	*bp = t.codec.SealAt((*bp)[:0], b, t.now())
 	n, err := t.conn.WriteToUDPAddrPort(*bp, to)
 	if err != nil {
 		if !errors.Is(err, net.ErrClosed) {
@@ -471,6 +489,7 @@ func (t *Transport) Stats() Stats {
 		Unencrypted:   c.refused[refusedUnencrypted].Load(),
 		DecryptFailed: c.refused[refusedDecrypt].Load(),
 		Replayed:      c.refused[refusedReplay].Load(),
+		Stale:         c.refused[refusedStale].Load(),
 		ReadErrors:    c.readErrors.Load(),
 		WriteErrors:   c.writeErrors.Load(),
 	}

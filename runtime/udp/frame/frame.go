@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"time"
 	"unicode/utf8"
 )
 
@@ -21,27 +22,34 @@ const (
 	headerLen = 2
 	// checksumLen is the CRC32C of a plain frame.
 	checksumLen = 4
-	// keyIDLen, NonceLen and TagLen make up an encrypted frame's overhead
-	// beyond the header and label.
+	// keyIDLen, sentLen, NonceLen and TagLen make up an encrypted frame's
+	// overhead beyond the header and label.
 	keyIDLen = 1
+	// sentLen is the send time of an encrypted frame: milliseconds since
+	// the Unix epoch, modulo 2^40 (see SentAt).
+	sentLen = 5
 	// NonceLen is the size of the random nonce of an encrypted frame.
 	NonceLen = 12
 	tagLen   = 16
 	// encOverhead is what encryption adds after the label.
-	encOverhead = keyIDLen + NonceLen + tagLen
+	encOverhead = keyIDLen + sentLen + NonceLen + tagLen
 	// MaxOverhead is the most a frame adds to a payload: the header, the
-	// longest label, and encryption's key id, nonce and tag (95 bytes).
+	// longest label, and encryption's key id, send time, nonce and tag
+	// (100 bytes).
 	MaxOverhead = headerLen + MaxLabelLen + max(encOverhead, checksumLen)
 )
 
 // Flags in the low four bits of the first byte. flagLabel says a label
 // length byte and the label follow; a cluster without a label saves that
 // byte on every datagram, which in a quiet cluster of small pings and acks
-// is a few percent of all traffic. The other two bits are reserved and must
-// be zero.
+// is a few percent of all traffic. flagSent says a send time follows the key
+// id; every encrypted frame carries one, and an encrypted frame without it
+// is an older release's, refused as ErrVersion. A plain frame never has it.
+// The last bit is reserved and must be zero.
 const (
 	flagEncrypted = 1 << 0
 	flagLabel     = 1 << 1
+	flagSent      = 1 << 2
 )
 
 // Reasons Open refuses a datagram. Open returns them unwrapped; test for
@@ -51,7 +59,8 @@ var (
 	// reserved flags set, or an empty payload.
 	ErrMalformed = errors.New("frame: malformed datagram")
 	// ErrVersion: a frame version this package does not speak, or no frame
-	// at all (such as the unframed packets of an older release).
+	// at all (such as the unframed packets of an older release), or an
+	// encrypted frame without a send time (an older release's).
 	ErrVersion = errors.New("frame: unknown frame version")
 	// ErrLabel: a packet of another cluster (a different label).
 	ErrLabel = errors.New("frame: wrong cluster label")
@@ -126,12 +135,20 @@ func (c *Codec) headerSize() int {
 // Seal appends to dst the datagram carrying payload: encrypted with the
 // primary key if the codec has keys, else with a checksum. It returns the
 // extended slice; the datagram is Overhead bytes longer than payload. dst
-// and payload must not overlap.
+// and payload must not overlap. An encrypted datagram carries the time of
+// the call as its send time; SealAt takes the time as an argument.
 func (c *Codec) Seal(dst, payload []byte) []byte {
+	return c.SealAt(dst, payload, time.Now())
+}
+
+// SealAt is Seal with the send time given: now, on the sender's clock, which
+// a receiver's Replays compares with its own. Plain datagrams carry no
+// time, and ignore it.
+func (c *Codec) SealAt(dst, payload []byte, now time.Time) []byte {
 	start := len(dst)
 	flags := byte(0)
 	if c.keys != nil {
-		flags |= flagEncrypted
+		flags |= flagEncrypted | flagSent
 	}
 	if c.label == "" {
 		dst = append(dst, Version<<4|flags)
@@ -145,8 +162,9 @@ func (c *Codec) Seal(dst, payload []byte) []byte {
 	}
 	k := c.keys.set.Load().primary()
 	dst = append(dst, k.id)
+	dst = appendSent(dst, now)
 	// The nonce is drawn inside Seal and written before the ciphertext; the
-	// header, label and key id so far are the additional data.
+	// header, label, key id and send time so far are the additional data.
 	return k.aead.Seal(dst, nil, payload, dst[start:])
 }
 
@@ -163,7 +181,7 @@ func (c *Codec) Open(dst, p []byte) ([]byte, error) {
 		return dst, ErrVersion
 	}
 	flags := p[0] & 0x0f
-	if flags&^(flagEncrypted|flagLabel) != 0 {
+	if flags&^(flagEncrypted|flagLabel|flagSent) != 0 {
 		return dst, ErrMalformed
 	}
 	body, label := labelSpan(p)
@@ -172,6 +190,9 @@ func (c *Codec) Open(dst, p []byte) ([]byte, error) {
 	}
 
 	if flags&flagEncrypted == 0 {
+		if flags&flagSent != 0 {
+			return dst, ErrMalformed // plain frames carry no send time
+		}
 		if len(p) < body+1+checksumLen {
 			return dst, ErrMalformed
 		}
@@ -191,13 +212,19 @@ func (c *Codec) Open(dst, p []byte) ([]byte, error) {
 	if string(label) != c.label {
 		return dst, ErrLabel
 	}
+	if flags&flagSent == 0 {
+		// An older release's encrypted frame: it carries no send time, so
+		// nothing would stop a recording of it from being replayed for as
+		// long as the key lives.
+		return dst, ErrVersion
+	}
 	if len(p) < body+encOverhead+1 {
 		return dst, ErrMalformed
 	}
 	if c.keys == nil {
 		return dst, ErrDecrypt
 	}
-	id, aad, sealed := p[body], p[:body+keyIDLen], p[body+keyIDLen:]
+	id, aad, sealed := p[body], p[:body+keyIDLen+sentLen], p[body+keyIDLen+sentLen:]
 	for _, k := range c.keys.set.Load().keys {
 		if k.id != id {
 			continue
@@ -225,17 +252,58 @@ func labelSpan(p []byte) (body int, label []byte) {
 	return headerLen + n, p[headerLen : headerLen+n]
 }
 
+// sentBits is the width of the send time on the wire, sentMask its values.
+const (
+	sentBits = 8 * sentLen
+	sentMask = 1<<sentBits - 1
+)
+
+// appendSent appends the send time: now in milliseconds since the Unix
+// epoch, modulo 2^40. Forty bits of milliseconds wrap every 34.8 years, so
+// a receiver reads the value as the time nearest its own clock (see
+// SentAt) and the field never runs out.
+func appendSent(dst []byte, now time.Time) []byte {
+	ms := uint64(now.UnixMilli()) & sentMask
+	return append(dst, byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms))
+}
+
+// SentAt returns the send time of an encrypted frame as milliseconds since
+// the Unix epoch, read as the time within 17.4 years (2^39 milliseconds) of
+// now, and false for a plain frame, which carries none. It reads the frame
+// as it is: call it on frames that Open accepted, whose send time is
+// authenticated.
+func SentAt(p []byte, now time.Time) (int64, bool) {
+	at, ok := encryptedBody(p)
+	if !ok || len(p) < at+keyIDLen+sentLen {
+		return 0, false
+	}
+	b := p[at+keyIDLen : at+keyIDLen+sentLen]
+	sent := uint64(b[0])<<32 | uint64(b[1])<<24 | uint64(b[2])<<16 | uint64(b[3])<<8 | uint64(b[4])
+	nowMS := now.UnixMilli()
+	// The difference modulo 2^40, sign-extended: how far the send time is
+	// ahead of now (negative: behind).
+	d := int64((sent-uint64(nowMS))&sentMask<<(64-sentBits)) >> (64 - sentBits)
+	return nowMS + d, true
+}
+
+// encryptedBody returns where the key id of an encrypted frame with a send
+// time starts, and false for any other frame.
+func encryptedBody(p []byte) (int, bool) {
+	if len(p) < 1 || p[0]&(flagEncrypted|flagSent) != flagEncrypted|flagSent {
+		return 0, false
+	}
+	body, _ := labelSpan(p)
+	return body, body >= 0
+}
+
 // nonce returns the nonce of an encrypted frame that Open accepted, and
 // false for a plain frame, which has none.
 func nonce(p []byte) ([NonceLen]byte, bool) {
-	if len(p) < 1 || p[0]&flagEncrypted == 0 {
+	body, ok := encryptedBody(p)
+	if !ok {
 		return [NonceLen]byte{}, false
 	}
-	body, _ := labelSpan(p)
-	if body < 0 {
-		return [NonceLen]byte{}, false
-	}
-	at := body + keyIDLen
+	at := body + keyIDLen + sentLen
 	if len(p) < at+NonceLen {
 		return [NonceLen]byte{}, false
 	}

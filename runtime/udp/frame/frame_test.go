@@ -50,7 +50,7 @@ func codecs(t testing.TB) map[string]*Codec {
 // The frame's worst case must fit the room the core leaves: the runtime
 // checks the same against the real constants at compile time.
 func TestMaxOverhead(t *testing.T) {
-	if want := 1 + 1 + 64 + 1 + 12 + 16; MaxOverhead != want {
+	if want := 1 + 1 + 64 + 1 + 5 + 12 + 16; MaxOverhead != want {
 		t.Errorf("MaxOverhead = %d, want %d", MaxOverhead, want)
 	}
 	if MaxOverhead > 100 {
@@ -156,6 +156,12 @@ func TestRefusalReasons(t *testing.T) {
 	badPlain := plain.Seal(nil, payload)
 	badPlain[len(badPlain)-5] ^= 0x40
 	longLabel := append([]byte{Version<<4 | flagLabel, MaxLabelLen + 1}, bytes.Repeat([]byte("x"), MaxLabelLen+10)...)
+	// An older release's encrypted frame: no send-time flag, no send time.
+	withoutSent := bytes.Clone(valid[:2+4+1])
+	withoutSent[0] &^= flagSent
+	withoutSent = append(withoutSent, valid[2+4+1+5:]...)
+	plainWithSent := plain.Seal(nil, payload)
+	plainWithSent[0] |= flagSent
 
 	for _, tc := range []struct {
 		name string
@@ -168,7 +174,10 @@ func TestRefusalReasons(t *testing.T) {
 		{"label cut short", enc, valid[:4], ErrMalformed},
 		{"label too long", plain, longLabel, ErrMalformed},
 		{"reserved flag", enc, reservedFlag, ErrMalformed},
-		{"no room for the tag", enc, valid[:2+4+1+12+16], ErrMalformed},
+		{"no room for the tag", enc, valid[:2+4+1+5+12+16], ErrMalformed},
+		{"no room for the send time", enc, valid[:2+4+1+3], ErrMalformed},
+		{"encrypted without a send time (older release)", enc, withoutSent, ErrVersion},
+		{"plain with a send time", plain, plainWithSent, ErrMalformed},
 		{"plain, no room for the checksum", plain, plain.Seal(nil, payload)[:2+4+4], ErrMalformed},
 		{"unframed packet of the core", enc, []byte{1, 1, 0x92, 0x01, 0xa1, 'a'}, ErrVersion},
 		{"wrong version", enc, wrongVersion, ErrVersion},
@@ -341,59 +350,6 @@ func TestConcurrentUseDuringRotation(t *testing.T) {
 	})
 	if got := kr.Keys(); len(got) != 1 || !bytes.Equal(got[0], keys[len(keys)-1]) {
 		t.Errorf("after the rotations Keys() = %x, want only the last key", got)
-	}
-}
-
-func TestReplays(t *testing.T) {
-	enc := mustCodec(t, "", mustKeyring(t, testKey("a", 16)))
-	r := NewReplays(4)
-	var sent [][]byte
-	for i := range 4 {
-		p := enc.Seal(nil, []byte{1, byte(i)})
-		if r.Seen(p) {
-			t.Fatalf("packet %d: a fresh packet reported as a replay", i)
-		}
-		sent = append(sent, p)
-	}
-	for i, p := range sent {
-		if !r.Seen(p) {
-			t.Errorf("copy of packet %d not caught", i)
-		}
-	}
-	// Two more generations push the first four out: a window is at least
-	// four packets, at most eight.
-	for i := range 8 {
-		r.Seen(enc.Seal(nil, []byte{2, byte(i)}))
-	}
-	if r.Seen(sent[0]) {
-		t.Error("a packet older than twice the window is still remembered")
-	}
-	plain := mustCodec(t, "", nil).Seal(nil, []byte{1})
-	for i := range 2 {
-		if r.Seen(plain) {
-			t.Errorf("a plain frame, which has no nonce, reported as a replay (copy %d)", i)
-		}
-	}
-}
-
-// Turning the generations over reuses the maps: a long run allocates
-// nothing once they have grown.
-func TestReplaysDoNotAllocate(t *testing.T) {
-	enc := mustCodec(t, "", mustKeyring(t, testKey("a", 16)))
-	var ps [][]byte
-	for i := range 4096 {
-		ps = append(ps, enc.Seal(nil, []byte{1, byte(i), byte(i >> 8)}))
-	}
-	r := NewReplays(256)
-	for _, p := range ps {
-		r.Seen(p)
-	}
-	i := 0
-	if a := testing.AllocsPerRun(2000, func() {
-		r.Seen(ps[i%len(ps)])
-		i++
-	}); a != 0 {
-		t.Errorf("%v allocations per packet, want 0", a)
 	}
 }
 
