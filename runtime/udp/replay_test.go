@@ -31,9 +31,6 @@ func (c *fakeClock) set(tr ...*Transport) {
 		t.now = c.now
 	}
 }
-func (c *fakeClock) sealer(f *frame.Codec) func([]byte) []byte {
-	return func(p []byte) []byte { return f.SealAt(nil, p, c.now()) }
-}
 
 // inbox counts the datagrams a transport hands on and keeps their payloads.
 type inbox struct {
