@@ -1,6 +1,7 @@
 package frame
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -174,66 +175,136 @@ func (c *Codec) SealAt(dst, payload []byte, now time.Time) []byte {
 // ErrChecksum, ErrUnencrypted or ErrDecrypt, unwrapped. dst and p must not
 // overlap. The payload is never empty.
 func (c *Codec) Open(dst, p []byte) ([]byte, error) {
+	f, err := c.check(p)
+	if err != nil {
+		return dst, err
+	}
+	if !f.sealed {
+		return append(dst, p[f.start:f.end]...), nil
+	}
+	for _, k := range c.keys.set.Load().keys {
+		if k.id != f.keyID {
+			continue
+		}
+		if out, err := k.open.Open(dst, f.nonce(p), p[f.start:], f.aad(p)); err == nil {
+			return out, nil
+		}
+	}
+	return dst, ErrDecrypt
+}
+
+// OpenInPlace is Open without a copy: it returns the payload as the part
+// of p that carried it, decrypted in place if the frame is encrypted, with
+// its capacity cut to its length. It refuses what Open refuses, with the
+// same errors; p's payload bytes are then undefined (a failed decryption
+// clears them). Opening allocates nothing, except in the rare case of two
+// installed keys sharing the datagram's key id (see KeyID), when the
+// ciphertext is kept aside for the second try.
+func (c *Codec) OpenInPlace(p []byte) ([]byte, error) {
+	f, err := c.check(p)
+	if err != nil {
+		return nil, err
+	}
+	if !f.sealed {
+		return p[f.start:f.end:f.end], nil
+	}
+	keys := c.keys.set.Load().keys
+	candidates := 0
+	for _, k := range keys {
+		if k.id == f.keyID {
+			candidates++
+		}
+	}
+	sealed := p[f.start:]
+	var spare []byte
+	if candidates > 1 {
+		spare = bytes.Clone(sealed)
+	}
+	for _, k := range keys {
+		if k.id != f.keyID {
+			continue
+		}
+		out, err := k.open.Open(sealed[:0], f.nonce(p), sealed, f.aad(p))
+		if err == nil {
+			return out[:len(out):len(out)], nil
+		}
+		if candidates--; candidates > 0 {
+			copy(sealed, spare)
+		}
+	}
+	return nil, ErrDecrypt
+}
+
+// frameSpan is where a checked datagram keeps its parts: the payload (or,
+// encrypted, the ciphertext and tag) from start to end, and for an
+// encrypted frame the key id and where the nonce lies.
+type frameSpan struct {
+	sealed     bool
+	start, end int
+	keyID      byte
+	nonceAt    int
+}
+
+// nonce and aad return an encrypted frame's nonce and additional data.
+func (f frameSpan) nonce(p []byte) []byte { return p[f.nonceAt : f.nonceAt+NonceLen] }
+func (f frameSpan) aad(p []byte) []byte   { return p[:f.nonceAt] }
+
+// check does everything Open does short of decrypting: the length,
+// version, flags, label and, for a plain frame, the checksum and whether
+// plain frames are accepted here.
+func (c *Codec) check(p []byte) (frameSpan, error) {
 	if len(p) < 1 {
-		return dst, ErrMalformed
+		return frameSpan{}, ErrMalformed
 	}
 	if p[0]>>4 != Version {
-		return dst, ErrVersion
+		return frameSpan{}, ErrVersion
 	}
 	flags := p[0] & 0x0f
 	if flags&^(flagEncrypted|flagLabel|flagSent) != 0 {
-		return dst, ErrMalformed
+		return frameSpan{}, ErrMalformed
 	}
 	body, label := labelSpan(p)
 	if body < 0 {
-		return dst, ErrMalformed
+		return frameSpan{}, ErrMalformed
 	}
 
 	if flags&flagEncrypted == 0 {
 		if flags&flagSent != 0 {
-			return dst, ErrMalformed // plain frames carry no send time
+			return frameSpan{}, ErrMalformed // plain frames carry no send time
 		}
 		if len(p) < body+1+checksumLen {
-			return dst, ErrMalformed
+			return frameSpan{}, ErrMalformed
 		}
 		end := len(p) - checksumLen
 		if crc32.Checksum(p[:end], c.crc) != binary.BigEndian.Uint32(p[end:]) {
-			return dst, ErrChecksum
+			return frameSpan{}, ErrChecksum
 		}
 		if string(label) != c.label {
-			return dst, ErrLabel
+			return frameSpan{}, ErrLabel
 		}
 		if c.keys != nil {
-			return dst, ErrUnencrypted
+			return frameSpan{}, ErrUnencrypted
 		}
-		return append(dst, p[body:end]...), nil
+		return frameSpan{start: body, end: end}, nil
 	}
 
 	if string(label) != c.label {
-		return dst, ErrLabel
+		return frameSpan{}, ErrLabel
 	}
 	if flags&flagSent == 0 {
 		// An older release's encrypted frame: it carries no send time, so
 		// nothing would stop a recording of it from being replayed for as
 		// long as the key lives.
-		return dst, ErrVersion
+		return frameSpan{}, ErrVersion
 	}
 	if len(p) < body+encOverhead+1 {
-		return dst, ErrMalformed
+		return frameSpan{}, ErrMalformed
 	}
 	if c.keys == nil {
-		return dst, ErrDecrypt
+		return frameSpan{}, ErrDecrypt
 	}
-	id, aad, sealed := p[body], p[:body+keyIDLen+sentLen], p[body+keyIDLen+sentLen:]
-	for _, k := range c.keys.set.Load().keys {
-		if k.id != id {
-			continue
-		}
-		if out, err := k.aead.Open(dst, nil, sealed, aad); err == nil {
-			return out, nil
-		}
-	}
-	return dst, ErrDecrypt
+	at := body + keyIDLen + sentLen
+	return frameSpan{sealed: true, start: at + NonceLen, end: len(p), keyID: p[body], nonceAt: at}, nil
 }
 
 // labelSpan returns where the frame's body starts and its label (empty

@@ -10,6 +10,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // testKey returns a fixed key of n bytes, different for each name.
@@ -372,5 +375,69 @@ func TestOpenRefusalDoesNotAllocate(t *testing.T) {
 		if a := testing.AllocsPerRun(100, func() { _, _ = tc.c.Open(out[:0], tc.p) }); a != 0 {
 			t.Errorf("%s: %v allocations per refused packet, want 0", name, a)
 		}
+	}
+}
+
+// OpenInPlace accepts and refuses what Open does, and returns the payload
+// inside the datagram, capacity cut to length.
+func TestOpenInPlace(t *testing.T) {
+	for name, c := range codecs(t) {
+		t.Run(name, func(t *testing.T) {
+			for _, n := range []int{1, 16, 300, 1300} {
+				payload := bytes.Repeat([]byte{byte(n)}, n)
+				p := c.Seal(nil, payload)
+				got, err := c.OpenInPlace(p)
+				require.NoError(t, err)
+				require.Equal(t, payload, got)
+				require.Equal(t, len(got), cap(got))
+				require.Equal(t, &p[c.Overhead()-tagLenOf(c)], &got[0], "the payload is not inside the datagram")
+			}
+			p := c.Seal(nil, []byte("\x01tampered"))
+			p[len(p)-1] ^= 1
+			_, err := c.OpenInPlace(p)
+			require.Error(t, err)
+		})
+	}
+}
+
+// tagLenOf is how much framing follows the payload: the tag or checksum.
+func tagLenOf(c *Codec) int {
+	if c.Keyring() != nil {
+		return tagLen
+	}
+	return checksumLen
+}
+
+// Two installed keys sharing an id: in place, the first key's failed try
+// must not spoil the datagram for the second.
+func TestOpenInPlaceKeyIDCollision(t *testing.T) {
+	byID := map[byte][]byte{}
+	var a, b []byte
+	for i := 0; a == nil; i++ {
+		k := testKey(fmt.Sprint("collide", i), 16)
+		if prev, ok := byID[KeyID(k)]; ok {
+			a, b = prev, k
+		}
+		byID[KeyID(k)] = k
+	}
+	r := mustCodec(t, "", mustKeyring(t, a, b))
+	for _, k := range [][]byte{a, b} {
+		got, err := r.OpenInPlace(mustCodec(t, "", mustKeyring(t, k)).Seal(nil, []byte{1, 2, 3}))
+		require.NoError(t, err)
+		require.Equal(t, []byte{1, 2, 3}, got)
+	}
+}
+
+func TestOpenInPlaceDoesNotAllocate(t *testing.T) {
+	for name, c := range codecs(t) {
+		p := c.Seal(nil, bytes.Repeat([]byte{1}, 1000))
+		q := make([]byte, len(p))
+		a := testing.AllocsPerRun(100, func() {
+			copy(q, p)
+			if _, err := c.OpenInPlace(q); err != nil {
+				t.Fatal(err)
+			}
+		})
+		assert.Zero(t, a, "%s: allocations per datagram", name)
 	}
 }

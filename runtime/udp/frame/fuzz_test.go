@@ -21,7 +21,7 @@ func fuzzCodecs(t testing.TB) []*Codec {
 var refusals = []error{ErrMalformed, ErrVersion, ErrLabel, ErrChecksum, ErrUnencrypted, ErrDecrypt}
 
 // FuzzOpen feeds arbitrary datagrams to every kind of receiver. Open must
-// not panic; it must refuse with one of its sentinel errors and leave dst's
+// not panic, and OpenInPlace must agree with it; it must refuse with one of its sentinel errors and leave dst's
 // prefix alone; what it accepts must be a non-empty payload exactly the
 // framing shorter than the datagram, which seals and opens again to itself,
 // and whose second copy the replay filter catches at its send time.
@@ -43,6 +43,10 @@ func FuzzOpen(f *testing.F) {
 			out, err := c.Open(dst, p)
 			if !bytes.HasPrefix(out, prefix) {
 				t.Fatalf("codec %d: Open lost dst's prefix: %q", i, out)
+			}
+			inPlace, errInPlace := c.OpenInPlace(bytes.Clone(p))
+			if errInPlace != err || err == nil && !bytes.Equal(inPlace, out[len(prefix):]) {
+				t.Fatalf("codec %d: OpenInPlace = %q, %v; Open = %q, %v", i, inPlace, errInPlace, out[len(prefix):], err)
 			}
 			if err != nil {
 				if !isRefusal(err) {
