@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,7 +56,8 @@ type Node struct {
 	keys *udpframe.Keyring // nil without encryption
 	core *swim.Core        // owned by the loop goroutine
 
-	in    chan inbound
+	in    chan *udp.Batch
+	out   []udp.Packet // the loop's, for flush
 	calls chan func(now time.Time)
 	quit  chan struct{}
 	stop  context.CancelFunc
@@ -83,11 +83,6 @@ type Node struct {
 	leaving   atomic.Bool
 	leaveDone chan struct{}
 	leaveOnce sync.Once
-}
-
-type inbound struct {
-	from netip.AddrPort
-	b    []byte
 }
 
 type handler struct {
@@ -145,7 +140,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		tr:        tr,
 		keys:      keys,
 		core:      core,
-		in:        make(chan inbound, 4096),
+		in:        make(chan *udp.Batch, udp.MaxBatches),
 		calls:     make(chan func(time.Time)),
 		quit:      make(chan struct{}),
 		stop:      stop,
@@ -157,7 +152,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.wg.Add(2)
 	go n.loop()
 	go n.dispatch()
-	tr.Start(n.receive)
+	tr.StartBatch(n.receive)
 	if cfg.Discovery != nil {
 		n.wg.Add(1)
 		go n.discover(runCtx)
@@ -166,14 +161,17 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	return n, nil
 }
 
-// receive runs on the transport's read goroutine: it copies the packet and
-// hands it to the loop, dropping it if the loop is too far behind, so the
-// socket is always drained.
-func (n *Node) receive(from netip.AddrPort, b []byte) {
+// receive runs on the transport's read goroutine: it hands the batch, the
+// datagrams of one read, to the loop without copying them. The transport
+// lends at most udp.MaxBatches at once, so the channel has room; when the
+// loop is that far behind, the transport drops and counts what arrives
+// (Stats.Transport.Overrun), so the socket is always drained.
+func (n *Node) receive(b *udp.Batch) {
 	select {
-	case n.in <- inbound{from: from, b: append([]byte(nil), b...)}:
+	case n.in <- b:
 	default:
-		n.dropped.Add(1)
+		n.dropped.Add(uint64(len(b.Datagrams)))
+		b.Release()
 	}
 }
 
@@ -190,11 +188,18 @@ func (n *Node) loop() {
 		select {
 		case <-n.quit:
 			return
-		case p := <-n.in:
-			if err := n.core.Step(time.Now(), p.from, p.b); err != nil {
-				n.dropped.Add(1)
-				n.log.Debug("memberlist: dropped packet", "from", p.from, "err", err)
+		case b := <-n.in:
+			// One wake-up for the batch; the core copies what it keeps
+			// (swim's decoding shares no memory with the packet), so the
+			// buffers go back to the transport at once.
+			now := time.Now()
+			for _, d := range b.Datagrams {
+				if err := n.core.Step(now, d.From, d.Payload); err != nil {
+					n.dropped.Add(1)
+					n.log.Debug("memberlist: dropped packet", "from", d.From, "err", err)
+				}
 			}
+			b.Release()
 		case f := <-n.calls:
 			f(time.Now())
 		case <-timer.C:
@@ -210,11 +215,14 @@ func (n *Node) loop() {
 // flush does what the core asked after the last input.
 func (n *Node) flush(timer *time.Timer) {
 	rd := n.core.Ready()
+	n.out = n.out[:0]
 	for _, p := range rd.Packets {
-		if err := n.tr.WriteTo(p.Bytes, p.To); err != nil {
-			n.log.Debug("memberlist: send failed", "to", p.To, "err", err)
-		}
+		n.out = append(n.out, udp.Packet{To: p.To, Bytes: p.Bytes})
 	}
+	if err := n.tr.WriteBatch(n.out); err != nil {
+		n.log.Debug("memberlist: send failed", "err", err)
+	}
+	clear(n.out) // the core reuses the packets' bytes
 	n.publish(rd.Events)
 	for _, ev := range rd.Events {
 		n.log.Debug("memberlist: "+ev.Type.String(), "member", ev.Member.Name, "addr", ev.Member.Addr, "incarnation", ev.Member.Incarnation)
@@ -346,7 +354,7 @@ func (n *Node) statsLocked() Stats {
 		PacketsOut:  t.PacketsOut,
 		BytesIn:     t.BytesIn,
 		BytesOut:    t.BytesOut,
-		Dropped:     n.dropped.Load() + t.Oversized + t.Empty + refused,
+		Dropped:     n.dropped.Load() + t.Oversized + t.Empty + t.Overrun + refused,
 		Undelivered: n.undelivered.Load(),
 		Undecodable: n.undecodable.Load(),
 		Transport:   t,

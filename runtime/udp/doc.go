@@ -20,6 +20,20 @@
 //	})
 //	err = t.WriteTo(pkt, to)
 //
+// # Batches
+//
+// StartBatch and WriteBatch move many datagrams per system call: on Linux
+// recvmmsg and sendmmsg, up to BatchSize (32) datagrams each, so that a
+// burst costs one wake-up of the reading goroutine rather than one per
+// datagram; elsewhere they read and write one datagram per call behind the
+// same interface. The receive path copies and allocates nothing: datagrams
+// land in buffers the transport owns (at most MaxBatches batches of them),
+// are checked and decrypted in place, and are lent to the handler as a
+// Batch until it calls Release:
+//
+//	t.StartBatch(func(b *udp.Batch) { inbox <- b }) // the consumer calls b.Release()
+//	err = t.WriteBatch([]udp.Packet{{To: a, Bytes: p1}, {To: b, Bytes: p2}})
+//
 // # Sizes
 //
 // A datagram carries at most MaxPacketSize bytes, framing included, both
