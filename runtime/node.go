@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -83,6 +84,16 @@ type Node struct {
 	leaving   atomic.Bool
 	leaveDone chan struct{}
 	leaveOnce sync.Once
+
+	// What Members, LocalMember and Stats read without asking the loop
+	// (see view.go): the view, and a copy of the core's counters.
+	view        atomic.Pointer[view]
+	statsMu     sync.Mutex
+	coreStats   swim.Stats
+	viewGen     uint64    // loop only, as the rest
+	viewBuilt   time.Time // when the view was last rebuilt from the core
+	selfChanged bool      // this node's record may have changed
+	refutations uint64    // the core's count when the view last took our record
 }
 
 type handler struct {
@@ -149,6 +160,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		deliver:   make(chan delivery, 1024),
 		leaveDone: make(chan struct{}),
 	}
+	n.publishState(now, nil)
 	n.wg.Add(2)
 	go n.loop()
 	go n.dispatch()
@@ -223,6 +235,7 @@ func (n *Node) flush(timer *time.Timer) {
 		n.log.Debug("memberlist: send failed", "err", err)
 	}
 	clear(n.out) // the core reuses the packets' bytes
+	n.publishState(time.Now(), rd.Events)
 	n.publish(rd.Events)
 	for _, ev := range rd.Events {
 		n.log.Debug("memberlist: "+ev.Type.String(), "member", ev.Member.Name, "addr", ev.Member.Addr, "incarnation", ev.Member.Incarnation)
@@ -270,28 +283,36 @@ func (n *Node) do(ctx context.Context, f func(now time.Time)) error {
 	}
 }
 
-// LocalMember returns this node's own record.
+// LocalMember returns this node's own record. Like Members, it reads the
+// view the loop publishes, and never waits for the loop.
 func (n *Node) LocalMember() Member {
-	var m Member
-	if n.do(context.Background(), func(time.Time) { m = n.core.LocalMember() }) != nil {
-		return Member{Name: n.cfg.Name, Addr: n.tr.AdvertiseAddr()}
-	}
+	m := n.view.Load().local
+	m.Meta = bytes.Clone(m.Meta)
 	return m
 }
 
 // Members returns a snapshot of every member known, this node included,
 // sorted by name: alive, suspect, and dead or left ones until they are
-// forgotten. It returns nil after Close.
+// forgotten. The slice and its metadata are the caller's own. It reads
+// the view the loop publishes after each batch of input, so it costs no
+// round trip through the loop and never waits for it, and it reflects
+// every event already delivered to subscribers. It returns nil after Close.
 func (n *Node) Members() []Member {
-	var ms []Member
-	_ = n.do(context.Background(), func(time.Time) { ms = n.core.Members() })
-	return ms
+	select {
+	case <-n.quit:
+		return nil
+	default:
+	}
+	return n.view.Load().members()
 }
 
 // UpdateMeta replaces this node's metadata and announces it.
 func (n *Node) UpdateMeta(ctx context.Context, meta []byte) error {
 	var err error
-	if e := n.do(ctx, func(now time.Time) { err = n.core.UpdateMeta(now, meta) }); e != nil {
+	if e := n.do(ctx, func(now time.Time) {
+		err = n.core.UpdateMeta(now, meta)
+		n.selfChanged = true
+	}); e != nil {
 		return e
 	}
 	return err
@@ -306,6 +327,7 @@ func (n *Node) Leave(ctx context.Context) error {
 	if e := n.do(ctx, func(now time.Time) {
 		err = n.core.Leave(now)
 		n.leaving.Store(true)
+		n.selfChanged = true
 	}); e != nil {
 		return e
 	}
@@ -337,19 +359,30 @@ func (n *Node) Close() error {
 	return err
 }
 
-// Stats returns the node's counters.
+// Stats returns the node's counters. It never waits for the loop: the
+// protocol's counters and the member counts are those the loop published
+// after its last batch of input, the transport's are read as they are.
 func (n *Node) Stats() Stats {
-	var s Stats
-	_ = n.do(context.Background(), func(time.Time) { s = n.statsLocked() })
-	return s
+	n.statsMu.Lock()
+	core := n.coreStats
+	n.statsMu.Unlock()
+	return n.stats(core, n.view.Load().counts)
 }
 
-// statsLocked gathers the counters; it runs on the loop.
+// statsLocked gathers the counters on the loop, fresh from the core.
 func (n *Node) statsLocked() Stats {
+	var counts [4]int
+	counts[0], counts[1], counts[2], counts[3] = n.core.NumMembers()
+	return n.stats(n.core.Stats(), counts)
+}
+
+// stats puts the node's counters together with the core's and the member
+// counts given.
+func (n *Node) stats(core swim.Stats, counts [4]int) Stats {
 	t := n.tr.Stats()
 	refused := t.BadFrame + t.BadVersion + t.BadLabel + t.BadChecksum + t.Unencrypted + t.DecryptFailed + t.Replayed + t.Stale
 	s := Stats{
-		Protocol:    n.core.Stats(),
+		Protocol:    core,
 		PacketsIn:   t.PacketsIn,
 		PacketsOut:  t.PacketsOut,
 		BytesIn:     t.BytesIn,
@@ -359,6 +392,6 @@ func (n *Node) statsLocked() Stats {
 		Undecodable: n.undecodable.Load(),
 		Transport:   t,
 	}
-	s.Alive, s.Suspect, s.Dead, s.Left = n.core.NumMembers()
+	s.Alive, s.Suspect, s.Dead, s.Left = counts[0], counts[1], counts[2], counts[3]
 	return s
 }
