@@ -113,12 +113,26 @@ type outMessage struct {
 	to netip.AddrPort
 }
 
+// maxSenders is how many sendBatch a transport keeps for reuse: the loop
+// writes from one goroutine, and others seldom at the same time.
+const maxSenders = 4
+
 // sendBatch is one WriteBatch call's buffers and system-call state; the
-// transport pools them, as any goroutine may write.
+// transport keeps a few for reuse, as any goroutine may write. A slot's
+// buffer is made the first time a batch is that long, so that a transport
+// whose batches are short does not hold BatchSize buffers.
 type sendBatch struct {
 	w    batchWriter
 	bufs [BatchSize][]byte
 	out  [BatchSize]outMessage
+}
+
+// buf returns slot i's buffer, empty, with room for a datagram.
+func (s *sendBatch) buf(i int) []byte {
+	if s.bufs[i] == nil {
+		s.bufs[i] = make([]byte, 0, MaxPacketSize)
+	}
+	return s.bufs[i][:0]
 }
 
 // batchWriter sends datagrams in order and returns how many were sent

@@ -154,9 +154,10 @@ type Transport struct {
 	// bufs holds datagram buffers for WriteTo, which any goroutine may
 	// call; sealing into a pooled buffer keeps sending free of garbage.
 	bufs sync.Pool
-	// senders holds WriteBatch's buffers and system-call state (a
-	// *sendBatch each), likewise.
-	senders sync.Pool
+	// senders holds WriteBatch's buffers and system-call state, likewise;
+	// a free list rather than a sync.Pool, which the garbage collector
+	// empties, as they are large enough for remaking them to show.
+	senders chan *sendBatch
 	// inet6 says the socket is AF_INET6, for WriteBatch's addresses.
 	inet6 bool
 	// newWriter makes the system-call state of a sendBatch (sendmmsg on
@@ -164,7 +165,8 @@ type Transport struct {
 	newWriter func() batchWriter
 
 	// batches are the receive buffers, lent to the handler; discard is
-	// the read goroutine's own, for reading while all are lent.
+	// the read goroutine's own, for reading while all are lent, made on
+	// first need.
 	batches *batchPool
 	discard *Batch
 	// readBatch reads the waiting datagrams into the slots it is given
@@ -294,20 +296,12 @@ func Listen(ctx context.Context, cfg Config) (*Transport, error) {
 		now:       time.Now,
 		done:      make(chan struct{}),
 	}
-	t.discard = newBatch(t.batches)
 	t.newWriter = func() batchWriter { return newBatchWriter(conn, rc, t.inet6) }
 	t.bufs.New = func() any {
 		b := make([]byte, 0, MaxPacketSize)
 		return &b
 	}
-	t.senders.New = func() any {
-		s := &sendBatch{w: t.newWriter()}
-		block := make([]byte, BatchSize*MaxPacketSize)
-		for i := range s.bufs {
-			s.bufs[i] = block[i*MaxPacketSize : i*MaxPacketSize : (i+1)*MaxPacketSize]
-		}
-		return s
-	}
+	t.senders = make(chan *sendBatch, maxSenders)
 	if cfg.Keyring != nil {
 		t.replays = frame.NewReplays(0, cfg.ClockSkew)
 	}
@@ -431,6 +425,9 @@ func (t *Transport) readLoop(handle func(*Batch)) {
 		b := t.batches.get()
 		overrun := b == nil
 		if overrun {
+			if t.discard == nil {
+				t.discard = newBatch(t.batches)
+			}
 			b = t.discard
 		}
 		n, err := t.readBatch(b.msgs)
@@ -587,8 +584,18 @@ func (t *Transport) WriteBatch(ps []Packet) error {
 	if t.closed.Load() {
 		return fmt.Errorf("udp: write of %d datagrams: %w", len(ps), net.ErrClosed)
 	}
-	sb := t.senders.Get().(*sendBatch)
-	defer t.senders.Put(sb)
+	var sb *sendBatch
+	select {
+	case sb = <-t.senders:
+	default:
+		sb = &sendBatch{w: t.newWriter()}
+	}
+	defer func() {
+		select {
+		case t.senders <- sb:
+		default: // more writers at once than kept: let it go
+		}
+	}()
 	var (
 		failed   int
 		firstErr error
@@ -613,7 +620,7 @@ func (t *Transport) WriteBatch(ps []Packet) error {
 				continue
 			}
 			to := netip.AddrPortFrom(p.To.Addr().Unmap(), p.To.Port())
-			out = append(out, outMessage{b: t.codec.SealAt(sb.bufs[len(out)][:0], p.Bytes, now), to: to})
+			out = append(out, outMessage{b: t.codec.SealAt(sb.buf(len(out)), p.Bytes, now), to: to})
 		}
 		for len(out) > 0 {
 			n, err := sb.w.write(out)
