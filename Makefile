@@ -5,7 +5,7 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 10s
 BENCHTIME   ?= 1x
 
-.PHONY: test check fmt-check vet staticcheck generate-check unit fuzz bench bench-micro e2e
+.PHONY: test check fmt-check vet staticcheck generate-check unit fuzz bench bench-micro e2e browser screenshot
 
 ## test: formatting, vet, staticcheck, every test with the race detector,
 ## and the large simulations without it.
@@ -46,7 +46,7 @@ fuzz:
 	done
 
 ## bench: ours and hashicorp/memberlist side by side on every scenario of
-## ../shared/SCENARIOS.md (the bench/ module, about 16 minutes on 2 cores);
+## docs/SCENARIOS.md (the bench/ module, about 16 minutes on 2 cores);
 ## writes docs/BENCHMARKS.md and docs/img/*.png.
 bench:
 	cd bench && $(GO) run . -docs ../docs
@@ -60,3 +60,15 @@ bench-micro:
 ## (root and iproute2 needed; skipped with a message otherwise).
 e2e:
 	$(GO) test -tags e2e -count=1 -v -timeout 10m ./examples/chaos/e2e/
+
+## browser: the member page in headless chromium (Debian's chromium, which
+## .ci/run installs) against three chaos processes; also part of make e2e.
+browser:
+	@command -v chromium >/dev/null || { echo "chromium missing: apt-get install -y chromium"; exit 1; }
+	$(GO) test -tags e2e -count=1 -v -run TestMemberPageInBrowser ./examples/chaos/e2e/
+
+## screenshot: make browser, writing docs/img/member-page.png (and
+## -phone.png) for the README.
+screenshot:
+	@command -v chromium >/dev/null || { echo "chromium missing: apt-get install -y chromium"; exit 1; }
+	$(GO) test -tags e2e -count=1 -v -run TestMemberPageInBrowser ./examples/chaos/e2e/ -screenshot $(CURDIR)/docs/img/member-page.png

@@ -3,6 +3,7 @@ module github.com/memberlist-go/memberlist
 go 1.26
 
 require (
+	github.com/chromedp/chromedp v0.23.1
 	github.com/dave/jennifer v1.7.1
 	github.com/miekg/dns v1.1.73
 	github.com/stretchr/testify v1.12.1
@@ -14,6 +15,8 @@ require (
 )
 
 require (
+	github.com/chromedp/cdproto v0.160.1 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/kr/text v0.2.0 // indirect
 	github.com/philhofer/fwd v1.2.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect

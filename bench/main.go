@@ -1,4 +1,4 @@
-// Command bench runs the scenarios of ../shared/SCENARIOS.md for this
+// Command bench runs the scenarios of docs/SCENARIOS.md for this
 // repository's library and for hashicorp/memberlist v0.7.0 side by side,
 // prints a table (figure, ours, theirs, ratio) and the goals, and writes
 // docs/BENCHMARKS.md with its plots in docs/img.

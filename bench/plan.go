@@ -45,7 +45,7 @@ var (
 	lan = cluster.Settings{ProbeInterval: time.Second, ProbeTimeout: 500 * time.Millisecond, GossipInterval: 200 * time.Millisecond}
 )
 
-// trialSpec is a scenario trial as ../shared/SCENARIOS.md sets it up: 2 s
+// trialSpec is a scenario trial as docs/SCENARIOS.md sets it up: 2 s
 // after convergence a 10 s window, then three crashes a second apart.
 func trialSpec(n int, s cluster.Settings) scenario.Spec {
 	return scenario.Spec{

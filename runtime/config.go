@@ -2,9 +2,11 @@ package runtime
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"time"
 	"unicode/utf8"
 
@@ -44,6 +46,13 @@ type Config struct {
 	// that are not alive members are contacted at once, which is how pod
 	// restarts and partitions heal on Kubernetes. Default 30s.
 	DiscoveryInterval time.Duration
+	// JoinTimeout, when positive, makes Start wait until the node has
+	// joined (see Node.Joined) and fail, naming the seeds it tried, if no
+	// seed answered within it. It needs Discovery. Zero, the default, lets
+	// Start return at once and the node keep trying in the background,
+	// which suits the first members of a cluster starting together; use a
+	// readiness check (Node.Ready) to tell when the node is in.
+	JoinTimeout time.Duration
 	// EventBuffer is how many events a subscriber may fall behind before it
 	// is cut off (see Subscribe). Default 1024.
 	EventBuffer int
@@ -63,6 +72,11 @@ type Config struct {
 	// rotation). Generate a key with crypto/rand, or
 	// `openssl rand -base64 32` for MEMBERLIST_KEYS.
 	Keys [][]byte
+	// AllowedCIDRs, if not empty, admits only members whose address lies in
+	// one of these prefixes; others are refused before Admit (a field of
+	// the embedded swim.Config) is asked, never added nor probed, and
+	// counted in Stats.AdmitRefused by reason.
+	AllowedCIDRs []netip.Prefix
 	// Label names the cluster, at most 64 bytes of UTF-8. Every packet
 	// carries it (in clear; with encryption it is also authenticated), and
 	// packets with another label are dropped, so that clusters sharing a
@@ -79,6 +93,38 @@ type Config struct {
 	// hosts that cannot be. Default 10s (udpframe.DefaultClockSkew); zero
 	// means the default.
 	ClockSkew time.Duration
+
+	// MaxStreamMessageSize bounds one SendReliable payload and one
+	// application state, in bytes: 1 to MaxStreamMessageSize (16 MiB), the
+	// default. A node closes, unread, a stream announcing more than its own
+	// bound, and the sender gets ErrRefused, so members should agree.
+	MaxStreamMessageSize int
+	// StreamTimeout bounds every read and write on a stream, and each
+	// stream's handshake: a peer that stops sending or reading for that
+	// long is cut off. Default 10s.
+	StreamTimeout time.Duration
+	// MaxStreamConns bounds the inbound streams served at once; at the
+	// bound, a new one takes the place of one that sits silent, or waits.
+	// Default 64.
+	MaxStreamConns int
+	// TLS turns on mutual TLS for streams (SendReliable and application
+	// state): the certificate in it serves both to accept and to dial,
+	// every peer must present one that ClientCAs (or RootCAs) verifies,
+	// and a dialed peer's certificate must name its IP address (or
+	// ServerName, if set). A peer without a valid certificate gets
+	// nothing. It takes the place of Keys on streams; Keys still encrypt
+	// the datagrams. Nil: streams are sealed with Keys if set, else plain.
+	TLS *tls.Config
+	// AppState, if set, is exchanged with other members over streams: at
+	// join and every PushPullInterval (see AppState).
+	AppState AppState
+	// PushPullInterval is how often each node exchanges its AppState with
+	// another member, for clusters of up to 32 alive members; above that
+	// it grows like the incumbent's, by ceil(log2 N - 5) + 1. Zero turns
+	// the periodic exchange off (the exchange at join stays). Default:
+	// the profile's SyncInterval (30s LAN, 1m WAN, 15s local), the
+	// incumbent's values.
+	PushPullInterval time.Duration
 }
 
 // DefaultLANConfig returns the settings for a cluster inside one data
@@ -100,16 +146,23 @@ func withDefaults(p swim.Config) Config {
 		DiscoveryInterval: 30 * time.Second,
 		EventBuffer:       1024,
 		ClockSkew:         udpframe.DefaultClockSkew,
+
+		MaxStreamMessageSize: MaxStreamMessageSize,
+		StreamTimeout:        defaultStreamTimeout,
+		MaxStreamConns:       defaultMaxStreamConns,
+		PushPullInterval:     p.SyncInterval,
 	}
 }
 
-// Validate reports the first setting that is out of range.
+// Validate reports the first setting that is out of range, naming the
+// field, its value and what it accepts. The error wraps ErrInvalidConfig
+// (and, for a protocol knob, swim.ErrInvalidConfig).
 func (c Config) Validate() error {
 	if err := c.Config.Validate(); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		return invalidConfig(err)
 	}
 	bad := func(field string, v any, want string) error {
-		return fmt.Errorf("%w: %s = %v; want %s", ErrInvalidConfig, field, v, want)
+		return invalid("%s = %v; want %s", field, v, want)
 	}
 	switch {
 	case c.Name == "" || len(c.Name) > swim.MaxNameLen:
@@ -120,6 +173,10 @@ func (c Config) Validate() error {
 		return bad("Meta", fmt.Sprintf("%d bytes", len(c.Meta)), fmt.Sprintf("at most %d bytes", swim.MaxMetaLen))
 	case c.DiscoveryInterval <= 0:
 		return bad("DiscoveryInterval", c.DiscoveryInterval, "a positive duration")
+	case c.JoinTimeout < 0:
+		return bad("JoinTimeout", c.JoinTimeout, "0 (do not wait) or a positive duration")
+	case c.JoinTimeout > 0 && c.Discovery == nil:
+		return bad("JoinTimeout", c.JoinTimeout, "0 without Discovery: with no seeds there is nothing to wait for")
 	case c.EventBuffer < 1:
 		return bad("EventBuffer", c.EventBuffer, "at least 1")
 	case len(c.Label) > udpframe.MaxLabelLen:
@@ -129,14 +186,20 @@ func (c Config) Validate() error {
 	case c.ClockSkew < 0 || c.ClockSkew > 0 && c.ClockSkew < time.Millisecond:
 		return bad("ClockSkew", c.ClockSkew, fmt.Sprintf("at least 1ms, or 0 for %v", udpframe.DefaultClockSkew))
 	}
+	if err := c.validateStreams(); err != nil {
+		return err
+	}
 	// A key's bytes never appear in an error, which may end up in a log.
 	for i, k := range c.Keys {
 		if err := udpframe.CheckKey(k); err != nil {
-			return fmt.Errorf("%w: Keys[%d] is %d bytes: %w", ErrInvalidConfig, i, len(k), udpframe.ErrKeySize)
+			return invalidConfig(&restated{
+				msg:  fmt.Sprintf("Keys[%d] is %d bytes; want 16, 24 or 32 (AES-128, AES-192 or AES-256)", i, len(k)),
+				errs: []error{udpframe.ErrKeySize},
+			})
 		}
 		for j := range i {
 			if bytes.Equal(c.Keys[j], k) {
-				return fmt.Errorf("%w: Keys[%d] repeats Keys[%d]; want each key once", ErrInvalidConfig, i, j)
+				return invalid("Keys[%d] repeats Keys[%d]; want each key once", i, j)
 			}
 		}
 	}

@@ -24,6 +24,7 @@ func (n *Node) discover(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
+			n.noteDiscovery(nil, err)
 			n.log.Warn("memberlist: discovery failed; retrying", "err", err, "in", backoff)
 			wait = min(backoff, wait)
 			backoff = min(2*backoff, n.cfg.DiscoveryInterval)
@@ -37,7 +38,9 @@ func (n *Node) discover(ctx context.Context) {
 			}
 			first := !joined
 			joined = true
+			n.noteDiscovery(others, nil)
 			_ = n.do(ctx, func(now time.Time) {
+				n.join.seeds = others
 				if first {
 					_ = n.core.Join(now, others)
 				} else {

@@ -4,14 +4,15 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/memberlist-go/memberlist/runtime/discovery"
@@ -42,24 +43,27 @@ const defaultDNSPort = 7946
 //	MEMBERLIST_PROFILE             lan, wan or local (any case)           lan                   the preset the other variables override
 //	MEMBERLIST_NAME                1 to 128 bytes                         the host name         Name: this member's name, unique in the cluster
 //	MEMBERLIST_BIND_ADDR           host:port, host an IP or empty         0.0.0.0:7946          BindAddr: where the UDP socket listens; port 0 picks one
-//	MEMBERLIST_ADVERTISE_ADDR      ip:port                                worked out from bind  AdvertiseAddr: the address other members send to (NAT)
+//	MEMBERLIST_ADVERTISE_ADDR      ip:port or [ip]:port                   worked out from bind  AdvertiseAddr: the address other members send to (NAT, pod IP)
 //	MEMBERLIST_META                at most 1024 bytes                     empty                 Meta: this member's metadata
 //	MEMBERLIST_SEEDS               host:port,host:port,...                none                  Discovery: fixed seeds (discovery.ParseStatic)
 //	MEMBERLIST_DNS                 DNS name; SRV if it starts with "_"    none                  Discovery: seeds looked up in DNS (discovery.DNS)
 //	MEMBERLIST_DNS_PORT            1 to 65535                             7946                  port of the A/AAAA addresses of MEMBERLIST_DNS
 //	MEMBERLIST_DISCOVERY_INTERVAL  positive duration                      30s                   DiscoveryInterval: how often discovery is asked again
+//	MEMBERLIST_JOIN_TIMEOUT        positive duration                      unset: do not wait    JoinTimeout: Start waits this long for a first join, else fails
 //	MEMBERLIST_EVENT_BUFFER        integer, at least 1                    1024                  EventBuffer: events a subscriber may fall behind
 //	MEMBERLIST_LOG_LEVEL           debug, info, warn or error (any case)  unset: no log         Logger: text log on standard error from that level up
 //	MEMBERLIST_KEYS                base64 keys, comma-separated           none: no encryption   Keys: AES-GCM keys of 16, 24 or 32 bytes, the primary first
+//	MEMBERLIST_KEYS_FILE           path of a file of such keys            none                  Keys, read from a file (a mounted Secret) instead
 //	MEMBERLIST_LABEL               at most 64 bytes                       empty                 Label: the cluster's name; packets with another are dropped
 //	MEMBERLIST_CLOCK_SKEW          duration, at least 1ms                 10s                   ClockSkew: how far another member's clock may be off (encryption)
+//	MEMBERLIST_ALLOWED_CIDRS       CIDR prefixes, comma-separated         none: any address     AllowedCIDRs: only members at these addresses are admitted
 //
 // The protocol's knobs set the swim.Config fields of the same names, whose
 // documentation says what each does. Their defaults depend on the profile:
 //
 //	Variable                               Form                 lan    wan    local  Meaning (swim.Config field)
 //	MEMBERLIST_PROBE_INTERVAL              positive duration    1s     5s     1s     ProbeInterval: the protocol period, one probe each
-//	MEMBERLIST_PROBE_TIMEOUT               duration < interval  500ms  3s     200ms  ProbeTimeout: wait for an ack before indirect probes
+//	MEMBERLIST_PROBE_TIMEOUT               <= 4/5 of interval   500ms  3s     200ms  ProbeTimeout: wait for an ack before indirect probes
 //	MEMBERLIST_INDIRECT_CHECKS             integer, 0 to 16     3      3      1      IndirectChecks: members asked to relay a probe
 //	MEMBERLIST_RETRANSMIT_MULT             integer, 1 to 64     4      4      2      RetransmitMult: how often each piece of news is sent
 //	MEMBERLIST_SUSPICION_MULT              integer, 1 to 64     4      6      3      SuspicionMult: scales the shortest suspicion timeout
@@ -73,19 +77,61 @@ const defaultDNSPort = 7946
 //	MEMBERLIST_DEAD_RETENTION              positive duration    5m     10m    2m     DeadRetention: how long a dead or left member is remembered
 //	MEMBERLIST_JOIN_RETRY_MIN              duration, >= 10ms    1s     2s     500ms  JoinRetryMin: shortest wait between join attempts
 //	MEMBERLIST_JOIN_RETRY_MAX              duration, >= min     30s    1m     15s    JoinRetryMax: longest wait between join attempts
+//	MEMBERLIST_MAX_MEMBERS                 integer, 2 to 2^20   10000  10000  10000  MaxMembers: bound of the member table, dead ones included
+//
+// Streams (SendReliable, AppState) have these; the three TLS files go
+// together and turn on mutual TLS for streams (see Config.TLS), and
+// MEMBERLIST_TLS_SERVER_NAME lets members share one certificate:
+//
+//	Variable                            Form                                  lan       wan       local     Meaning
+//	MEMBERLIST_MAX_STREAM_MESSAGE_SIZE  integer, 1 to 16777216                16777216  16777216  16777216  MaxStreamMessageSize: largest SendReliable payload or AppState
+//	MEMBERLIST_STREAM_TIMEOUT           positive duration                     10s       10s       10s       StreamTimeout: bound on every stream read and write
+//	MEMBERLIST_MAX_STREAM_CONNS         integer, 1 to 65536                   64        64        64        MaxStreamConns: inbound streams served at once
+//	MEMBERLIST_PUSH_PULL_INTERVAL       duration; 0 turns the exchange off    30s       1m        15s       PushPullInterval: AppState exchange period (N <= 32)
+//
+//	Variable                            Form                                  Default               Meaning
+//	MEMBERLIST_TLS_CERT_FILE            path of a PEM certificate (chain)     none: no TLS          TLS: this member's certificate, to accept and to dial
+//	MEMBERLIST_TLS_KEY_FILE             path of its PEM private key           none                  TLS: the certificate's key
+//	MEMBERLIST_TLS_CA_FILE              path of a PEM CA bundle               none                  TLS: verifies every peer's certificate, both ways
+//	MEMBERLIST_TLS_SERVER_NAME          DNS name in every member's cert       none: the peer's IP   TLS: the name checked in a dialed peer's certificate
+//
+// The TCP fallback probe, on in every profile, tries a member over a stream
+// when its ping goes unanswered (see swim.Config.DisableTCPProbe, which
+// the variable sets to its opposite):
+//
+//	Variable                       Form           Default  Meaning
+//	MEMBERLIST_TCP_FALLBACK_PROBE  true or false  true     DisableTCPProbe when false: no stream probes, UDP alone decides
 //
 // MEMBERLIST_KEYS holds standard base64 (with padding), as from
 // `openssl rand -base64 32`; no error ever shows its value, which is a
-// secret, only the position and length of a bad entry.
+// secret, only the position and length of a bad entry. MEMBERLIST_KEYS_FILE
+// names a file holding the same, the keys separated by commas, spaces or
+// newlines (at most 64 KiB), such as a Kubernetes Secret mounted as a
+// volume, which keeps the keys out of the process environment; it is read
+// once, by ConfigFromEnv. The two exclude each other.
+//
+// MEMBERLIST_ADVERTISE_ADDR accepts a bracketed IPv4 address too, so that
+// a template can write "[$(POD_IP)]:7946" whatever the pod's address
+// family.
 //
 // MEMBERLIST_SEEDS and MEMBERLIST_DNS are exclusive: with both set, which
 // seeds to use would be a guess. MEMBERLIST_DNS_PORT is refused without an
 // A/AAAA MEMBERLIST_DNS name, as an SRV record carries its own port. The
 // packet budget is not a variable: the UDP transport accepts only its own.
 //
+// The variables the Kubernetes kubelet writes for a Service named
+// "memberlist" or "memberlist-..." (MEMBERLIST_SERVICE_HOST,
+// MEMBERLIST_PORT, MEMBERLIST_PORT_7946_UDP_ADDR and the like, unless the
+// pod sets enableServiceLinks: false) are ignored, by the exact form of
+// their names and values, so that such a Service does not stop every pod
+// of the namespace from starting.
+//
 // Every malformed value and unknown MEMBERLIST_* variable is reported, with
 // the first setting Config.Validate refuses, all in one error that wraps
-// ErrInvalidConfig and names each variable concerned.
+// ErrInvalidConfig and names each variable concerned, one per line when
+// there are several; an unknown variable comes with the known one it most
+// likely misspells ("did you mean MEMBERLIST_GOSSIP_NODES?"), and a list
+// (MEMBERLIST_SEEDS, MEMBERLIST_KEYS) with every bad entry in it.
 func ConfigFromEnv() (Config, error) { return ConfigFromEnviron(os.Environ()) }
 
 // ConfigFromEnviron is ConfigFromEnv reading environ, a list of "KEY=value"
@@ -96,7 +142,7 @@ func ConfigFromEnv() (Config, error) { return ConfigFromEnviron(os.Environ()) }
 func ConfigFromEnviron(environ []string) (Config, error) {
 	env := make(map[string]string)
 	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, envPrefix) {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, envPrefix) && !serviceLink(k, v) {
 			env[k] = v
 		}
 	}
@@ -114,13 +160,7 @@ func ConfigFromEnviron(environ []string) (Config, error) {
 		}
 	}
 	if len(unknown) > 0 {
-		slices.Sort(unknown)
-		what := "unknown variable"
-		if len(unknown) > 1 {
-			what += "s"
-		}
-		errs = append(errs, fmt.Errorf("%w: %s %s; the known ones are listed in the documentation of ConfigFromEnv (go doc github.com/memberlist-go/memberlist/runtime.ConfigFromEnv)",
-			ErrInvalidConfig, what, strings.Join(unknown, ", ")))
+		errs = append(errs, unknownVariables(unknown, vars))
 	}
 
 	p := envParse{cfg: DefaultLANConfig(), dnsPort: defaultDNSPort}
@@ -130,10 +170,11 @@ func ConfigFromEnviron(environ []string) (Config, error) {
 			continue
 		}
 		if err := ev.set(&p, v); err != nil {
-			errs = append(errs, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, ev.show(v), err))
+			errs = append(errs, fmt.Errorf("%s: %w", ev.show(v), err))
 		}
 	}
 	errs = append(errs, p.discovery(env)...)
+	errs = append(errs, p.tlsFromFiles(env)...)
 
 	if p.cfg.Name == "" {
 		host, err := os.Hostname()
@@ -146,7 +187,7 @@ func ConfigFromEnviron(environ []string) (Config, error) {
 	if err := p.cfg.Validate(); err != nil {
 		errs = append(errs, explainValidate(err, vars, env))
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := invalidConfig(errs...); err != nil {
 		return Config{}, err
 	}
 	return p.cfg, nil
@@ -175,12 +216,13 @@ type envParse struct {
 	seeds   bool // MEMBERLIST_SEEDS gave cfg.Discovery
 	dnsName string
 	dnsPort int
+	keys    bool // MEMBERLIST_KEYS was set
 }
 
 // envVars lists the variables in the order they are applied.
 // MEMBERLIST_PROFILE comes first because it replaces the whole Config.
 func envVars() []envVar {
-	return []envVar{
+	vars := []envVar{
 		{name: "MEMBERLIST_PROFILE", set: setProfile},
 		{name: "MEMBERLIST_NAME", field: "Name", set: func(p *envParse, v string) error {
 			p.cfg.Name = v
@@ -193,21 +235,25 @@ func envVars() []envVar {
 		{name: "MEMBERLIST_DNS", set: setDNS},
 		{name: "MEMBERLIST_DNS_PORT", set: setDNSPort},
 		durationVar("MEMBERLIST_DISCOVERY_INTERVAL", "DiscoveryInterval", func(c *Config) *time.Duration { return &c.DiscoveryInterval }),
-		intVar("MEMBERLIST_EVENT_BUFFER", "EventBuffer", func(c *Config) *int { return &c.EventBuffer }),
+		durationVar("MEMBERLIST_JOIN_TIMEOUT", "JoinTimeout", func(c *Config) *time.Duration { return &c.JoinTimeout }),
+		intVar("MEMBERLIST_EVENT_BUFFER", "EventBuffer", 1, 0, func(c *Config) *int { return &c.EventBuffer }),
 		{name: "MEMBERLIST_LOG_LEVEL", set: setLogLevel},
 		{name: "MEMBERLIST_KEYS", field: "Keys", set: setKeys, secret: true},
+		{name: "MEMBERLIST_KEYS_FILE", field: "Keys", set: setKeysFile},
 		{name: "MEMBERLIST_LABEL", field: "Label", set: setLabel},
 		durationVar("MEMBERLIST_CLOCK_SKEW", "ClockSkew", func(c *Config) *time.Duration { return &c.ClockSkew }),
+		{name: "MEMBERLIST_ALLOWED_CIDRS", field: "AllowedCIDRs", set: setAllowedCIDRs},
 
 		durationVar("MEMBERLIST_PROBE_INTERVAL", "ProbeInterval", func(c *Config) *time.Duration { return &c.ProbeInterval }),
 		durationVar("MEMBERLIST_PROBE_TIMEOUT", "ProbeTimeout", func(c *Config) *time.Duration { return &c.ProbeTimeout }),
-		intVar("MEMBERLIST_INDIRECT_CHECKS", "IndirectChecks", func(c *Config) *int { return &c.IndirectChecks }),
-		intVar("MEMBERLIST_RETRANSMIT_MULT", "RetransmitMult", func(c *Config) *int { return &c.RetransmitMult }),
-		intVar("MEMBERLIST_SUSPICION_MULT", "SuspicionMult", func(c *Config) *int { return &c.SuspicionMult }),
-		intVar("MEMBERLIST_SUSPICION_MAX_TIMEOUT_MULT", "SuspicionMaxTimeoutMult", func(c *Config) *int { return &c.SuspicionMaxTimeoutMult }),
-		intVar("MEMBERLIST_AWARENESS_MAX_MULTIPLIER", "AwarenessMaxMultiplier", func(c *Config) *int { return &c.AwarenessMaxMultiplier }),
+		intVar("MEMBERLIST_INDIRECT_CHECKS", "IndirectChecks", 0, 16, func(c *Config) *int { return &c.IndirectChecks }),
+		intVar("MEMBERLIST_RETRANSMIT_MULT", "RetransmitMult", 1, 64, func(c *Config) *int { return &c.RetransmitMult }),
+		intVar("MEMBERLIST_SUSPICION_MULT", "SuspicionMult", 1, 64, func(c *Config) *int { return &c.SuspicionMult }),
+		intVar("MEMBERLIST_SUSPICION_MAX_TIMEOUT_MULT", "SuspicionMaxTimeoutMult", 1, 64, func(c *Config) *int { return &c.SuspicionMaxTimeoutMult }),
+		intVar("MEMBERLIST_AWARENESS_MAX_MULTIPLIER", "AwarenessMaxMultiplier", 1, 64, func(c *Config) *int { return &c.AwarenessMaxMultiplier }),
 		durationVar("MEMBERLIST_GOSSIP_INTERVAL", "GossipInterval", func(c *Config) *time.Duration { return &c.GossipInterval }),
-		intVar("MEMBERLIST_GOSSIP_NODES", "GossipNodes", func(c *Config) *int { return &c.GossipNodes }),
+		intVar("MEMBERLIST_GOSSIP_NODES", "GossipNodes", 1, 64, func(c *Config) *int { return &c.GossipNodes }),
+		intVar("MEMBERLIST_MAX_MEMBERS", "MaxMembers", 2, 1<<20, func(c *Config) *int { return &c.MaxMembers }),
 		durationVar("MEMBERLIST_GOSSIP_TO_THE_DEAD_TIME", "GossipToTheDeadTime", func(c *Config) *time.Duration { return &c.GossipToTheDeadTime }),
 		durationVar("MEMBERLIST_SYNC_INTERVAL", "SyncInterval", func(c *Config) *time.Duration { return &c.SyncInterval }),
 		durationVar("MEMBERLIST_RECONNECT_INTERVAL", "ReconnectInterval", func(c *Config) *time.Duration { return &c.ReconnectInterval }),
@@ -215,6 +261,7 @@ func envVars() []envVar {
 		durationVar("MEMBERLIST_JOIN_RETRY_MIN", "JoinRetryMin", func(c *Config) *time.Duration { return &c.JoinRetryMin }),
 		durationVar("MEMBERLIST_JOIN_RETRY_MAX", "JoinRetryMax", func(c *Config) *time.Duration { return &c.JoinRetryMax }),
 	}
+	return append(vars, streamEnvVars()...)
 }
 
 // show writes the variable with its value for an error, or, for a secret,
@@ -243,13 +290,19 @@ func durationVar(name, field string, ptr func(*Config) *time.Duration) envVar {
 	}}
 }
 
-// intVar rejects negative numbers, which no knob accepts; the upper bounds
-// are Validate's, so that they are written down once.
-func intVar(name, field string, ptr func(*Config) *int) envVar {
+// intVar takes a decimal integer from lo to hi (no upper bound when hi is
+// 0), the range Config.Validate accepts for the field, so that the error
+// for "abc" or "100" states the range as it is and names the variable;
+// TestEnvIntRanges holds the two to the same bounds.
+func intVar(name, field string, lo, hi int, ptr func(*Config) *int) envVar {
 	return envVar{name: name, field: field, set: func(p *envParse, v string) error {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return errors.New("want a decimal integer of 0 or more, such as 3")
+		if err != nil || n < lo || hi > 0 && n > hi {
+			lan := DefaultLANConfig()
+			if hi == 0 {
+				return fmt.Errorf("want a decimal integer of at least %d, such as %d", lo, *ptr(&lan))
+			}
+			return fmt.Errorf("want a decimal integer from %d to %d, such as %d", lo, hi, *ptr(&lan))
 		}
 		*ptr(&p.cfg) = n
 		return nil
@@ -288,14 +341,23 @@ func setBindAddr(p *envParse, v string) error {
 	return nil
 }
 
+// setAdvertiseAddr takes net.SplitHostPort's forms, so that "[10.0.0.5]:7946"
+// is accepted beside "[fd00::5]:7946": a manifest can then bracket the pod
+// IP it substitutes whatever its family.
 func setAdvertiseAddr(p *envParse, v string) error {
-	ap, err := netip.ParseAddrPort(v)
+	const want = "want ip:port with an address other members can reach, such as 10.0.0.5:7946 or [fd00::5]:7946 (port 0 means the bound port)"
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return errors.New(want)
+	}
+	ip, err := netip.ParseAddr(host)
+	n, perr := strconv.ParseUint(port, 10, 16)
 	// Other members cannot send to 0.0.0.0 or ::; such a value is a bind
 	// address pasted in the wrong variable.
-	if err != nil || ap.Addr().IsUnspecified() {
-		return errors.New("want ip:port with an address other members can reach, such as 10.0.0.5:7946 or [fd00::5]:7946 (port 0 means the bound port)")
+	if err != nil || perr != nil || ip.IsUnspecified() {
+		return errors.New(want)
 	}
-	p.cfg.AdvertiseAddr = v
+	p.cfg.AdvertiseAddr = netip.AddrPortFrom(ip.Unmap(), uint16(n)).String()
 	return nil
 }
 
@@ -321,10 +383,31 @@ func setSeeds(p *envParse, v string) error {
 	}
 	d, err := discovery.ParseStatic(addrs...)
 	if err != nil {
-		return err
+		return withoutInvalidPrefix(err)
 	}
 	p.cfg.Discovery = d
 	p.seeds = true
+	return nil
+}
+
+// setAllowedCIDRs names every bad prefix of the list.
+func setAllowedCIDRs(p *envParse, v string) error {
+	var bad []string
+	p.cfg.AllowedCIDRs = nil
+	for i, e := range strings.Split(v, ",") {
+		if e = strings.TrimSpace(e); e == "" {
+			continue
+		}
+		pfx, err := netip.ParsePrefix(e)
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("entry %d %q", i+1, e))
+			continue
+		}
+		p.cfg.AllowedCIDRs = append(p.cfg.AllowedCIDRs, pfx.Masked())
+	}
+	if len(bad) > 0 || len(p.cfg.AllowedCIDRs) == 0 {
+		return fmt.Errorf("want comma-separated CIDR prefixes such as 10.0.0.0/8,fd00::/8; bad: %s", strings.Join(bad, ", "))
+	}
 	return nil
 }
 
@@ -364,29 +447,70 @@ func setLogLevel(p *envParse, v string) error {
 }
 
 // setKeys forgives spaces around entries and a trailing comma, like
-// setSeeds. Its errors name entries by position, never by content.
+// setSeeds. It reports every bad entry, by its position in the
+// comma-separated list (counting from 1), never by its content.
 func setKeys(p *envParse, v string) error {
 	const want = "want comma-separated standard base64 keys of 16, 24 or 32 bytes, the primary first, such as the output of `openssl rand -base64 32`"
+	p.keys = true
 	var keys [][]byte
+	var problems []string
+	pos := make(map[string]int) // position of each good key, to name repeats
 	i := 0
 	for entry := range strings.SplitSeq(v, ",") {
+		i++
 		if entry = strings.TrimSpace(entry); entry == "" {
 			continue
 		}
-		i++
 		key, err := base64.StdEncoding.DecodeString(entry)
-		if err != nil {
-			return fmt.Errorf("entry %d is not standard base64; %s", i, want)
+		switch {
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("entry %d is not standard base64", i))
+		case udpframe.CheckKey(key) != nil:
+			problems = append(problems, fmt.Sprintf("entry %d decodes to %d bytes", i, len(key)))
+		case pos[string(key)] > 0:
+			problems = append(problems, fmt.Sprintf("entry %d repeats entry %d", i, pos[string(key)]))
+		default:
+			pos[string(key)] = i
+			keys = append(keys, key)
 		}
-		if err := udpframe.CheckKey(key); err != nil {
-			return fmt.Errorf("entry %d decodes to %d bytes; %s", i, len(key), want)
-		}
-		keys = append(keys, key)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%s; %s", strings.Join(problems, ", "), want)
 	}
 	if len(keys) == 0 {
 		return errors.New(want)
 	}
 	p.cfg.Keys = keys
+	return nil
+}
+
+// maxKeysFile bounds what MEMBERLIST_KEYS_FILE reads: a keyring of a
+// hundred 32-byte keys takes under 5 KiB.
+const maxKeysFile = 64 << 10
+
+// setKeysFile reads the keys from the file at path v; its content, a
+// secret, never appears in an error.
+func setKeysFile(p *envParse, v string) error {
+	const want = "want the path of a readable file of comma-, space- or newline-separated standard base64 keys, such as a mounted Secret"
+	if p.keys {
+		return errors.New("MEMBERLIST_KEYS is set too; want one of them, not both")
+	}
+	f, err := os.Open(v)
+	if err != nil {
+		return fmt.Errorf("%w; %s", err, want)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxKeysFile+1))
+	if err != nil {
+		return fmt.Errorf("%w; %s", err, want)
+	}
+	if len(b) > maxKeysFile {
+		return fmt.Errorf("the file is over %d bytes; %s", maxKeysFile, want)
+	}
+	keys := strings.Join(strings.FieldsFunc(string(b), func(r rune) bool { return r == ',' || unicode.IsSpace(r) }), ",")
+	if err := setKeys(p, keys); err != nil {
+		return fmt.Errorf("in the file: %w", err)
+	}
 	return nil
 }
 

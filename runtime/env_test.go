@@ -78,7 +78,7 @@ type envCase struct {
 	extra map[string]string
 	// want changes the default Config into the expected one.
 	want func(c *Config)
-	// check inspects what DeepEqual cannot compare (Logger, Discovery);
+	// check inspects what DeepEqual cannot compare (Logger, Discovery, TLS);
 	// those fields are then left out of the comparison.
 	check func(t *testing.T, c Config)
 }
@@ -134,12 +134,14 @@ func envCases() []envCase {
 	num := func(f func(*Config) *int, n int) func(*Config) {
 		return func(c *Config) { *f(c) = n }
 	}
-	return []envCase{
+	cases := []envCase{
 		{name: "MEMBERLIST_PROFILE", value: "wan", want: func(c *Config) { *c = named(DefaultWANConfig(), c.Name) }},
 		{name: "MEMBERLIST_NAME", value: "node-7.eu", want: func(c *Config) { c.Name = "node-7.eu" }},
 		{name: "MEMBERLIST_BIND_ADDR", value: "[::]:8000", want: func(c *Config) { c.BindAddr = "[::]:8000" }},
 		{name: "MEMBERLIST_BIND_ADDR", value: ":0", want: func(c *Config) { c.BindAddr = ":0" }},
 		{name: "MEMBERLIST_ADVERTISE_ADDR", value: "10.0.0.5:8000", want: func(c *Config) { c.AdvertiseAddr = "10.0.0.5:8000" }},
+		{name: "MEMBERLIST_ADVERTISE_ADDR", value: "[10.0.0.5]:8000", want: func(c *Config) { c.AdvertiseAddr = "10.0.0.5:8000" }},
+		{name: "MEMBERLIST_ADVERTISE_ADDR", value: "[fd00::5]:7946", want: func(c *Config) { c.AdvertiseAddr = "[fd00::5]:7946" }},
 		{name: "MEMBERLIST_META", value: "zone=eu-west-1a", want: func(c *Config) { c.Meta = []byte("zone=eu-west-1a") }},
 		{name: "MEMBERLIST_META", value: strings.Repeat("m", swim.MaxMetaLen), want: func(c *Config) { c.Meta = []byte(strings.Repeat("m", swim.MaxMetaLen)) }},
 		{name: "MEMBERLIST_SEEDS", value: "10.0.0.1:7946, [fd00::1]:7947,", check: wantSeeds("10.0.0.1:7946", "[fd00::1]:7947")},
@@ -147,6 +149,8 @@ func envCases() []envCase {
 		{name: "MEMBERLIST_DNS", value: "_swim._udp.seeds.default.svc.cluster.local.", check: wantDNS("_swim._udp.seeds.default.svc.cluster.local.", 7946)},
 		{name: "MEMBERLIST_DNS_PORT", value: "8000", extra: map[string]string{"MEMBERLIST_DNS": "seeds.example"}, check: wantDNS("seeds.example", 8000)},
 		{name: "MEMBERLIST_DISCOVERY_INTERVAL", value: "5s", want: dur(func(c *Config) *time.Duration { return &c.DiscoveryInterval }, 5*time.Second)},
+		{name: "MEMBERLIST_JOIN_TIMEOUT", value: "10s", extra: map[string]string{"MEMBERLIST_SEEDS": "10.0.0.1:7946"}, check: wantSeeds("10.0.0.1:7946"),
+			want: dur(func(c *Config) *time.Duration { return &c.JoinTimeout }, 10*time.Second)},
 		{name: "MEMBERLIST_EVENT_BUFFER", value: "64", want: num(func(c *Config) *int { return &c.EventBuffer }, 64)},
 		{name: "MEMBERLIST_LOG_LEVEL", value: "debug", check: wantLevel(slog.LevelDebug)},
 		{name: "MEMBERLIST_LOG_LEVEL", value: "info", check: wantLevel(slog.LevelInfo)},
@@ -154,9 +158,13 @@ func envCases() []envCase {
 		{name: "MEMBERLIST_LOG_LEVEL", value: "error", check: wantLevel(slog.LevelError)},
 		{name: "MEMBERLIST_KEYS", value: testKeysB64[0], want: func(c *Config) { c.Keys = [][]byte{testKeys[0]} }},
 		{name: "MEMBERLIST_KEYS", value: " " + testKeysB64[2] + ", " + testKeysB64[1] + "," + testKeysB64[0] + ",", want: func(c *Config) { c.Keys = [][]byte{testKeys[2], testKeys[1], testKeys[0]} }},
+		{name: "MEMBERLIST_KEYS_FILE", value: "testdata/keys", want: func(c *Config) { c.Keys = [][]byte{testKeys[2], testKeys[0]} }},
 		{name: "MEMBERLIST_LABEL", value: "prod-eu", want: func(c *Config) { c.Label = "prod-eu" }},
 		{name: "MEMBERLIST_LABEL", value: strings.Repeat("é", 32), want: func(c *Config) { c.Label = strings.Repeat("é", 32) }},
 		{name: "MEMBERLIST_CLOCK_SKEW", value: "1m", want: dur(func(c *Config) *time.Duration { return &c.ClockSkew }, time.Minute)},
+		{name: "MEMBERLIST_ALLOWED_CIDRS", value: "10.0.0.0/8,fd00::/8", want: func(c *Config) {
+			c.AllowedCIDRs = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}
+		}},
 		{name: "MEMBERLIST_PROBE_INTERVAL", value: "2s", want: dur(func(c *Config) *time.Duration { return &c.ProbeInterval }, 2*time.Second)},
 		{name: "MEMBERLIST_PROBE_TIMEOUT", value: "300ms", want: dur(func(c *Config) *time.Duration { return &c.ProbeTimeout }, 300*time.Millisecond)},
 		{name: "MEMBERLIST_INDIRECT_CHECKS", value: "0", want: num(func(c *Config) *int { return &c.IndirectChecks }, 0)},
@@ -166,6 +174,7 @@ func envCases() []envCase {
 		{name: "MEMBERLIST_AWARENESS_MAX_MULTIPLIER", value: "4", want: num(func(c *Config) *int { return &c.AwarenessMaxMultiplier }, 4)},
 		{name: "MEMBERLIST_GOSSIP_INTERVAL", value: "250ms", want: dur(func(c *Config) *time.Duration { return &c.GossipInterval }, 250*time.Millisecond)},
 		{name: "MEMBERLIST_GOSSIP_NODES", value: "5", want: num(func(c *Config) *int { return &c.GossipNodes }, 5)},
+		{name: "MEMBERLIST_MAX_MEMBERS", value: "500", want: num(func(c *Config) *int { return &c.MaxMembers }, 500)},
 		{name: "MEMBERLIST_GOSSIP_TO_THE_DEAD_TIME", value: "45s", want: dur(func(c *Config) *time.Duration { return &c.GossipToTheDeadTime }, 45*time.Second)},
 		{name: "MEMBERLIST_SYNC_INTERVAL", value: "1m30s", want: dur(func(c *Config) *time.Duration { return &c.SyncInterval }, 90*time.Second)},
 		{name: "MEMBERLIST_RECONNECT_INTERVAL", value: "20s", want: dur(func(c *Config) *time.Duration { return &c.ReconnectInterval }, 20*time.Second)},
@@ -173,6 +182,7 @@ func envCases() []envCase {
 		{name: "MEMBERLIST_JOIN_RETRY_MIN", value: "100ms", want: dur(func(c *Config) *time.Duration { return &c.JoinRetryMin }, 100*time.Millisecond)},
 		{name: "MEMBERLIST_JOIN_RETRY_MAX", value: "2m", want: dur(func(c *Config) *time.Duration { return &c.JoinRetryMax }, 2*time.Minute)},
 	}
+	return append(cases, streamEnvCases()...)
 }
 
 // testKeys are one key of each size, and testKeysB64 the same in base64.
@@ -198,7 +208,7 @@ func TestEnvEveryVariable(t *testing.T) {
 			got := mustConfig(t, vars)
 			if tc.check != nil {
 				tc.check(t, got)
-				got.Logger, got.Discovery = nil, nil
+				got.Logger, got.Discovery, got.TLS = nil, nil, nil
 			}
 			want := named(DefaultLANConfig(), "n1")
 			if tc.want != nil {
@@ -313,7 +323,7 @@ func TestEnvRejects(t *testing.T) {
 		{"zero duration", map[string]string{"MEMBERLIST_DISCOVERY_INTERVAL": "0s"},
 			[]string{`MEMBERLIST_DISCOVERY_INTERVAL="0s": want a positive Go duration`}},
 		{"negative integer", map[string]string{"MEMBERLIST_GOSSIP_NODES": "-2"},
-			[]string{`MEMBERLIST_GOSSIP_NODES="-2": want a decimal integer of 0 or more`}},
+			[]string{`MEMBERLIST_GOSSIP_NODES="-2": want a decimal integer from 1 to 64, such as 3`}},
 		{"non-integer", map[string]string{"MEMBERLIST_RETRANSMIT_MULT": "4.5"},
 			[]string{`MEMBERLIST_RETRANSMIT_MULT="4.5": want a decimal integer`}},
 		{"integer as word", map[string]string{"MEMBERLIST_EVENT_BUFFER": "lots"},
@@ -354,12 +364,12 @@ func TestEnvRejects(t *testing.T) {
 			[]string{`MEMBERLIST_DNS_PORT="7946" is set with the SRV name MEMBERLIST_DNS="_swim._udp.seeds.example"`}},
 		{"bad log level", map[string]string{"MEMBERLIST_LOG_LEVEL": "verbose"},
 			[]string{`MEMBERLIST_LOG_LEVEL="verbose": want debug, info, warn or error`}},
-		{"out of range, caught by Validate", map[string]string{"MEMBERLIST_INDIRECT_CHECKS": "99"},
-			[]string{"IndirectChecks = 99; want 0 to 16", `MEMBERLIST_INDIRECT_CHECKS="99"`}},
-		{"zero, caught by Validate", map[string]string{"MEMBERLIST_EVENT_BUFFER": "0"},
-			[]string{"EventBuffer = 0; want at least 1", `MEMBERLIST_EVENT_BUFFER="0"`}},
+		{"out of range", map[string]string{"MEMBERLIST_INDIRECT_CHECKS": "99"},
+			[]string{`MEMBERLIST_INDIRECT_CHECKS="99": want a decimal integer from 0 to 16, such as 3`}},
+		{"zero", map[string]string{"MEMBERLIST_EVENT_BUFFER": "0"},
+			[]string{`MEMBERLIST_EVENT_BUFFER="0": want a decimal integer of at least 1, such as 1024`}},
 		{"timeout not below interval, caught by Validate", map[string]string{"MEMBERLIST_PROBE_TIMEOUT": "2s"},
-			[]string{"ProbeTimeout = 2s; want less than ProbeInterval (1s)", `MEMBERLIST_PROBE_TIMEOUT="2s"`, "MEMBERLIST_PROBE_INTERVAL unset"}},
+			[]string{"ProbeTimeout = 2s; want at most 4/5 of ProbeInterval (800ms)", `MEMBERLIST_PROBE_TIMEOUT="2s"`, "MEMBERLIST_PROBE_INTERVAL unset"}},
 		{"interval below the profile's timeout, caught by Validate", map[string]string{"MEMBERLIST_PROBE_INTERVAL": "400ms"},
 			[]string{"ProbeTimeout = 500ms", `MEMBERLIST_PROBE_INTERVAL="400ms"`, "MEMBERLIST_PROBE_TIMEOUT unset"}},
 		{"join retry below 10ms, caught by Validate", map[string]string{"MEMBERLIST_JOIN_RETRY_MIN": "5ms"},
@@ -372,8 +382,8 @@ func TestEnvRejects(t *testing.T) {
 			[]string{"MEMBERLIST_KEYS (value hidden, 28 bytes): entry 1 decodes to 20 bytes; want"}},
 		{"keys without entries", map[string]string{"MEMBERLIST_KEYS": " ,"},
 			[]string{"MEMBERLIST_KEYS (value hidden, 2 bytes): want comma-separated standard base64 keys"}},
-		{"key repeated, caught by Validate", map[string]string{"MEMBERLIST_KEYS": testKeysB64[1] + "," + testKeysB64[1]},
-			[]string{"Keys[1] repeats Keys[0]", "MEMBERLIST_KEYS (value hidden, 65 bytes)"}},
+		{"key repeated", map[string]string{"MEMBERLIST_KEYS": testKeysB64[1] + "," + testKeysB64[1]},
+			[]string{"MEMBERLIST_KEYS (value hidden, 65 bytes): entry 2 repeats entry 1; want"}},
 		{"label too long", map[string]string{"MEMBERLIST_LABEL": strings.Repeat("l", 65)},
 			[]string{`MEMBERLIST_LABEL="llll`, "(65 bytes): want at most 64 bytes of UTF-8, not 65"}},
 		{"label not UTF-8", map[string]string{"MEMBERLIST_LABEL": "prod\xff"},
@@ -381,7 +391,7 @@ func TestEnvRejects(t *testing.T) {
 		{"unknown variable", map[string]string{"MEMBERLIST_FOO": "1"},
 			[]string{"unknown variable MEMBERLIST_FOO;", "ConfigFromEnv"}},
 		{"unknown variables, even empty, all listed and sorted", map[string]string{"MEMBERLIST_PROBE_INTERVALL": "1s", "MEMBERLIST_FOO": "", "MEMBERLIST_BIND": "x"},
-			[]string{"unknown variables MEMBERLIST_BIND, MEMBERLIST_FOO, MEMBERLIST_PROBE_INTERVALL;"}},
+			[]string{"unknown variables MEMBERLIST_BIND (did you mean MEMBERLIST_BIND_ADDR?), MEMBERLIST_FOO, MEMBERLIST_PROBE_INTERVALL (did you mean MEMBERLIST_PROBE_INTERVAL?);"}},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			vars := map[string]string{"MEMBERLIST_NAME": "n1"}

@@ -82,10 +82,11 @@ func (n *Node) keyOp(ctx context.Context, what string, key []byte, op func(*udpf
 	default:
 	}
 	if n.keys == nil {
-		return fmt.Errorf("memberlist: %s key: %w", what, ErrNotEncrypted)
+		return &restated{msg: fmt.Sprintf("memberlist: %s key: node runs without encryption (no Config.Keys)", what), errs: []error{ErrNotEncrypted}}
 	}
 	if err := op(n.keys, key); err != nil {
-		return fmt.Errorf("memberlist: %s key: %w", what, err)
+		// The keyring's errors name the operation and the key's id.
+		return publicError(err)
 	}
 	n.log.Info("memberlist: key "+what, "key_id", fmt.Sprintf("%#02x", udpframe.KeyID(key)), "keys", len(n.keys.Keys()))
 	return nil

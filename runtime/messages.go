@@ -13,7 +13,9 @@ import (
 // payload is its encoding, at most MaxMessageSize bytes.
 
 // Send sends payload of the given family to the member named to, in one
-// packet, best effort.
+// packet, best effort: nothing says whether it arrived. The member must be
+// alive or suspect, and not this node; otherwise the error wraps
+// ErrUnknownMember.
 func (n *Node) Send(ctx context.Context, to string, family uint32, payload []byte) error {
 	b, err := frame(family, payload)
 	if err != nil {
@@ -23,11 +25,11 @@ func (n *Node) Send(ctx context.Context, to string, family uint32, payload []byt
 	if e := n.do(ctx, func(now time.Time) { serr = n.core.Send(now, to, b) }); e != nil {
 		return e
 	}
-	return serr
+	return publicError(serr)
 }
 
-// Broadcast gossips payload of the given family to every member; each
-// receives it at most once.
+// Broadcast gossips payload of the given family to every other member;
+// each receives it at most once, and this node's own handlers do not.
 func (n *Node) Broadcast(ctx context.Context, family uint32, payload []byte) error {
 	b, err := frame(family, payload)
 	if err != nil {
@@ -37,12 +39,15 @@ func (n *Node) Broadcast(ctx context.Context, family uint32, payload []byte) err
 	if e := n.do(ctx, func(now time.Time) { berr = n.core.Broadcast(now, b) }); e != nil {
 		return e
 	}
-	return berr
+	return publicError(berr)
 }
 
 func frame(family uint32, payload []byte) ([]byte, error) {
 	if len(payload) > MaxMessageSize {
-		return nil, fmt.Errorf("memberlist: message of %d bytes, at most %d: %w", len(payload), MaxMessageSize, ErrTooLarge)
+		return nil, &restated{
+			msg:  fmt.Sprintf("memberlist: message of %d bytes; at most %d (MaxMessageSize) fit one packet", len(payload), MaxMessageSize),
+			errs: []error{ErrTooLarge},
+		}
 	}
 	b := make([]byte, familyLen, familyLen+len(payload))
 	binary.BigEndian.PutUint32(b, family)
@@ -79,12 +84,14 @@ func (n *Node) dispatch() {
 			n.handlersMu.RUnlock()
 			if len(hs) == 0 {
 				n.undelivered.Add(1)
+				d.release()
 				continue
 			}
 			n.counted.Store(false)
 			for _, h := range hs {
 				h.fn(d.from, d.payload)
 			}
+			d.release()
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"github.com/memberlist-go/memberlist/runtime/stream"
 	"github.com/memberlist-go/memberlist/runtime/swim"
 	"github.com/memberlist-go/memberlist/runtime/udp"
 )
@@ -38,7 +39,31 @@ type Stats struct {
 	// program does not know, as a newer version of it sends during a
 	// rolling upgrade. Each counts once, however many handlers saw it.
 	Undecodable uint64
+	// AdmitRefused counts members refused by AllowedCIDRs or Config.Admit,
+	// by reason (the error's text; at most 32 reasons, then "other").
+	AdmitRefused map[string]uint64
 	// Alive, Suspect, Dead and Left count members by state, this node
 	// included.
 	Alive, Suspect, Dead, Left int
+
+	// Stream holds the stream transport's counters (SendReliable and
+	// application state): connections, messages and bytes, and the
+	// streams refused by reason. A rising BadLabel, Unencrypted,
+	// DecryptFailed or TLSFailed means a member with other settings, or an
+	// attack; Evicted, a peer holding idle connections at the
+	// MaxStreamConns bound.
+	Stream stream.Stats
+	// StreamNotMember counts stream requests from an address that is no
+	// alive or suspect member: refused, nothing delivered.
+	StreamNotMember uint64
+	// ReliableIn counts SendReliable messages taken from other members;
+	// ReliableOut those this node sent that the receiver took.
+	ReliableIn, ReliableOut uint64
+	// StateExchanges counts AppState exchanges completed, started here or
+	// answered; StateExchangeFailures those started here that failed;
+	// StateMerges the MergeRemoteState calls made; StateMergesDropped the
+	// states dropped because too many waited for a slow
+	// MergeRemoteState; StateTooLarge the LocalState results over
+	// MaxStreamMessageSize, not sent.
+	StateExchanges, StateExchangeFailures, StateMerges, StateMergesDropped, StateTooLarge uint64
 }

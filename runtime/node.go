@@ -56,6 +56,12 @@ type Node struct {
 	tr   *udp.Transport
 	keys *udpframe.Keyring // nil without encryption
 	core *swim.Core        // owned by the loop goroutine
+	// streams carries SendReliable and AppState (reliable.go).
+	streams *streams
+	// admits counts members refused by AllowedCIDRs or Admit, by reason.
+	admits *admitCounts
+	// pings are the Ping calls waiting for an ack.
+	pings pings
 
 	in    chan *udp.Batch
 	out   []udp.Packet // the loop's, for flush
@@ -85,6 +91,8 @@ type Node struct {
 	leaveDone chan struct{}
 	leaveOnce sync.Once
 
+	join joinState // Join, Joined and Start's wait (join.go)
+
 	// What Members, LocalMember and Stats read without asking the loop
 	// (see view.go): the view, and a copy of the core's counters.
 	view        atomic.Pointer[view]
@@ -104,14 +112,16 @@ type delivery struct {
 	from    Member
 	family  uint32
 	payload []byte
+	done    func() // if set, called once the handlers have run
 }
 
 // Start binds the node's UDP socket, starts its protocol loop and joins the
 // cluster through cfg.Discovery. It returns as soon as the node runs: if no
 // seed answers yet, the node keeps trying in the background with backoff,
-// and discovery is asked again every DiscoveryInterval. With no Discovery
-// the node forms a cluster of one that others can join. ctx bounds only the
-// start; Close ends the node.
+// and discovery is asked again every DiscoveryInterval; with
+// cfg.JoinTimeout it waits for a first join instead (see Config.JoinTimeout).
+// With no Discovery the node forms a cluster of one that others can join.
+// ctx bounds only the start; Close ends the node.
 func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.PacketBudget == 0 {
 		cfg.PacketBudget = swim.DefaultPacketBudget
@@ -134,15 +144,19 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("%w: Keys: %w", ErrInvalidConfig, err)
 		}
 	}
-	tr, err := udp.Listen(ctx, udp.Config{Bind: cfg.BindAddr, Advertise: cfg.AdvertiseAddr, Label: cfg.Label, Keyring: keys, ClockSkew: cfg.ClockSkew, Logger: log})
+	tr, st, err := listenTransports(ctx, cfg, log, keys)
 	if err != nil {
-		return nil, fmt.Errorf("memberlist: start %s: %w", cfg.Name, err)
+		return nil, publicError(fmt.Errorf("memberlist: start %s: %w", cfg.Name, err))
 	}
 	now := time.Now()
-	core, err := swim.New(now, cfg.Config, swim.Member{Name: cfg.Name, Addr: tr.AdvertiseAddr(), Meta: cfg.Meta}, uint64(now.UnixNano()))
+	admits := &admitCounts{}
+	coreCfg := cfg.Config
+	coreCfg.Admit = admission(cfg, admits, log)
+	core, err := swim.New(now, coreCfg, swim.Member{Name: cfg.Name, Addr: tr.AdvertiseAddr(), Meta: cfg.Meta}, uint64(now.UnixNano()))
 	if err != nil {
 		tr.Close()
-		return nil, fmt.Errorf("memberlist: start %s: %w", cfg.Name, err)
+		st.Close()
+		return nil, publicError(fmt.Errorf("memberlist: start %s: %w", cfg.Name, err))
 	}
 	runCtx, stop := context.WithCancel(context.Background())
 	n := &Node{
@@ -151,6 +165,8 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		tr:        tr,
 		keys:      keys,
 		core:      core,
+		streams:   newStreams(cfg, st),
+		admits:    admits,
 		in:        make(chan *udp.Batch, udp.MaxBatches),
 		calls:     make(chan func(time.Time)),
 		quit:      make(chan struct{}),
@@ -159,17 +175,25 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		handlers:  make(map[uint32][]*handler),
 		deliver:   make(chan delivery, 1024),
 		leaveDone: make(chan struct{}),
+		join:      newJoinState(),
 	}
 	n.publishState(now, nil)
 	n.wg.Add(2)
 	go n.loop()
 	go n.dispatch()
 	tr.StartBatch(n.receive)
+	n.startStreams()
 	if cfg.Discovery != nil {
 		n.wg.Add(1)
 		go n.discover(runCtx)
 	}
 	log.Info("memberlist: node started", "addr", tr.AdvertiseAddr(), "bind", tr.LocalAddr(), "label", cfg.Label, "encrypted", keys != nil)
+	if cfg.JoinTimeout > 0 {
+		if err := n.awaitJoin(ctx); err != nil {
+			n.Close()
+			return nil, err
+		}
+	}
 	return n, nil
 }
 
@@ -206,9 +230,15 @@ func (n *Node) loop() {
 			// buffers go back to the transport at once.
 			now := time.Now()
 			for _, d := range b.Datagrams {
+				joined := n.core.Joined()
 				if err := n.core.Step(now, d.From, d.Payload); err != nil {
 					n.dropped.Add(1)
 					n.log.Debug("memberlist: dropped packet", "from", d.From, "err", err)
+				} else {
+					n.heard(d.From)
+				}
+				if !joined && n.core.Joined() {
+					n.joinedThrough(d.From)
 				}
 			}
 			b.Release()
@@ -235,8 +265,11 @@ func (n *Node) flush(timer *time.Timer) {
 		n.log.Debug("memberlist: send failed", "err", err)
 	}
 	clear(n.out) // the core reuses the packets' bytes
+	n.runStreamProbes(rd.StreamProbes)
 	n.publishState(time.Now(), rd.Events)
 	n.publish(rd.Events)
+	n.deliverPongs(rd.Pongs)
+	n.noteJoins(rd.Events)
 	for _, ev := range rd.Events {
 		n.log.Debug("memberlist: "+ev.Type.String(), "member", ev.Member.Name, "addr", ev.Member.Addr, "incarnation", ev.Member.Incarnation)
 	}
@@ -315,7 +348,7 @@ func (n *Node) UpdateMeta(ctx context.Context, meta []byte) error {
 	}); e != nil {
 		return e
 	}
-	return err
+	return publicError(err)
 }
 
 // Leave announces that this node leaves the cluster and waits until the
@@ -332,7 +365,7 @@ func (n *Node) Leave(ctx context.Context) error {
 		return e
 	}
 	if err != nil {
-		return err
+		return publicError(err)
 	}
 	select {
 	case <-n.leaveDone:
@@ -352,6 +385,7 @@ func (n *Node) Close() error {
 		n.stop()
 		close(n.quit)
 		err = n.tr.Close()
+		n.closeStreams()
 		n.wg.Wait()
 		n.closeSubs()
 		n.log.Info("memberlist: node closed")
@@ -393,5 +427,7 @@ func (n *Node) stats(core swim.Stats, counts [4]int) Stats {
 		Transport:   t,
 	}
 	s.Alive, s.Suspect, s.Dead, s.Left = counts[0], counts[1], counts[2], counts[3]
+	s.AdmitRefused = n.admits.snapshot()
+	n.streamStats(&s)
 	return s
 }

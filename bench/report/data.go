@@ -1,5 +1,5 @@
 // Package report turns the measurements of one benchmark run into the
-// figures of ../shared/SCENARIOS.md: a table of ours against the
+// figures of docs/SCENARIOS.md: a table of ours against the
 // incumbent's with ratios, every goal met or not, docs/BENCHMARKS.md and
 // the plots in docs/img.
 package report

@@ -29,7 +29,7 @@ func (v Verdict) String() string {
 	return "not measured"
 }
 
-// Goal is one target of ../shared/SCENARIOS.md or the issues, with what
+// Goal is one target of docs/SCENARIOS.md or the issues, with what
 // this run measured.
 type Goal struct {
 	// ID keys the note on what limits a missed goal.

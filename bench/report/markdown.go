@@ -95,7 +95,7 @@ func WriteMarkdown(w io.Writer, d *Data, imgDir string, plots []string) error {
 	if d.Quick {
 		p("> **A quick development run (`-quick`): fewer trials and smaller clusters. Do not quote these figures.**\n\n")
 	}
-	p("Both libraries run the scenarios of [SCENARIOS.md](../../shared/SCENARIOS.md) in the same invocation on the same machine, ")
+	p("Both libraries run the scenarios of [SCENARIOS.md](SCENARIOS.md) in the same invocation on the same machine, ")
 	p("driven by the same code through one adapter interface (bench/cluster). Each trial runs in a process of its own, ")
 	p("one after another, so CPU time, goroutines and sockets never mix. ")
 	p("Figures are medians over %d runs of each scenario, with the range in brackets; ratios are ours/theirs, lower is better.\n\n", d.Repeats)

@@ -5,6 +5,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -170,5 +171,36 @@ func TestWriteReport(t *testing.T) {
 	}
 	if !strings.Contains(table.String(), "0.54x") { // S1 bytes: 400/735
 		t.Errorf("table lacks the S1 traffic ratio:\n%s", table.String())
+	}
+}
+
+// Every relative link of BENCHMARKS.md points at a file in docs/, the
+// directory `make bench` writes it to, so that the report reads the same on
+// a clean clone: the scenario definitions live in docs/SCENARIOS.md.
+func TestMarkdownLinksStayInDocs(t *testing.T) {
+	var md bytes.Buffer
+	if err := WriteMarkdown(&md, sample(), "img", nil); err != nil {
+		t.Fatal(err)
+	}
+	links := regexp.MustCompile(`\]\(([^)#]+)(#[^)]*)?\)`).FindAllStringSubmatch(md.String(), -1)
+	found := false
+	for _, l := range links {
+		target := l[1]
+		if strings.Contains(target, "://") || strings.HasPrefix(target, "img/") {
+			continue
+		}
+		if target == "SCENARIOS.md" {
+			found = true
+		}
+		if strings.HasPrefix(filepath.Clean(target), "..") || filepath.IsAbs(target) {
+			t.Errorf("link %q leaves docs/", target)
+			continue
+		}
+		if _, err := os.Stat(filepath.Join("..", "..", "docs", target)); err != nil {
+			t.Errorf("link %q: %v", target, err)
+		}
+	}
+	if !found {
+		t.Error("BENCHMARKS.md does not link the scenario definitions, SCENARIOS.md")
 	}
 }

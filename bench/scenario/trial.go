@@ -1,4 +1,4 @@
-// Package scenario runs the benchmark scenarios of ../shared/SCENARIOS.md
+// Package scenario runs the benchmark scenarios of docs/SCENARIOS.md
 // against one cluster.Impl: a trial starts N members on loopback, joins
 // them through the first, measures join convergence, steady traffic and
 // false failures over a window, then crash detection, and the CPU the

@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -71,4 +72,43 @@ type errRefused struct{ diags []diag }
 
 func (e *errRefused) Error() string {
 	return fmt.Sprintf("memberlist-gen: %d problem(s) in the input", len(e.diags))
+}
+
+func (a *analyzer) comparePos(x, y token.Pos) int {
+	px, py := a.pkg.Fset.Position(x), a.pkg.Fset.Position(y)
+	return cmp.Or(cmp.Compare(px.Filename, py.Filename), cmp.Compare(px.Offset, py.Offset))
+}
+
+// parsePos reads a "file:line:col" position of a packages.Error.
+func parsePos(s string) token.Position {
+	var p token.Position
+	rest, col, ok := cutLastNumber(s)
+	if !ok {
+		return token.Position{Filename: s}
+	}
+	if file, line, ok := cutLastNumber(rest); ok {
+		p.Filename, p.Line, p.Column = file, line, col
+		return p
+	}
+	p.Filename, p.Line = rest, col
+	return p
+}
+
+// cutLastNumber splits "a:12" into "a" and 12.
+func cutLastNumber(s string) (string, int, bool) {
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 {
+		return s, 0, false
+	}
+	n, err := strconv.Atoi(s[i+1:])
+	if err != nil {
+		return s, 0, false
+	}
+	return s[:i], n, true
+}
+
+// shortPos writes a position as "file.go:12", for a message that points to
+// a second place.
+func shortPos(p token.Position) string {
+	return fmt.Sprintf("%s:%d", filepath.Base(p.Filename), p.Line)
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"go/ast"
 	"go/token"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -93,10 +95,10 @@ func parseDirective(c *ast.Comment, name string, d *directives, ds *diags) {
 					"unexpected %q in //memberlist:messages of %s", a, name)
 				continue
 			}
-			id, err := strconv.ParseUint(v, 0, 32)
+			id, err := parseID(v)
 			if err != nil {
-				fail("write id=N with N in 0..4294967295 (decimal or 0x hex)",
-					"family id %q of %s is not a uint32", v, name)
+				fail("write id=N with N in 0..4294967295, in decimal or 0x hex",
+					"family id %q of %s is not a uint32: %v", v, name, err)
 				continue
 			}
 			d.id, d.idExplicit = uint32(id), true
@@ -110,8 +112,13 @@ func parseDirective(c *ast.Comment, name string, d *directives, ds *diags) {
 			fail("write `//memberlist:tag N` with N in 1..65535", "//memberlist:tag of %s needs exactly one number", name)
 			return
 		}
-		tag, err := strconv.Atoi(args[0])
-		if err != nil || tag < 1 || tag > 65535 {
+		tag, err := parseDecimal(args[0])
+		if err != nil {
+			fail("write `//memberlist:tag N` with N a decimal number in 1..65535, unique in the family",
+				"tag %q of %s is no tag: %v", args[0], name, err)
+			return
+		}
+		if tag < 1 || tag > 65535 {
 			fail("write `//memberlist:tag N` with N in 1..65535, unique in the family",
 				"tag %q of %s is out of range: tags are 1..65535", args[0], name)
 			return
@@ -121,4 +128,24 @@ func parseDirective(c *ast.Comment, name string, d *directives, ds *diags) {
 		fail("the directives are //memberlist:messages [id=N] on a family interface and //memberlist:tag N on a message struct",
 			"unknown directive %q", directivePrefix+verb)
 	}
+}
+
+// parseID reads a family id: a uint32 in decimal (as parseDecimal reads
+// it) or in hex after 0x.
+func parseID(s string) (uint32, error) {
+	if h, ok := strings.CutPrefix(strings.ToLower(s), "0x"); ok {
+		if h == "" || strings.Trim(h, "0123456789abcdef") != "" {
+			return 0, fmt.Errorf("%q is not a hex number", s)
+		}
+		n, err := strconv.ParseUint(h, 16, 32)
+		if err != nil {
+			return 0, fmt.Errorf("%s is over 0xffffffff", s)
+		}
+		return uint32(n), nil
+	}
+	n, err := parseDecimal(s)
+	if err == nil && n > math.MaxUint32 {
+		err = fmt.Errorf("%s is over 4294967295", s)
+	}
+	return uint32(n), err
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"go/parser"
 	"go/token"
@@ -30,8 +29,14 @@ func generate(dir string, patterns []string, budget int) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A package without families is a mistake where the generator was
+	// asked for it: named on the command line, or run by its
+	// //go:generate line. Matched by a pattern such as ./..., it is just
+	// one of the module's other packages.
+	named := !slices.ContainsFunc(patterns, func(p string) bool { return strings.Contains(p, "...") })
 	ds := &diags{fset: l.fset}
 	p := &plan{write: map[string][]byte{}}
+	ids := idChecker{ds: ds, seen: map[uint32]*family{}}
 	for _, pkg := range l.pkgs {
 		if errs := loadErrors(pkg); len(errs) > 0 {
 			for _, e := range errs {
@@ -39,10 +44,12 @@ func generate(dir string, patterns []string, budget int) (*plan, error) {
 			}
 			continue
 		}
-		fams := analyze(pkg, ds, budget)
-		if fams == nil {
+		before := len(ds.list)
+		fams := analyze(pkg, ds, budget, named || runsGenerator(pkg))
+		if len(ds.list) != before {
 			continue
 		}
+		ids.check(fams)
 		outs, err := emit(pkg, fams)
 		if err != nil {
 			return nil, err
@@ -55,10 +62,52 @@ func generate(dir string, patterns []string, budget int) (*plan, error) {
 			}
 		}
 	}
+	for _, path := range slices.Sorted(maps.Keys(p.write)) {
+		checkOverwrite(path, ds)
+	}
 	if len(ds.list) > 0 {
 		return nil, &errRefused{diags: ds.sorted()}
 	}
 	return p, nil
+}
+
+// checkOverwrite refuses to plan writing path if it exists and this
+// generator did not write it: a hand-written file of that name would be
+// lost.
+func checkOverwrite(path string, ds *diags) {
+	old, err := os.ReadFile(path)
+	if err != nil || isOutput(old) {
+		return // no such file (or unreadable: writing it will say why), or one of ours
+	}
+	ds.list = append(ds.list, diag{
+		Pos: token.Position{Filename: path, Line: 1, Column: 1},
+		Msg: fmt.Sprintf("%s exists, and memberlist-gen did not write it (its first line is not %q): it would be overwritten", filepath.Base(path), header),
+		Fix: fmt.Sprintf("memberlist-gen writes the code for %s into this file: move what it holds into a file of another name, or delete it if it is old generated code", strings.TrimSuffix(filepath.Base(path), outputSuffix)+".go"),
+	})
+}
+
+// idChecker refuses two families of one run with the same id, across
+// packages (analyze checks those of one package).
+type idChecker struct {
+	ds   *diags
+	seen map[uint32]*family
+}
+
+func (c *idChecker) check(fams []*family) {
+	for _, f := range fams {
+		g := c.seen[f.id]
+		if g == nil {
+			c.seen[f.id] = f
+			continue
+		}
+		why := ""
+		if !f.idExplicit && !g.idExplicit {
+			why = " (the FNV-1a hashes of their names collide)"
+		}
+		c.ds.add(f.obj.Pos(), "give one of them another id: `//memberlist:messages id=N` in its doc comment, with N used by no other family of the program",
+			"families %s and %s have the same id %d%s: a node carrying both would hand the messages of one to the handlers of the other",
+			g.fullName(), f.fullName(), f.id, why)
+	}
 }
 
 // apply writes the plan and returns the files it changed. A file whose
@@ -69,8 +118,12 @@ func (p *plan) apply() ([]string, error) {
 	var changed []string
 	for _, path := range slices.Sorted(maps.Keys(p.write)) {
 		content := p.write[path]
-		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, content) {
+		old, err := os.ReadFile(path)
+		if err == nil && sameOutput(old, content) {
 			continue
+		}
+		if err == nil && !isOutput(old) {
+			return changed, fmt.Errorf("not overwriting %s: memberlist-gen did not write it", path)
 		}
 		if err := writeFile(path, content); err != nil {
 			return changed, err
@@ -84,6 +137,17 @@ func (p *plan) apply() ([]string, error) {
 		changed = append(changed, path)
 	}
 	return changed, nil
+}
+
+// stale lists the files that apply would change, for -check.
+func (p *plan) stale() []string {
+	var out []string
+	for _, path := range slices.Sorted(maps.Keys(p.write)) {
+		if old, err := os.ReadFile(path); err != nil || !sameOutput(old, p.write[path]) {
+			out = append(out, path)
+		}
+	}
+	return append(out, p.remove...)
 }
 
 // writeFile replaces path with content atomically.
@@ -130,4 +194,19 @@ func checkImports(pkg *packages.Package, outs map[string][]byte, ds *diags) {
 			}
 		}
 	}
+}
+
+// runsGenerator reports whether a //go:generate line of pkg runs
+// memberlist-gen.
+func runsGenerator(pkg *packages.Package) bool {
+	for _, f := range pkg.Syntax {
+		for _, cg := range f.Comments {
+			for _, c := range cg.List {
+				if strings.HasPrefix(c.Text, "//go:generate ") && strings.Contains(c.Text, "memberlist-gen") {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

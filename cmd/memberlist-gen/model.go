@@ -15,12 +15,17 @@ type family struct {
 	name       string
 	id         uint32
 	idExplicit bool
-	file       string     // the file declaring the interface; the output goes beside it
+	out        string     // the output file, beside the file declaring the interface
+	build      string     // that file's build constraint, for the output too
 	variants   []*variant // by tag
 	maxSize    int        // largest encoding of any variant, tag included
 	largest    *variant
 	structs    []*structModel // emitted in this family's part of the file: its variants, then nested structs first reached from them
 }
+
+// fullName is the family's package path and name, as the runtime
+// registers it: "example.com/app/msgs.Command".
+func (f *family) fullName() string { return f.obj.Pkg().Path() + "." + f.name }
 
 // A variant is one struct type of a family, with its tag.
 type variant struct {
@@ -38,6 +43,7 @@ type structModel struct {
 	obj    *types.TypeName
 	name   string
 	qual   string // package name and type name, as errors show it
+	gt     *types.Struct
 	fields []*fieldModel
 	size   int
 	state  int // analysis: 0 new, 1 in progress (a cycle if met again), 2 done
@@ -90,76 +96,4 @@ type typeModel struct {
 	elem, key *typeModel
 	st        *structModel
 	size      int // largest encoding
-}
-
-// MessagePack header sizes as msgp writes them (the shortest form).
-
-func strHeaderSize(n int) int {
-	switch {
-	case n <= 31:
-		return 1
-	case n <= 0xff:
-		return 2
-	case n <= 0xffff:
-		return 3
-	}
-	return 5
-}
-
-func binHeaderSize(n int) int {
-	switch {
-	case n <= 0xff:
-		return 2
-	case n <= 0xffff:
-		return 3
-	}
-	return 5
-}
-
-// arrayHeaderSize is also the map header size.
-func arrayHeaderSize(n int) int {
-	switch {
-	case n <= 15:
-		return 1
-	case n <= 0xffff:
-		return 3
-	}
-	return 5
-}
-
-// uintSize is the size of msgp's encoding of an unsigned value.
-func uintSize(u uint64) int {
-	switch {
-	case u <= 0x7f:
-		return 1
-	case u <= 0xff:
-		return 2
-	case u <= 0xffff:
-		return 3
-	case u <= 0xffffffff:
-		return 5
-	}
-	return 9
-}
-
-// Encoded sizes of fixed-size values: msgp.AppendTimeExt's longest form, and
-// a bin header with the bytes of netip's binary encodings (16 address bytes,
-// and 2 port bytes more).
-const (
-	timeSize     = 15
-	addrSize     = 2 + 16
-	addrPortSize = 2 + 16 + 2
-)
-
-// sizeCap keeps size arithmetic far from overflow; anything near it is far
-// over any budget anyway.
-const sizeCap = 1 << 40
-
-func addSize(a, b int) int { return min(a+b, sizeCap) }
-
-func mulSize(n, each int) int {
-	if n != 0 && each > sizeCap/n {
-		return sizeCap
-	}
-	return min(n*each, sizeCap)
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/memberlist-go/memberlist/runtime"
@@ -17,7 +19,8 @@ import (
 const demoSize = 5
 
 // demoConfig is a node on loopback with 200 ms probes, so that joining and
-// failure detection show within seconds.
+// failure detection show within seconds. describeTimings tells the user,
+// since a cluster of their own, on the defaults, is several times slower.
 func demoConfig(name string) runtime.Config {
 	cfg := runtime.DefaultLocalConfig()
 	cfg.Name = name
@@ -28,11 +31,35 @@ func demoConfig(name string) runtime.Config {
 	return cfg
 }
 
+// describeTimings says which timings the demo shortens, against the
+// defaults (DefaultLANConfig), and what that means for failure detection.
+func describeTimings(out io.Writer) {
+	demo, lan := demoConfig("x"), runtime.DefaultLANConfig()
+	fmt.Fprintf(out, "Timings shortened for the demo, so that a failure shows within a second:\n")
+	fmt.Fprintf(out, "  probe interval %v (default %v), probe timeout %v (default %v),\n", demo.ProbeInterval, lan.ProbeInterval, demo.ProbeTimeout, lan.ProbeTimeout)
+	fmt.Fprintf(out, "  gossip interval %v (default %v), suspicion multiplier %d (default %d).\n", demo.GossipInterval, lan.GossipInterval, demo.SuspicionMult, lan.SuspicionMult)
+	fmt.Fprintf(out, "  A crash is declared after about %.1fs here; on the defaults, about %.1fs:\n", detectionTime(demo, demoSize).Seconds(), detectionTime(lan, demoSize).Seconds())
+	fmt.Fprintf(out, "  they wait longer on purpose, so that a busy machine or a lossy network\n  raises no false alarms.\n")
+}
+
+// detectionTime estimates how long a cluster of n members takes to declare
+// a crashed member failed: the probe that finds it unanswered (about one
+// protocol period), then the shortest suspicion timeout, which enough
+// members confirming the suspicion brings it down to:
+// SuspicionMult·max(1, log10 n)·ProbeInterval (see swim.Config).
+func detectionTime(cfg runtime.Config, n int) time.Duration {
+	suspicion := time.Duration(float64(cfg.SuspicionMult) * max(1, math.Log10(float64(n))) * float64(cfg.ProbeInterval))
+	return cfg.ProbeInterval + suspicion
+}
+
 // runDemo runs five nodes in this process until ctx ends: they form a
 // cluster, send each other messages, one of them stops abruptly and the
 // others detect it; at the end the rest leave gracefully.
 func runDemo(ctx context.Context, out io.Writer) error {
-	fmt.Fprintf(out, "Starting %d nodes on loopback (Ctrl-C to stop).\n", demoSize)
+	describeTimings(out)
+	begin := time.Now()
+	out = &stampWriter{w: out, start: begin}
+	fmt.Fprintf(out, "Starting %d nodes on loopback (Ctrl-C to leave gracefully and stop).\n", demoSize)
 	var nodes []*runtime.Node
 	defer func() {
 		for _, n := range nodes {
@@ -73,6 +100,7 @@ func runDemo(ctx context.Context, out io.Writer) error {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	table := newTable(out, observer.LocalMember().Name)
 	table.print(observer.Members())
+	allJoined := false
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	start := time.Now()
@@ -87,9 +115,12 @@ func runDemo(ctx context.Context, out io.Writer) error {
 			defer cancel()
 			for _, n := range nodes {
 				if n != crashed {
-					_ = n.Leave(leaveCtx)
+					if err := n.Leave(leaveCtx); err != nil {
+						fmt.Fprintf(out, "%s: %v\n", n.LocalMember().Name, err)
+					}
 				}
 			}
+			fmt.Fprintln(out, "Every node left; stopped.")
 			return nil
 		case ev, ok := <-sub.C:
 			if !ok {
@@ -99,7 +130,12 @@ func runDemo(ctx context.Context, out io.Writer) error {
 			if ev.Type == runtime.EventFailed {
 				fmt.Fprintf(out, "%s detected: %s failed%s\n", observer.LocalMember().Name, ev.Member.Name, since(crashedAt))
 			}
-			table.print(observer.Members())
+			ms := observer.Members()
+			table.print(ms)
+			if !allJoined && len(ms) == demoSize {
+				allJoined = true
+				fmt.Fprintf(out, "All %d nodes joined, %v after the first started.\n", demoSize, time.Since(begin).Round(time.Millisecond))
+			}
 		case line := <-failures:
 			fmt.Fprintf(out, "%s%s\n", line, since(crashedAt))
 		case <-tick.C:
@@ -140,6 +176,39 @@ func since(t time.Time) string {
 
 func alive(nodes []*runtime.Node, except *runtime.Node) []*runtime.Node {
 	return slices.DeleteFunc(slices.Clone(nodes), func(n *runtime.Node) bool { return n == except })
+}
+
+// stampWriter starts each write with the time since start, and indents
+// the further lines of a write (a table) to match, so that the demo's
+// output says when each thing happened. Writes of several goroutines
+// (handlers of different nodes) come out whole.
+type stampWriter struct {
+	mu    sync.Mutex
+	w     io.Writer
+	start time.Time
+}
+
+func (s *stampWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	stamp := fmt.Sprintf("%6.2fs  ", time.Since(s.start).Seconds())
+	indent := strings.Repeat(" ", len(stamp))
+	var b strings.Builder
+	for i, line := range strings.SplitAfter(string(p), "\n") {
+		if line == "" {
+			continue
+		}
+		if i == 0 {
+			b.WriteString(stamp)
+		} else {
+			b.WriteString(indent)
+		}
+		b.WriteString(line)
+	}
+	if _, err := io.WriteString(s.w, b.String()); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // table prints the member list when it changes, compactly.

@@ -18,6 +18,16 @@ import (
 // the old value with //memberlist:messages id=N.
 const ChaosMonkeyFamily uint32 = 3904766422
 
+// Two families with one id in a program would receive each other's messages:
+// registering ChaosMonkey with the runtime stops the program at start-up
+// instead, naming both. Give one of them another id with //memberlist:messages
+// id=N.
+func init() {
+	if err := runtime.RegisterFamily(ChaosMonkeyFamily, "github.com/memberlist-go/memberlist/examples/chaos.ChaosMonkey"); err != nil {
+		panic(err)
+	}
+}
+
 // ChaosMonkeyMaxSize is the largest encoding of a ChaosMonkey, in bytes: that
 // of a Note (tag 3) with every field at its bound, tag included.
 const ChaosMonkeyMaxSize = 273
@@ -43,8 +53,12 @@ func EncodeChaosMonkey(b []byte, m ChaosMonkey) ([]byte, error) {
 		o, err = m.MarshalMsg(msgp.AppendUint16(b, 2))
 	case Note:
 		o, err = m.MarshalMsg(msgp.AppendUint16(b, 3))
+	case nil:
+		return b, fmt.Errorf("main.ChaosMonkey: cannot encode nil")
+	case *SimulateCpuSpike, *SimulateLatency, *Note:
+		return b, fmt.Errorf("main.ChaosMonkey: cannot encode %T: pass the value, not a pointer", m)
 	default:
-		return b, fmt.Errorf("main.ChaosMonkey: cannot encode nil or a pointer: pass a variant's value")
+		return b, fmt.Errorf("main.ChaosMonkey: cannot encode %T: memberlist-gen wrote no code for it; if it is a new variant, run go generate", m)
 	}
 	if err != nil {
 		return b, err
@@ -239,6 +253,13 @@ func OnChaosMonkeyError(n *runtime.Node, fn func(from runtime.Member, err error)
 	})
 }
 
+// The build fails here (cannot use ... as SimulateCpuSpike value) if the fields
+// of SimulateCpuSpike or their tags are no longer those this file encodes: run
+// go generate.
+var _ SimulateCpuSpike = struct {
+	Seconds uint16
+}{}
+
 // MarshalMsg appends the MessagePack encoding of z to b and returns the
 // extended slice: an array of its fields in declaration order, at most 4 bytes.
 // A field over its bound is an error naming it; on error b is returned
@@ -267,6 +288,13 @@ func (z *SimulateCpuSpike) UnmarshalMsg(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// The build fails here (cannot use ... as SimulateLatency value) if the fields
+// of SimulateLatency or their tags are no longer those this file encodes: run
+// go generate.
+var _ SimulateLatency = struct {
+	Millis uint32
+}{}
+
 // MarshalMsg appends the MessagePack encoding of z to b and returns the
 // extended slice: an array of its fields in declaration order, at most 6 bytes.
 // A field over its bound is an error naming it; on error b is returned
@@ -294,6 +322,13 @@ func (z *SimulateLatency) UnmarshalMsg(b []byte) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// The build fails here (cannot use ... as Note value) if the fields of Note or
+// their tags are no longer those this file encodes: run go generate.
+var _ Note = struct {
+	Text   string   `memberlist:"max=200"`
+	Labels []string `memberlist:"max=4,elem=16"`
+}{}
 
 // MarshalMsg appends the MessagePack encoding of z to b and returns the
 // extended slice: an array of its fields in declaration order, at most 272

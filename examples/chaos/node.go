@@ -80,9 +80,10 @@ func checkHostPort(s string, anyHost bool) error {
 	return nil
 }
 
-// runNode runs one node until ctx ends, then leaves gracefully; with ln,
-// it serves the member list there.
-func runNode(ctx context.Context, cfg runtime.Config, ln net.Listener, out io.Writer) error {
+// runNode runs one node until ctx ends, then leaves gracefully and, with
+// ln, keeps serving HTTP for drain; with ln, it serves the probes, the
+// member list and the node's counters (/stats) there.
+func runNode(ctx context.Context, cfg runtime.Config, ln net.Listener, drain time.Duration, out io.Writer) error {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
@@ -97,7 +98,10 @@ func runNode(ctx context.Context, cfg runtime.Config, ln net.Listener, out io.Wr
 	defer stopHandlers()
 
 	if ln != nil {
-		srv := &http.Server{Handler: httpapi.Handler(node), ReadHeaderTimeout: 5 * time.Second}
+		// Without seeds or a DNS name the node is alone by
+		// configuration, and ready as it is.
+		h := httpapi.New(node, httpapi.Options{Alone: cfg.Discovery == nil})
+		srv := &http.Server{Handler: withStats(node, h), ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = srv.Serve(ln) }()
 		defer srv.Close()
 		fmt.Fprintf(out, "member list on http://%s/\n", ln.Addr())
@@ -119,6 +123,10 @@ func runNode(ctx context.Context, cfg runtime.Config, ln net.Listener, out io.Wr
 			defer cancel()
 			if err := node.Leave(leaveCtx); err != nil {
 				fmt.Fprintf(out, "%s: leave: %v\n", self.Name, err)
+			}
+			if ln != nil && drain > 0 {
+				fmt.Fprintf(out, "%s left; draining for %v\n", self.Name, drain)
+				time.Sleep(drain)
 			}
 			return nil
 		}

@@ -50,6 +50,14 @@ type dnsDiscovery struct {
 	r    Resolver
 }
 
+// String names the lookup, for logs and errors.
+func (d *dnsDiscovery) String() string {
+	if strings.HasPrefix(d.name, "_") {
+		return fmt.Sprintf("DNS SRV %s", d.name)
+	}
+	return fmt.Sprintf("DNS %s port %d", d.name, d.port)
+}
+
 func (d *dnsDiscovery) Seeds(ctx context.Context) ([]netip.AddrPort, error) {
 	srv := strings.HasPrefix(d.name, "_")
 	switch {

@@ -22,7 +22,7 @@ func ExampleStatic() {
 func ExampleParseStatic() {
 	_, err := discovery.ParseStatic("10.0.0.1:7946", "10.0.0.2")
 	fmt.Println(err)
-	// Output: discovery: invalid config: seed "10.0.0.2": address 10.0.0.2: missing port in address; want host:port with port 1-65535, such as 10.0.0.1:7946, [fd00::1]:7946 or seed.example:7946
+	// Output: discovery: invalid config: seed "10.0.0.2": missing port in address; want host:port with port 1-65535, such as 10.0.0.1:7946, [fd00::1]:7946 or seed.example:7946
 }
 
 // In Kubernetes, a headless service with a named port publishes one SRV

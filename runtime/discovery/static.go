@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 )
 
 // acceptedForm ends every error about a malformed entry, so that the reader
@@ -58,12 +59,12 @@ type entry struct {
 
 func newStatic(r Resolver, addrs []string) *static {
 	s := &static{r: r}
-	var errs []error
+	var bad []*badEntry
 	seen := make(map[string]bool)
 	for _, raw := range addrs {
 		e, err := parseEntry(raw)
 		if err != nil {
-			errs = append(errs, err)
+			bad = append(bad, err)
 			continue
 		}
 		s.entries = append(s.entries, e)
@@ -72,16 +73,55 @@ func newStatic(r Resolver, addrs []string) *static {
 			s.hosts = append(s.hosts, e.host)
 		}
 	}
-	s.err = errors.Join(errs...)
+	switch {
+	case len(bad) == 1:
+		s.err = bad[0]
+	case len(bad) > 1:
+		// Every bad entry, named, with the accepted form said once.
+		var b strings.Builder
+		errs := []error{ErrInvalidConfig}
+		for i, e := range bad {
+			if i > 0 {
+				b.WriteString("; ")
+			}
+			fmt.Fprintf(&b, "seed %q: %v", e.raw, e.why)
+			errs = append(errs, e.why)
+		}
+		s.err = &multiError{msg: fmt.Sprintf("%v: %s; %s", ErrInvalidConfig, b.String(), acceptedForm), errs: errs}
+	}
 	return s
 }
 
-func parseEntry(raw string) (entry, error) {
-	bad := func(err error) error {
-		return fmt.Errorf("%w: seed %q: %w; %s", ErrInvalidConfig, raw, err, acceptedForm)
-	}
+// badEntry is a malformed entry and why; it wraps ErrInvalidConfig.
+type badEntry struct {
+	raw string
+	why error
+}
+
+func (e *badEntry) Error() string {
+	return fmt.Sprintf("%v: seed %q: %v; %s", ErrInvalidConfig, e.raw, e.why, acceptedForm)
+}
+
+func (e *badEntry) Unwrap() []error { return []error{ErrInvalidConfig, e.why} }
+
+// multiError is several bad entries in one message.
+type multiError struct {
+	msg  string
+	errs []error
+}
+
+func (e *multiError) Error() string   { return e.msg }
+func (e *multiError) Unwrap() []error { return e.errs }
+
+func parseEntry(raw string) (entry, *badEntry) {
+	bad := func(err error) *badEntry { return &badEntry{raw: raw, why: err} }
 	host, portStr, err := net.SplitHostPort(raw)
 	if err != nil {
+		// net.AddrError repeats the entry, which the message names already.
+		var ae *net.AddrError
+		if errors.As(err, &ae) {
+			err = errors.New(ae.Err)
+		}
 		return entry{}, bad(err)
 	}
 	if host == "" {
@@ -103,6 +143,15 @@ func parseEntry(raw string) (entry, error) {
 		return entry{}, bad(fmt.Errorf("%s is not an address to contact", ip))
 	}
 	return entry{raw: raw, addr: netip.AddrPortFrom(ip.Unmap(), uint16(port))}, nil
+}
+
+// String lists the entries as given, for logs and errors.
+func (s *static) String() string {
+	raws := make([]string, len(s.entries))
+	for i, e := range s.entries {
+		raws[i] = e.raw
+	}
+	return "static seeds " + strings.Join(raws, ", ")
 }
 
 // Seeds returns the entries' addresses, with hostnames resolved. It fails

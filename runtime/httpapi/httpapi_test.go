@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -15,8 +16,10 @@ import (
 
 type fixed []runtime.Member
 
-func (f fixed) Members() []runtime.Member   { return f }
-func (f fixed) LocalMember() runtime.Member { return f[0] }
+func (f fixed) Members() []runtime.Member         { return f }
+func (f fixed) LocalMember() runtime.Member       { return f[0] }
+func (f fixed) Ready() error                      { return nil }
+func (f fixed) Healthy(ctx context.Context) error { return nil }
 
 func TestMembersJSON(t *testing.T) {
 	src := fixed{
@@ -50,7 +53,7 @@ func TestHealthzAndPage(t *testing.T) {
 	src := fixed{{Name: "a", Addr: netip.MustParseAddrPort("10.0.0.1:7946"), State: runtime.StateAlive}}
 	srv := httptest.NewServer(httpapi.Handler(src))
 	defer srv.Close()
-	for path, want := range map[string]string{"/healthz": `"status":"ok"`, "/": "<table>"} {
+	for path, want := range map[string]string{"/healthz": `"status":"ok"`, "/readyz": `"status":"ready"`, "/": "<table>"} {
 		res, err := http.Get(srv.URL + path)
 		if err != nil {
 			t.Fatal(err)

@@ -94,11 +94,11 @@ func craftedPackets() []struct {
 		{"sync claiming 4 billion records, holding none", syncOf(^uint32(0), 0), true},
 		{"sync claiming 4 billion records, holding a packetful", syncOf(^uint32(0), recordsThatFit), true},
 		{"sync of a packetful of new members", syncOf(uint32(recordsThatFit), recordsThatFit), false},
-		{"acks", fill(func(b []byte, i int) []byte { return wire.AppendAck(b, &wire.Ack{Seq: uint16(i)}) }), false},
-		{"nacks", fill(func(b []byte, i int) []byte { return wire.AppendNack(b, &wire.Nack{Seq: uint16(i)}) }), false},
-		{"pings", fill(func(b []byte, i int) []byte { return wire.AppendPing(b, &wire.Ping{Seq: uint16(i)}) }), false},
+		{"acks", fill(func(b []byte, i int) []byte { return wire.AppendAck(b, &wire.Ack{Nonce: uint32(i)}) }), false},
+		{"nacks", fill(func(b []byte, i int) []byte { return wire.AppendNack(b, &wire.Nack{Nonce: uint32(i)}) }), false},
+		{"pings", fill(func(b []byte, i int) []byte { return wire.AppendPing(b, &wire.Ping{Nonce: uint32(i)}) }), false},
 		{"ping-reqs", fill(func(b []byte, i int) []byte {
-			return wire.AppendPingReq(b, &wire.PingReq{Seq: uint16(i), Target: "x", Addr: peer})
+			return wire.AppendPingReq(b, &wire.PingReq{Nonce: uint32(i), Target: "x", Addr: peer})
 		}), false},
 		{"digests", fill(func(b []byte, i int) []byte { return wire.AppendDigest(b, &wire.Digest{From: "b", Digest: uint64(i)}) }), false},
 		{"suspicions of unknown members", fill(func(b []byte, i int) []byte {

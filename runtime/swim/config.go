@@ -77,6 +77,35 @@ type Config struct {
 	JoinRetryMax time.Duration
 	// PacketBudget is the size of the largest packet the core produces.
 	PacketBudget int
+	// Admit, if set, is asked before a member unknown to this view is
+	// added, by any path (a join, gossip, a state transfer); an error
+	// refuses it: it is not added, so never probed nor reported, and the
+	// refusal is counted (Stats.AdmitRefused). It runs on the core's
+	// caller, so it must return quickly and not call back into the core.
+	Admit func(Member) error
+	// DisableTCPProbe turns off the TCP fallback probe. By default, when a
+	// direct ping goes unanswered, the core asks its caller to try the
+	// member over a stream too (Ready.StreamProbes), alongside the
+	// ping-reqs, and an answer keeps the member alive: members behind a
+	// firewall that drops UDP, or on a lossy UDP path, are not declared
+	// failed while TCP reaches them (Stats.StreamProbeAcks counts them).
+	DisableTCPProbe bool
+	// MaxMembers bounds the members one view holds, dead and left ones
+	// included; news of more is refused and counted (Stats.MembersRefused),
+	// so no sender can grow the table past it. Zero means
+	// DefaultMaxMembers.
+	MaxMembers int
+}
+
+// DefaultMaxMembers is the member table's bound when Config.MaxMembers is 0.
+const DefaultMaxMembers = 10000
+
+// maxMembers is the effective member table bound.
+func (c Config) maxMembers() int {
+	if c.MaxMembers == 0 {
+		return DefaultMaxMembers
+	}
+	return c.MaxMembers
 }
 
 // DefaultLANConfig returns the settings for a cluster inside one data
@@ -99,6 +128,7 @@ func DefaultLANConfig() Config {
 		JoinRetryMin:            time.Second,
 		JoinRetryMax:            30 * time.Second,
 		PacketBudget:            DefaultPacketBudget,
+		MaxMembers:              DefaultMaxMembers,
 	}
 }
 
@@ -169,8 +199,10 @@ func (c Config) Validate() error {
 		}
 	}
 	switch {
-	case c.ProbeTimeout >= c.ProbeInterval:
-		return bad("ProbeTimeout", c.ProbeTimeout, fmt.Sprintf("less than ProbeInterval (%v)", c.ProbeInterval))
+	case c.ProbeTimeout > c.ProbeInterval*4/5:
+		// The rest of the period is the indirect probe's window: the
+		// ping-reqs, the relays' pings and their acks or nacks must fit.
+		return bad("ProbeTimeout", c.ProbeTimeout, fmt.Sprintf("at most 4/5 of ProbeInterval (%v), so that indirect probes fit in the rest of the period", c.ProbeInterval*4/5))
 	case c.JoinRetryMin < 10*time.Millisecond:
 		return bad("JoinRetryMin", c.JoinRetryMin, "at least 10ms")
 	case c.GossipInterval < time.Millisecond:
@@ -191,6 +223,8 @@ func (c Config) Validate() error {
 		return bad("AwarenessMaxMultiplier", c.AwarenessMaxMultiplier, "1 to 64")
 	case c.GossipNodes < 1 || c.GossipNodes > 64:
 		return bad("GossipNodes", c.GossipNodes, "1 to 64")
+	case c.MaxMembers < 0 || c.MaxMembers == 1 || c.MaxMembers > 1<<20:
+		return bad("MaxMembers", c.MaxMembers, "2 to 1048576, or 0 for the default")
 	case c.PacketBudget < MinPacketBudget || c.PacketBudget > MaxPacketBudget:
 		return bad("PacketBudget", c.PacketBudget, fmt.Sprintf("%d to %d bytes", MinPacketBudget, MaxPacketBudget))
 	}

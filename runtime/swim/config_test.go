@@ -51,7 +51,8 @@ func TestValidateNamesTheField(t *testing.T) {
 	}{
 		{"ProbeInterval", func(c *Config) { c.ProbeInterval = 0 }, "positive duration"},
 		{"ProbeTimeout", func(c *Config) { c.ProbeTimeout = -time.Second }, "positive duration"},
-		{"ProbeTimeout", func(c *Config) { c.ProbeTimeout = 2 * c.ProbeInterval }, "less than ProbeInterval"},
+		{"ProbeTimeout", func(c *Config) { c.ProbeTimeout = 2 * c.ProbeInterval }, "at most 4/5 of ProbeInterval"},
+		{"ProbeTimeout", func(c *Config) { c.ProbeTimeout = 990 * time.Millisecond }, "at most 4/5 of ProbeInterval"},
 		{"GossipInterval", func(c *Config) { c.GossipInterval = 0 }, "positive duration"},
 		{"GossipToTheDeadTime", func(c *Config) { c.GossipToTheDeadTime = 0 }, "positive duration"},
 		{"SyncInterval", func(c *Config) { c.SyncInterval = 0 }, "positive duration"},

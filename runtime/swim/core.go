@@ -38,12 +38,29 @@ type Outbound struct {
 
 // UserMessage is an application payload that arrived for the caller.
 type UserMessage struct {
-	// From is the name of the member that sent or first broadcast it.
+	// From is the name of the member whose address sent it (never a claim
+	// inside the payload). For a broadcast it is the origin the broadcast
+	// names, which any member relaying it could have written: treat it as
+	// a claim. Payloads from addresses that are no member are dropped.
 	From string
 	// Broadcast is true for a payload gossiped to every member, false for
 	// one sent to this member alone.
 	Broadcast bool
 	Payload   []byte
+}
+
+// RTT is one round trip measured to a member.
+type RTT struct {
+	Member string
+	RTT    time.Duration
+}
+
+// Pong is the outcome of a Ping: the round trip, or Lost when no ack came
+// within a protocol period.
+type Pong struct {
+	Token uint32
+	RTT   time.Duration
+	Lost  bool
 }
 
 // Ready is what the core asks of its caller after an input.
@@ -54,8 +71,29 @@ type Ready struct {
 	Events []Event
 	// Delivered are application payloads received.
 	Delivered []UserMessage
+	// RTTs are the round trips measured by direct acks, to probes and
+	// to Ping, in the order they came.
+	RTTs []RTT
+	// Pongs are the outcomes of Ping calls.
+	Pongs []Pong
+	// StreamProbes are stream probes to run: the TCP fallback of probes
+	// whose direct ping went unanswered. Run each off the caller's main
+	// loop and report how it ended with StreamProbeResult.
+	StreamProbes []StreamProbe
 	// Wake is when Tick must be called next (the zero time: never).
 	Wake time.Time
+}
+
+// StreamProbe asks the caller to check, over a reliable stream (TCP), that
+// the member named Name answers at Addr: to connect, ask the member there
+// whether it is Name, and report the answer with StreamProbeResult(Token).
+// The answer matters only until Deadline, when the probe is judged; give
+// up then.
+type StreamProbe struct {
+	Name     string
+	Addr     netip.AddrPort
+	Token    uint32
+	Deadline time.Time
 }
 
 // Core is one member's protocol state machine. It is not safe for
@@ -68,15 +106,22 @@ type Core struct {
 
 	members map[string]*member
 	nodes   []*member // every known member but self, for sampling; order is deterministic
-	counts  [4]int    // members of nodes by state
-	byAddr  map[netip.AddrPort]*member
+	counts  [4]int    // verified members of nodes by state
+	// candidates counts members of nodes not verified yet: heard of, not
+	// heard from. They are kept out of events, member lists, N and the
+	// probe round until they answer.
+	candidates int
+	byAddr     map[netip.AddrPort]*member
 
 	probeList []*member
 	probeIdx  int
 	probe     *probeState
-	acks      map[uint16]ackHandler
-	seq       uint16
+	acks      map[uint32]ackHandler
+	awaiting  [ackKinds]int // entries of acks by kind
+	viv       vivaldi       // our network coordinate
+	verifyIdx int           // where verifySome goes on
 	health    int
+	selfTag   uint32 // nameTag of our name, bound into every ack we send
 
 	timers  timeq.Queue[timer]
 	suspGen uint64
@@ -89,10 +134,13 @@ type Core struct {
 	nextBcast uint32
 	seeds     []netip.AddrPort
 	joining   bool
-	joinTry   int
-	joinGen   uint64
-	pushBack  map[netip.AddrPort]time.Time
-	answered  map[netip.AddrPort]time.Time // when we last sent our state to each
+	// justJoined: a seed answered since the last period; sync at once.
+	justJoined bool
+	joinTry    int
+	joinGen    uint64
+	pending    map[netip.AddrPort]*request // our state requests and digests, by address
+	limits     periodLimits
+	cookies    cookieState
 	// viewsDiffered: the last anti-entropy round found views that differ.
 	viewsDiffered bool
 	leaving       bool
@@ -111,6 +159,19 @@ type member struct {
 	gone    bool
 	susp    *suspicion
 	probeIn bool // in probeList
+	// verified: the member has been heard from at its address (a packet
+	// from there, or an ack that echoed our nonce). Only verified members
+	// are gossip, relay and sync targets or move the health score, so a
+	// member someone merely claims exists costs us little.
+	verified bool
+	// unspread: news of the member waits for it to be verified.
+	unspread bool
+	// verifyFails counts unanswered verification pings of a candidate.
+	verifyFails int
+	// coord is the network coordinate the member last sent.
+	coord    Coordinate
+	hasCoord bool
+	coordAge int // probes of the member since its coordinate was asked for
 }
 
 type broadcastID struct {
@@ -147,20 +208,23 @@ func New(now time.Time, cfg Config, self Member, seed uint64) (*Core, error) {
 	self.State = StateAlive
 	self.Since = now
 	c := &Core{
-		cfg:      cfg,
-		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		now:      now,
-		members:  make(map[string]*member),
-		byAddr:   make(map[netip.AddrPort]*member),
-		acks:     make(map[uint16]ackHandler),
-		seen:     make(map[broadcastID]time.Time),
-		pushBack: make(map[netip.AddrPort]time.Time),
-		answered: make(map[netip.AddrPort]time.Time),
+		cfg:     cfg,
+		rng:     rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		now:     now,
+		members: make(map[string]*member),
+		byAddr:  make(map[netip.AddrPort]*member),
+		acks:    make(map[uint32]ackHandler),
+		seen:    make(map[broadcastID]time.Time),
+		pending: make(map[netip.AddrPort]*request),
 	}
-	c.self = &member{Member: self, idx: -1}
+	c.self = &member{Member: self, idx: -1, verified: true}
+	c.selfTag = nameTag(self.Name)
+	c.viv.coord = newCoordinate()
 	c.members[self.Name] = c.self
-	c.seq = uint16(c.rng.IntN(seqSpace))
 	c.nextBcast = c.rng.Uint32()
+	c.fillSecret(&c.cookies.cur)
+	c.fillSecret(&c.cookies.prev)
+	c.cookies.renewAt = now.Add(cookieRotation)
 	// Stagger the periodic work so that members started together do not
 	// probe, gossip and sync in lockstep.
 	c.schedule(now.Add(c.jitter(cfg.ProbeInterval)), timer{kind: timerProbe})
@@ -223,9 +287,13 @@ func (c *Core) fire(t timer) {
 	case timerProbe:
 		c.probeTick()
 	case timerProbeTimeout:
-		c.probeTimeout(t.seq)
+		c.probeTimeout(uint32(t.key))
 	case timerRelayTimeout:
-		c.relayExpired(t.seq)
+		c.relayExpired(uint32(t.key))
+	case timerRelayForget:
+		c.relayForget(uint32(t.key))
+	case timerCheckExpire:
+		c.checkExpired(uint32(t.key))
 	case timerSuspicion:
 		c.suspicionTimeout(t.name, t.gen)
 	case timerGossip:
@@ -255,62 +323,125 @@ func (c *Core) Step(now time.Time, from netip.AddrPort, packet []byte) error {
 		return fmt.Errorf("%w: from %v: %w", ErrMalformed, from, err)
 	}
 	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-	// A core never puts two pings or two ping-reqs in one packet, so only
-	// the first of each is answered: a packet stuffed with hundreds of
-	// them must not make us send hundreds of acks or pings to an address
-	// of the sender's choosing.
-	pinged, relayed := false, false
+	pk := c.newPacket(from, msgs)
+	// A core never puts two pings, two ping-reqs or two accusations
+	// needing correction in one packet, so only the first of each is
+	// answered: a packet stuffed with hundreds of them must not make us
+	// send hundreds of answers to an address of the sender's choosing.
 	for i := range msgs {
-		switch msgs[i].Type {
-		case wire.TypePing:
-			if pinged {
-				continue
-			}
-			pinged = true
-		case wire.TypePingReq:
-			if relayed {
-				continue
-			}
-			relayed = true
-		}
-		c.handle(from, &msgs[i])
+		c.handle(&pk, &msgs[i])
 	}
 	clear(msgs)
 	c.msgs = msgs[:0]
 	return nil
 }
 
-func (c *Core) handle(from netip.AddrPort, m *wire.Message) {
+// packet is what the core knows of the packet being handled.
+type packet struct {
+	from   netip.AddrPort
+	src    source
+	sender *member // the member at from, if src is fromMember
+	// cookie: the packet echoed a valid cookie, so its sender receives at
+	// the address it sends from.
+	cookie                     bool
+	alone                      bool // the packet holds one message
+	pinged, relayed, corrected bool
+}
+
+// newPacket classifies a packet's sender and checks the cookie it echoes.
+func (c *Core) newPacket(from netip.AddrPort, msgs []wire.Message) packet {
+	pk := packet{from: from, alone: len(msgs) == 1}
+	pk.src, pk.sender = c.classify(from)
+	if pk.sender != nil && !pk.sender.verified {
+		c.markVerified(pk.sender)
+	}
+	if pk.src == fromMember {
+		return pk
+	}
+	for i := range msgs {
+		if msgs[i].Type == wire.TypeCookie && c.validCookie(from.Addr(), msgs[i].Cookie.Value) {
+			pk.cookie = true
+			break
+		}
+	}
+	return pk
+}
+
+func (c *Core) handle(pk *packet, m *wire.Message) {
 	switch m.Type {
 	case wire.TypePing:
-		c.handlePing(from, &m.Ping)
+		if !pk.pinged {
+			pk.pinged = true
+			c.handlePing(pk.from, &m.Ping)
+		}
+		return
 	case wire.TypeAck:
-		c.handleAck(m.Ack.Seq)
+		c.handleAck(pk.from, m.Ack.Nonce, m.Ack.Coord)
+		return
 	case wire.TypeNack:
-		c.handleNack(m.Nack.Seq)
+		c.handleNack(pk.from, m.Nack.Nonce)
+		return
+	case wire.TypeCookie:
+		// A cookie alone is one given to us; one in front of other
+		// messages is an echo of ours (checked in newPacket), never to be
+		// taken as given, or two members that both await each other's
+		// state would trade cookies for ever.
+		if pk.alone {
+			c.handleCookie(pk.from, m.Cookie.Value)
+		}
+		return
+	case wire.TypeSync:
+		c.handleSync(pk, &m.Sync)
+		return
+	case wire.TypeDigest:
+		if pk.src != fromMember {
+			// A member we have not heard of yet (it joined after us, and
+			// the news has not reached us) wants to compare views: it
+			// gets a cookie, which it answers with a state request that
+			// announces it first-hand.
+			if pk.alone && !c.leaving {
+				c.sendCookie(pk.from)
+			}
+			return
+		}
+	}
+	if pk.src != fromMember {
+		// Gossip, user messages, digests and ping-reqs come from members
+		// only: from anyone else they could change membership or draw
+		// answers to an address of their choosing.
+		c.stats.StrangerDropped++
+		return
+	}
+	c.handleMember(pk, m)
+}
+
+// handleMember handles the messages only members may send.
+func (c *Core) handleMember(pk *packet, m *wire.Message) {
+	switch m.Type {
 	case wire.TypePingReq:
-		c.handlePingReq(from, &m.PingReq)
+		if !pk.relayed {
+			pk.relayed = true
+			c.handlePingReq(pk.from, &m.PingReq)
+		}
 	case wire.TypeAlive:
-		c.onAlive(&m.Alive)
+		c.onAliveFrom(pk, &m.Alive)
 	case wire.TypeSuspect:
-		c.correctStale(from, m.Suspect.Name, m.Suspect.Incarnation)
+		c.correctStale(pk, m.Suspect.Name, m.Suspect.Incarnation)
 		c.onSuspect(m.Suspect.Name, m.Suspect.Incarnation, m.Suspect.From)
 	case wire.TypeDead:
-		c.correctStale(from, m.Dead.Name, m.Dead.Incarnation)
+		c.correctStale(pk, m.Dead.Name, m.Dead.Incarnation)
 		c.onDead(m.Dead.Name, m.Dead.Incarnation, m.Dead.From)
 	case wire.TypeLeave:
-		c.onLeave(m.Leave.Name, m.Leave.Incarnation)
-	case wire.TypeSync:
-		c.handleSync(from, &m.Sync)
+		c.onLeave(m.Leave.Name, m.Leave.Incarnation, pk.sender)
 	case wire.TypeUser:
 		if c.leaving {
 			return
 		}
-		c.out.Delivered = append(c.out.Delivered, UserMessage{From: m.User.From, Payload: m.User.Payload})
+		c.out.Delivered = append(c.out.Delivered, UserMessage{From: pk.sender.Name, Payload: m.User.Payload})
 	case wire.TypeBroadcast:
 		c.handleBroadcast(&m.Broadcast)
 	case wire.TypeDigest:
-		c.handleDigest(from, &m.Digest)
+		c.handleDigest(pk, &m.Digest)
 	}
 }
 
@@ -457,33 +588,37 @@ func (c *Core) Send(now time.Time, to string, payload []byte) error {
 		return fmt.Errorf("swim: message of %d bytes, budget %d: %w", len(payload), max, ErrTooLarge)
 	}
 	m, ok := c.members[to]
-	if !ok || m.gone || m == c.self || m.State == StateDead || m.State == StateLeft {
+	if !ok || m.gone || !m.verified || m == c.self || m.State == StateDead || m.State == StateLeft {
 		return fmt.Errorf("swim: send to %q: %w", to, ErrUnknownMember)
 	}
-	b := wire.AppendUser(wire.AppendHeader(nil), &wire.User{From: c.self.Name, Payload: payload})
-	c.sendPacket(m.Addr, c.piggyback(b))
+	b := wire.AppendUser(wire.AppendHeader(nil), &wire.User{Payload: payload})
+	c.sendPacket(m.Addr, c.piggyback(m.Addr, b))
 	return nil
 }
 
 // LocalMember returns this core's own member record.
 func (c *Core) LocalMember() Member { return c.self.clone() }
 
-// Member returns the record of the member with the given name.
+// Member returns the record of the member with the given name. Members
+// heard of but not heard from yet are not reported.
 func (c *Core) Member(name string) (Member, bool) {
 	m, ok := c.members[name]
-	if !ok {
+	if !ok || !m.verified {
 		return Member{}, false
 	}
 	return m.clone(), true
 }
 
 // Members returns a snapshot of every member known, this one included,
-// sorted by name.
+// sorted by name. Members heard of but not heard from yet are not
+// reported.
 func (c *Core) Members() []Member {
-	out := make([]Member, 0, len(c.members))
+	out := make([]Member, 0, len(c.members)-c.candidates)
 	out = append(out, c.self.clone())
 	for _, m := range c.nodes {
-		out = append(out, m.clone())
+		if m.verified {
+			out = append(out, m.clone())
+		}
 	}
 	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
 	return out
@@ -513,7 +648,10 @@ func (c *Core) sendPacket(to netip.AddrPort, b []byte) {
 	c.out.Packets = append(c.out.Packets, Outbound{To: to, Bytes: b})
 }
 
-// emit reports a membership event.
+// emit reports a membership event; candidates have none until they answer.
 func (c *Core) emit(t EventType, m *member) {
+	if !m.verified {
+		return
+	}
 	c.out.Events = append(c.out.Events, Event{Type: t, Member: m.clone(), At: c.now})
 }

@@ -48,7 +48,22 @@
 // # Incarnations
 //
 // A new core starts at an incarnation taken from the clock it is given
-// (milliseconds since 1970), so a member restarted under the same name, even
-// at a new address, announces a newer incarnation than anything its previous
-// life sent and replaces its old entry at once.
+// (milliseconds since 1970). Clocks need not agree: a member restarted under
+// the same name, even at a new address on a host whose clock is behind,
+// replaces its old entry within a probe timeout and a few round trips.
+// When it is told of its name at another address with a newer incarnation,
+// it pings that address; if nobody answers to the name there, the record is
+// a stale one of its previous life, and it announces itself above it (and
+// tells the member that holds the record directly). Only a live process
+// answering to the same name makes a conflict (EventConflict), where the
+// older incarnation yields.
+//
+// # A hostile network
+//
+// Every datagram is hostile until proven otherwise; see admission.go and
+// SECURITY.md. Acks count only for the ping they answer (a random nonce
+// bound to the pinged member's name) and from the address probed; packets
+// from addresses that are no member can draw only an ack or a cookie, never
+// more than their own size; members heard of second-hand are candidates,
+// outside events, lists and the probe round, until they answer a ping.
 package swim

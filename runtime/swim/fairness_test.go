@@ -27,9 +27,11 @@ func TestFairnessUserBroadcastWithinFourPackets(t *testing.T) {
 	if err := c.Broadcast(now, payload); err != nil {
 		t.Fatal(err)
 	}
+	// News rides only on packets to members.
+	peerAddr := c.addMember(&wire.Alive{Name: "b", Addr: netip.MustParseAddrPort("10.0.0.3:7946"), Incarnation: 1}, true).Addr
 	userPackets, protocolFirst := 0, 0
 	for range 8 {
-		p := c.piggyback(wire.AppendHeader(nil))
+		p := c.piggyback(peerAddr, wire.AppendHeader(nil))
 		if len(p) > c.cfg.PacketBudget {
 			t.Fatalf("packet of %d bytes exceeds the budget %d", len(p), c.cfg.PacketBudget)
 		}

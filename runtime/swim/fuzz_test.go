@@ -10,27 +10,37 @@ import (
 )
 
 // FuzzStep feeds arbitrary packets to a core that knows a few members. It
-// must never panic; a packet it rejects must leave membership as it was;
+// must never panic; a packet from an address that is no member must never
+// change membership; a packet it rejects must leave membership as it was;
 // and whatever it accepts must keep the core's own member alive.
 func FuzzStep(f *testing.F) {
 	peer := netip.MustParseAddrPort("10.0.0.2:7946")
-	f.Add(wire.AppendPing(wire.AppendHeader(nil), &wire.Ping{Seq: 1, Target: "a"}))
-	f.Add(wire.AppendAlive(wire.AppendHeader(nil), &wire.Alive{Name: "c", Addr: peer, Incarnation: 9}))
-	f.Add(wire.AppendSuspect(wire.AppendHeader(nil), &wire.Suspect{Name: "a", Incarnation: 1 << 40, From: "b"}))
-	f.Add(wire.AppendDead(wire.AppendHeader(nil), &wire.Dead{Name: "b", Incarnation: 5, From: "b"}))
-	f.Add(wire.AppendSync(wire.AppendHeader(nil), &wire.Sync{Flags: wire.SyncWantReply, From: "b", Records: []wire.Record{{Name: "d", Addr: peer, Incarnation: 3}}}))
-	f.Add(wire.AppendPingReq(wire.AppendHeader(nil), &wire.PingReq{Seq: 2, Target: "b", Addr: peer}))
+	h := wire.AppendHeader
+	f.Add(wire.AppendPing(h(nil), &wire.Ping{Nonce: 1}))
+	f.Add(wire.AppendAck(h(nil), &wire.Ack{Nonce: 1 ^ nameTag("b")}))
+	f.Add(wire.AppendAck(h(nil), &wire.Ack{Nonce: 1 ^ nameTag("b"), Coord: appendCoord(nil, newCoordinate())}))
+	f.Add(wire.AppendNack(h(nil), &wire.Nack{Nonce: 7}))
+	f.Add(wire.AppendAlive(h(nil), &wire.Alive{Name: "c", Addr: peer, Incarnation: 9}))
+	f.Add(wire.AppendAlive(h(nil), &wire.Alive{Name: "b", Addr: netip.MustParseAddrPort("10.0.0.9:1"), Incarnation: 1 << 63}))
+	f.Add(wire.AppendSuspect(h(nil), &wire.Suspect{Name: "a", Incarnation: 1 << 40, From: "b"}))
+	f.Add(wire.AppendDead(h(nil), &wire.Dead{Name: "b", Incarnation: 5, From: "b"}))
+	f.Add(wire.AppendSync(h(nil), &wire.Sync{Flags: wire.SyncWantReply, From: "b", Records: []wire.Record{{Name: "d", Addr: peer, Incarnation: 3}}}))
+	f.Add(append(wire.AppendCookie(h(nil), &wire.Cookie{Value: make([]byte, 16)}),
+		wire.AppendSync(nil, &wire.Sync{Flags: wire.SyncWantReply | wire.SyncLast, From: "e", Records: []wire.Record{{Name: "e", Addr: peer, Incarnation: 3}}})...))
+	f.Add(wire.AppendPingReq(h(nil), &wire.PingReq{Nonce: 2, Target: "b", Addr: peer}))
+	f.Add(wire.AppendUser(h(nil), &wire.User{Payload: []byte("hi")}))
 	f.Fuzz(func(t *testing.T, packet []byte) {
 		now := time.Unix(1_000_000, 0)
 		c, err := New(now, DefaultLANConfig(), Member{Name: "a", Addr: netip.MustParseAddrPort("10.0.0.1:7946")}, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		seed := wire.AppendAlive(wire.AppendHeader(nil), &wire.Alive{Name: "b", Addr: peer, Incarnation: 5})
-		if err := c.Step(now, peer, seed); err != nil {
-			t.Fatal(err)
-		}
+		c.addMember(&wire.Alive{Name: "b", Addr: peer, Incarnation: 5}, true)
 		before := c.Members()
+		_ = c.Step(now, netip.MustParseAddrPort("192.0.2.1:7946"), packet)
+		if after := c.Members(); !slices.EqualFunc(before, after, sameMember) {
+			t.Fatalf("a stranger's packet changed membership: %+v -> %+v", before, after)
+		}
 		if err := c.Step(now, peer, packet); err != nil {
 			if after := c.Members(); !slices.EqualFunc(before, after, sameMember) {
 				t.Fatalf("a rejected packet changed membership: %+v -> %+v", before, after)

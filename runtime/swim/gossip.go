@@ -2,6 +2,7 @@ package swim
 
 import (
 	"math"
+	"net/netip"
 	"time"
 
 	"github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
@@ -17,9 +18,25 @@ func (c *Core) retransmitLimit() int {
 	return c.cfg.RetransmitMult * int(math.Ceil(math.Log10(float64(c.liveCount()+1))))
 }
 
-// piggyback fills the rest of packet b with queued news, giving protocol
-// news and user broadcasts first claim by turns (see the package doc).
-func (c *Core) piggyback(b []byte) []byte {
+// piggyback fills the rest of packet b, bound for to, with queued news,
+// giving protocol news and user broadcasts first claim by turns (see the
+// package doc). Only alive or suspect members heard from get news: an
+// answer to anyone else (a stranger, a candidate, a member held dead)
+// stays the size of the question.
+func (c *Core) piggyback(to netip.AddrPort, b []byte) []byte {
+	if c.news.len() == 0 && c.user.len() == 0 {
+		return b
+	}
+	if m, ok := c.byAddr[to]; !ok || !m.verified || m.State > StateSuspect {
+		return b
+	}
+	return c.fill(b)
+}
+
+// fill fills the rest of packet b with queued news, whoever it goes to:
+// gossip rounds use it for members recently declared dead too, which
+// must learn of it to refute.
+func (c *Core) fill(b []byte) []byte {
 	if c.news.len() == 0 && c.user.len() == 0 {
 		return b
 	}
@@ -53,10 +70,10 @@ func (c *Core) gossipTick() {
 		return
 	}
 	targets := c.randomMembers(c.cfg.GossipNodes, func(m *member) bool {
-		return m.State <= StateSuspect || c.recentlyDead(m, c.cfg.GossipToTheDeadTime)
+		return m.verified && (m.State <= StateSuspect || c.recentlyDead(m, c.cfg.GossipToTheDeadTime))
 	})
 	for _, m := range targets {
-		b := c.piggyback(wire.AppendHeader(nil))
+		b := c.fill(wire.AppendHeader(nil))
 		if len(b) <= 1 {
 			return // the queues ran dry
 		}

@@ -1,7 +1,9 @@
 package swim
 
 import (
+	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
@@ -12,48 +14,117 @@ import (
 // ping-req through IndirectChecks members, whose relays answer with a nack
 // when their own ping times out.
 
-// probeState is the probe of the current protocol period.
+// probeState is the probe of the current protocol period. Its acks and
+// nacks count only if they echo nonce and come from the member probed or
+// from a relay that was asked, so they can neither be forged blind nor
+// replayed from a recording.
 type probeState struct {
-	seq           uint16
-	target        string
-	incarnation   uint64
-	acked         bool
-	expectedNacks int
-	nacks         int
+	nonce       uint32 // sent in the ping; relays echo it in nacks
+	want        uint32 // the ack that counts: nonce XOR the target's tag
+	target      string
+	addr        netip.AddrPort
+	incarnation uint64
+	// verified: the target has answered this member before; a member that
+	// never has (perhaps a fake one) does not move the health score.
+	verified bool
+	acked    bool
+	sentAt   time.Time
+	// end is when the period ends and the probe is judged; streamed, that
+	// a stream probe was asked for (see StreamProbe).
+	end      time.Time
+	streamed bool
+	relays   []netip.AddrPort
+	nacked   []bool // per relay, so a duplicated nack counts once
 }
 
 // ackKind says what an awaited ack belongs to.
 type ackKind uint8
 
 const (
-	ackProbe ackKind = iota + 1 // our own probe, direct or through relays
-	ackRelay                    // a ping we relay for another member's ping-req
+	ackRelay  ackKind = iota + 1 // a ping we relay for another member's ping-req
+	ackCheck                     // a ping that checks an address before a claim is believed
+	ackVerify                    // a ping to a member learnt second-hand, to hear from it
+	ackPing                      // a ping the application asked for (Core.Ping)
+	ackKinds                     // the number of kinds, plus one
 )
 
-// ackHandler is an awaited ack, by sequence number.
+// ackHandler is an awaited ack other than our own probe's, by nonce.
 type ackHandler struct {
-	kind   ackKind
-	reqTo  netip.AddrPort // ackRelay: the member that asked
-	reqSeq uint16         // ackRelay: its sequence number
+	kind ackKind
+	from netip.AddrPort // the address the ack must come from
+	// ackRelay: the member that asked, the nonce of its ping-req, and the
+	// ack to forward to it.
+	reqTo    netip.AddrPort
+	reqNonce uint32
+	reqAck   uint32
+	nacked   bool
+	// ackCheck: the claim to apply once the address answers.
+	check *addrCheck
+	// ackVerify, ackPing: the member pinged.
+	name string
+	// ackPing: when the ping left.
+	sentAt time.Time
 }
 
-// seqSpace is how many sequence numbers a core cycles through. Below 128 a
-// sequence number is one byte on the wire (a MessagePack fixint) instead of
-// three, which saves four bytes of every ping and ack: about 5% of a quiet
-// cluster's traffic. A core has only a handful of acks outstanding at once
-// (one probe and the pings it relays, each for under a protocol period),
-// and nextSeq skips numbers still awaited, so the small space is enough.
-const seqSpace = 128
+// maxAwaited bounds the relayed pings and address checks awaited at once,
+// and maxVerifying the pings to members learnt second-hand. A full table
+// refuses new ones rather than overwrite an entry: whoever fills it cannot
+// make us forget the acks we really wait for.
+const (
+	maxAwaited   = 64
+	maxVerifying = 512
+)
 
-// nextSeq returns a sequence number no outstanding ack is waiting on.
-func (c *Core) nextSeq() uint16 {
-	for range seqSpace {
-		c.seq = (c.seq + 1) % seqSpace
-		if _, busy := c.acks[c.seq]; !busy {
-			break
+// await records an ack awaited from the member named name, unless the
+// table for its kind is full, and schedules its expiry. It returns the
+// nonce to put in the ping.
+func (c *Core) await(h ackHandler, name string, expire time.Duration, kind timerKind) (uint32, bool) {
+	limit := maxAwaited
+	if h.kind == ackVerify {
+		limit = maxVerifying
+	}
+	if c.awaiting[h.kind] >= limit {
+		return 0, false
+	}
+	nonce, want := c.newNonce(name, false)
+	c.acks[want] = h
+	c.awaiting[h.kind]++
+	c.schedule(c.now.Add(expire), timer{kind: kind, key: uint64(want)})
+	return nonce, true
+}
+
+// forget drops an awaited ack.
+func (c *Core) forget(want uint32) {
+	if h, ok := c.acks[want]; ok {
+		delete(c.acks, want)
+		c.awaiting[h.kind]--
+	}
+}
+
+// nameTag is the 32-bit tag of a member name that an ack binds in: FNV-1a.
+func nameTag(name string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(name); i++ {
+		h = (h ^ uint32(name[i])) * 16777619
+	}
+	return h
+}
+
+// newNonce returns a random nonce for a ping to the member named name and
+// the ack that answers it, one no awaited ack uses. The nonce's lowest bit
+// asks for the pinged member's coordinate on the ack (wantCoord).
+func (c *Core) newNonce(name string, wantCoord bool) (nonce, want uint32) {
+	tag := nameTag(name)
+	for {
+		nonce = c.rng.Uint32() &^ 1
+		if wantCoord {
+			nonce |= 1
+		}
+		want = nonce ^ tag
+		if _, busy := c.acks[want]; !busy && (c.probe == nil || c.probe.want != want) {
+			return nonce, want
 		}
 	}
-	return c.seq
 }
 
 // addToProbeList puts a member at a random place in the probe round, so a
@@ -80,14 +151,14 @@ func (c *Core) nextProbeTarget() *member {
 		for c.probeIdx < len(c.probeList) {
 			m := c.probeList[c.probeIdx]
 			c.probeIdx++
-			if !m.gone && (m.State == StateAlive || m.State == StateSuspect) {
+			if !m.gone && m.verified && (m.State == StateAlive || m.State == StateSuspect) {
 				return m
 			}
 		}
 		// New round: keep the members worth probing, in a new order.
 		kept := c.probeList[:0]
 		for _, m := range c.probeList {
-			if !m.gone && (m.State == StateAlive || m.State == StateSuspect) {
+			if !m.gone && m.verified && (m.State == StateAlive || m.State == StateSuspect) {
 				kept = append(kept, m)
 			} else {
 				m.probeIn = false
@@ -107,7 +178,11 @@ func (c *Core) nextProbeTarget() *member {
 // probeTick ends the current protocol period and starts the next.
 func (c *Core) probeTick() {
 	c.finishProbe()
-	c.schedule(c.now.Add(c.scaled(c.cfg.ProbeInterval)), timer{kind: timerProbe})
+	c.syncIfGrowing()
+	c.newPeriod()
+	c.verifySome()
+	end := c.now.Add(c.scaled(c.cfg.ProbeInterval))
+	c.schedule(end, timer{kind: timerProbe})
 	if c.leaving {
 		return
 	}
@@ -115,41 +190,87 @@ func (c *Core) probeTick() {
 	if m == nil {
 		return
 	}
-	seq := c.nextSeq()
-	c.probe = &probeState{seq: seq, target: m.Name, incarnation: m.Incarnation}
-	c.acks[seq] = ackHandler{kind: ackProbe}
+	// Ask for the target's coordinate when we have none, and then on one
+	// probe of it in coordinateEvery: coordinates change slowly.
+	m.coordAge++
+	wantCoord := !m.hasCoord || m.coordAge >= coordinateEvery
+	if wantCoord {
+		m.coordAge = 0
+	}
+	nonce, want := c.newNonce(m.Name, wantCoord)
+	c.probe = &probeState{nonce: nonce, want: want, target: m.Name, addr: m.Addr, incarnation: m.Incarnation, verified: m.verified, sentAt: c.now, end: end}
 	c.stats.Probes++
 	b := wire.AppendHeader(nil)
-	b = wire.AppendPing(b, &wire.Ping{Seq: seq, Target: m.Name})
 	if m.State == StateSuspect {
 		// Buddy system (Lifeguard 4.3): tell a suspect at once that it is
-		// suspected, so it can refute before the news reaches it by gossip.
+		// suspected, so it can refute before the news reaches it by
+		// gossip. The accusation goes before the ping, so that the
+		// refutation is queued by the time the ack is written and rides
+		// on it.
 		b = wire.AppendSuspect(b, &wire.Suspect{Name: m.Name, Incarnation: m.Incarnation, From: c.self.Name})
 	}
-	c.sendPacket(m.Addr, c.piggyback(b))
-	c.schedule(c.now.Add(c.scaled(c.cfg.ProbeTimeout)), timer{kind: timerProbeTimeout, seq: seq})
+	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce})
+	c.sendPacket(m.Addr, c.piggyback(m.Addr, b))
+	c.schedule(c.now.Add(c.scaled(c.cfg.ProbeTimeout)), timer{kind: timerProbeTimeout, key: uint64(want)})
 }
 
 // probeTimeout: the direct ping went unanswered; ask others to try.
-func (c *Core) probeTimeout(seq uint16) {
+func (c *Core) probeTimeout(want uint32) {
 	p := c.probe
-	if p == nil || p.seq != seq || p.acked {
+	if p == nil || p.want != want || p.acked {
 		return
 	}
 	m, ok := c.members[p.target]
-	if !ok {
-		return
+	if !ok || !p.verified {
+		return // a member never heard from gets no relays' effort
 	}
 	relays := c.randomMembers(c.cfg.IndirectChecks, func(r *member) bool {
-		return r.State == StateAlive && r != m
+		return r.State == StateAlive && r.verified && r != m
 	})
 	for _, r := range relays {
 		b := wire.AppendHeader(nil)
-		b = wire.AppendPingReq(b, &wire.PingReq{Seq: seq, Target: m.Name, Addr: m.Addr})
-		c.sendPacket(r.Addr, c.piggyback(b))
+		b = wire.AppendPingReq(b, &wire.PingReq{Nonce: p.nonce, Target: m.Name, Addr: m.Addr})
+		c.sendPacket(r.Addr, c.piggyback(r.Addr, b))
+		p.relays = append(p.relays, r.Addr)
 	}
-	p.expectedNacks = len(relays)
+	p.nacked = make([]bool, len(p.relays))
 	c.stats.IndirectProbes += uint64(len(relays))
+	if !c.cfg.DisableTCPProbe {
+		// TCP fallback (the incumbent's, hashicorp/memberlist#226): where
+		// UDP is filtered or lossy but streams get through, the target
+		// answers over a stream and is not suspected.
+		p.streamed = true
+		c.stats.StreamProbes++
+		c.out.StreamProbes = append(c.out.StreamProbes, StreamProbe{Name: m.Name, Addr: m.Addr, Token: p.want, Deadline: p.end})
+	}
+}
+
+// StreamProbeResult tells the core how a stream probe it asked for in
+// Ready ended: ok when the member named in it answered over the stream.
+// A success counts as an ack of the current probe, as an indirect one
+// would, health score included: the target answered, so the probe
+// succeeded and the relays' missing nacks are not held against this
+// member. A result for a probe already judged, or a token the core never
+// handed out, changes nothing.
+func (c *Core) StreamProbeResult(now time.Time, token uint32, ok bool) {
+	c.advance(now)
+	p := c.probe
+	if p == nil || !p.streamed || p.want != token {
+		return
+	}
+	p.streamed = false // one result per request
+	if !ok {
+		c.stats.StreamProbesFailed++
+		return
+	}
+	if p.acked {
+		return // an ack over UDP came first: UDP works
+	}
+	p.acked = true
+	c.stats.StreamProbeAcks++
+	if p.verified {
+		c.adjustHealth(-1)
+	}
 }
 
 // finishProbe judges the probe of the period that just ended.
@@ -159,17 +280,26 @@ func (c *Core) finishProbe() {
 		return
 	}
 	c.probe = nil
-	delete(c.acks, p.seq)
 	if p.acked {
 		return
 	}
 	c.stats.FailedProbes++
 	// Lifeguard: every relay that neither acked nor nacked is a hint that we
-	// are the slow one; with no relays at all, the failed probe is.
-	if p.expectedNacks > 0 {
-		c.adjustHealth(p.expectedNacks - p.nacks)
-	} else {
-		c.adjustHealth(1)
+	// are the slow one; with no relays at all, the failed probe is. A
+	// target that never answered us may not exist at all: failing to reach
+	// it says nothing of our health.
+	if p.verified {
+		nacks := 0
+		for _, n := range p.nacked {
+			if n {
+				nacks++
+			}
+		}
+		if len(p.relays) > 0 {
+			c.adjustHealth(len(p.relays) - nacks)
+		} else {
+			c.adjustHealth(1)
+		}
 	}
 	m, ok := c.members[p.target]
 	if !ok || m.Incarnation != p.incarnation || m.State > StateSuspect {
@@ -178,73 +308,182 @@ func (c *Core) finishProbe() {
 	c.onSuspect(m.Name, m.Incarnation, c.self.Name)
 }
 
-// handlePing answers a ping addressed to us.
+// handlePing answers a ping, binding our name into the ack: a ping meant
+// for a member that used to be at our address gets an ack its sender does
+// not count.
 func (c *Core) handlePing(from netip.AddrPort, p *wire.Ping) {
-	if p.Target != "" && p.Target != c.self.Name {
-		return // meant for a member that used to be at our address
+	ack := wire.Ack{Nonce: p.Nonce ^ c.selfTag}
+	if p.Nonce&1 == 1 {
+		ack.Coord = appendCoord(nil, c.viv.coord) // asked for
 	}
 	b := wire.AppendHeader(nil)
-	b = wire.AppendAck(b, &wire.Ack{Seq: p.Seq})
-	c.sendPacket(from, c.piggyback(b))
+	b = wire.AppendAck(b, &ack)
+	c.sendPacket(from, c.piggyback(from, b))
 }
 
-// handlePingReq pings a target on another member's behalf.
+// handlePingReq pings a target on a member's behalf. The target must be a
+// member we know at that address, so a ping-req cannot aim our pings at an
+// address of the sender's choosing; when we cannot help (leaving, unknown
+// target, too many relays awaited) we nack at once, so that the requester
+// does not take our silence for its own slowness.
 func (c *Core) handlePingReq(from netip.AddrPort, r *wire.PingReq) {
-	if c.leaving {
+	t, known := c.byAddr[r.Addr]
+	switch {
+	case c.leaving || !known || t.Name != r.Target || t == c.self:
+		c.stats.PingReqsRefused++
+		c.sendNack(from, r.Nonce)
 		return
 	}
-	seq := c.nextSeq()
-	c.acks[seq] = ackHandler{kind: ackRelay, reqTo: from, reqSeq: r.Seq}
+	h := ackHandler{kind: ackRelay, from: r.Addr, reqTo: from, reqNonce: r.Nonce, reqAck: r.Nonce ^ nameTag(r.Target)}
+	nonce, ok := c.await(h, r.Target, c.cfg.ProbeInterval, timerRelayForget)
+	if !ok {
+		c.stats.PingReqsRefused++
+		c.sendNack(from, r.Nonce)
+		return
+	}
 	b := wire.AppendHeader(nil)
-	b = wire.AppendPing(b, &wire.Ping{Seq: seq, Target: r.Target})
-	c.sendPacket(r.Addr, c.piggyback(b))
-	c.schedule(c.now.Add(c.relayTimeout()), timer{kind: timerRelayTimeout, seq: seq})
+	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce})
+	c.sendPacket(r.Addr, c.piggyback(r.Addr, b))
+	c.schedule(c.now.Add(c.relayTimeout()), timer{kind: timerRelayTimeout, key: uint64(nonce ^ nameTag(r.Target))})
 }
 
 // relayTimeout is how long a relay waits before it nacks. The requester
 // sends its ping-req ProbeTimeout into a period of ProbeInterval and judges
 // the probe at the period's end, so the nack must come back within the rest
 // of the period; waiting a full ProbeTimeout, as the incumbent does, makes
-// it arrive just too late and turns every nack into a missed one.
+// it arrive just too late and turns every nack into a missed one. The
+// window is never shorter than a tenth of the probe timeout, however
+// ProbeTimeout and ProbeInterval are set.
 func (c *Core) relayTimeout() time.Duration {
-	return min(c.cfg.ProbeTimeout, c.cfg.ProbeInterval-c.cfg.ProbeTimeout) * 4 / 5
+	return max(min(c.cfg.ProbeTimeout, c.cfg.ProbeInterval-c.cfg.ProbeTimeout)*4/5, c.cfg.ProbeTimeout/10)
 }
 
-// relayExpired: a relayed ping went unanswered; tell the requester.
-func (c *Core) relayExpired(seq uint16) {
-	h, ok := c.acks[seq]
-	if !ok || h.kind != ackRelay {
+// relayExpired: a relayed ping went unanswered so far; tell the requester.
+// The relay still waits for the ack until the requester's window is over
+// (timerRelayForget): a late ack still reaches it in time to count.
+func (c *Core) relayExpired(want uint32) {
+	h, ok := c.acks[want]
+	if !ok || h.kind != ackRelay || h.nacked {
 		return
 	}
-	delete(c.acks, seq)
-	b := wire.AppendHeader(nil)
-	b = wire.AppendNack(b, &wire.Nack{Seq: h.reqSeq})
-	c.sendPacket(h.reqTo, b)
+	h.nacked = true
+	c.acks[want] = h
+	c.sendNack(h.reqTo, h.reqNonce)
 }
 
-func (c *Core) handleAck(seq uint16) {
-	h, ok := c.acks[seq]
+// relayForget drops a relayed ping whose requester has judged its probe.
+func (c *Core) relayForget(want uint32) {
+	if h, ok := c.acks[want]; ok && h.kind == ackRelay {
+		c.forget(want)
+	}
+}
+
+// verifyPerPeriod bounds the members verifySome pings per protocol period.
+const verifyPerPeriod = 128
+
+// verifySome pings a few alive members not heard from yet (those that the
+// table of verifications had no room for when they were learnt), going
+// round the member list from where it stopped.
+func (c *Core) verifySome() {
+	n := len(c.nodes)
+	for i, sent := 0, 0; i < n && sent < verifyPerPeriod && c.awaiting[ackVerify] < maxVerifying; i++ {
+		c.verifyIdx = (c.verifyIdx + 1) % n
+		m := c.nodes[c.verifyIdx]
+		if !m.verified && m.State == StateAlive && !c.verifyingAddr(m.Addr) {
+			c.verify(m)
+			sent++
+		}
+	}
+}
+
+// verifyingAddr reports whether a verification ping to addr is awaited.
+func (c *Core) verifyingAddr(addr netip.AddrPort) bool {
+	for _, h := range c.acks {
+		if h.kind == ackVerify && h.from == addr {
+			return true
+		}
+	}
+	return false
+}
+
+// verify pings a member learnt second-hand, so that it becomes a gossip,
+// relay and sync target as soon as it answers rather than when its turn
+// to be probed comes. A fake one never answers and never becomes one.
+func (c *Core) verify(m *member) {
+	nonce, ok := c.await(ackHandler{kind: ackVerify, from: m.Addr, name: m.Name}, m.Name, c.cfg.ProbeInterval, timerCheckExpire)
 	if !ok {
 		return
 	}
-	delete(c.acks, seq)
-	switch h.kind {
-	case ackProbe:
-		if p := c.probe; p != nil && p.seq == seq && !p.acked {
-			p.acked = true
-			c.adjustHealth(-1)
+	b := wire.AppendHeader(nil)
+	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce})
+	c.sendPacket(m.Addr, b)
+}
+
+func (c *Core) sendNack(to netip.AddrPort, nonce uint32) {
+	b := wire.AppendHeader(nil)
+	b = wire.AppendNack(b, &wire.Nack{Nonce: nonce})
+	c.sendPacket(to, b)
+}
+
+// handleAck counts an ack that answers an awaited ping and comes from the
+// address it was awaited from; any other is dropped and counted.
+func (c *Core) handleAck(from netip.AddrPort, v uint32, coord []byte) {
+	if p := c.probe; p != nil && p.want == v {
+		if from != p.addr && !slices.Contains(p.relays, from) {
+			c.stats.AcksRejected++
+			return
 		}
+		if !p.acked {
+			p.acked = true
+			if from == p.addr {
+				c.sample(p.target, c.now.Sub(p.sentAt), coord)
+			}
+			if p.verified {
+				c.adjustHealth(-1)
+			}
+			if m, ok := c.members[p.target]; ok && m.Addr == p.addr {
+				c.markVerified(m)
+			}
+		}
+		return
+	}
+	h, ok := c.acks[v]
+	if !ok || from != h.from {
+		c.stats.AcksRejected++
+		return
+	}
+	c.forget(v)
+	switch h.kind {
 	case ackRelay:
 		b := wire.AppendHeader(nil)
-		b = wire.AppendAck(b, &wire.Ack{Seq: h.reqSeq})
+		b = wire.AppendAck(b, &wire.Ack{Nonce: h.reqAck})
 		c.sendPacket(h.reqTo, b)
+	case ackCheck:
+		c.checkPassed(h.check)
+	case ackVerify:
+		if m, ok := c.members[h.name]; ok && m.Addr == from {
+			c.markVerified(m)
+		}
+	case ackPing:
+		rtt := c.now.Sub(h.sentAt)
+		c.sample(h.name, rtt, coord)
+		c.out.Pongs = append(c.out.Pongs, Pong{Token: v, RTT: rtt})
 	}
 }
 
-func (c *Core) handleNack(seq uint16) {
-	if p := c.probe; p != nil && p.seq == seq && !p.acked {
-		p.nacks++
+// handleNack counts a nack from a relay we asked, once per relay.
+func (c *Core) handleNack(from netip.AddrPort, nonce uint32) {
+	p := c.probe
+	if p == nil || p.nonce != nonce {
+		c.stats.AcksRejected++
+		return
 	}
+	i := slices.Index(p.relays, from)
+	if i < 0 {
+		c.stats.AcksRejected++
+		return
+	}
+	p.nacked[i] = true
 }
 
 // randomMembers picks up to k distinct members other than self that pass
@@ -291,4 +530,58 @@ func containsMember(ms []*member, m *member) bool {
 // recentlyDead reports whether m died recently enough to still get gossip.
 func (c *Core) recentlyDead(m *member, window time.Duration) bool {
 	return m.State == StateDead && c.now.Sub(m.Since) < window
+}
+
+// sample takes a round trip measured to the member named name, directly,
+// with the coordinate its ack carried, if any: it is reported in Ready and
+// moves our network coordinate.
+func (c *Core) sample(name string, rtt time.Duration, coord []byte) {
+	m, ok := c.members[name]
+	if !ok {
+		return
+	}
+	if len(coord) > 0 {
+		if co, ok := parseCoord(coord); ok {
+			m.coord, m.hasCoord = co, true
+		}
+	}
+	c.out.RTTs = append(c.out.RTTs, RTT{Member: name, RTT: rtt})
+	if m.hasCoord {
+		c.viv.observe(name, m.coord, rtt, c.rng)
+	}
+}
+
+// Ping sends a ping to the member named name; the ack's round trip comes
+// in Ready.Pongs under the returned token, or a Pong marked Lost after a
+// protocol period. It feeds the network coordinate like a probe's ack.
+func (c *Core) Ping(now time.Time, name string) (uint32, error) {
+	c.advance(now)
+	if c.leaving {
+		return 0, ErrLeft
+	}
+	m, ok := c.members[name]
+	if !ok || !m.verified || m == c.self || m.State > StateSuspect {
+		return 0, fmt.Errorf("swim: ping %q: %w", name, ErrUnknownMember)
+	}
+	nonce, ok := c.await(ackHandler{kind: ackPing, from: m.Addr, name: name, sentAt: c.now}, name, c.cfg.ProbeInterval, timerCheckExpire)
+	if !ok {
+		return 0, fmt.Errorf("swim: ping %q: %w", name, ErrQueueFull)
+	}
+	b := wire.AppendHeader(nil)
+	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce})
+	c.sendPacket(m.Addr, b)
+	return nonce ^ nameTag(name), nil
+}
+
+// Coordinate returns this member's network coordinate.
+func (c *Core) Coordinate() Coordinate { return c.viv.coord }
+
+// EstimateRTT estimates the round trip to the member named name from the
+// two network coordinates; ok is false while its coordinate is unknown.
+func (c *Core) EstimateRTT(name string) (time.Duration, bool) {
+	m, ok := c.members[name]
+	if !ok || !m.verified || !m.hasCoord {
+		return 0, false
+	}
+	return c.viv.coord.DistanceTo(m.coord), true
 }

@@ -2,14 +2,21 @@ package swim
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
+// gossiper is the address step sends from: member "z" of every testCore.
+var gossiper = netip.MustParseAddrPort("10.0.0.99:1")
+
 // testCore is a core "a" at 10.0.0.1:1 that has learnt k peers b, c, ...
+// from member "z" at gossiper, which it has heard from.
 func testCore(t *testing.T, k int) (*Core, time.Time) {
 	t.Helper()
 	now := time.Unix(1_000_000, 0)
@@ -17,18 +24,36 @@ func testCore(t *testing.T, k int) (*Core, time.Time) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.addMember(&wire.Alive{Name: "z", Addr: gossiper, Incarnation: 1}, true)
+	names := map[netip.AddrPort]string{}
 	for i := range k {
 		name := string(rune('b' + i))
 		addr := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(2 + i)}), 1)
+		names[addr] = name
 		step(t, c, now, wire.AppendAlive(wire.AppendHeader(nil), &wire.Alive{Name: name, Addr: addr, Incarnation: 1}))
 	}
+	// Each peer answers the ping that verifies it.
+	for _, p := range c.Ready().Packets {
+		msgs, err := wire.DecodePacket(p.Bytes, nil)
+		if name, ok := names[p.To]; ok && err == nil && msgs[0].Type == wire.TypePing {
+			ack := wire.AppendAck(wire.AppendHeader(nil), &wire.Ack{Nonce: msgs[0].Ping.Nonce ^ nameTag(name)})
+			if err := c.Step(now, p.To, ack); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	c.Ready()
+	for name := range maps.Values(names) {
+		if _, ok := c.Member(name); !ok {
+			t.Fatalf("peer %s not verified", name)
+		}
+	}
 	return c, now
 }
 
 func step(t *testing.T, c *Core, now time.Time, p []byte) {
 	t.Helper()
-	if err := c.Step(now, netip.MustParseAddrPort("10.0.0.99:1"), p); err != nil {
+	if err := c.Step(now, gossiper, p); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -88,6 +113,8 @@ func TestConflictYieldsForGood(t *testing.T) {
 	mine := c.self.Incarnation
 	other := netip.MustParseAddrPort("10.0.0.50:1")
 	step(t, c, now, wire.AppendAlive(wire.AppendHeader(nil), &wire.Alive{Name: "a", Addr: other, Incarnation: mine + 10}))
+	// The claim is checked first: a process at other answers to our name.
+	answerCheck(t, c, now, other, "a")
 	if got := eventTypes(c.Ready()); len(got) != 1 || got[0] != EventConflict {
 		t.Fatalf("events %v, want one conflict", got)
 	}
@@ -169,35 +196,72 @@ func TestJoinRetryHasOneChain(t *testing.T) {
 	}
 }
 
-// A flood of tiny sync requests from one (possibly spoofed) address draws
-// our whole state at most once per protocol period.
+// answerCheck finds the address check the core sent to addr and answers it
+// from there, as the member named name.
+func answerCheck(t *testing.T, c *Core, now time.Time, addr netip.AddrPort, name string) {
+	t.Helper()
+	for _, p := range c.Ready().Packets {
+		if p.To != addr {
+			continue
+		}
+		msgs, err := wire.DecodePacket(p.Bytes, nil)
+		if err != nil || msgs[0].Type != wire.TypePing {
+			continue
+		}
+		ack := wire.AppendAck(wire.AppendHeader(nil), &wire.Ack{Nonce: msgs[0].Ping.Nonce ^ nameTag(name)})
+		if err := c.Step(now, addr, ack); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Fatalf("no ping to %v checking the claim", addr)
+}
+
+// A flood of tiny sync requests from a stranger's address (possibly
+// spoofed) draws a cookie each, never more bytes than the request; with the
+// cookie echoed, our whole state goes to one IP at most once per protocol
+// period, whatever source port asks.
 func TestStateAnswersRateLimited(t *testing.T) {
 	c, now := testCore(t, 20)
 	victim := netip.MustParseAddrPort("192.0.2.7:1")
 	req := wire.AppendSync(wire.AppendHeader(nil), &wire.Sync{Flags: wire.SyncWantReply | wire.SyncLast, From: "x",
 		Records: []wire.Record{{Name: "x", Addr: victim, Incarnation: 1}}})
-	sent := func() (n int) {
+	sent := func() (n, largest int) {
 		for _, p := range c.Ready().Packets {
-			if p.To == victim {
+			if p.To.Addr() == victim.Addr() {
 				n += len(p.Bytes)
+				largest = max(largest, len(p.Bytes))
 			}
 		}
-		return n
+		return n, largest
 	}
 	for range 100 {
 		if err := c.Step(now, victim, req); err != nil {
 			t.Fatal(err)
 		}
 	}
-	first := sent()
+	total, largest := sent()
+	if c.Stats().CookiesSent != 100 || largest > len(req) || total > 100*len(req) {
+		t.Fatalf("%d cookies, %d bytes in all, largest %d: want 100 cookies, none larger than the %d-byte request",
+			c.Stats().CookiesSent, total, largest, len(req))
+	}
+	echoed := append(wire.AppendCookie(wire.AppendHeader(nil), &wire.Cookie{Value: c.newCookie(victim.Addr())}), req[1:]...)
+	for port := range uint16(100) {
+		if err := c.Step(now, netip.AddrPortFrom(victim.Addr(), 1+port), echoed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, _ := sent()
 	if first == 0 || c.Stats().StateAnswersLimited != 99 {
 		t.Fatalf("sent %d bytes, %d limited: want one answer and 99 limited", first, c.Stats().StateAnswersLimited)
 	}
 	later := now.Add(c.cfg.ProbeInterval)
-	if err := c.Step(later, victim, req); err != nil {
+	c.Tick(later)
+	c.Ready()
+	if err := c.Step(later, netip.AddrPortFrom(victim.Addr(), 500), echoed); err != nil {
 		t.Fatal(err)
 	}
-	if sent() == 0 {
+	if n, _ := sent(); n == 0 {
 		t.Fatal("no answer a protocol period later")
 	}
 }
@@ -207,11 +271,87 @@ func TestOnePingAndOnePingReqPerPacket(t *testing.T) {
 	c, now := testCore(t, 2)
 	p := wire.AppendHeader(nil)
 	for i := range 100 {
-		p = wire.AppendPing(p, &wire.Ping{Seq: uint16(i), Target: "a"})
-		p = wire.AppendPingReq(p, &wire.PingReq{Seq: uint16(i), Target: "b", Addr: netip.MustParseAddrPort("192.0.2.9:1")})
+		p = wire.AppendPing(p, &wire.Ping{Nonce: uint32(i)})
+		p = wire.AppendPingReq(p, &wire.PingReq{Nonce: uint32(i), Target: "b", Addr: netip.MustParseAddrPort("10.0.0.2:1")})
 	}
 	step(t, c, now, p)
 	if n := len(c.Ready().Packets); n != 2 {
 		t.Fatalf("%d packets sent for one packet of 100 pings and 100 ping-reqs, want 2 (one ack, one relayed ping)", n)
 	}
+}
+
+// Lifeguard 4.2: a suspicion learnt from other members' states names no
+// accuser; however many send it, it is no independent confirmation and
+// the suspicion keeps its longest timeout.
+func TestSyncedSuspicionIsNoConfirmation(t *testing.T) {
+	c, now := testCore(t, 3)
+	for _, sender := range []string{"z", "c", "d"} {
+		from := gossiper
+		if m, ok := c.Member(sender); ok {
+			from = m.Addr
+		}
+		p := wire.AppendSync(wire.AppendHeader(nil), &wire.Sync{From: sender, Records: []wire.Record{{Name: "b", Addr: netip.MustParseAddrPort("10.0.0.2:1"), Incarnation: 1, State: wire.StateSuspect}}})
+		require.NoError(t, c.Step(now, from, p))
+	}
+	m := c.members["b"]
+	require.Equal(t, StateSuspect, m.State)
+	assert.Equal(t, m.susp.max, m.susp.timeout(), "synced suspicions shortened the timeout")
+}
+
+// Lifeguard 4.3, buddy system: the accusation a prober sends a suspect
+// comes before the ping, so the suspect's refutation rides on its ack.
+func TestBuddyRefutationRidesTheAck(t *testing.T) {
+	c, now := testCore(t, 1)
+	mine := c.self.Incarnation
+	p := wire.AppendSuspect(wire.AppendHeader(nil), &wire.Suspect{Name: "a", Incarnation: mine, From: "z"})
+	p = wire.AppendPing(p, &wire.Ping{Nonce: 7})
+	step(t, c, now, p)
+	var refuted bool
+	for _, out := range c.Ready().Packets {
+		msgs, err := wire.DecodePacket(out.Bytes, nil)
+		require.NoError(t, err)
+		if out.To != gossiper || msgs[0].Type != wire.TypeAck {
+			continue
+		}
+		for _, m := range msgs[1:] {
+			refuted = refuted || (m.Type == wire.TypeAlive && m.Alive.Name == "a" && m.Alive.Incarnation > mine)
+		}
+	}
+	assert.True(t, refuted, "the ack to the buddy carries no refutation")
+}
+
+// Lifeguard 4.2: a relay's nack counts once, however often the datagram
+// is duplicated: a duplicate must not hide a missing nack from another
+// relay.
+func TestDuplicateNackCountsOnce(t *testing.T) {
+	c, now := testCore(t, 3)
+	c.cfg.IndirectChecks = 2
+	c.Tick(now.Add(c.cfg.ProbeInterval))
+	require.NotNil(t, c.probe)
+	c.Tick(now.Add(c.cfg.ProbeInterval + c.cfg.ProbeTimeout))
+	p := c.probe
+	require.Len(t, p.relays, 2)
+	nack := wire.AppendNack(wire.AppendHeader(nil), &wire.Nack{Nonce: p.nonce})
+	for range 2 {
+		require.NoError(t, c.Step(now, p.relays[0], nack))
+	}
+	before := c.health
+	c.finishProbe()
+	assert.Equal(t, before+1, c.health, "one relay nacked twice, the other not at all: the health score must rise by one")
+}
+
+// A relay that is leaving nacks a ping-req at once rather than staying
+// silent, which the requester would take for its own slowness.
+func TestLeavingRelayNacks(t *testing.T) {
+	c, now := testCore(t, 2)
+	require.NoError(t, c.Leave(now))
+	c.Ready()
+	step(t, c, now, wire.AppendPingReq(wire.AppendHeader(nil), &wire.PingReq{Nonce: 9, Target: "b", Addr: netip.MustParseAddrPort("10.0.0.2:1")}))
+	var nacked bool
+	for _, out := range c.Ready().Packets {
+		msgs, err := wire.DecodePacket(out.Bytes, nil)
+		require.NoError(t, err)
+		nacked = nacked || (out.To == gossiper && msgs[0].Type == wire.TypeNack && msgs[0].Nack.Nonce == 9)
+	}
+	assert.True(t, nacked)
 }

@@ -14,8 +14,10 @@ import (
 // stronger state (alive < suspect < dead < left). Only the member itself
 // raises its incarnation, to refute a suspicion or announce a change.
 
-// addMember records a member first heard of.
-func (c *Core) addMember(a *wire.Alive) *member {
+// addMember records a member first heard of. A member heard of first-hand
+// is verified at once; one only told of is a candidate until it answers
+// (see markVerified).
+func (c *Core) addMember(a *wire.Alive, verified bool) *member {
 	m := &member{Member: Member{
 		Name:        a.Name,
 		Addr:        a.Addr,
@@ -23,12 +25,17 @@ func (c *Core) addMember(a *wire.Alive) *member {
 		Incarnation: a.Incarnation,
 		State:       StateAlive,
 		Since:       c.now,
-	}, idx: len(c.nodes)}
+	}, idx: len(c.nodes), verified: verified}
 	c.members[m.Name] = m
 	c.byAddr[m.Addr] = m
 	c.nodes = append(c.nodes, m)
-	c.counts[StateAlive]++
-	c.addToProbeList(m)
+	c.limits.added++
+	if verified {
+		c.counts[StateAlive]++
+		c.addToProbeList(m)
+	} else {
+		c.candidates++
+	}
 	return m
 }
 
@@ -39,8 +46,13 @@ func (c *Core) removeMember(m *member) {
 	c.nodes[m.idx].idx = m.idx
 	c.nodes[last] = nil
 	c.nodes = c.nodes[:last]
-	c.counts[m.State]--
+	if m.verified {
+		c.counts[m.State]--
+	} else {
+		c.candidates--
+	}
 	delete(c.members, m.Name)
+	c.viv.forget(m.Name)
 	if c.byAddr[m.Addr] == m {
 		delete(c.byAddr, m.Addr)
 	}
@@ -53,7 +65,7 @@ func (c *Core) setState(m *member, s State) {
 	if m.State == s {
 		return
 	}
-	if m != c.self {
+	if m != c.self && m.verified {
 		c.counts[m.State]--
 		c.counts[s]++
 	}
@@ -62,27 +74,78 @@ func (c *Core) setState(m *member, s State) {
 	if s != StateSuspect {
 		m.susp = nil
 	}
-	if s == StateAlive && m != c.self {
+	if s == StateAlive && m != c.self && m.verified {
 		c.addToProbeList(m)
 	}
 }
 
-// onAlive applies an alive announcement.
-func (c *Core) onAlive(a *wire.Alive) {
+// onAliveFrom applies an alive announcement that came in pk.
+func (c *Core) onAliveFrom(pk *packet, a *wire.Alive) {
+	c.applyAlive(pk.src, pk.from, a)
+}
+
+// applyAlive applies an alive announcement received from the address from.
+// It is first-hand when it comes from the address it announces; then it is
+// believed at any incarnation. Second-hand, an incarnation past
+// maxIncarnation is refused as forged, and a new address is believed only
+// once it has answered a ping for the name (checkAddress): the member at
+// the old address has that long to refute a forgery.
+func (c *Core) applyAlive(src source, from netip.AddrPort, a *wire.Alive) {
 	if a.Name == c.self.Name {
-		c.aliveAboutSelf(a)
+		c.aliveAboutSelf(from, a)
+		return
+	}
+	first := a.Addr == from
+	if !first && !c.believable(a.Incarnation) {
 		return
 	}
 	m, ok := c.members[a.Name]
 	if !ok {
-		m = c.addMember(a)
-		c.queueAlive(m)
-		c.emit(EventJoined, m)
+		if !first && src != fromSolicited && c.candidates >= maxCandidates {
+			c.stats.MembersRefused++
+			return
+		}
+		if holder, ok := c.byAddr[a.Addr]; ok && holder.verified && holder.State <= StateSuspect {
+			// One address, one live member: a new name there is believed
+			// only once the member holding it is found dead.
+			c.stats.MembersRefused++
+			return
+		}
+		if !c.admitNew(src, from) || !c.admitted(a) {
+			return
+		}
+		m = c.addMember(a, first)
+		switch {
+		case first:
+			c.queueAlive(m)
+			c.emit(EventJoined, m)
+		case src == fromSolicited:
+			// Learnt from a state transfer we asked for: its sender
+			// already spreads what it knows; we need only hear from it.
+			c.verify(m)
+		default:
+			// Learnt from gossip: passed on only once it has answered, so
+			// that made-up members never crowd real news out of the queue.
+			m.unspread = true
+			c.verify(m)
+		}
 		return
 	}
 	if a.Incarnation <= m.Incarnation {
 		return
 	}
+	if m.Addr != a.Addr && !first {
+		c.checkAddress(a, netip.AddrPort{})
+		return
+	}
+	c.updateAlive(m, a)
+	if first {
+		c.markVerified(m)
+	}
+}
+
+// updateAlive applies newer alive news about a known member.
+func (c *Core) updateAlive(m *member, a *wire.Alive) {
 	was := m.State
 	changed := m.Addr != a.Addr || !bytes.Equal(m.Meta, a.Meta)
 	if m.Addr != a.Addr {
@@ -90,6 +153,15 @@ func (c *Core) onAlive(a *wire.Alive) {
 			delete(c.byAddr, m.Addr)
 		}
 		c.byAddr[a.Addr] = m
+		if was <= StateSuspect {
+			// Tell the old address, once: if a process still runs there
+			// under this name, news no longer reaches it (it is no member
+			// at that address any more), and it must learn that another
+			// claims its name.
+			b := wire.AppendHeader(nil)
+			b = wire.AppendAlive(b, a)
+			c.sendPacket(m.Addr, b)
+		}
 	}
 	m.Addr, m.Meta, m.Incarnation = a.Addr, a.Meta, a.Incarnation
 	c.setState(m, StateAlive)
@@ -102,49 +174,210 @@ func (c *Core) onAlive(a *wire.Alive) {
 	}
 }
 
-// aliveAboutSelf handles news about this member's own name.
-func (c *Core) aliveAboutSelf(a *wire.Alive) {
+// aliveAboutSelf handles news about this member's own name. News that puts
+// the name at another address is checked first (checkAddress): if a process
+// there answers to the name, two live processes share it and the one with
+// the older incarnation yields, reporting EventConflict once; if nobody
+// answers, the news is a stale record of an earlier life of ours (a restart
+// on a host whose clock is behind) or a forgery, and we refute above it.
+func (c *Core) aliveAboutSelf(from netip.AddrPort, a *wire.Alive) {
 	s := c.self
 	if a.Incarnation < s.Incarnation || c.leaving {
 		return
 	}
-	if a.Incarnation == s.Incarnation && a.Addr == s.Addr && bytes.Equal(a.Meta, s.Meta) {
-		return // our own announcement, echoed
+	if a.Addr == s.Addr {
+		if a.Incarnation == s.Incarnation && bytes.Equal(a.Meta, s.Meta) {
+			return // our own announcement, echoed
+		}
+		if a.Addr != from && !c.believable(a.Incarnation) {
+			return
+		}
+		c.refute(a.Incarnation)
+		return
 	}
-	if a.Addr != s.Addr && a.Incarnation > s.Incarnation {
-		// Another process claims our name with a newer incarnation: a
-		// restart of ours at a new address that we are the stale half of,
-		// or a misconfiguration. Refuting would make the two take turns
-		// forever; report it once and let the newer claim stand.
-		if c.conflictAt != a.Incarnation {
-			c.conflictAt = a.Incarnation
-			c.out.Events = append(c.out.Events, Event{Type: EventConflict, At: c.now, Member: Member{
-				Name: a.Name, Addr: a.Addr, Meta: bytes.Clone(a.Meta), Incarnation: a.Incarnation, State: StateAlive, Since: c.now,
-			}})
+	if c.conflictAt != 0 && a.Incarnation <= c.conflictAt {
+		return // yielded to this claimant already
+	}
+	c.checkAddress(a, from)
+}
+
+// reportConflict yields our name to another live process that answers to
+// it with a newer incarnation, or outbids it when ours is newer.
+func (c *Core) reportConflict(a *wire.Alive) {
+	if a.Incarnation <= c.self.Incarnation {
+		c.refute(a.Incarnation)
+		return
+	}
+	if c.conflictAt != a.Incarnation {
+		c.conflictAt = a.Incarnation
+		c.out.Events = append(c.out.Events, Event{Type: EventConflict, At: c.now, Member: Member{
+			Name: a.Name, Addr: a.Addr, Meta: bytes.Clone(a.Meta), Incarnation: a.Incarnation, State: StateAlive, Since: c.now,
+		}})
+	}
+}
+
+// addrCheck is a claim that waits for its address to answer.
+type addrCheck struct {
+	alive wire.Alive
+	self  bool           // the claim is about our own name
+	told  netip.AddrPort // self: who told us, to be told back if we refute
+}
+
+// checkAddress pings a.Addr for a.Name before the claim is believed; the
+// claim is applied when the ack comes (checkPassed), or dropped (for our
+// own name: refuted) when it does not (checkExpired). At most maxAwaited
+// checks and relayed pings are awaited at once, so claims cannot make us
+// ping more than that many addresses per protocol period.
+//
+// A claim about our own name comes with told, the address that told us:
+// our answer to it is then a state request, which, echoing its cookie,
+// announces us first-hand where the stale record was.
+func (c *Core) checkAddress(a *wire.Alive, told netip.AddrPort) {
+	self := a.Name == c.self.Name
+	for _, h := range c.acks {
+		if h.kind == ackCheck && h.from == a.Addr && h.check.alive.Name == a.Name && h.check.alive.Incarnation >= a.Incarnation {
+			return // already checking this address for this name
+		}
+	}
+	k := &addrCheck{alive: *a, self: self, told: told}
+	k.alive.Meta = bytes.Clone(a.Meta)
+	// An ack takes at most ProbeTimeout; a restarted member waits no
+	// longer than that to win its name back.
+	nonce, ok := c.await(ackHandler{kind: ackCheck, from: a.Addr, check: k}, a.Name, c.cfg.ProbeTimeout, timerCheckExpire)
+	if !ok {
+		c.stats.ChecksRefused++
+		return
+	}
+	c.stats.AddressChecks++
+	b := wire.AppendHeader(nil)
+	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce})
+	c.sendPacket(a.Addr, b)
+}
+
+// checkPassed applies a claim whose address answered.
+func (c *Core) checkPassed(k *addrCheck) {
+	if k.self {
+		if !c.leaving {
+			c.reportConflict(&k.alive)
 		}
 		return
 	}
-	c.refute(a.Incarnation)
+	m, ok := c.members[k.alive.Name]
+	if !ok || k.alive.Incarnation <= m.Incarnation {
+		return
+	}
+	c.updateAlive(m, &k.alive)
+	c.markVerified(m)
+}
+
+// markVerified records that m answered at its address: a candidate becomes
+// a member (EventJoined), and the news of it goes out if it waited for an
+// answer.
+func (c *Core) markVerified(m *member) {
+	if !m.verified && m != c.self {
+		m.verified = true
+		c.candidates--
+		c.counts[m.State]++
+		if m.State <= StateSuspect {
+			c.addToProbeList(m)
+		}
+		if m.State == StateAlive {
+			c.emit(EventJoined, m)
+		}
+	}
+	if m.unspread {
+		m.unspread = false
+		if m.State == StateAlive {
+			c.queueAlive(m)
+		}
+	}
+}
+
+// checkExpired drops a check or verification whose address did not
+// answer in time.
+func (c *Core) checkExpired(want uint32) {
+	h, ok := c.acks[want]
+	if !ok || (h.kind != ackCheck && h.kind != ackVerify && h.kind != ackPing) {
+		return
+	}
+	c.forget(want)
+	if h.kind == ackPing {
+		c.out.Pongs = append(c.out.Pongs, Pong{Token: want, Lost: true})
+		return
+	}
+	if h.kind == ackVerify {
+		c.verifyFailed(h.name, h.from)
+		return
+	}
+	if h.kind == ackCheck && h.check.self && !c.leaving && c.believable(h.check.alive.Incarnation) {
+		c.refute(h.check.alive.Incarnation)
+		if k := h.check; k.told.IsValid() && k.told != c.self.Addr {
+			// Whoever holds the stale record may not hear our gossip
+			// (to it, our address is no member's): ask it for its
+			// state, which announces us first-hand.
+			c.sendSyncRequest(k.told)
+		}
+	}
+}
+
+// admitted asks Config.Admit about a member never seen before.
+func (c *Core) admitted(a *wire.Alive) bool {
+	if c.cfg.Admit == nil {
+		return true
+	}
+	if err := c.cfg.Admit(Member{Name: a.Name, Addr: a.Addr, Meta: bytes.Clone(a.Meta), Incarnation: a.Incarnation, State: StateAlive, Since: c.now}); err != nil {
+		c.stats.AdmitRefused++
+		return false
+	}
+	return true
+}
+
+// maxCandidates bounds the members heard of from gossip but not heard
+// from yet. A state transfer we asked for is bounded by MaxMembers only.
+const maxCandidates = 1024
+
+// verifyTries is how many verification pings a candidate gets before it is
+// forgotten: one lost datagram must not cost a real member its place.
+const verifyTries = 3
+
+// verifyFailed counts a verification ping to the candidate named name that
+// went unanswered, and forgets the candidate after verifyTries: a member
+// nobody can reach there, perhaps one made up, costs nothing more.
+func (c *Core) verifyFailed(name string, addr netip.AddrPort) {
+	m, ok := c.members[name]
+	if !ok || m.verified || m.Addr != addr {
+		return
+	}
+	m.verifyFails++
+	if m.verifyFails >= verifyTries {
+		c.removeMember(m)
+	}
 }
 
 // correctStale answers an accusation older than what we know: the sender
 // missed the refutation (its copies all went past it, or were lost) and
 // would otherwise time the suspicion out and declare a live member dead.
-// Telling it directly costs one small packet per stale accusation.
-func (c *Core) correctStale(from netip.AddrPort, name string, inc uint64) {
+// Telling it directly costs one small packet, at most one per datagram and
+// one per member and sender per protocol period, and only members get it.
+func (c *Core) correctStale(pk *packet, name string, inc uint64) {
 	m, ok := c.members[name]
-	if !ok || inc >= m.Incarnation || m.State != StateAlive || from == m.Addr {
+	if !ok || inc >= m.Incarnation || m.State != StateAlive || pk.from == m.Addr || pk.corrected {
 		return
 	}
+	if !c.correctOnce(name, pk.from) {
+		return
+	}
+	pk.corrected = true
 	b := wire.AppendHeader(nil)
 	b = wire.AppendAlive(b, &wire.Alive{Name: m.Name, Addr: m.Addr, Meta: m.Meta, Incarnation: m.Incarnation})
-	c.sendPacket(from, b)
+	c.sendPacket(pk.from, b)
 }
 
-// onSuspect applies an accusation; from names the accuser.
+// onSuspect applies an accusation; from names the accuser, "" when it is
+// not known (a suspect record of another member's state).
 func (c *Core) onSuspect(name string, inc uint64, from string) {
 	m, ok := c.members[name]
-	if !ok || inc < m.Incarnation {
+	if !ok || inc < m.Incarnation || !c.believable(inc) {
 		return
 	}
 	if m == c.self {
@@ -168,7 +401,12 @@ func (c *Core) onSuspect(name string, inc uint64, from string) {
 	m.Incarnation = inc
 	c.setState(m, StateSuspect)
 	c.startSuspicion(m, from)
-	c.queueSuspect(m, from)
+	if from != "" {
+		// A suspicion learnt from another member's state names no
+		// accuser: it is not ours to gossip as if it were someone's
+		// accusation; its accuser and anti-entropy spread it.
+		c.queueSuspect(m, from)
+	}
 	c.stats.Suspicions++
 	c.emit(EventSuspected, m)
 }
@@ -176,7 +414,7 @@ func (c *Core) onSuspect(name string, inc uint64, from string) {
 // onDead applies a declaration of death; from names the accuser.
 func (c *Core) onDead(name string, inc uint64, from string) {
 	m, ok := c.members[name]
-	if !ok || inc < m.Incarnation {
+	if !ok || inc < m.Incarnation || !c.believable(inc) {
 		return
 	}
 	if m == c.self {
@@ -195,10 +433,15 @@ func (c *Core) onDead(name string, inc uint64, from string) {
 	}
 }
 
-// onLeave applies a member's announcement that it left.
-func (c *Core) onLeave(name string, inc uint64) {
+// onLeave applies a member's announcement that it left; sender is the
+// member whose packet carried it, if any: from the member itself, any
+// incarnation is believed.
+func (c *Core) onLeave(name string, inc uint64, sender *member) {
 	m, ok := c.members[name]
 	if !ok || inc < m.Incarnation {
+		return
+	}
+	if (sender == nil || sender != m) && !c.believable(inc) {
 		return
 	}
 	if m == c.self {

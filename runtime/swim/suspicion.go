@@ -49,9 +49,11 @@ func (s *suspicion) timeout() time.Duration {
 }
 
 // confirm records an accuser; it reports whether the accuser was new and
-// counted, which is when the news is worth passing on.
+// counted, which is when the news is worth passing on. An unknown accuser
+// (""), as a suspicion learnt from another member's state has, is never
+// an independent confirmation.
 func (s *suspicion) confirm(from string) bool {
-	if len(s.confirmers) > s.k {
+	if from == "" || len(s.confirmers) > s.k {
 		return false
 	}
 	for _, f := range s.confirmers {

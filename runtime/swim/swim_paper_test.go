@@ -101,6 +101,10 @@ func TestSWIM3_CrashDetection(t *testing.T) {
 // minutes, suspicions happen but are refuted: no member is declared failed.
 func TestLifeguard_NoFalseFailuresUnderLoss(t *testing.T) {
 	cfg := swim.DefaultLANConfig()
+	// The UDP protocol's own resilience: with the TCP fallback, streams
+	// answer the probes that loss fails, and nobody is suspected at all
+	// (tcpprobe_test.go).
+	cfg.DisableTCPProbe = true
 	c, nodes := newCluster(t, cfg, 4, 100)
 	c.SetDefaultLink(swimtest.Link{Delay: time.Millisecond, Jitter: 2 * time.Millisecond, Loss: 0.10})
 	c.Run(10 * time.Minute)

@@ -42,35 +42,62 @@ func (c *Core) syncTick() {
 		c.viewsDiffered = false
 	}
 	c.schedule(c.now.Add(next+c.jitter(c.cfg.ProbeInterval)), timer{kind: timerSync})
+	c.sendDigest()
+}
+
+// growthSync is how many members a view may gain in one protocol period
+// before it syncs at once: a member that has just joined, or sees many
+// join, learns the rest by one state transfer (two, when the views
+// differ) instead of one gossip item at a time, so a thousand members
+// joining through one seed converge in a few periods.
+const growthSync = 4
+
+// syncIfGrowing sends a digest now if the view grew by more than
+// growthSync members in the period that just ended, or the member has
+// just joined; called once per period.
+func (c *Core) syncIfGrowing() {
+	if c.limits.added > growthSync || c.justJoined {
+		c.justJoined = false
+		c.sendDigest()
+	}
+}
+
+// sendDigest sends a digest of our view to one random alive member we
+// have heard from.
+func (c *Core) sendDigest() {
 	if c.leaving {
 		return
 	}
-	peers := c.randomMembers(1, func(m *member) bool { return m.State == StateAlive })
+	peers := c.randomMembers(1, func(m *member) bool { return m.State == StateAlive && m.verified })
 	if len(peers) == 0 {
 		return
 	}
+	// Its state, if it answers with it, is ours to take unbudgeted.
+	c.solicit(peers[0].Addr, 2*c.cfg.ProbeInterval)
 	b := wire.AppendHeader(nil)
 	b = wire.AppendDigest(b, &wire.Digest{From: c.self.Name, Digest: c.digest()})
 	c.sendPacket(peers[0].Addr, b)
 }
 
 // handleDigest starts a full exchange when the sender's view of the live
-// members differs from ours; when they agree, the round is over.
-func (c *Core) handleDigest(from netip.AddrPort, d *wire.Digest) {
-	if c.leaving || d.Digest == c.digest() {
+// members differs from ours; when they agree, the round is over. The
+// answer budget is checked first, before the digest costs any work.
+func (c *Core) handleDigest(pk *packet, d *wire.Digest) {
+	if c.leaving || !c.answerBudget(pk.src, pk.from) || d.Digest == c.digest() {
 		return
 	}
-	c.answerState(from, wire.SyncWantReply)
+	c.answerState(pk.from, wire.SyncWantReply)
 }
 
 // digest summarises which members this view holds alive or suspect, at
 // which incarnation and state. It is a sum of per-member hashes, so order
 // does not matter; dead, left and forgotten members all count as absent,
-// so views that differ only in how long they remember the dead agree.
+// so views that differ only in how long they remember the dead agree, and
+// so do members not yet heard from, which a sync would not carry.
 func (c *Core) digest() uint64 {
 	var sum uint64
 	add := func(m *member) {
-		if m.State > StateSuspect {
+		if m.State > StateSuspect || !m.verified {
 			return
 		}
 		h := uint64(14695981039346656037) // FNV-1a
@@ -122,27 +149,28 @@ func (c *Core) reconnectTick() {
 
 // sendSyncRequest asks the member at addr for its state, announcing
 // ourselves, and remembers to push our own state back when it answers.
+// The cookie the address gave us, if any, goes in front.
 func (c *Core) sendSyncRequest(to netip.AddrPort) {
-	c.pushBack[to] = c.now.Add(c.cfg.ReconnectInterval)
+	r := c.solicit(to, c.cfg.ReconnectInterval)
+	r.pushedBack = false
 	b := wire.AppendHeader(nil)
+	if r.cookie != nil {
+		b = wire.AppendCookie(b, &wire.Cookie{Value: r.cookie})
+	}
 	b = wire.AppendSyncStart(b, wire.SyncWantReply|wire.SyncLast, c.self.Name, 1)
 	b = wire.AppendRecord(b, c.record(c.self))
 	c.sendPacket(to, b)
 }
 
-// answerState sends our state in answer to a request from addr, at most
-// once per protocol period per address. A request is a few bytes and the
-// answer our whole state, so without authentication (see SECURITY.md) a
-// spoofed request could aim that at a victim; the limit caps what one
-// address can draw without slowing a thousand members joining at once,
-// each from its own address.
+// answerState sends our state to to in answer to its request, once the
+// caller has checked the answer budget (answerBudget).
 func (c *Core) answerState(to netip.AddrPort, flags uint8) {
-	if last, ok := c.answered[to]; ok && c.now.Sub(last) < c.cfg.ProbeInterval {
-		c.stats.StateAnswersLimited++
-		return
+	if flags&wire.SyncWantReply != 0 {
+		// We ask for its state in turn: its answer is ours to take. What
+		// comes back from a request we merely answered is budgeted.
+		c.solicit(to, 2*c.cfg.ProbeInterval)
 	}
-	c.answered[to] = c.now
-	c.sendState(to, flags)
+	c.limits.answerBytes += c.sendState(to, flags, nil)
 }
 
 // record is m's state as a sync record.
@@ -150,18 +178,30 @@ func (c *Core) record(m *member) *wire.Record {
 	return &wire.Record{Name: m.Name, Addr: m.Addr, Meta: m.Meta, Incarnation: m.Incarnation, State: wire.State(m.State)}
 }
 
-// sendState sends our whole state to addr in as many packets as it takes;
-// flags go on every chunk except SyncWantReply, on the first only, and
-// SyncLast, on the last.
-func (c *Core) sendState(to netip.AddrPort, flags uint8) {
+// sendState sends our whole state to addr in as many packets as it takes
+// and returns the bytes sent; flags go on every chunk except SyncWantReply,
+// on the first only, and SyncLast, on the last. A cookie, if given, goes in
+// front of every chunk.
+func (c *Core) sendState(to netip.AddrPort, flags uint8, cookie []byte) int {
+	// Only members this view has heard from: a view passes on nothing it
+	// was merely told, so made-up members stay where they were told.
 	all := make([]*member, 0, len(c.nodes)+1)
 	all = append(all, c.self)
-	all = append(all, c.nodes...)
+	for _, m := range c.nodes {
+		if m.verified {
+			all = append(all, m)
+		}
+	}
 	budget := c.cfg.PacketBudget
+	var cookieMsg []byte
+	if cookie != nil {
+		cookieMsg = wire.AppendCookie(nil, &wire.Cookie{Value: cookie})
+	}
+	sent := 0
 	for first := true; len(all) > 0; first = false {
 		// Count how many records fit; the prefix grows by a byte at a few
 		// counts, so size it for the worst case of the whole remainder.
-		prefix := 1 + wire.SyncStartSize(c.self.Name, len(all))
+		prefix := 1 + len(cookieMsg) + wire.SyncStartSize(c.self.Name, len(all))
 		size, n := prefix, 0
 		for n < len(all) {
 			rs := wire.RecordSize(c.record(all[n]))
@@ -180,55 +220,111 @@ func (c *Core) sendState(to netip.AddrPort, flags uint8) {
 		}
 		b := make([]byte, 0, size)
 		b = wire.AppendHeader(b)
+		b = append(b, cookieMsg...)
 		b = wire.AppendSyncStart(b, f, c.self.Name, n)
 		for _, m := range all[:n] {
 			b = wire.AppendRecord(b, c.record(m))
 		}
 		c.sendPacket(to, b)
+		sent += len(b)
 		all = all[n:]
 	}
+	return sent
 }
 
-// handleSync merges a chunk of another member's state and answers it.
-func (c *Core) handleSync(from netip.AddrPort, s *wire.Sync) {
+// handleSync merges a chunk of another member's state and answers it. A
+// stranger's request gets a cookie; echoing it, the stranger gets our
+// state and may announce itself (its own record only), and is a member
+// from then on if admitted.
+func (c *Core) handleSync(pk *packet, s *wire.Sync) {
+	// A stranger's answer is budgeted by its IP even once it is admitted,
+	// so that it gains nothing by asking from many ports.
+	asked := pk.src
+	if pk.src == fromStranger && !c.strangerSync(pk, s) {
+		return
+	}
 	if s.Flags&wire.SyncWantReply != 0 && s.Flags&wire.SyncReply == 0 {
 		c.viewsDiffered = true // an answer to our digest: the views differ
 	}
-	for i := range s.Records {
-		r := &s.Records[i]
-		switch r.State {
-		case wire.StateAlive:
-			c.onAlive(&wire.Alive{Name: r.Name, Addr: r.Addr, Meta: r.Meta, Incarnation: r.Incarnation})
-		case wire.StateSuspect:
-			c.onSuspect(r.Name, r.Incarnation, s.From)
-		case wire.StateDead:
-			// Another view's "dead" may be stale or one-sided: let it
-			// start a suspicion, which the member can refute, never a
-			// death (as the incumbent's push/pull does).
-			c.onSuspect(r.Name, r.Incarnation, s.From)
-		case wire.StateLeft:
-			c.onLeave(r.Name, r.Incarnation)
-		}
+	if pk.src != fromStranger {
+		c.mergeRecords(pk, s)
 	}
-	if s.Flags&wire.SyncReply != 0 && c.joining {
+	if s.Flags&wire.SyncReply != 0 && c.joining && pk.src != fromStranger {
 		// Joined: announce ourselves to the members we just learned of.
 		// The seed gossips us too, but with many joining at once it would
 		// be the one bottleneck every newcomer's news goes through.
 		c.joining = false
+		c.justJoined = true
 		c.announceSelf()
 	}
 	if c.leaving {
 		return
 	}
-	if s.Flags&wire.SyncWantReply != 0 {
-		c.answerState(from, wire.SyncReply)
+	if s.Flags&wire.SyncWantReply != 0 && c.answerBudget(asked, pk.from) {
+		c.answerState(pk.from, wire.SyncReply)
 	}
 	if s.Flags&(wire.SyncReply|wire.SyncLast) == wire.SyncReply|wire.SyncLast {
-		if until, ok := c.pushBack[from]; ok {
-			delete(c.pushBack, from)
-			if !c.now.After(until) {
-				c.sendState(from, 0)
+		if r, ok := c.pending[pk.from]; ok && !r.pushedBack && !c.now.After(r.until) {
+			r.pushedBack = true
+			c.sendState(pk.from, 0, r.cookie)
+		}
+	}
+}
+
+// strangerSync handles a sync from an address that is no member and that
+// we did not ask. Without a valid cookie, a request gets one and the rest
+// is dropped; with one, the sender's own record is applied first-hand, and
+// the sender is classified again. It reports whether the sync goes on to
+// be answered.
+func (c *Core) strangerSync(pk *packet, s *wire.Sync) bool {
+	if !pk.cookie {
+		if s.Flags&wire.SyncWantReply != 0 {
+			c.sendCookie(pk.from)
+		} else {
+			c.stats.StrangerDropped++
+		}
+		return false
+	}
+	for i := range s.Records {
+		r := &s.Records[i]
+		if r.Name == s.From && r.Addr == pk.from && r.State == wire.StateAlive {
+			_, known := c.members[r.Name]
+			c.applyAlive(fromStranger, pk.from, &wire.Alive{Name: r.Name, Addr: r.Addr, Meta: r.Meta, Incarnation: r.Incarnation})
+			if m, ok := c.members[r.Name]; ok && m.Addr == pk.from {
+				c.markVerified(m)
+			} else if !known {
+				// Not admitted (the table is full, or its IP has spent its
+				// budget): no answer, so that it keeps trying to join.
+				return false
 			}
+			break
+		}
+	}
+	pk.src, pk.sender = c.classify(pk.from)
+	return true
+}
+
+// mergeRecords applies the records of a sync from a member or an address
+// we asked.
+func (c *Core) mergeRecords(pk *packet, s *wire.Sync) {
+	src := pk.src
+	if r, ok := c.pending[pk.from]; ok && !c.now.After(r.until) {
+		src = fromSolicited // our own request's answer: not budgeted
+	}
+	for i := range s.Records {
+		r := &s.Records[i]
+		switch r.State {
+		case wire.StateAlive:
+			c.applyAlive(src, pk.from, &wire.Alive{Name: r.Name, Addr: r.Addr, Meta: r.Meta, Incarnation: r.Incarnation})
+		case wire.StateSuspect, wire.StateDead:
+			// Another view's "dead" may be stale or one-sided: let it
+			// start a suspicion, which the member can refute, never a
+			// death (as the incumbent's push/pull does). The sender
+			// passes on a state, not an accusation of its own: it is no
+			// independent confirmation (Lifeguard 4.2).
+			c.onSuspect(r.Name, r.Incarnation, "")
+		case wire.StateLeft:
+			c.onLeave(r.Name, r.Incarnation, pk.sender)
 		}
 	}
 }
@@ -251,14 +347,14 @@ func (c *Core) reap() {
 		i++
 	}
 	c.expireSeen()
-	for a, until := range c.pushBack {
-		if c.now.After(until) {
-			delete(c.pushBack, a)
-		}
-	}
-	for a, at := range c.answered {
-		if c.now.Sub(at) >= c.cfg.ProbeInterval {
-			delete(c.answered, a)
+	c.expirePending()
+}
+
+// expirePending forgets requests whose answers are no longer awaited.
+func (c *Core) expirePending() {
+	for a, r := range c.pending {
+		if c.now.After(r.until) {
+			delete(c.pending, a)
 		}
 	}
 }

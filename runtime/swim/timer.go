@@ -11,6 +11,8 @@ const (
 	timerProbe        timerKind = iota + 1 // start the next probe
 	timerProbeTimeout                      // direct ping unanswered: go indirect
 	timerRelayTimeout                      // a relayed ping unanswered: nack
+	timerRelayForget                       // the requester's window is over: forget the relay
+	timerCheckExpire                       // an address check went unanswered
 	timerSuspicion                         // a suspicion ran out: declare dead
 	timerGossip                            // gossip round
 	timerSync                              // anti-entropy round
@@ -19,11 +21,11 @@ const (
 	timerReap                              // forget old dead members, expire caches
 )
 
-// timer is one wake-up request. seq and gen are tokens that tell a stale
+// timer is one wake-up request. key (an awaited ack) and gen are tokens that tell a stale
 // timer from a live one; name says which member a suspicion timer is for.
 type timer struct {
 	kind timerKind
-	seq  uint16
+	key  uint64
 	gen  uint64
 	name string
 }

@@ -64,13 +64,18 @@ type Cluster struct {
 	q      timeq.Queue[event]
 	links  map[[2]int]Link
 	cut    map[[2]int]bool
-	group  map[int]int // partition group per node ID; absent: group 0
-	nextIP uint32
+	// streams overrides whether streams from one member to another work.
+	streams map[[2]int]bool
+	group   map[int]int // partition group per node ID; absent: group 0
+	nextIP  uint32
 
 	// OnEvent, when set, is called for every membership event.
 	OnEvent func(n *Node, ev swim.Event)
 	// OnDeliver, when set, is called for every user payload delivered.
 	OnDeliver func(n *Node, msg swim.UserMessage)
+	// OnStreamProbe, when set, is called for every stream probe a member
+	// asks for, before the simulated network runs it.
+	OnStreamProbe func(n *Node, p swim.StreamProbe)
 
 	// tap, when set, sees every packet sent (see Capture).
 	tap func(from *Node, p swim.Outbound)
@@ -87,12 +92,18 @@ type Node struct {
 	// Slow delays the handling of every packet this member receives, as a
 	// member starved of CPU would (the case Lifeguard exists for).
 	Slow time.Duration
+	// ClockBehind is how far this member's host clock is behind the
+	// others' when it (re)boots: its first incarnation, which comes from
+	// that clock, is as much lower.
+	ClockBehind time.Duration
 	// Events holds every membership event this member reported, across
 	// restarts.
 	Events []swim.Event
 	// PacketsOut and BytesOut count what the member sent, BytesOut with
 	// HeaderBytes per datagram.
 	PacketsOut, BytesOut uint64
+	// StreamProbes counts the stream probes (TCP fallback) it ran.
+	StreamProbes uint64
 	// Delivered holds user payloads delivered to this member.
 	Delivered []swim.UserMessage
 
@@ -110,14 +121,15 @@ func New(opts Options) *Cluster {
 		opts.Link = Link{Delay: time.Millisecond, Jitter: time.Millisecond}
 	}
 	return &Cluster{
-		opts:   opts,
-		now:    opts.Start,
-		rng:    rand.New(rand.NewPCG(opts.Seed, 0x5eed)),
-		byAddr: make(map[netip.AddrPort]*Node),
-		links:  make(map[[2]int]Link),
-		cut:    make(map[[2]int]bool),
-		group:  make(map[int]int),
-		nextIP: 10<<24 | 1,
+		opts:    opts,
+		now:     opts.Start,
+		rng:     rand.New(rand.NewPCG(opts.Seed, 0x5eed)),
+		byAddr:  make(map[netip.AddrPort]*Node),
+		links:   make(map[[2]int]Link),
+		cut:     make(map[[2]int]bool),
+		streams: make(map[[2]int]bool),
+		group:   make(map[int]int),
+		nextIP:  10<<24 | 1,
 	}
 }
 
@@ -154,7 +166,11 @@ func (c *Cluster) AddN(n int) []*Node {
 }
 
 func (c *Cluster) boot(n *Node, addr netip.AddrPort) {
-	core, err := swim.New(c.now, c.opts.Config, swim.Member{Name: n.Name, Addr: addr}, c.rng.Uint64())
+	self := swim.Member{Name: n.Name, Addr: addr}
+	if n.ClockBehind > 0 {
+		self.Incarnation = uint64(c.now.Add(-n.ClockBehind).UnixMilli())
+	}
+	core, err := swim.New(c.now, c.opts.Config, self, c.rng.Uint64())
 	if err != nil {
 		panic(fmt.Sprintf("swimtest: %v", err))
 	}
@@ -206,6 +222,22 @@ func (c *Cluster) Crash(n *Node) {
 	n.gen++
 }
 
+// Pause freezes n, as SIGSTOP or a paused VM would: it handles nothing
+// and packets sent to it are lost, but its state is kept for Resume.
+func (c *Cluster) Pause(n *Node) {
+	n.Up = false
+	n.gen++
+}
+
+// Resume thaws a member paused with Pause: its timers, overdue by the
+// whole pause, fire at once.
+func (c *Cluster) Resume(n *Node) {
+	n.Up = true
+	n.gen++
+	n.wake = c.now
+	c.push(c.now, event{kind: evWake, node: n, gen: n.gen})
+}
+
 // Restart boots a crashed (or running) member again under the same name:
 // at a new address when newAddr is set, else at its old one. It does not
 // join; call Join.
@@ -252,6 +284,56 @@ func (c *Cluster) Block(a, b *Node) { c.cut[[2]int{a.ID, b.ID}] = true }
 // Unblock undoes Block.
 func (c *Cluster) Unblock(a, b *Node) { delete(c.cut, [2]int{a.ID, b.ID}) }
 
+// SetStream says whether streams (TCP) from a to b work, whatever the
+// links between them do: SetStream(a, b, true) with SetLink(a, b,
+// Link{Loss: 1}) or Block(a, b) is a host whose UDP is filtered while TCP
+// gets through. Without it, streams work between members that are in the
+// same partition group with neither direction blocked; loss and delay do
+// not stop them (TCP retransmits), and a stream probe is answered after two
+// round trips (connection and request), at the links' longest delay.
+func (c *Cluster) SetStream(a, b *Node, up bool) { c.streams[[2]int{a.ID, b.ID}] = up }
+
+// ResetStream undoes SetStream: streams from a to b follow the links again.
+func (c *Cluster) ResetStream(a, b *Node) { delete(c.streams, [2]int{a.ID, b.ID}) }
+
+// streamUp reports whether a stream from a to b gets through.
+func (c *Cluster) streamUp(a, b *Node) bool {
+	if up, ok := c.streams[[2]int{a.ID, b.ID}]; ok {
+		return up
+	}
+	return c.group[a.ID] == c.group[b.ID] && !c.cut[[2]int{a.ID, b.ID}] && !c.cut[[2]int{b.ID, a.ID}]
+}
+
+// link returns the link from a to b.
+func (c *Cluster) link(a, b *Node) Link {
+	if l, ok := c.links[[2]int{a.ID, b.ID}]; ok {
+		return l
+	}
+	return c.opts.Link
+}
+
+// streamProbe runs a stream probe n's core asked for: it answers after two
+// round trips if a member of that name is up at that address and streams
+// reach it, and fails at the probe's deadline otherwise, as a dial or a
+// read that times out would. A slow member handles the result as late as
+// it handles packets.
+func (c *Cluster) streamProbe(n *Node, p swim.StreamProbe) {
+	n.StreamProbes++
+	if c.OnStreamProbe != nil {
+		c.OnStreamProbe(n, p)
+	}
+	result := event{kind: evStreamResult, node: n, gen: n.gen, token: p.Token}
+	at := p.Deadline
+	if to, ok := c.byAddr[p.Addr]; ok && to.Up && to.Name == p.Name && c.streamUp(n, to) {
+		there, back := c.link(n, to), c.link(to, n)
+		answered := c.now.Add(2*(there.Delay+there.Jitter+back.Delay+back.Jitter) + to.Slow)
+		if !answered.After(p.Deadline) {
+			at, result.ok = answered, true
+		}
+	}
+	c.push(at.Add(n.Slow), result)
+}
+
 // Partition splits the members into groups that cannot reach each other;
 // members not named form one more group with each other. Heal undoes it.
 func (c *Cluster) Partition(groups ...[]*Node) {
@@ -280,10 +362,7 @@ func (c *Cluster) route(from *Node, p swim.Outbound) {
 	if c.group[from.ID] != c.group[to.ID] || c.cut[[2]int{from.ID, to.ID}] {
 		return
 	}
-	l, ok := c.links[[2]int{from.ID, to.ID}]
-	if !ok {
-		l = c.opts.Link
-	}
+	l := c.link(from, to)
 	if l.Loss > 0 && c.rng.Float64() < l.Loss {
 		return
 	}
@@ -299,6 +378,9 @@ func (c *Cluster) flush(n *Node) {
 	rd := n.Core.Ready()
 	for _, p := range rd.Packets {
 		c.route(n, p)
+	}
+	for _, p := range rd.StreamProbes {
+		c.streamProbe(n, p)
 	}
 	for _, ev := range rd.Events {
 		n.Events = append(n.Events, ev)
@@ -343,6 +425,8 @@ func (c *Cluster) step(limit time.Time) bool {
 		}
 		n.wake = time.Time{}
 		n.Core.Tick(c.now)
+	case evStreamResult:
+		n.Core.StreamProbeResult(c.now, ev.token, ev.ok)
 	}
 	c.flush(n)
 	return true
@@ -375,6 +459,7 @@ type eventKind uint8
 const (
 	evDeliver eventKind = iota + 1
 	evWake
+	evStreamResult
 )
 
 type event struct {
@@ -383,6 +468,9 @@ type event struct {
 	gen  int
 	from netip.AddrPort
 	data []byte
+	// evStreamResult: the stream probe's token and outcome.
+	token uint32
+	ok    bool
 }
 
 func (c *Cluster) push(at time.Time, e event) {

@@ -14,7 +14,7 @@ type Concrete struct{ A int } // want "Concrete is marked //memberlist:messages 
 // Constraint is a type set, not a method set.
 //
 //memberlist:messages
-type Constraint interface{ ~int } // want "Constraint is marked //memberlist:messages but is a generic or constraint interface"
+type Constraint interface{ ~int } // want "Constraint is marked //memberlist:messages but is a constraint interface"
 
 // Lonely is sealed, but nothing implements it.
 //

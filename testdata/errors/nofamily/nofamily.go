@@ -3,3 +3,5 @@ package nofamily // want "package nofamily has no message family"
 
 // Plain is an interface without the directive.
 type Plain interface{ isPlain() }
+
+//go:generate go run github.com/memberlist-go/memberlist/cmd/memberlist-gen

@@ -37,7 +37,7 @@ type Huge struct{}
 
 // Word has a tag that is no number.
 //
-// want-next "tag \"two\" of Word is out of range"
+// want-next "tag \"two\" of Word is no tag: \"two\" is not a decimal number"
 //
 //memberlist:tag two
 type Word struct{}

@@ -92,11 +92,11 @@ type Containers struct {
 	Squares map[int8][2]uint16 `memberlist:"max=2"`
 }
 
-// Part is a struct nested in messages.
+// Part is a struct nested in messages, with a field left out.
 type Part struct {
-	Label  string `memberlist:"max=12"`
-	Inner  Inner
-	hidden uint8
+	Label   string `memberlist:"max=12"`
+	Inner   Inner
+	Scratch uint8 `memberlist:"-"`
 }
 
 // Inner is nested two levels deep.
@@ -125,13 +125,13 @@ type Places struct {
 //memberlist:tag 128
 type Empty struct{}
 
-// Embedded embeds a nested struct and has an unexported field.
+// Embedded embeds a nested struct and has a blank field.
 //
 //memberlist:tag 3
 type Embedded struct {
 	Part
 	_     int
-	count int16
+	Count int16
 }
 
 func (Numbers) isKinds()    {}

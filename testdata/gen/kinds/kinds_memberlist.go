@@ -20,6 +20,15 @@ import (
 // the old value with //memberlist:messages id=N.
 const KindsFamily uint32 = 35714445
 
+// Two families with one id in a program would receive each other's messages:
+// registering Kinds with the runtime stops the program at start-up instead,
+// naming both. Give one of them another id with //memberlist:messages id=N.
+func init() {
+	if err := runtime.RegisterFamily(KindsFamily, "github.com/memberlist-go/memberlist/testdata/gen/kinds.Kinds"); err != nil {
+		panic(err)
+	}
+}
+
 // KindsMaxSize is the largest encoding of a Kinds, in bytes: that of a Texts
 // (tag 300) with every field at its bound, tag included.
 const KindsMaxSize = 674
@@ -50,8 +59,12 @@ func EncodeKinds(b []byte, m Kinds) ([]byte, error) {
 		o, err = m.MarshalMsg(msgp.AppendUint16(b, 300))
 	case Containers:
 		o, err = m.MarshalMsg(msgp.AppendUint16(b, 65535))
+	case nil:
+		return b, fmt.Errorf("kinds.Kinds: cannot encode nil")
+	case *Numbers, *Places, *Embedded, *Empty, *Texts, *Containers:
+		return b, fmt.Errorf("kinds.Kinds: cannot encode %T: pass the value, not a pointer", m)
 	default:
-		return b, fmt.Errorf("kinds.Kinds: cannot encode nil or a pointer: pass a variant's value")
+		return b, fmt.Errorf("kinds.Kinds: cannot encode %T: memberlist-gen wrote no code for it; if it is a new variant, run go generate", m)
 	}
 	if err != nil {
 		return b, err
@@ -355,6 +368,28 @@ func OnKindsError(n *runtime.Node, fn func(from runtime.Member, err error)) (sto
 	})
 }
 
+// The build fails here (cannot use ... as Numbers value) if the fields of
+// Numbers or their tags are no longer those this file encodes: run go generate.
+var _ Numbers = struct {
+	B   bool
+	I   int
+	I8  int8
+	I16 int16
+	I32 int32
+	I64 int64
+	U   uint
+	U8  uint8
+	U16 uint16
+	U32 uint32
+	U64 uint64
+	F32 float32
+	F64 float64
+	By  byte
+	L   Level
+	D   time.Duration
+	M   time.Month
+}{}
+
 // MarshalMsg appends the MessagePack encoding of z to b and returns the
 // extended slice: an array of its fields in declaration order, at most 96
 // bytes. A field over its bound is an error naming it; on error b is returned
@@ -454,6 +489,20 @@ func (z *Numbers) UnmarshalMsg(b []byte) ([]byte, error) {
 	z.M = time.Month(iv)
 	return b, nil
 }
+
+// The build fails here (cannot use ... as Places value) if the fields of Places
+// or their tags are no longer those this file encodes: run go generate.
+var _ Places = struct {
+	At    time.Time
+	When  Stamp
+	Addr  netip.Addr
+	IP    IP
+	Peer  netip.AddrPort
+	End   Endpoint
+	Times []time.Time   `memberlist:"max=2"`
+	Peers map[string]IP `memberlist:"max=2,key=4"`
+	Ends  [2]netip.AddrPort
+}{}
 
 // MarshalMsg appends the MessagePack encoding of z to b and returns the
 // extended slice: an array of its fields in declaration order, at most 226
@@ -647,8 +696,17 @@ func (z *Places) UnmarshalMsg(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// The build fails here (cannot use ... as Embedded value) if the fields of
+// Embedded or their tags are no longer those this file encodes: run go
+// generate.
+var _ Embedded = struct {
+	Part
+	_     int
+	Count int16
+}{}
+
 // MarshalMsg appends the MessagePack encoding of z to b and returns the
-// extended slice: an array of its fields in declaration order, at most 47
+// extended slice: an array of its fields in declaration order, at most 45
 // bytes. A field over its bound is an error naming it; on error b is returned
 // unchanged.
 func (z Embedded) MarshalMsg(b []byte) ([]byte, error) {
@@ -657,7 +715,7 @@ func (z Embedded) MarshalMsg(b []byte) ([]byte, error) {
 	if o, err = z.Part.MarshalMsg(o); err != nil {
 		return b, fmt.Errorf("kinds.Embedded.Part: %w", err)
 	}
-	o = msgp.AppendInt16(o, z.count)
+	o = msgp.AppendInt16(o, z.Count)
 	return o, nil
 }
 
@@ -676,11 +734,15 @@ func (z *Embedded) UnmarshalMsg(b []byte) ([]byte, error) {
 	if b, err = z.Part.UnmarshalMsg(b); err != nil {
 		return b, fmt.Errorf("kinds.Embedded.Part: %w", err)
 	}
-	if z.count, b, err = msgp.ReadInt16Bytes(b); err != nil {
-		return b, fmt.Errorf("kinds.Embedded.count: %w", err)
+	if z.Count, b, err = msgp.ReadInt16Bytes(b); err != nil {
+		return b, fmt.Errorf("kinds.Embedded.Count: %w", err)
 	}
 	return b, nil
 }
+
+// The build fails here (cannot use ... as Empty value) if the fields of Empty
+// or their tags are no longer those this file encodes: run go generate.
+var _ Empty = struct{}{}
 
 // MarshalMsg appends the MessagePack encoding of z to b and returns the
 // extended slice: an array of its fields in declaration order, at most 1 byte.
@@ -704,6 +766,18 @@ func (z *Empty) UnmarshalMsg(b []byte) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// The build fails here (cannot use ... as Texts value) if the fields of Texts
+// or their tags are no longer those this file encodes: run go generate.
+var _ Texts = struct {
+	S  string `memberlist:"max=31"`
+	S8 string `memberlist:"max=255"`
+	N  Name   `memberlist:"max=40"`
+	B  []byte `memberlist:"max=300"`
+	BN Blob   `memberlist:"max=10"`
+	K  Key
+	A  [4]byte
+}{}
 
 // MarshalMsg appends the MessagePack encoding of z to b and returns the
 // extended slice: an array of its fields in declaration order, at most 671
@@ -801,8 +875,26 @@ func (z *Texts) UnmarshalMsg(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// The build fails here (cannot use ... as Containers value) if the fields of
+// Containers or their tags are no longer those this file encodes: run go
+// generate.
+var _ Containers = struct {
+	Grid    [2][3]int8
+	Levels  []Level            `memberlist:"max=5"`
+	Words   Names              `memberlist:"max=3,elem=8"`
+	Blobs   [][]byte           `memberlist:"max=2,elem=4"`
+	Keys    [][16]byte         `memberlist:"max=2"`
+	Fixed   [3]string          `memberlist:"elem=5"`
+	Attrs   map[string]string  `memberlist:"max=3,key=6,elem=7"`
+	Counts  map[uint16]int64   `memberlist:"max=4"`
+	Flags   map[Name]bool      `memberlist:"max=2,key=3"`
+	Parts   []Part             `memberlist:"max=2"`
+	ByID    map[int32]Part     `memberlist:"max=2"`
+	Squares map[int8][2]uint16 `memberlist:"max=2"`
+}{}
+
 // MarshalMsg appends the MessagePack encoding of z to b and returns the
-// extended slice: an array of its fields in declaration order, at most 433
+// extended slice: an array of its fields in declaration order, at most 425
 // bytes. A field over its bound is an error naming it; on error b is returned
 // unchanged.
 func (z Containers) MarshalMsg(b []byte) ([]byte, error) {
@@ -1193,13 +1285,21 @@ func (z *Containers) UnmarshalMsg(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// The build fails here (cannot use ... as Part value) if the fields of Part or
+// their tags are no longer those this file encodes: run go generate.
+var _ Part = struct {
+	Label   string `memberlist:"max=12"`
+	Inner   Inner
+	Scratch uint8 `memberlist:"-"`
+}{}
+
 // MarshalMsg appends the MessagePack encoding of z to b and returns the
-// extended slice: an array of its fields in declaration order, at most 43
+// extended slice: an array of its fields in declaration order, at most 41
 // bytes. A field over its bound is an error naming it; on error b is returned
 // unchanged.
 func (z Part) MarshalMsg(b []byte) ([]byte, error) {
 	var err error
-	o := msgp.AppendArrayHeader(b, 3)
+	o := msgp.AppendArrayHeader(b, 2)
 	if len(z.Label) > 12 {
 		return b, fmt.Errorf("kinds.Part.Label: %d bytes, more than max=12", len(z.Label))
 	}
@@ -1207,7 +1307,6 @@ func (z Part) MarshalMsg(b []byte) ([]byte, error) {
 	if o, err = z.Inner.MarshalMsg(o); err != nil {
 		return b, fmt.Errorf("kinds.Part.Inner: %w", err)
 	}
-	o = msgp.AppendUint8(o, z.hidden)
 	return o, nil
 }
 
@@ -1220,8 +1319,8 @@ func (z *Part) UnmarshalMsg(b []byte) ([]byte, error) {
 	if err != nil {
 		return b, fmt.Errorf("kinds.Part: %w", err)
 	}
-	if n != 3 {
-		return b, fmt.Errorf("kinds.Part: %d fields, want 3", n)
+	if n != 2 {
+		return b, fmt.Errorf("kinds.Part: %d fields, want 2", n)
 	}
 	var s []byte
 	if s, b, err = msgp.ReadStringZC(b); err != nil {
@@ -1234,11 +1333,15 @@ func (z *Part) UnmarshalMsg(b []byte) ([]byte, error) {
 	if b, err = z.Inner.UnmarshalMsg(b); err != nil {
 		return b, fmt.Errorf("kinds.Part.Inner: %w", err)
 	}
-	if z.hidden, b, err = msgp.ReadUint8Bytes(b); err != nil {
-		return b, fmt.Errorf("kinds.Part.hidden: %w", err)
-	}
 	return b, nil
 }
+
+// The build fails here (cannot use ... as Inner value) if the fields of Inner
+// or their tags are no longer those this file encodes: run go generate.
+var _ Inner = struct {
+	At  time.Time
+	Ids [2]uint32
+}{}
 
 // MarshalMsg appends the MessagePack encoding of z to b and returns the
 // extended slice: an array of its fields in declaration order, at most 27

@@ -14,6 +14,15 @@ import (
 // node carries. It is set by //memberlist:messages id=7.
 const ControlFamily uint32 = 7
 
+// Two families with one id in a program would receive each other's messages:
+// registering Control with the runtime stops the program at start-up instead,
+// naming both. Give one of them another id with //memberlist:messages id=N.
+func init() {
+	if err := runtime.RegisterFamily(ControlFamily, "github.com/memberlist-go/memberlist/testdata/gen/multi.Control"); err != nil {
+		panic(err)
+	}
+}
+
 // ControlMaxSize is the largest encoding of a Control, in bytes: that of a
 // Pause (tag 1) with every field at its bound, tag included.
 const ControlMaxSize = 83
@@ -36,8 +45,12 @@ func EncodeControl(b []byte, m Control) ([]byte, error) {
 		o, err = m.MarshalMsg(msgp.AppendUint16(b, 1))
 	case Resume:
 		o, err = m.MarshalMsg(msgp.AppendUint16(b, 2))
+	case nil:
+		return b, fmt.Errorf("multi.Control: cannot encode nil")
+	case *Pause, *Resume:
+		return b, fmt.Errorf("multi.Control: cannot encode %T: pass the value, not a pointer", m)
 	default:
-		return b, fmt.Errorf("multi.Control: cannot encode nil or a pointer: pass a variant's value")
+		return b, fmt.Errorf("multi.Control: cannot encode %T: memberlist-gen wrote no code for it; if it is a new variant, run go generate", m)
 	}
 	if err != nil {
 		return b, err
@@ -196,6 +209,13 @@ func OnControlError(n *runtime.Node, fn func(from runtime.Member, err error)) (s
 	})
 }
 
+// The build fails here (cannot use ... as Pause value) if the fields of Pause
+// or their tags are no longer those this file encodes: run go generate.
+var _ Pause = struct {
+	Header Header
+	Millis uint32
+}{}
+
 // MarshalMsg appends the MessagePack encoding of z to b and returns the
 // extended slice: an array of its fields in declaration order, at most 82
 // bytes. A field over its bound is an error naming it; on error b is returned
@@ -231,6 +251,12 @@ func (z *Pause) UnmarshalMsg(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// The build fails here (cannot use ... as Resume value) if the fields of Resume
+// or their tags are no longer those this file encodes: run go generate.
+var _ Resume = struct {
+	Header Header
+}{}
+
 // MarshalMsg appends the MessagePack encoding of z to b and returns the
 // extended slice: an array of its fields in declaration order, at most 77
 // bytes. A field over its bound is an error naming it; on error b is returned
@@ -261,6 +287,13 @@ func (z *Resume) UnmarshalMsg(b []byte) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// The build fails here (cannot use ... as Header value) if the fields of Header
+// or their tags are no longer those this file encodes: run go generate.
+var _ Header = struct {
+	Seq    uint64
+	Origin string `memberlist:"max=64"`
+}{}
 
 // MarshalMsg appends the MessagePack encoding of z to b and returns the
 // extended slice: an array of its fields in declaration order, at most 76

@@ -18,6 +18,15 @@ import (
 // the old value with //memberlist:messages id=N.
 const StatusFamily uint32 = 3559976110
 
+// Two families with one id in a program would receive each other's messages:
+// registering Status with the runtime stops the program at start-up instead,
+// naming both. Give one of them another id with //memberlist:messages id=N.
+func init() {
+	if err := runtime.RegisterFamily(StatusFamily, "github.com/memberlist-go/memberlist/testdata/gen/multi.Status"); err != nil {
+		panic(err)
+	}
+}
+
 // StatusMaxSize is the largest encoding of a Status, in bytes: that of an Alarm
 // (tag 11) with every field at its bound, tag included.
 const StatusMaxSize = 309
@@ -40,8 +49,12 @@ func EncodeStatus(b []byte, m Status) ([]byte, error) {
 		o, err = m.MarshalMsg(msgp.AppendUint16(b, 10))
 	case Alarm:
 		o, err = m.MarshalMsg(msgp.AppendUint16(b, 11))
+	case nil:
+		return b, fmt.Errorf("multi.Status: cannot encode nil")
+	case *Load, *Alarm:
+		return b, fmt.Errorf("multi.Status: cannot encode %T: pass the value, not a pointer", m)
 	default:
-		return b, fmt.Errorf("multi.Status: cannot encode nil or a pointer: pass a variant's value")
+		return b, fmt.Errorf("multi.Status: cannot encode %T: memberlist-gen wrote no code for it; if it is a new variant, run go generate", m)
 	}
 	if err != nil {
 		return b, err
@@ -200,6 +213,13 @@ func OnStatusError(n *runtime.Node, fn func(from runtime.Member, err error)) (st
 	})
 }
 
+// The build fails here (cannot use ... as Load value) if the fields of Load or
+// their tags are no longer those this file encodes: run go generate.
+var _ Load = struct {
+	Header  Header
+	Percent [4]uint8
+}{}
+
 // MarshalMsg appends the MessagePack encoding of z to b and returns the
 // extended slice: an array of its fields in declaration order, at most 83
 // bytes. A field over its bound is an error naming it; on error b is returned
@@ -239,6 +259,14 @@ func (z *Load) UnmarshalMsg(b []byte) ([]byte, error) {
 	copy(z.Percent[:], s)
 	return b, nil
 }
+
+// The build fails here (cannot use ... as Alarm value) if the fields of Alarm
+// or their tags are no longer those this file encodes: run go generate.
+var _ Alarm = struct {
+	Header Header
+	Reason string            `memberlist:"max=100"`
+	Tags   map[string]uint32 `memberlist:"max=8,key=10"`
+}{}
 
 // MarshalMsg appends the MessagePack encoding of z to b and returns the
 // extended slice: an array of its fields in declaration order, at most 308

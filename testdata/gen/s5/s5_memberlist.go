@@ -18,6 +18,15 @@ import (
 // the old value with //memberlist:messages id=N.
 const CodecFamily uint32 = 844377441
 
+// Two families with one id in a program would receive each other's messages:
+// registering Codec with the runtime stops the program at start-up instead,
+// naming both. Give one of them another id with //memberlist:messages id=N.
+func init() {
+	if err := runtime.RegisterFamily(CodecFamily, "github.com/memberlist-go/memberlist/testdata/gen/s5.Codec"); err != nil {
+		panic(err)
+	}
+}
+
 // CodecMaxSize is the largest encoding of a Codec, in bytes: that of a Message
 // (tag 1) with every field at its bound, tag included.
 const CodecMaxSize = 107
@@ -38,8 +47,12 @@ func EncodeCodec(b []byte, m Codec) ([]byte, error) {
 	switch m := m.(type) {
 	case Message:
 		o, err = m.MarshalMsg(msgp.AppendUint16(b, 1))
+	case nil:
+		return b, fmt.Errorf("s5.Codec: cannot encode nil")
+	case *Message:
+		return b, fmt.Errorf("s5.Codec: cannot encode %T: pass the value, not a pointer", m)
 	default:
-		return b, fmt.Errorf("s5.Codec: cannot encode nil or a pointer: pass a variant's value")
+		return b, fmt.Errorf("s5.Codec: cannot encode %T: memberlist-gen wrote no code for it; if it is a new variant, run go generate", m)
 	}
 	if err != nil {
 		return b, err
@@ -148,6 +161,14 @@ func OnCodecError(n *runtime.Node, fn func(from runtime.Member, err error)) (sto
 		}
 	})
 }
+
+// The build fails here (cannot use ... as Message value) if the fields of
+// Message or their tags are no longer those this file encodes: run go generate.
+var _ Message = struct {
+	ID      uint32
+	Name    string `memberlist:"max=32"`
+	Payload []byte `memberlist:"max=64"`
+}{}
 
 // MarshalMsg appends the MessagePack encoding of z to b and returns the
 // extended slice: an array of its fields in declaration order, at most 106

@@ -31,7 +31,7 @@ type bounds struct{ max, elem, key int }
 func parseBounds(tag reflect.StructTag) bounds {
 	var b bounds
 	s, ok := tag.Lookup("memberlist")
-	if !ok {
+	if !ok || s == "-" {
 		return b
 	}
 	for part := range strings.SplitSeq(s, ",") {
@@ -66,11 +66,12 @@ func special(t reflect.Type) reflect.Type {
 	return nil
 }
 
-// fields lists the struct fields of t that are encoded (all but blank).
+// fields lists the struct fields of t that are encoded: all but blank
+// ones and those tagged memberlist:"-".
 func fields(t reflect.Type) []int {
 	var out []int
 	for i := range t.NumField() {
-		if t.Field(i).Name != "_" {
+		if f := t.Field(i); f.Name != "_" && f.Tag.Get("memberlist") != "-" {
 			out = append(out, i)
 		}
 	}

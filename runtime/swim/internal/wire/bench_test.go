@@ -3,7 +3,7 @@ package wire
 import "testing"
 
 func BenchmarkAppendPing(b *testing.B) {
-	m := Ping{Seq: 1234, Target: "node-b.example"}
+	m := Ping{Nonce: 1234}
 	buf := make([]byte, 0, 64)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -13,7 +13,7 @@ func BenchmarkAppendPing(b *testing.B) {
 }
 
 func BenchmarkDecodePing(b *testing.B) {
-	pkt := AppendPing(AppendHeader(nil), &Ping{Seq: 1234, Target: "node-b.example"})
+	pkt := AppendPing(AppendHeader(nil), &Ping{Nonce: 1234})
 	dst := make([]Message, 0, 1)
 	b.SetBytes(int64(len(pkt)))
 	b.ReportAllocs()

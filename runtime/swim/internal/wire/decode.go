@@ -54,6 +54,8 @@ func (t Type) String() string {
 		return "broadcast"
 	case TypeDigest:
 		return "digest"
+	case TypeCookie:
+		return "cookie"
 	}
 	return "Type(" + strconv.Itoa(int(t)) + ")"
 }
@@ -129,18 +131,21 @@ func (r *reader) message(m *Message) {
 	m.Type = t
 	switch t {
 	case TypePing:
-		r.arrayHeader("ping", 2)
-		m.Ping.Seq = r.uint16("ping.seq")
-		m.Ping.Target = r.str("ping.target", 0, MaxNameLen)
+		r.arrayHeader("ping", 1)
+		m.Ping.Nonce = r.uint32("ping.nonce")
 	case TypeAck:
-		r.arrayHeader("ack", 1)
-		m.Ack.Seq = r.uint16("ack.seq")
+		// An ack has its nonce, and a coordinate now and then.
+		n := r.arrayHeaderOf("ack", 1, 2)
+		m.Ack.Nonce = r.uint32("ack.nonce")
+		if n == 2 {
+			m.Ack.Coord = r.bytes("ack.coord", MaxCoordLen)
+		}
 	case TypeNack:
 		r.arrayHeader("nack", 1)
-		m.Nack.Seq = r.uint16("nack.seq")
+		m.Nack.Nonce = r.uint32("nack.nonce")
 	case TypePingReq:
 		r.arrayHeader("pingreq", 3)
-		m.PingReq.Seq = r.uint16("pingreq.seq")
+		m.PingReq.Nonce = r.uint32("pingreq.nonce")
 		m.PingReq.Target = r.name("pingreq.target")
 		m.PingReq.Addr = r.addr("pingreq.addr")
 	case TypeAlive:
@@ -166,8 +171,7 @@ func (r *reader) message(m *Message) {
 	case TypeSync:
 		r.sync(&m.Sync)
 	case TypeUser:
-		r.arrayHeader("user", 2)
-		m.User.From = r.name("user.from")
+		r.arrayHeader("user", 1)
 		// Payloads need no bound of their own: they cannot outgrow the packet.
 		m.User.Payload = r.bytes("user.payload", -1)
 	case TypeBroadcast:
@@ -179,6 +183,9 @@ func (r *reader) message(m *Message) {
 		r.arrayHeader("digest", 2)
 		m.Digest.From = r.name("digest.from")
 		m.Digest.Digest = r.uint64("digest.digest")
+	case TypeCookie:
+		r.arrayHeader("cookie", 1)
+		m.Cookie.Value = r.bytes("cookie.value", MaxCookieLen)
 	default:
 		r.err = fmt.Errorf("wire: %w %d", ErrUnknownType, byte(t))
 		r.b = nil
@@ -247,6 +254,25 @@ func (r *reader) arrayHeader(where string, n uint32) {
 	r.b = rest
 }
 
+// arrayHeaderOf accepts from lo to hi elements, for a message whose last
+// fields are optional, and returns the count.
+func (r *reader) arrayHeaderOf(where string, lo, hi uint32) uint32 {
+	if r.err != nil {
+		return 0
+	}
+	sz, rest, err := msgp.ReadArrayHeaderBytes(r.b)
+	if err != nil {
+		r.fail(where, err)
+		return 0
+	}
+	if sz < lo || sz > hi {
+		r.failf(where, "array of %d elements, want %d to %d", sz, lo, hi)
+		return 0
+	}
+	r.b = rest
+	return sz
+}
+
 func (r *reader) uint64(where string) uint64 {
 	if r.err != nil {
 		return 0
@@ -265,19 +291,6 @@ func (r *reader) uint32(where string) uint32 {
 		return 0
 	}
 	v, rest, err := msgp.ReadUint32Bytes(r.b)
-	if err != nil {
-		r.fail(where, err)
-		return 0
-	}
-	r.b = rest
-	return v
-}
-
-func (r *reader) uint16(where string) uint16 {
-	if r.err != nil {
-		return 0
-	}
-	v, rest, err := msgp.ReadUint16Bytes(r.b)
 	if err != nil {
 		r.fail(where, err)
 		return 0

@@ -21,23 +21,27 @@ func AppendHeader(b []byte) []byte {
 // AppendPing appends m as a ping message.
 func AppendPing(b []byte, m *Ping) []byte {
 	b = append(b, byte(TypePing))
-	b = msgp.AppendArrayHeader(b, 2)
-	b = msgp.AppendUint16(b, m.Seq)
-	return msgp.AppendString(b, m.Target)
+	b = msgp.AppendArrayHeader(b, 1)
+	return msgp.AppendUint32(b, m.Nonce)
 }
 
 // AppendAck appends m as an ack message.
 func AppendAck(b []byte, m *Ack) []byte {
 	b = append(b, byte(TypeAck))
-	b = msgp.AppendArrayHeader(b, 1)
-	return msgp.AppendUint16(b, m.Seq)
+	if len(m.Coord) == 0 {
+		b = msgp.AppendArrayHeader(b, 1)
+		return msgp.AppendUint32(b, m.Nonce)
+	}
+	b = msgp.AppendArrayHeader(b, 2)
+	b = msgp.AppendUint32(b, m.Nonce)
+	return msgp.AppendBytes(b, m.Coord)
 }
 
 // AppendNack appends m as a nack message.
 func AppendNack(b []byte, m *Nack) []byte {
 	b = append(b, byte(TypeNack))
 	b = msgp.AppendArrayHeader(b, 1)
-	return msgp.AppendUint16(b, m.Seq)
+	return msgp.AppendUint32(b, m.Nonce)
 }
 
 // AppendPingReq appends m as a ping-req message. m.Addr must be valid; an
@@ -46,7 +50,7 @@ func AppendNack(b []byte, m *Nack) []byte {
 func AppendPingReq(b []byte, m *PingReq) []byte {
 	b = append(b, byte(TypePingReq))
 	b = msgp.AppendArrayHeader(b, 3)
-	b = msgp.AppendUint16(b, m.Seq)
+	b = msgp.AppendUint32(b, m.Nonce)
 	b = msgp.AppendString(b, m.Target)
 	return appendAddr(b, m.Addr)
 }
@@ -132,8 +136,7 @@ func AppendSync(b []byte, m *Sync) []byte {
 // AppendUser appends m as a user message.
 func AppendUser(b []byte, m *User) []byte {
 	b = append(b, byte(TypeUser))
-	b = msgp.AppendArrayHeader(b, 2)
-	b = msgp.AppendString(b, m.From)
+	b = msgp.AppendArrayHeader(b, 1)
 	return msgp.AppendBytes(b, m.Payload)
 }
 
@@ -152,6 +155,13 @@ func AppendDigest(b []byte, m *Digest) []byte {
 	b = msgp.AppendArrayHeader(b, 2)
 	b = msgp.AppendString(b, m.From)
 	return msgp.AppendUint64(b, m.Digest)
+}
+
+// AppendCookie appends m as a cookie message.
+func AppendCookie(b []byte, m *Cookie) []byte {
+	b = append(b, byte(TypeCookie))
+	b = msgp.AppendArrayHeader(b, 1)
+	return msgp.AppendBytes(b, m.Value)
 }
 
 // RecordSize returns the exact number of bytes [AppendRecord] appends for r.

@@ -39,7 +39,7 @@ func FuzzDecodePacket(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		prior := []Message{{Type: TypeNack, Nack: Nack{Seq: 7}}}
+		prior := []Message{{Type: TypeNack, Nack: Nack{Nonce: 7}}}
 		got, err := DecodePacket(in, append([]Message(nil), prior...))
 		if err != nil {
 			if !equalMessages(got, prior) {

@@ -36,6 +36,8 @@ func appendMessage(t testing.TB, b []byte, m *Message) []byte {
 		return AppendBroadcast(b, &m.Broadcast)
 	case TypeDigest:
 		return AppendDigest(b, &m.Digest)
+	case TypeCookie:
+		return AppendCookie(b, &m.Cookie)
 	}
 	t.Fatalf("appendMessage: unknown type %v", m.Type)
 	return nil
@@ -132,23 +134,25 @@ func records(n int) []Record {
 // the corpus seeds and several tests are built from it.
 func oneOfEach() []Message {
 	return []Message{
-		{Type: TypePing, Ping: Ping{Seq: 1, Target: "node-b"}},
-		{Type: TypeAck, Ack: Ack{Seq: 2}},
-		{Type: TypeNack, Nack: Nack{Seq: 3}},
-		{Type: TypePingReq, PingReq: PingReq{Seq: 4, Target: "node-c", Addr: v4()}},
+		{Type: TypePing, Ping: Ping{Nonce: 1}},
+		{Type: TypeAck, Ack: Ack{Nonce: 2}},
+		{Type: TypeAck, Ack: Ack{Nonce: 3, Coord: []byte("0123456789012345678901")}},
+		{Type: TypeNack, Nack: Nack{Nonce: 3}},
+		{Type: TypePingReq, PingReq: PingReq{Nonce: 4, Target: "node-c", Addr: v4()}},
 		{Type: TypeAlive, Alive: Alive{Name: "node-a", Addr: v6(), Meta: []byte("role=db"), Incarnation: 5}},
 		{Type: TypeSuspect, Suspect: Suspect{Name: "node-c", Incarnation: 6, From: "node-a"}},
 		{Type: TypeDead, Dead: Dead{Name: "node-c", Incarnation: 7, From: "node-a"}},
 		{Type: TypeLeave, Leave: Leave{Name: "node-a", Incarnation: 8}},
 		{Type: TypeSync, Sync: Sync{Flags: SyncWantReply | SyncLast, From: "node-a", Records: records(3)}},
-		{Type: TypeUser, User: User{From: "node-a", Payload: []byte("hello")}},
+		{Type: TypeUser, User: User{Payload: []byte("hello")}},
 		{Type: TypeBroadcast, Broadcast: Broadcast{Origin: "node-a", ID: 9, Payload: []byte("news")}},
 		{Type: TypeDigest, Digest: Digest{From: "node-a", Digest: 0x0123456789abcdef}},
+		{Type: TypeCookie, Cookie: Cookie{Value: []byte("0123456789abcdef")}},
 	}
 }
 
 // allTypes lists every defined message type.
 func allTypes() []Type {
 	return []Type{TypePing, TypeAck, TypeNack, TypePingReq, TypeAlive, TypeSuspect,
-		TypeDead, TypeLeave, TypeSync, TypeUser, TypeBroadcast, TypeDigest}
+		TypeDead, TypeLeave, TypeSync, TypeUser, TypeBroadcast, TypeDigest, TypeCookie}
 }

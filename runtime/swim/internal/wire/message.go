@@ -11,7 +11,10 @@ package wire
 import "net/netip"
 
 // Version is the protocol version carried in the first byte of every packet.
-const Version byte = 1
+//
+// Version 2 binds acks to their probe with a random nonce, carries
+// return-routability cookies and drops the sender claim from user messages.
+const Version byte = 2
 
 // Bounds on variable-length fields. Decoders reject anything larger before
 // allocating for it.
@@ -20,6 +23,8 @@ const (
 	MaxNameLen = 128
 	// MaxMetaLen bounds a member's metadata, in bytes.
 	MaxMetaLen = 1024
+	// MaxCookieLen bounds a return-routability cookie, in bytes.
+	MaxCookieLen = 32
 )
 
 // Type identifies a message kind on the wire.
@@ -39,6 +44,7 @@ const (
 	TypeUser      Type = 10
 	TypeBroadcast Type = 11
 	TypeDigest    Type = 12
+	TypeCookie    Type = 13
 )
 
 // State is a member's state as carried in sync records.
@@ -53,26 +59,40 @@ const (
 )
 
 // Ping asks the member at the destination address to answer with an Ack.
-// Target names the member the sender expects there; empty means any member
-// (used when contacting a seed address whose owner is not yet known).
+//
+// Nonce is a random number the sender chose for this ping alone. The Ack
+// carries Nonce XOR the 32-bit tag of the answering member's name (see
+// the swim package), so an ack counts only for this ping and only from the
+// member meant: it cannot be replayed from a recording, forged blind
+// without guessing among 2^32 values per ping, nor given by another
+// member that has since taken the address. Binding the name into the
+// answer instead of sending it saves the ping its target name.
 type Ping struct {
-	Seq    uint16
-	Target string
+	Nonce uint32
 }
 
-// Ack answers a Ping or, relayed, a PingReq.
+// Ack answers a Ping or, relayed, a PingReq: the ping's Nonce XOR the tag
+// of the pinged member's name. Coord, on one ack in several, carries the
+// sender's network coordinate (see the swim package); empty otherwise, and
+// then not on the wire.
 type Ack struct {
-	Seq uint16
+	Nonce uint32
+	Coord []byte
 }
 
-// Nack tells a PingReq's sender that the relay's own ping timed out.
+// MaxCoordLen bounds an ack's coordinate, in bytes.
+const MaxCoordLen = 64
+
+// Nack tells a PingReq's sender that the relay's own ping timed out; it
+// echoes the PingReq's Nonce.
 type Nack struct {
-	Seq uint16
+	Nonce uint32
 }
 
-// PingReq asks the receiver to ping Target at Addr and report back.
+// PingReq asks the receiver to ping Target at Addr and report back with an
+// Ack (Nonce XOR Target's tag) or a Nack (Nonce).
 type PingReq struct {
-	Seq    uint16
+	Nonce  uint32
 	Target string
 	Addr   netip.AddrPort
 }
@@ -131,9 +151,10 @@ type Sync struct {
 	Records []Record
 }
 
-// User carries an application payload sent to one member.
+// User carries an application payload sent to one member. It names no
+// sender: the receiver takes the member whose address sent the packet, so a
+// payload cannot claim to come from anyone else.
 type User struct {
-	From    string
 	Payload []byte
 }
 
@@ -153,6 +174,16 @@ type Digest struct {
 	Digest uint64
 }
 
+// Cookie is a return-routability token (as DNS cookies and QUIC's Retry).
+// A member asked for its full state by an address that is not a member
+// answers with a Cookie alone, a few bytes; the requester sends its request
+// again with the Cookie in front of it, which proves that it receives at
+// the address it sends from, and only then gets the state. A spoofed
+// request therefore draws nothing larger than itself.
+type Cookie struct {
+	Value []byte
+}
+
 // Message is one decoded message; only the field named like Type is set.
 type Message struct {
 	Type      Type
@@ -168,4 +199,5 @@ type Message struct {
 	User      User
 	Broadcast Broadcast
 	Digest    Digest
+	Cookie    Cookie
 }

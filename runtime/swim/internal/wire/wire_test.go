@@ -21,12 +21,12 @@ func TestRoundTrip(t *testing.T) {
 		msgs []Message
 	}{
 		{"ping/empty target", []Message{{Type: TypePing}}},
-		{"ping/max", []Message{{Type: TypePing, Ping: Ping{Seq: math.MaxUint16, Target: maxName()}}}},
+		{"ping/max", []Message{{Type: TypePing, Ping: Ping{Nonce: math.MaxUint32}}}},
 		{"ack/zero", []Message{{Type: TypeAck}}},
-		{"ack/max", []Message{{Type: TypeAck, Ack: Ack{Seq: math.MaxUint16}}}},
-		{"nack", []Message{{Type: TypeNack, Nack: Nack{Seq: 300}}}},
-		{"pingreq/v4", []Message{{Type: TypePingReq, PingReq: PingReq{Seq: 1, Target: "b", Addr: v4()}}}},
-		{"pingreq/v6 max name", []Message{{Type: TypePingReq, PingReq: PingReq{Seq: 128, Target: maxName(), Addr: v6()}}}},
+		{"ack/max", []Message{{Type: TypeAck, Ack: Ack{Nonce: math.MaxUint32}}}},
+		{"nack", []Message{{Type: TypeNack, Nack: Nack{Nonce: 300}}}},
+		{"pingreq/v4", []Message{{Type: TypePingReq, PingReq: PingReq{Nonce: 1, Target: "b", Addr: v4()}}}},
+		{"pingreq/v6 max name", []Message{{Type: TypePingReq, PingReq: PingReq{Nonce: 128, Target: maxName(), Addr: v6()}}}},
 		{"alive/nil meta max incarnation", []Message{{Type: TypeAlive, Alive: Alive{
 			Name: maxName(), Addr: v4(), Incarnation: math.MaxUint64}}}},
 		{"alive/empty meta", []Message{{Type: TypeAlive, Alive: Alive{
@@ -49,10 +49,11 @@ func TestRoundTrip(t *testing.T) {
 		{"sync/edge record", []Message{{Type: TypeSync, Sync: Sync{From: "a", Records: []Record{{
 			Name: maxName(), Addr: v6(), Meta: bytes.Repeat([]byte{1}, MaxMetaLen),
 			Incarnation: math.MaxUint64, State: StateLeft}}}}}},
-		{"user/empty payload", []Message{{Type: TypeUser, User: User{From: "a"}}}},
-		{"user/large payload", []Message{{Type: TypeUser, User: User{From: "a", Payload: bigPayload}}}},
+		{"user/empty payload", []Message{{Type: TypeUser, User: User{}}}},
+		{"user/large payload", []Message{{Type: TypeUser, User: User{Payload: bigPayload}}}},
 		{"broadcast", []Message{{Type: TypeBroadcast, Broadcast: Broadcast{Origin: "a", ID: math.MaxUint32, Payload: bigPayload[:300]}}}},
 		{"digest", []Message{{Type: TypeDigest, Digest: Digest{From: maxName(), Digest: math.MaxUint64}}}},
+		{"cookie/max", []Message{{Type: TypeCookie, Cookie: Cookie{Value: bytes.Repeat([]byte{0xff}, MaxCookieLen)}}}},
 		{"broadcast/empty payload", []Message{{Type: TypeBroadcast, Broadcast: Broadcast{Origin: maxName(), Payload: []byte{}}}}},
 		{"one of each", oneOfEach()},
 		{"one of each twice", append(oneOfEach(), oneOfEach()...)},
@@ -72,7 +73,7 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestDecodeAppendsToDst(t *testing.T) {
-	prior := []Message{{Type: TypeAck, Ack: Ack{Seq: 41}}, {Type: TypeNack, Nack: Nack{Seq: 42}}}
+	prior := []Message{{Type: TypeAck, Ack: Ack{Nonce: 41}}, {Type: TypeNack, Nack: Nack{Nonce: 42}}}
 	dst := append(make([]Message, 0, 16), prior...)
 	want := oneOfEach()
 	got, err := DecodePacket(packet(t, want...), dst)
@@ -85,11 +86,11 @@ func TestDecodeAppendsToDst(t *testing.T) {
 }
 
 func TestDecodeAllOrNothing(t *testing.T) {
-	prior := []Message{{Type: TypeAck, Ack: Ack{Seq: 41}}}
+	prior := []Message{{Type: TypeAck, Ack: Ack{Nonce: 41}}}
 	dst := append(make([]Message, 0, 16), prior...)
 	// Several good messages, then one bad one: nothing may survive.
 	bad := oneOfEach()
-	bad[len(bad)-1].Digest.From = ""
+	bad[len(bad)-1].Cookie.Value = make([]byte, MaxCookieLen+1)
 	got, err := DecodePacket(packet(t, bad...), dst)
 	if !errors.Is(err, ErrMalformed) {
 		t.Fatalf("err = %v, want ErrMalformed", err)
@@ -112,14 +113,14 @@ func TestDecodeAllOrNothing(t *testing.T) {
 // spare capacity cleared.
 func TestDecodeAllOrNothingRealloc(t *testing.T) {
 	backing := make([]Message, 2)
-	backing[0] = Message{Type: TypeAck, Ack: Ack{Seq: 41}}
+	backing[0] = Message{Type: TypeAck, Ack: Ack{Nonce: 41}}
 	bad := oneOfEach()
-	bad[len(bad)-1].Digest.From = ""
+	bad[len(bad)-1].Cookie.Value = make([]byte, MaxCookieLen+1)
 	got, err := DecodePacket(packet(t, bad...), backing[:1])
 	if !errors.Is(err, ErrMalformed) {
 		t.Fatalf("err = %v, want ErrMalformed", err)
 	}
-	if len(got) != 1 || &got[0] != &backing[0] || got[0].Ack.Seq != 41 {
+	if len(got) != 1 || &got[0] != &backing[0] || got[0].Ack.Nonce != 41 {
 		t.Fatalf("got %+v, want the caller's slice back", got)
 	}
 	if !equalMessages(backing[1:], []Message{{}}) {
@@ -287,22 +288,24 @@ func TestMalformed(t *testing.T) {
 		{"nil input", nil, ErrEmpty, ""},
 		{"header only", []byte{Version}, ErrEmpty, ""},
 		{"version 0", append([]byte{0}, ack...), ErrVersion, ""},
-		{"version 2", append([]byte{2}, ack...), ErrVersion, ""},
+		{"version 3", append([]byte{3}, ack...), ErrVersion, ""},
 		{"version 255", []byte{255}, ErrVersion, ""},
 		{"type 0", rawPacket([]byte{0, 0x91, 0}), ErrUnknownType, ""},
-		{"type 13", rawPacket([]byte{13, 0x91, 0}), ErrUnknownType, ""},
+		{"type 14", rawPacket([]byte{14, 0x91, 0}), ErrUnknownType, ""},
 		{"type 255", rawPacket([]byte{255}), ErrUnknownType, ""},
-		{"unknown type after a good message", rawPacket(ack, []byte{13, 0x91, 0}), ErrUnknownType, ""},
+		{"unknown type after a good message", rawPacket(ack, []byte{14, 0x91, 0}), ErrUnknownType, ""},
 		{"lone type byte after a good message", rawPacket(ack, []byte{byte(TypeAck)}), ErrMalformed, "ack"},
 		{"message not an array", rawPacket(msg(TypeAck, uint_(1))), ErrMalformed, "ack"},
 		{"message as a map", rawPacket(msg(TypeAck, msgp.AppendMapHeader(nil, 1), uint_(1), uint_(1))), ErrMalformed, "ack"},
 
-		{"ping seq overflow", rawPacket(msg(TypePing, arr(2), uint_(math.MaxUint16+1), str(""))), ErrMalformed, "ping.seq"},
-		{"ping seq negative", rawPacket(msg(TypePing, arr(2), msgp.AppendInt64(nil, -1), str(""))), ErrMalformed, "ping.seq"},
-		{"ping target too long", rawPacket(msg(TypePing, arr(2), uint_(1), str(long))), ErrMalformed, "ping.target"},
-		{"ping target as bin", rawPacket(msg(TypePing, arr(2), uint_(1), bin([]byte("a")))), ErrMalformed, "ping.target"},
-		{"ack seq as string", rawPacket(msg(TypeAck, arr(1), str("1"))), ErrMalformed, "ack.seq"},
-		{"nack seq as nil", rawPacket(msg(TypeNack, arr(1), msgp.AppendNil(nil))), ErrMalformed, "nack.seq"},
+		{"ping nonce as float", rawPacket(msg(TypePing, arr(1), msgp.AppendFloat64(nil, 1))), ErrMalformed, "ping.nonce"},
+		{"ping nonce negative", rawPacket(msg(TypePing, arr(1), msgp.AppendInt64(nil, -1))), ErrMalformed, "ping.nonce"},
+		{"ping nonce past 32 bits", rawPacket(msg(TypePing, arr(1), msgp.AppendUint64(nil, 1<<32))), ErrMalformed, "ping.nonce"},
+		{"ping with a target", rawPacket(msg(TypePing, arr(2), msgp.AppendUint32(nil, 1), str("a"))), ErrMalformed, "ping"},
+		{"ack nonce as string", rawPacket(msg(TypeAck, arr(1), str("1"))), ErrMalformed, "ack.nonce"},
+		{"nack nonce as nil", rawPacket(msg(TypeNack, arr(1), msgp.AppendNil(nil))), ErrMalformed, "nack.nonce"},
+		{"cookie too long", rawPacket(msg(TypeCookie, arr(1), bin(make([]byte, MaxCookieLen+1)))), ErrMalformed, "cookie.value"},
+		{"cookie as string", rawPacket(msg(TypeCookie, arr(1), str("c"))), ErrMalformed, "cookie.value"},
 		{"pingreq target empty", rawPacket(msg(TypePingReq, arr(3), uint_(1), str(""), okAddr)), ErrMalformed, "pingreq.target"},
 		{"pingreq addr 4 bytes", rawPacket(msg(TypePingReq, arr(3), uint_(1), str("a"), binN(4))), ErrMalformed, "pingreq.addr"},
 
@@ -342,8 +345,8 @@ func TestMalformed(t *testing.T) {
 		{"record state 256", rawPacket(rawSync(rawRecord(str("r"), okAddr, bin(nil), uint_(1), uint_(256)))), ErrMalformed, "sync.record.state"},
 		{"bad second record", rawPacket(rawSync(rawRecord(okRecord()), rawRecord(str("r"), okAddr, bin(nil), uint_(1), uint_(9)))), ErrMalformed, "(record 1)"},
 
-		{"user from empty", rawPacket(msg(TypeUser, arr(2), str(""), bin(nil))), ErrMalformed, "user.from"},
-		{"user payload as string", rawPacket(msg(TypeUser, arr(2), str("a"), str("p"))), ErrMalformed, "user.payload"},
+		{"user with a sender field", rawPacket(msg(TypeUser, arr(2), str("a"), bin(nil))), ErrMalformed, "user"},
+		{"user payload as string", rawPacket(msg(TypeUser, arr(1), str("p"))), ErrMalformed, "user.payload"},
 		{"broadcast origin too long", rawPacket(msg(TypeBroadcast, arr(3), str(long), uint_(1), bin(nil))), ErrMalformed, "broadcast.origin"},
 		{"broadcast id overflow", rawPacket(msg(TypeBroadcast, arr(3), str("a"), uint_(math.MaxUint32+1), bin(nil))), ErrMalformed, "broadcast.id"},
 	}
@@ -379,17 +382,21 @@ func TestWrongArrayCount(t *testing.T) {
 				t.Fatalf("message header %#x is not a fixarray", enc[1])
 			}
 
-			fewer := bytes.Clone(enc)
-			fewer[1] = 0x90 | (n - 1)
-			_, err := DecodePacket(rawPacket(fewer), nil)
-			if !errors.Is(err, ErrMalformed) || !strings.HasPrefix(err.Error(), "wire: "+m.Type.String()+": ") {
-				t.Errorf("one element too few: err = %v", err)
+			// An ack's coordinate is optional: one element fewer is an
+			// ack without one, followed by garbage.
+			if m.Type != TypeAck || len(m.Ack.Coord) == 0 {
+				fewer := bytes.Clone(enc)
+				fewer[1] = 0x90 | (n - 1)
+				_, err := DecodePacket(rawPacket(fewer), nil)
+				if !errors.Is(err, ErrMalformed) || !strings.HasPrefix(err.Error(), "wire: "+m.Type.String()+": ") {
+					t.Errorf("one element too few: err = %v", err)
+				}
 			}
 
 			more := append(bytes.Clone(enc), 0x00)
 			more[1] = 0x90 | (n + 1)
-			_, err = DecodePacket(rawPacket(more), nil)
-			if !errors.Is(err, ErrMalformed) || !strings.HasPrefix(err.Error(), "wire: "+m.Type.String()+": ") {
+			_, err := DecodePacket(rawPacket(more), nil)
+			if !errors.Is(err, ErrMalformed) || !strings.HasPrefix(err.Error(), "wire: "+m.Type.String()) {
 				t.Errorf("one element too many: err = %v", err)
 			}
 
@@ -434,7 +441,7 @@ func TestHugeLengthPrefixes(t *testing.T) {
 		{"str32 sync from", rawPacket(msg(TypeSync, arr(3), uint_(0), str32))},
 		{"bin32 meta", rawPacket(msg(TypeAlive, arr(4), str("a"), okAddr, bin32))},
 		{"bin32 addr", rawPacket(msg(TypeAlive, arr(4), str("a"), bin32))},
-		{"bin32 user payload", rawPacket(msg(TypeUser, arr(2), str("a"), bin32))},
+		{"bin32 user payload", rawPacket(msg(TypeUser, arr(1), bin32))},
 		{"bin32 broadcast payload", rawPacket(msg(TypeBroadcast, arr(3), str("a"), uint_(1), bin32))},
 		{"array32 records", rawPacket(msg(TypeSync, arr(3), uint_(0), str("a"), array32, rawRecord(str("r"), okAddr, bin(nil), uint_(1), uint_(0))))},
 		{"array16 records", rawPacket(msg(TypeSync, arr(3), uint_(0), str("a"), arr(math.MaxUint16), rawRecord(str("r"), okAddr, bin(nil), uint_(1), uint_(0))))},

@@ -1,0 +1,299 @@
+package swim
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"net/netip"
+	"time"
+
+	"github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
+)
+
+// Admission: who may change this view, and how much a stranger can draw
+// from it. Every datagram is hostile until proven otherwise (see
+// SECURITY.md). A packet's sender is classified by its source address:
+//
+//   - a member: the address of a member this view holds alive or suspect;
+//     all its messages count, but the names it introduces are budgeted per
+//     protocol period (newNamesPerSource, newNamesPerPeriod);
+//   - solicited: an address we asked for state (a seed, a member held dead)
+//     or that we sent a digest or our state to, for a little while; its
+//     sync records count without a budget, as they answer our own request;
+//   - a stranger: anyone else. It gets acks for its pings (with nothing
+//     piggybacked), a cookie for a state request, and full state only for a
+//     request that echoes the cookie, which also lets it announce itself
+//     (its own record, at the address it sends from). Anything else it
+//     sends is dropped and counted.
+//
+// No view grows past Config.MaxMembers.
+
+// source is what a packet's sender is to this view.
+type source uint8
+
+const (
+	fromStranger source = iota
+	fromSolicited
+	fromMember
+)
+
+// Budgets for names never seen before, per protocol period. A solicited
+// state transfer is not budgeted (we asked for it), nor bounded but by
+// MaxMembers; unsolicited news of new members is, so that a member (or an
+// address forged as one, without encryption) cannot fill the table at the
+// speed of its uplink.
+const (
+	// newNamesPerSource bounds the new names one source introduces per
+	// period: a member by its address and port, a stranger by its IP.
+	newNamesPerSource = 128
+	// newNamesPerPeriod bounds the new names all unsolicited sources
+	// introduce per period.
+	newNamesPerPeriod = 512
+	// maxSourcesTracked bounds the per-source budget table per period;
+	// sources past it share the total budget only through a refusal.
+	maxSourcesTracked = 4096
+)
+
+// Limits on answers, per protocol period.
+const (
+	// stateAnswerBytes bounds the bytes of state this member sends in
+	// answer to requests per period, whoever asks.
+	stateAnswerBytes = 8 << 20
+	// maxCorrectionsTracked bounds the (member, source) pairs whose stale
+	// accusation was corrected this period.
+	maxCorrectionsTracked = 4096
+)
+
+// maxIncarnation is the highest incarnation believed from anyone but the
+// member itself. Incarnations start at the member's start time in
+// milliseconds (about 2^41 today) and grow by one per refutation, so a
+// claim above 2^62 is a forgery meant to pin a member where it cannot
+// refute.
+const maxIncarnation = 1 << 62
+
+// Cookies. A cookie is an HMAC of the requester's IP and the current time
+// slot under a secret the core draws from its seeded generator and renews
+// every cookieRotation; one from the previous slot or secret is still
+// accepted, so a cookie stays good for one to two slots: long enough for a
+// round trip, too short for a recording of a join to let a departed member
+// in again once it is forgotten.
+const (
+	cookieLen      = 16
+	cookieSlot     = 10 * time.Second
+	cookieRotation = time.Minute
+)
+
+// cookieState is the core's cookie secret, current and previous.
+type cookieState struct {
+	cur, prev [32]byte
+	renewAt   time.Time
+}
+
+// request is a state request of ours, awaiting an answer.
+type request struct {
+	until      time.Time
+	cookie     []byte // the cookie the address gave us, echoed in front of requests
+	pushedBack bool   // our state went back in answer to its state
+}
+
+// periodLimits are the per-period budgets; newPeriod starts them afresh.
+type periodLimits struct {
+	added       int // members added this period, by any path
+	newNames    int
+	perSource   map[netip.AddrPort]int
+	answered    map[netip.AddrPort]bool
+	answerBytes int
+	corrected   map[correction]bool
+}
+
+type correction struct {
+	name string
+	to   netip.AddrPort
+}
+
+// newPeriod starts the per-period budgets afresh and renews the cookie
+// secret when it is due.
+func (c *Core) newPeriod() {
+	l := &c.limits
+	l.added, l.newNames, l.answerBytes = 0, 0, 0
+	if len(c.pending) > maxSourcesTracked/4 {
+		c.expirePending()
+	}
+	clear(l.perSource)
+	clear(l.answered)
+	clear(l.corrected)
+	if !c.now.Before(c.cookies.renewAt) {
+		c.cookies.prev = c.cookies.cur
+		c.fillSecret(&c.cookies.cur)
+		c.cookies.renewAt = c.now.Add(cookieRotation)
+	}
+}
+
+func (c *Core) fillSecret(s *[32]byte) {
+	for i := 0; i < len(s); i += 8 {
+		binary.LittleEndian.PutUint64(s[i:], c.rng.Uint64())
+	}
+}
+
+// classify says what the sender at from is to this view, and which member
+// it is when it is one.
+func (c *Core) classify(from netip.AddrPort) (source, *member) {
+	if m, ok := c.byAddr[from]; ok && m != c.self && m.State <= StateSuspect {
+		return fromMember, m
+	}
+	if r, ok := c.pending[from]; ok && !c.now.After(r.until) {
+		return fromSolicited, nil
+	}
+	return fromStranger, nil
+}
+
+// solicit remembers that from may answer us with state for a while.
+func (c *Core) solicit(to netip.AddrPort, d time.Duration) *request {
+	r, ok := c.pending[to]
+	if !ok {
+		r = &request{}
+		c.pending[to] = r
+	}
+	if until := c.now.Add(d); until.After(r.until) {
+		r.until = until
+	}
+	return r
+}
+
+// sourceKey is the key of a sender's budgets: a member's own address, or a
+// stranger's IP, so that a stranger gains nothing by rotating its port.
+func sourceKey(src source, from netip.AddrPort) netip.AddrPort {
+	if src == fromMember {
+		return from
+	}
+	return netip.AddrPortFrom(from.Addr(), 0)
+}
+
+// admitNew reports whether a name never seen before may be added, on news
+// from from, and counts it against the budgets. A stranger announcing
+// itself (having echoed a cookie) is budgeted by its IP only: it proved
+// that it receives there, and many members joining at once through one
+// seed must not wait on each other.
+func (c *Core) admitNew(src source, from netip.AddrPort) bool {
+	if len(c.members) >= c.cfg.maxMembers() {
+		c.stats.MembersRefused++
+		return false
+	}
+	if src == fromSolicited {
+		return true
+	}
+	l := &c.limits
+	key := sourceKey(src, from)
+	n, tracked := l.perSource[key]
+	total := src == fromMember && l.newNames >= newNamesPerPeriod
+	if total || n >= newNamesPerSource || (!tracked && len(l.perSource) >= maxSourcesTracked) {
+		c.stats.MembersRefused++
+		return false
+	}
+	if l.perSource == nil {
+		l.perSource = make(map[netip.AddrPort]int)
+	}
+	l.perSource[key] = n + 1
+	l.newNames++
+	return true
+}
+
+// cookieFor computes the cookie for ip under secret in time slot slot.
+func cookieFor(secret *[32]byte, ip netip.Addr, slot int64) []byte {
+	h := hmac.New(sha256.New, secret[:])
+	a := ip.As16()
+	h.Write(a[:])
+	var s [8]byte
+	binary.BigEndian.PutUint64(s[:], uint64(slot))
+	h.Write(s[:])
+	return h.Sum(nil)[:cookieLen]
+}
+
+func (c *Core) cookieSlot() int64 { return c.now.UnixNano() / int64(cookieSlot) }
+
+// newCookie is the cookie a stranger at ip must echo.
+func (c *Core) newCookie(ip netip.Addr) []byte {
+	return cookieFor(&c.cookies.cur, ip, c.cookieSlot())
+}
+
+// validCookie reports whether v is a cookie this core gave ip lately.
+func (c *Core) validCookie(ip netip.Addr, v []byte) bool {
+	if len(v) != cookieLen {
+		return false
+	}
+	slot := c.cookieSlot()
+	for _, secret := range []*[32]byte{&c.cookies.cur, &c.cookies.prev} {
+		for _, s := range []int64{slot, slot - 1} {
+			if hmac.Equal(v, cookieFor(secret, ip, s)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sendCookie answers a stranger's state request with a cookie alone: a
+// few bytes, less than the request itself.
+func (c *Core) sendCookie(to netip.AddrPort) {
+	c.stats.CookiesSent++
+	b := wire.AppendHeader(nil)
+	b = wire.AppendCookie(b, &wire.Cookie{Value: c.newCookie(to.Addr())})
+	c.sendPacket(to, b)
+}
+
+// handleCookie takes a cookie that an address we asked for state gave us,
+// and asks again with it. A cookie it gave us already is ignored, so a
+// cookie costs at most one small request in return.
+func (c *Core) handleCookie(from netip.AddrPort, v []byte) {
+	r, ok := c.pending[from]
+	if !ok || c.now.After(r.until) || len(v) != cookieLen || bytes.Equal(r.cookie, v) {
+		return
+	}
+	r.cookie = bytes.Clone(v)
+	c.sendSyncRequest(from)
+}
+
+// answerBudget reports whether a state answer may go to to now, and
+// reserves it: one per source per period (a member by address and port, a
+// stranger by IP) and stateAnswerBytes in all. It is checked before any
+// work is done for the request.
+func (c *Core) answerBudget(src source, to netip.AddrPort) bool {
+	l := &c.limits
+	key := sourceKey(src, to)
+	if l.answered[key] || l.answerBytes >= stateAnswerBytes || len(l.answered) >= maxSourcesTracked {
+		c.stats.StateAnswersLimited++
+		return false
+	}
+	if l.answered == nil {
+		l.answered = make(map[netip.AddrPort]bool)
+	}
+	l.answered[key] = true
+	return true
+}
+
+// correctOnce reports whether a stale accusation about name from to may be
+// corrected now: once per (member, source) per period.
+func (c *Core) correctOnce(name string, to netip.AddrPort) bool {
+	l := &c.limits
+	k := correction{name, to}
+	if l.corrected[k] || len(l.corrected) >= maxCorrectionsTracked {
+		c.stats.CorrectionsLimited++
+		return false
+	}
+	if l.corrected == nil {
+		l.corrected = make(map[correction]bool)
+	}
+	l.corrected[k] = true
+	return true
+}
+
+// believable reports whether an incarnation claimed by a third party can be
+// true (see maxIncarnation); a refusal is counted.
+func (c *Core) believable(inc uint64) bool {
+	if inc > maxIncarnation {
+		c.stats.IncarnationsRefused++
+		return false
+	}
+	return true
+}

