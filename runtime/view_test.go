@@ -241,3 +241,39 @@ func TestMembersFollowChanges(t *testing.T) {
 	assert.Positive(t, reads.Load())
 	assert.Nil(t, func() []Member { n0.Close(); return n0.Members() }(), "Members() after Close")
 }
+
+// In a steady cluster the view is not rebuilt from the core's list between
+// the periodic rebuilds: the events and counts keep it, at no cost per
+// packet.
+func TestViewNotRebuiltWhenSteady(t *testing.T) {
+	var nodes []*Node
+	for i := range 3 {
+		c := DefaultLocalConfig()
+		c.Name = fmt.Sprintf("s%d", i)
+		c.BindAddr = "127.0.0.1:0"
+		c.ProbeInterval = 100 * time.Millisecond
+		c.ProbeTimeout = 50 * time.Millisecond
+		c.GossipInterval = 25 * time.Millisecond
+		if i > 0 {
+			c.Discovery = discovery.Static(nodes[0].LocalMember().Addr.String())
+		}
+		n, err := Start(context.Background(), c)
+		require.NoError(t, err)
+		t.Cleanup(func() { n.Close() })
+		nodes = append(nodes, n)
+	}
+	n0 := nodes[0]
+	require.Eventually(t, func() bool { return n0.Stats().Alive == 3 }, 20*time.Second, 10*time.Millisecond)
+	built := func() (at time.Time, view *view) {
+		require.NoError(t, n0.do(context.Background(), func(time.Time) { at, view = n0.viewBuilt, n0.view.Load() }))
+		return
+	}
+	at0, v0 := built()
+	in0 := n0.Stats().Protocol.PacketsIn
+	require.Eventually(t, func() bool { return n0.Stats().Protocol.PacketsIn >= in0+40 }, 20*time.Second, 10*time.Millisecond)
+	at1, v1 := built()
+	if at1.Sub(at0) < viewRefresh && time.Since(at0) < viewRefresh {
+		assert.Equal(t, at0, at1, "the view was rebuilt while nothing changed")
+		assert.Same(t, v0, v1, "a new view was published while nothing changed")
+	}
+}
