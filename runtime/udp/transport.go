@@ -75,6 +75,10 @@ type Config struct {
 	// Stats.Replayed or Stats.Stale (see frame.Replays). Zero means
 	// frame.DefaultClockSkew (10s).
 	ClockSkew time.Duration
+	// Transition, when its Phase is set, lets this node talk to members
+	// still on the cluster's previous framing while Label or Keyring is
+	// being switched on (see Transition).
+	Transition Transition
 	// Logger receives the transport's log; nil discards it. Nothing per
 	// packet is logged above Debug.
 	Logger *slog.Logger
@@ -120,6 +124,10 @@ type Stats struct {
 	// DecryptFailed mean a node with the wrong settings, or an attack; Stale
 	// without Replayed most likely a clock that is off.
 	BadFrame, BadVersion, BadLabel, BadChecksum, Unencrypted, DecryptFailed, Replayed, Stale uint64
+	// Previous counts datagrams accepted in the previous framing during a
+	// Transition (they are in PacketsIn too): once it stops rising on
+	// every member, all send the new framing.
+	Previous uint64
 	// ReadErrors and WriteErrors count failures of the socket. WriteTo's
 	// refusals of oversized payloads and writes after Close are not
 	// counted: they are the caller's, not the network's.
@@ -133,6 +141,7 @@ type counters struct {
 	packetsOut, bytesOut atomic.Uint64
 	oversized, empty     atomic.Uint64
 	overrun              atomic.Uint64
+	previous             atomic.Uint64
 	refused              [numRefusals]atomic.Uint64
 	readErrors           atomic.Uint64
 	writeErrors          atomic.Uint64
@@ -147,6 +156,10 @@ type Transport struct {
 	log       *slog.Logger
 	stats     counters
 	codec     *frame.Codec
+	// previous is the cluster's previous framing during a Transition, nil
+	// otherwise; send is the codec that seals what this node sends:
+	// previous in TransitionAccept, else codec.
+	previous, send *frame.Codec
 	// replays drops copies of encrypted datagrams; owned by the read
 	// goroutine; nil without encryption, where anyone can forge a fresh
 	// datagram and catching copies would protect nothing.
@@ -232,6 +245,10 @@ func Listen(ctx context.Context, cfg Config) (*Transport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: Label %q: %w", ErrInvalidConfig, cfg.Label, err)
 	}
+	previous, err := cfg.Transition.codec(cfg.Label, cfg.Keyring)
+	if err != nil {
+		return nil, err
+	}
 	// Binding a UDP socket does not block, so the listen call below never
 	// looks at ctx; a caller that has already given up should not get a
 	// socket all the same.
@@ -290,6 +307,8 @@ func Listen(ctx context.Context, cfg Config) (*Transport, error) {
 		advertise: netip.AddrPortFrom(advAddr, advPort),
 		log:       log,
 		codec:     codec,
+		previous:  previous,
+		send:      codec,
 		inet6:     socketIsInet6(conn, rc),
 		batches:   newBatchPool(),
 		readBatch: newBatchReader(conn, rc),
@@ -297,6 +316,9 @@ func Listen(ctx context.Context, cfg Config) (*Transport, error) {
 		done:      make(chan struct{}),
 	}
 	t.newWriter = func() batchWriter { return newBatchWriter(conn, rc, t.inet6) }
+	if cfg.Transition.Phase == TransitionAccept {
+		t.send = previous
+	}
 	t.bufs.New = func() any {
 		b := make([]byte, 0, MaxPacketSize)
 		return &b
@@ -351,7 +373,12 @@ func (t *Transport) AdvertiseAddr() netip.AddrPort { return t.advertise }
 
 // MaxPayload is the largest payload WriteTo takes: MaxPacketSize less this
 // transport's framing. It is at least MaxPacketSize - frame.MaxOverhead.
-func (t *Transport) MaxPayload() int { return MaxPacketSize - t.codec.Overhead() }
+func (t *Transport) MaxPayload() int {
+	if t.previous != nil {
+		return MaxPacketSize - max(t.codec.Overhead(), t.previous.Overhead())
+	}
+	return MaxPacketSize - t.codec.Overhead()
+}
 
 // Start starts the one goroutine that reads the socket and calls handle
 // with the payload of each datagram of at most MaxPacketSize bytes whose
@@ -523,7 +550,11 @@ func (r *receiver) accept(m *message, now time.Time) (Datagram, bool) {
 			slog.String("from", from.String()), slog.Int("size", m.n), slog.Int("max", MaxPacketSize))
 	default:
 		p := m.buf[:m.n]
-		payload, err := t.codec.OpenInPlace(p)
+		codec, previous := t.codec, false
+		if t.previous != nil && !codec.Matches(p) && t.previous.Matches(p) {
+			codec, previous = t.previous, true
+		}
+		payload, err := codec.OpenInPlace(p)
 		if err == nil && t.replays != nil {
 			err = t.replays.Check(p, now)
 		}
@@ -533,6 +564,9 @@ func (r *receiver) accept(m *message, now time.Time) (Datagram, bool) {
 		}
 		t.stats.packetsIn.Add(1)
 		t.stats.bytesIn.Add(uint64(m.n))
+		if previous {
+			t.stats.previous.Add(1)
+		}
 		return Datagram{From: from, Payload: payload}, true
 	}
 	return Datagram{}, false
@@ -555,7 +589,7 @@ func (t *Transport) WriteTo(b []byte, to netip.AddrPort) error {
 	to = netip.AddrPortFrom(to.Addr().Unmap(), to.Port())
 	bp := t.bufs.Get().(*[]byte)
 	defer t.bufs.Put(bp)
-	*bp = t.codec.SealAt((*bp)[:0], b, t.now())
+	*bp = t.send.SealAt((*bp)[:0], b, t.now())
 	n, err := t.conn.WriteToUDPAddrPort(*bp, to)
 	if err != nil {
 		if !errors.Is(err, net.ErrClosed) {
@@ -620,7 +654,7 @@ func (t *Transport) WriteBatch(ps []Packet) error {
 				continue
 			}
 			to := netip.AddrPortFrom(p.To.Addr().Unmap(), p.To.Port())
-			out = append(out, outMessage{b: t.codec.SealAt(sb.buf(len(out)), p.Bytes, now), to: to})
+			out = append(out, outMessage{b: t.send.SealAt(sb.buf(len(out)), p.Bytes, now), to: to})
 		}
 		for len(out) > 0 {
 			n, err := sb.w.write(out)
@@ -669,6 +703,7 @@ func (t *Transport) Stats() Stats {
 		DecryptFailed: c.refused[refusedDecrypt].Load(),
 		Replayed:      c.refused[refusedReplay].Load(),
 		Stale:         c.refused[refusedStale].Load(),
+		Previous:      c.previous.Load(),
 		ReadErrors:    c.readErrors.Load(),
 		WriteErrors:   c.writeErrors.Load(),
 	}

@@ -235,6 +235,18 @@ func (c *Codec) OpenInPlace(p []byte) ([]byte, error) {
 	return nil, ErrDecrypt
 }
 
+// Matches reports whether p is framed as this codec frames: with its label,
+// and encrypted if and only if the codec has keys. It looks at the header
+// only; Open still checks the rest. A node switching its cluster's framing
+// (see package udp's Transition) uses it to pick the codec of a datagram.
+func (c *Codec) Matches(p []byte) bool {
+	if len(p) < 1 || p[0]>>4 != Version {
+		return false
+	}
+	body, label := labelSpan(p)
+	return body >= 0 && string(label) == c.label && (p[0]&flagEncrypted != 0) == (c.keys != nil)
+}
+
 // frameSpan is where a checked datagram keeps its parts: the payload (or,
 // encrypted, the ciphertext and tag) from start to end, and for an
 // encrypted frame the key id and where the nonce lies.

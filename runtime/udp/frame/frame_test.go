@@ -441,3 +441,16 @@ func TestOpenInPlaceDoesNotAllocate(t *testing.T) {
 		assert.Zero(t, a, "%s: allocations per datagram", name)
 	}
 }
+
+func TestMatches(t *testing.T) {
+	cs := codecs(t)
+	for name, c := range cs {
+		for other, o := range cs {
+			p := o.Seal(nil, []byte{1})
+			want := c.Label() == o.Label() && (c.Keyring() == nil) == (o.Keyring() == nil)
+			assert.Equal(t, want, c.Matches(p), "%s matches a datagram of %s", name, other)
+		}
+		assert.False(t, c.Matches(nil))
+		assert.False(t, c.Matches([]byte{0x20}))
+	}
+}

@@ -54,6 +54,9 @@ func FuzzOpen(f *testing.F) {
 				}
 				continue
 			}
+			if !c.Matches(p) {
+				t.Fatalf("codec %d: accepted a datagram it does not match", i)
+			}
 			payload := out[len(prefix):]
 			if len(payload) == 0 {
 				t.Fatalf("codec %d: accepted an empty payload", i)
