@@ -34,6 +34,12 @@
 //	t.StartBatch(func(b *udp.Batch) { inbox <- b }) // the consumer calls b.Release()
 //	err = t.WriteBatch([]udp.Packet{{To: a, Bytes: p1}, {To: b, Bytes: p2}})
 //
+// # Switching encryption or a label on
+//
+// Config.Transition lets a member read the cluster's previous framing as
+// well as its own while encryption or a label is switched on, member by
+// member, and choose which one it sends (see Transition).
+//
 // # Sizes
 //
 // A datagram carries at most MaxPacketSize bytes, framing included, both
