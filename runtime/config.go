@@ -12,6 +12,7 @@ import (
 
 	"github.com/memberlist-go/memberlist/runtime/discovery"
 	"github.com/memberlist-go/memberlist/runtime/swim"
+	"github.com/memberlist-go/memberlist/runtime/udp"
 	udpframe "github.com/memberlist-go/memberlist/runtime/udp/frame"
 )
 
@@ -84,6 +85,26 @@ type Config struct {
 	// Default empty, which is a label too: a labelled node and an
 	// unlabelled one drop each other's packets.
 	Label string
+	// ClockSkew is, with Keys, how far another member's clock may be ahead
+	// of or behind this node's, network delay included: every encrypted
+	// packet carries its send time, and one sealed further from this
+	// node's time is dropped (Stats.Transport.Stale), which is what stops
+	// a recorded packet from being replayed once the replay filter has
+	// forgotten it. Keep clocks in time with NTP; raise this only for
+	// hosts that cannot be. Default 10s (udpframe.DefaultClockSkew); zero
+	// means the default.
+	ClockSkew time.Duration
+	// Transition switches encryption or a label on in a running cluster,
+	// one member at a time, without a moment when two members cannot read
+	// each other: every member goes from the previous settings to Keys and
+	// Label with Phase TransitionAccept (it still sends the previous
+	// framing and accepts both), then TransitionSend (it sends the new one
+	// and accepts both), then no Transition. The README gives the steps;
+	// Stats.Transport.Previous counts what still arrives in the previous
+	// framing. While a Transition is set, a member also accepts the
+	// previous framing: unencrypted datagrams, if encryption is being
+	// switched on. Zero: no transition.
+	Transition Transition
 
 	// MaxStreamMessageSize bounds one SendReliable payload and one
 	// application state, in bytes: 1 to MaxStreamMessageSize (16 MiB), the
@@ -136,6 +157,7 @@ func withDefaults(p swim.Config) Config {
 		BindAddr:          "0.0.0.0:7946",
 		DiscoveryInterval: 30 * time.Second,
 		EventBuffer:       1024,
+		ClockSkew:         udpframe.DefaultClockSkew,
 
 		MaxStreamMessageSize: MaxStreamMessageSize,
 		StreamTimeout:        defaultStreamTimeout,
@@ -173,6 +195,11 @@ func (c Config) Validate() error {
 		return bad("Label", fmt.Sprintf("%q (%d bytes)", c.Label, len(c.Label)), fmt.Sprintf("at most %d bytes", udpframe.MaxLabelLen))
 	case !utf8.ValidString(c.Label):
 		return bad("Label", fmt.Sprintf("%q", c.Label), "valid UTF-8")
+	case c.ClockSkew < 0 || c.ClockSkew > 0 && c.ClockSkew < time.Millisecond:
+		return bad("ClockSkew", c.ClockSkew, fmt.Sprintf("at least 1ms, or 0 for %v", udpframe.DefaultClockSkew))
+	}
+	if err := c.validateTransition(); err != nil {
+		return err
 	}
 	if err := c.validateStreams(); err != nil {
 		return err
@@ -190,6 +217,43 @@ func (c Config) Validate() error {
 				return invalid("Keys[%d] repeats Keys[%d]; want each key once", i, j)
 			}
 		}
+	}
+	return nil
+}
+
+// Transition switches encryption or a label on in a running cluster: see
+// Config.Transition and udp.Transition.
+type Transition = udp.Transition
+
+// TransitionPhase is a step of a Transition.
+type TransitionPhase = udp.TransitionPhase
+
+// The phases of a Transition.
+const (
+	// TransitionAccept: send the previous framing, accept both.
+	TransitionAccept = udp.TransitionAccept
+	// TransitionSend: send the new framing, accept both.
+	TransitionSend = udp.TransitionSend
+)
+
+// validateTransition checks Transition against Keys and Label, naming the
+// field that is wrong.
+func (c Config) validateTransition() error {
+	t := c.Transition
+	bad := func(field string, v any, want string) error {
+		return fmt.Errorf("%w: Transition.%s = %v; want %s", ErrInvalidConfig, field, v, want)
+	}
+	switch {
+	case t.Phase == "":
+		return nil
+	case t.Phase != TransitionAccept && t.Phase != TransitionSend:
+		return bad("Phase", fmt.Sprintf("%q", t.Phase), fmt.Sprintf("%q, %q or empty", TransitionAccept, TransitionSend))
+	case udpframe.CheckLabel(t.FromLabel) != nil:
+		return bad("FromLabel", fmt.Sprintf("%q", t.FromLabel), fmt.Sprintf("at most %d bytes of UTF-8", udpframe.MaxLabelLen))
+	case t.FromEncrypted && len(c.Keys) == 0:
+		return bad("FromEncrypted", true, "false without Keys")
+	case t.FromLabel == c.Label && (len(c.Keys) == 0 || t.FromEncrypted):
+		return fmt.Errorf("%w: Transition from label %q, encrypted %v, to the same settings; want Keys set where the cluster had none, or a Label other than FromLabel", ErrInvalidConfig, t.FromLabel, t.FromEncrypted)
 	}
 	return nil
 }

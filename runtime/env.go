@@ -55,6 +55,10 @@ const defaultDNSPort = 7946
 //	MEMBERLIST_KEYS                base64 keys, comma-separated           none: no encryption   Keys: AES-GCM keys of 16, 24 or 32 bytes, the primary first
 //	MEMBERLIST_KEYS_FILE           path of a file of such keys            none                  Keys, read from a file (a mounted Secret) instead
 //	MEMBERLIST_LABEL               at most 64 bytes                       empty                 Label: the cluster's name; packets with another are dropped
+//	MEMBERLIST_CLOCK_SKEW          duration, at least 1ms                 10s                   ClockSkew: how far another member's clock may be off (encryption)
+//	MEMBERLIST_TRANSITION          accept or send                         none                  Transition.Phase: switching encryption or a label on (README)
+//	MEMBERLIST_TRANSITION_FROM_LABEL  at most 64 bytes                    empty                 Transition.FromLabel: the label before the switch
+//	MEMBERLIST_TRANSITION_FROM_ENCRYPTED  true or false                   false                 Transition.FromEncrypted: encrypted before; only the label changes
 //	MEMBERLIST_ALLOWED_CIDRS       CIDR prefixes, comma-separated         none: any address     AllowedCIDRs: only members at these addresses are admitted
 //
 // The protocol's knobs set the swim.Config fields of the same names, whose
@@ -240,6 +244,23 @@ func envVars() []envVar {
 		{name: "MEMBERLIST_KEYS", field: "Keys", set: setKeys, secret: true},
 		{name: "MEMBERLIST_KEYS_FILE", field: "Keys", set: setKeysFile},
 		{name: "MEMBERLIST_LABEL", field: "Label", set: setLabel},
+		durationVar("MEMBERLIST_CLOCK_SKEW", "ClockSkew", func(c *Config) *time.Duration { return &c.ClockSkew }),
+		{name: "MEMBERLIST_TRANSITION", field: "Transition", set: setTransition},
+		{name: "MEMBERLIST_TRANSITION_FROM_LABEL", field: "Transition", set: func(p *envParse, v string) error {
+			if err := udpframe.CheckLabel(v); err != nil {
+				return fmt.Errorf("want at most %d bytes of UTF-8, not %d", udpframe.MaxLabelLen, len(v))
+			}
+			p.cfg.Transition.FromLabel = v
+			return nil
+		}},
+		{name: "MEMBERLIST_TRANSITION_FROM_ENCRYPTED", field: "Transition", set: func(p *envParse, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return errors.New("want true or false")
+			}
+			p.cfg.Transition.FromEncrypted = b
+			return nil
+		}},
 		{name: "MEMBERLIST_ALLOWED_CIDRS", field: "AllowedCIDRs", set: setAllowedCIDRs},
 
 		durationVar("MEMBERLIST_PROBE_INTERVAL", "ProbeInterval", func(c *Config) *time.Duration { return &c.ProbeInterval }),
@@ -510,6 +531,15 @@ func setKeysFile(p *envParse, v string) error {
 		return fmt.Errorf("in the file: %w", err)
 	}
 	return nil
+}
+
+func setTransition(p *envParse, v string) error {
+	switch ph := TransitionPhase(strings.ToLower(v)); ph {
+	case TransitionAccept, TransitionSend:
+		p.cfg.Transition.Phase = ph
+		return nil
+	}
+	return fmt.Errorf("want %s or %s", TransitionAccept, TransitionSend)
 }
 
 func setLabel(p *envParse, v string) error {

@@ -161,6 +161,16 @@ func envCases() []envCase {
 		{name: "MEMBERLIST_KEYS_FILE", value: "testdata/keys", want: func(c *Config) { c.Keys = [][]byte{testKeys[2], testKeys[0]} }},
 		{name: "MEMBERLIST_LABEL", value: "prod-eu", want: func(c *Config) { c.Label = "prod-eu" }},
 		{name: "MEMBERLIST_LABEL", value: strings.Repeat("é", 32), want: func(c *Config) { c.Label = strings.Repeat("é", 32) }},
+		{name: "MEMBERLIST_CLOCK_SKEW", value: "1m", want: dur(func(c *Config) *time.Duration { return &c.ClockSkew }, time.Minute)},
+		{name: "MEMBERLIST_TRANSITION", value: "Accept", extra: map[string]string{"MEMBERLIST_KEYS": testKeysB64[0]}, want: func(c *Config) {
+			c.Keys = [][]byte{testKeys[0]}
+			c.Transition.Phase = TransitionAccept
+		}},
+		{name: "MEMBERLIST_TRANSITION_FROM_LABEL", value: "old", want: func(c *Config) { c.Transition.FromLabel = "old" }},
+		{name: "MEMBERLIST_TRANSITION_FROM_ENCRYPTED", value: "true", extra: map[string]string{"MEMBERLIST_KEYS": testKeysB64[0]}, want: func(c *Config) {
+			c.Keys = [][]byte{testKeys[0]}
+			c.Transition.FromEncrypted = true
+		}},
 		{name: "MEMBERLIST_ALLOWED_CIDRS", value: "10.0.0.0/8,fd00::/8", want: func(c *Config) {
 			c.AllowedCIDRs = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}
 		}},

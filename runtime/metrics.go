@@ -24,7 +24,8 @@ type Stats struct {
 	PacketsIn, PacketsOut, BytesIn, BytesOut uint64
 	// Dropped counts datagrams dropped: malformed, oversized, empty,
 	// refused by the transport (another label, a bad checksum, not
-	// decryptable, unencrypted while this node has keys, replayed), or
+	// decryptable, unencrypted while this node has keys, replayed, sealed
+	// outside the clock-skew allowance), or
 	// arriving while the node's loop was too far behind.
 	Dropped uint64
 	// Transport holds the UDP transport's counters, with the datagrams it

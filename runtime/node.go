@@ -1,13 +1,13 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,7 +65,8 @@ type Node struct {
 	// meters count by message family and time things (meters.go).
 	meters *meters
 
-	in    chan inbound
+	in    chan *udp.Batch
+	out   []udp.Packet // the loop's, for flush
 	calls chan func(now time.Time)
 	quit  chan struct{}
 	stop  context.CancelFunc
@@ -93,11 +94,16 @@ type Node struct {
 	leaveOnce sync.Once
 
 	join joinState // Join, Joined and Start's wait (join.go)
-}
 
-type inbound struct {
-	from netip.AddrPort
-	b    []byte
+	// What Members, LocalMember and Stats read without asking the loop
+	// (see view.go): the view, and a copy of the core's counters.
+	view        atomic.Pointer[view]
+	statsMu     sync.Mutex
+	coreStats   swim.Stats
+	viewGen     uint64    // loop only, as the rest
+	viewBuilt   time.Time // when the view was last rebuilt from the core
+	selfChanged bool      // this node's record may have changed
+	refutations uint64    // the core's count when the view last took our record
 }
 
 type handler struct {
@@ -164,7 +170,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		streams:   newStreams(cfg, st),
 		admits:    admits,
 		meters:    newMeters(),
-		in:        make(chan inbound, 4096),
+		in:        make(chan *udp.Batch, udp.MaxBatches),
 		calls:     make(chan func(time.Time)),
 		quit:      make(chan struct{}),
 		stop:      stop,
@@ -174,10 +180,11 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		leaveDone: make(chan struct{}),
 		join:      newJoinState(),
 	}
+	n.publishState(now, nil)
 	n.wg.Add(2)
 	go n.loop()
 	go n.dispatch()
-	tr.Start(n.receive)
+	tr.StartBatch(n.receive)
 	n.startStreams()
 	if cfg.Discovery != nil {
 		n.wg.Add(1)
@@ -193,15 +200,20 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	return n, nil
 }
 
-// receive runs on the transport's read goroutine: it copies the packet and
-// hands it to the loop, dropping it if the loop is too far behind, so the
-// socket is always drained.
-func (n *Node) receive(from netip.AddrPort, b []byte) {
+// receive runs on the transport's read goroutine: it hands the batch, the
+// datagrams of one read, to the loop without copying them. The transport
+// lends at most udp.MaxBatches at once, so the channel has room; when the
+// loop is that far behind, the transport drops and counts what arrives
+// (Stats.Transport.Overrun), so the socket is always drained.
+func (n *Node) receive(b *udp.Batch) {
 	select {
-	case n.in <- inbound{from: from, b: append([]byte(nil), b...)}:
+	case n.in <- b:
 	default:
-		n.dropped.Add(1)
-		n.meters.dropInbound()
+		n.dropped.Add(uint64(len(b.Datagrams)))
+		for range b.Datagrams {
+			n.meters.dropInbound()
+		}
+		b.Release()
 	}
 }
 
@@ -218,17 +230,24 @@ func (n *Node) loop() {
 		select {
 		case <-n.quit:
 			return
-		case p := <-n.in:
-			joined := n.core.Joined()
-			if err := n.core.Step(time.Now(), p.from, p.b); err != nil {
-				n.dropped.Add(1)
-				n.log.Debug("memberlist: dropped packet", "from", p.from, "err", err)
-			} else {
-				n.heard(p.from)
+		case b := <-n.in:
+			// One wake-up for the batch; the core copies what it keeps
+			// (swim's decoding shares no memory with the packet), so the
+			// buffers go back to the transport at once.
+			now := time.Now()
+			for _, d := range b.Datagrams {
+				joined := n.core.Joined()
+				if err := n.core.Step(now, d.From, d.Payload); err != nil {
+					n.dropped.Add(1)
+					n.log.Debug("memberlist: dropped packet", "from", d.From, "err", err)
+				} else {
+					n.heard(d.From)
+				}
+				if !joined && n.core.Joined() {
+					n.joinedThrough(d.From)
+				}
 			}
-			if !joined && n.core.Joined() {
-				n.joinedThrough(p.from)
-			}
+			b.Release()
 		case f := <-n.calls:
 			f(time.Now())
 		case <-timer.C:
@@ -245,15 +264,19 @@ func (n *Node) loop() {
 func (n *Node) flush(timer *time.Timer) {
 	rd := n.core.Ready()
 	debug := n.log.Enabled(context.Background(), slog.LevelDebug)
+	n.out = n.out[:0]
 	for _, p := range rd.Packets {
 		if debug { // describing a packet costs; only when someone reads it
 			n.log.Debug("memberlist: send", "to", p.To, "packet", swim.DescribePacket(p.Bytes))
 		}
-		if err := n.tr.WriteTo(p.Bytes, p.To); err != nil {
-			n.log.Debug("memberlist: send failed", "to", p.To, "err", err)
-		}
+		n.out = append(n.out, udp.Packet{To: p.To, Bytes: p.Bytes})
 	}
+	if err := n.tr.WriteBatch(n.out); err != nil {
+		n.log.Debug("memberlist: send failed", "err", err)
+	}
+	clear(n.out) // the core reuses the packets' bytes
 	n.runStreamProbes(rd.StreamProbes)
+	n.publishState(time.Now(), rd.Events)
 	n.publish(rd.Events)
 	n.deliverPongs(rd.Pongs)
 	for _, r := range rd.RTTs {
@@ -310,28 +333,36 @@ func (n *Node) do(ctx context.Context, f func(now time.Time)) error {
 	}
 }
 
-// LocalMember returns this node's own record.
+// LocalMember returns this node's own record. Like Members, it reads the
+// view the loop publishes, and never waits for the loop.
 func (n *Node) LocalMember() Member {
-	var m Member
-	if n.do(context.Background(), func(time.Time) { m = n.core.LocalMember() }) != nil {
-		return Member{Name: n.cfg.Name, Addr: n.tr.AdvertiseAddr()}
-	}
+	m := n.view.Load().local
+	m.Meta = bytes.Clone(m.Meta)
 	return m
 }
 
 // Members returns a snapshot of every member known, this node included,
 // sorted by name: alive, suspect, and dead or left ones until they are
-// forgotten. It returns nil after Close.
+// forgotten. The slice and its metadata are the caller's own. It reads
+// the view the loop publishes after each batch of input, so it costs no
+// round trip through the loop and never waits for it, and it reflects
+// every event already delivered to subscribers. It returns nil after Close.
 func (n *Node) Members() []Member {
-	var ms []Member
-	_ = n.do(context.Background(), func(time.Time) { ms = n.core.Members() })
-	return ms
+	select {
+	case <-n.quit:
+		return nil
+	default:
+	}
+	return n.view.Load().members()
 }
 
 // UpdateMeta replaces this node's metadata and announces it.
 func (n *Node) UpdateMeta(ctx context.Context, meta []byte) error {
 	var err error
-	if e := n.do(ctx, func(now time.Time) { err = n.core.UpdateMeta(now, meta) }); e != nil {
+	if e := n.do(ctx, func(now time.Time) {
+		err = n.core.UpdateMeta(now, meta)
+		n.selfChanged = true
+	}); e != nil {
 		return e
 	}
 	return publicError(err)
@@ -346,6 +377,7 @@ func (n *Node) Leave(ctx context.Context) error {
 	if e := n.do(ctx, func(now time.Time) {
 		err = n.core.Leave(now)
 		n.leaving.Store(true)
+		n.selfChanged = true
 	}); e != nil {
 		return e
 	}
@@ -378,29 +410,40 @@ func (n *Node) Close() error {
 	return err
 }
 
-// Stats returns the node's counters.
+// Stats returns the node's counters. It never waits for the loop: the
+// protocol's counters and the member counts are those the loop published
+// after its last batch of input, the transport's are read as they are.
 func (n *Node) Stats() Stats {
-	var s Stats
-	_ = n.do(context.Background(), func(time.Time) { s = n.statsLocked() })
-	return s
+	n.statsMu.Lock()
+	core := n.coreStats
+	n.statsMu.Unlock()
+	return n.stats(core, n.view.Load().counts)
 }
 
-// statsLocked gathers the counters; it runs on the loop.
+// statsLocked gathers the counters on the loop, fresh from the core.
 func (n *Node) statsLocked() Stats {
+	var counts [4]int
+	counts[0], counts[1], counts[2], counts[3] = n.core.NumMembers()
+	return n.stats(n.core.Stats(), counts)
+}
+
+// stats puts the node's counters together with the core's and the member
+// counts given.
+func (n *Node) stats(core swim.Stats, counts [4]int) Stats {
 	t := n.tr.Stats()
-	refused := t.BadFrame + t.BadVersion + t.BadLabel + t.BadChecksum + t.Unencrypted + t.DecryptFailed + t.Replayed
+	refused := t.BadFrame + t.BadVersion + t.BadLabel + t.BadChecksum + t.Unencrypted + t.DecryptFailed + t.Replayed + t.Stale
 	s := Stats{
-		Protocol:    n.core.Stats(),
+		Protocol:    core,
 		PacketsIn:   t.PacketsIn,
 		PacketsOut:  t.PacketsOut,
 		BytesIn:     t.BytesIn,
 		BytesOut:    t.BytesOut,
-		Dropped:     n.dropped.Load() + t.Oversized + t.Empty + refused,
+		Dropped:     n.dropped.Load() + t.Oversized + t.Empty + t.Overrun + refused,
 		Undelivered: n.undelivered.Load(),
 		Undecodable: n.undecodable.Load(),
 		Transport:   t,
 	}
-	s.Alive, s.Suspect, s.Dead, s.Left = n.core.NumMembers()
+	s.Alive, s.Suspect, s.Dead, s.Left = counts[0], counts[1], counts[2], counts[3]
 	s.AdmitRefused = n.admits.snapshot()
 	n.streamStats(&s)
 	n.meters.fill(&s)

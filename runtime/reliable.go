@@ -109,7 +109,7 @@ func listenTransports(ctx context.Context, cfg Config, log *slog.Logger, keys *u
 		attempts = 10
 	}
 	for i := 1; ; i++ {
-		tr, err := udp.Listen(ctx, udp.Config{Bind: cfg.BindAddr, Advertise: cfg.AdvertiseAddr, Label: cfg.Label, Keyring: keys, Logger: log})
+		tr, err := udp.Listen(ctx, udp.Config{Bind: cfg.BindAddr, Advertise: cfg.AdvertiseAddr, Label: cfg.Label, Keyring: keys, ClockSkew: cfg.ClockSkew, Transition: cfg.Transition, Logger: log})
 		if err != nil {
 			return nil, nil, err
 		}

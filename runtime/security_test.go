@@ -37,7 +37,7 @@ func secured(label string, keys ...[]byte) func(*runtime.Config) {
 
 // refused sums the datagrams a transport refused, for any reason.
 func refused(s udp.Stats) uint64 {
-	return s.BadFrame + s.BadVersion + s.BadLabel + s.BadChecksum + s.Unencrypted + s.DecryptFailed + s.Replayed
+	return s.BadFrame + s.BadVersion + s.BadLabel + s.BadChecksum + s.Unencrypted + s.DecryptFailed + s.Replayed + s.Stale
 }
 
 // failures counts EventFailed and EventSuspected on the nodes from now on.

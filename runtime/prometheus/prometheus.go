@@ -241,6 +241,8 @@ func (c *Collector) Collect(ch chan<- prom.Metric) {
 		{"unencrypted", t.Unencrypted},
 		{"decrypt_failed", t.DecryptFailed},
 		{"replayed", t.Replayed},
+		{"stale", t.Stale},
+		{"overrun", t.Overrun},
 	} {
 		counter(d.packetsDropped, r.n, r.reason)
 	}

@@ -216,7 +216,8 @@ func TestScrape(t *testing.T) {
 			{counter, l("reason", "bad_frame"), float64(tr.BadFrame)}, {counter, l("reason", "bad_version"), float64(tr.BadVersion)},
 			{counter, l("reason", "bad_label"), float64(tr.BadLabel)}, {counter, l("reason", "bad_checksum"), float64(tr.BadChecksum)},
 			{counter, l("reason", "unencrypted"), float64(tr.Unencrypted)}, {counter, l("reason", "decrypt_failed"), float64(tr.DecryptFailed)},
-			{counter, l("reason", "replayed"), float64(tr.Replayed)},
+			{counter, l("reason", "replayed"), float64(tr.Replayed)}, {counter, l("reason", "stale"), float64(tr.Stale)},
+			{counter, l("reason", "overrun"), float64(tr.Overrun)},
 		},
 		"memberlist_messages_dropped_total": {
 			{counter, l("reason", "stranger"), float64(p.StrangerDropped)}, {counter, l("reason", "ack_rejected"), float64(p.AcksRejected)},

@@ -20,6 +20,26 @@
 //	})
 //	err = t.WriteTo(pkt, to)
 //
+// # Batches
+//
+// StartBatch and WriteBatch move many datagrams per system call: on Linux
+// recvmmsg and sendmmsg, up to BatchSize (32) datagrams each, so that a
+// burst costs one wake-up of the reading goroutine rather than one per
+// datagram; elsewhere they read and write one datagram per call behind the
+// same interface. The receive path copies and allocates nothing: datagrams
+// land in buffers the transport owns (at most MaxBatches batches of them),
+// are checked and decrypted in place, and are lent to the handler as a
+// Batch until it calls Release:
+//
+//	t.StartBatch(func(b *udp.Batch) { inbox <- b }) // the consumer calls b.Release()
+//	err = t.WriteBatch([]udp.Packet{{To: a, Bytes: p1}, {To: b, Bytes: p2}})
+//
+// # Switching encryption or a label on
+//
+// Config.Transition lets a member read the cluster's previous framing as
+// well as its own while encryption or a label is switched on, member by
+// member, and choose which one it sends (see Transition).
+//
 // # Sizes
 //
 // A datagram carries at most MaxPacketSize bytes, framing included, both
@@ -33,7 +53,9 @@
 // A datagram is dropped and counted, by reason, when its framing is refused
 // (Stats.BadFrame, BadVersion, BadLabel, BadChecksum, Unencrypted,
 // DecryptFailed), and, with encryption, when it is a copy of one received
-// lately (Stats.Replayed). The first datagram dropped for each reason is
+// lately (Stats.Replayed) or was sealed further from this node's time than
+// Config.ClockSkew allows, which also catches a copy the replay filter no
+// longer remembers (Stats.Stale). The first datagram dropped for each reason is
 // logged at Warn, as it usually means a member with the wrong settings;
 // the rest at Debug.
 //

@@ -2,16 +2,11 @@ package udp
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/netip"
 
 	"github.com/memberlist-go/memberlist/runtime/udp/frame"
 )
-
-// errReplayed marks a datagram that opened but is a copy of one received
-// lately.
-var errReplayed = errors.New("udp: copy of a datagram received lately")
 
 // A refusal is one reason a datagram's framing is refused, indexing the
 // per-reason counters.
@@ -25,10 +20,11 @@ const (
 	refusedUnencrypted
 	refusedDecrypt
 	refusedReplay
+	refusedStale
 	numRefusals
 )
 
-// refusals maps each error of frame.Codec.Open, and errReplayed, to its
+// refusals maps each error of frame.Codec.Open and frame.Replays.Check to its
 // counter and to what an operator reading the log should suspect.
 var refusals = [numRefusals]struct {
 	err  error
@@ -40,7 +36,8 @@ var refusals = [numRefusals]struct {
 	refusedChecksum:    {frame.ErrChecksum, "datagram corrupted on the way"},
 	refusedUnencrypted: {frame.ErrUnencrypted, "an unencrypted datagram, while this node has keys: a member without keys"},
 	refusedDecrypt:     {frame.ErrDecrypt, "no installed key opens it: a member with another key (keys rotated in the wrong order?), or tampering"},
-	refusedReplay:      {errReplayed, "a copy of a datagram received lately: a replay"},
+	refusedReplay:      {frame.ErrReplayed, "a copy of a datagram received lately: a replay"},
+	refusedStale:       {frame.ErrStale, "sealed longer ago than the clock-skew allowance, or too far ahead: a sender's clock is off (check NTP), or a replayed recording"},
 }
 
 // refuse counts a refused datagram and logs it: the first of each reason

@@ -44,7 +44,7 @@ func TestEncryptedExchange(t *testing.T) {
 	cfg := Config{Bind: "127.0.0.1:0", Label: "prod", Keyring: kr}
 	a, b := listen(t, cfg), listen(t, cfg)
 	exchange(t, a, b)
-	if got, want := MaxPacketSize-a.MaxPayload(), 2+len("prod")+1+12+16; got != want {
+	if got, want := MaxPacketSize-a.MaxPayload(), 2+len("prod")+1+5+12+16; got != want {
 		t.Errorf("framing of an encrypted transport labelled prod: %d bytes, want %d", got, want)
 	}
 

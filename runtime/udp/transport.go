@@ -22,19 +22,13 @@ import (
 // The protocol core fills less than this (swim.DefaultPacketBudget is 1,300
 // bytes) so that the framing added around its packets, the cluster label and
 // a checksum or encryption, still fits in one datagram: at most
-// frame.MaxOverhead (95) bytes, whatever the configuration.
+// frame.MaxOverhead (100) bytes, whatever the configuration.
 const MaxPacketSize = 1400
 
 // DefaultSocketBuffer is the receive and send buffer size Listen requests
 // when Config leaves it zero: a few thousand packets, enough to ride out a
 // burst of gossip or a stalled loop without the kernel dropping datagrams.
 const DefaultSocketBuffer = 4 << 20
-
-// readBufSize is the read goroutine's buffer: larger than any UDP payload,
-// so that an oversized datagram is seen whole, its true size logged, and no
-// platform's truncation behaviour (an error on Windows, a silent cut
-// elsewhere) comes into play.
-const readBufSize = 1 << 16
 
 // ErrTooLarge is wrapped by WriteTo's error for a payload larger than
 // MaxPayload.
@@ -75,6 +69,16 @@ type Config struct {
 	// datagrams carry a CRC32C checksum instead. Change its keys at any
 	// time; the next datagram uses them.
 	Keyring *frame.Keyring
+	// ClockSkew is, with a Keyring, how far a sender's clock may be ahead
+	// of or behind this node's, network delay included, for its encrypted
+	// datagrams to be accepted; later copies of a datagram are refused as
+	// Stats.Replayed or Stats.Stale (see frame.Replays). Zero means
+	// frame.DefaultClockSkew (10s).
+	ClockSkew time.Duration
+	// Transition, when its Phase is set, lets this node talk to members
+	// still on the cluster's previous framing while Label or Keyring is
+	// being switched on (see Transition).
+	Transition Transition
 	// Logger receives the transport's log; nil discards it. Nothing per
 	// packet is logged above Debug.
 	Logger *slog.Logger
@@ -89,6 +93,10 @@ type Stats struct {
 	// PacketsOut and BytesOut count datagrams the socket accepted for
 	// sending.
 	PacketsOut, BytesOut uint64
+	// Overrun counts datagrams read and dropped unexamined because a
+	// StartBatch handler held every receive buffer (see MaxBatches): the
+	// consumer is too far behind.
+	Overrun uint64
 	// Oversized counts received datagrams longer than MaxPacketSize,
 	// dropped.
 	Oversized uint64
@@ -106,11 +114,20 @@ type Stats struct {
 	//   - Unencrypted: an unencrypted datagram while this node has keys;
 	//   - DecryptFailed: an encrypted datagram none of this node's keys
 	//     opens (or this node has none): another key, or tampering;
-	//   - Replayed: a copy of an encrypted datagram received lately.
+	//   - Replayed: a copy of an encrypted datagram received lately;
+	//   - Stale: an encrypted datagram sealed further from this node's
+	//     time than Config.ClockSkew, or before the oldest one the replay
+	//     filter remembers: a replayed recording, or a sender whose clock
+	//     is off.
 	//
 	// Outside a rotation done in the wrong order, BadLabel, Unencrypted and
-	// DecryptFailed mean a node with the wrong settings, or an attack.
-	BadFrame, BadVersion, BadLabel, BadChecksum, Unencrypted, DecryptFailed, Replayed uint64
+	// DecryptFailed mean a node with the wrong settings, or an attack; Stale
+	// without Replayed most likely a clock that is off.
+	BadFrame, BadVersion, BadLabel, BadChecksum, Unencrypted, DecryptFailed, Replayed, Stale uint64
+	// Previous counts datagrams accepted in the previous framing during a
+	// Transition (they are in PacketsIn too): once it stops rising on
+	// every member, all send the new framing.
+	Previous uint64
 	// ReadErrors and WriteErrors count failures of the socket. WriteTo's
 	// refusals of oversized payloads and writes after Close are not
 	// counted: they are the caller's, not the network's.
@@ -123,6 +140,8 @@ type counters struct {
 	packetsIn, bytesIn   atomic.Uint64
 	packetsOut, bytesOut atomic.Uint64
 	oversized, empty     atomic.Uint64
+	overrun              atomic.Uint64
+	previous             atomic.Uint64
 	refused              [numRefusals]atomic.Uint64
 	readErrors           atomic.Uint64
 	writeErrors          atomic.Uint64
@@ -137,6 +156,10 @@ type Transport struct {
 	log       *slog.Logger
 	stats     counters
 	codec     *frame.Codec
+	// previous is the cluster's previous framing during a Transition, nil
+	// otherwise; send is the codec that seals what this node sends:
+	// previous in TransitionAccept, else codec.
+	previous, send *frame.Codec
 	// replays drops copies of encrypted datagrams; owned by the read
 	// goroutine; nil without encryption, where anyone can forge a fresh
 	// datagram and catching copies would protect nothing.
@@ -144,10 +167,28 @@ type Transport struct {
 	// bufs holds datagram buffers for WriteTo, which any goroutine may
 	// call; sealing into a pooled buffer keeps sending free of garbage.
 	bufs sync.Pool
+	// senders holds WriteBatch's buffers and system-call state, likewise;
+	// a free list rather than a sync.Pool, which the garbage collector
+	// empties, as they are large enough for remaking them to show.
+	senders chan *sendBatch
+	// inet6 says the socket is AF_INET6, for WriteBatch's addresses.
+	inet6 bool
+	// newWriter makes the system-call state of a sendBatch (sendmmsg on
+	// Linux), held as a function so that tests can choose.
+	newWriter func() batchWriter
 
-	// read is conn.ReadFromUDPAddrPort, held as a function so that tests
-	// can make the socket fail.
-	read func([]byte) (int, netip.AddrPort, error)
+	// batches are the receive buffers, lent to the handler; discard is
+	// the read goroutine's own, for reading while all are lent, made on
+	// first need.
+	batches *batchPool
+	discard *Batch
+	// readBatch reads the waiting datagrams into the slots it is given
+	// (recvmmsg on Linux), held as a function so that tests can make the
+	// socket fail.
+	readBatch func([]message) (int, error)
+	// now is the wall clock that seals send times and judges them,
+	// time.Now but in tests, which move it without sleeping.
+	now func() time.Time
 
 	mu      sync.Mutex // guards started and the wg.Add in Start against Close
 	started bool
@@ -197,9 +238,16 @@ func Listen(ctx context.Context, cfg Config) (*Transport, error) {
 			return nil, fmt.Errorf("%w: %s = %d; want a size in bytes, or 0 for %d", ErrInvalidConfig, b.field, b.n, DefaultSocketBuffer)
 		}
 	}
+	if cfg.ClockSkew < 0 || cfg.ClockSkew > 0 && cfg.ClockSkew < time.Millisecond {
+		return nil, fmt.Errorf("%w: ClockSkew = %v; want at least 1ms, or 0 for %v", ErrInvalidConfig, cfg.ClockSkew, frame.DefaultClockSkew)
+	}
 	codec, err := frame.NewCodec(cfg.Label, cfg.Keyring)
 	if err != nil {
 		return nil, fmt.Errorf("%w: Label %q: %w", ErrInvalidConfig, cfg.Label, err)
+	}
+	previous, err := cfg.Transition.codec(cfg.Label, cfg.Keyring)
+	if err != nil {
+		return nil, err
 	}
 	// Binding a UDP socket does not block, so the listen call below never
 	// looks at ctx; a caller that has already given up should not get a
@@ -248,21 +296,36 @@ func Listen(ctx context.Context, cfg Config) (*Transport, error) {
 		advPort = local.Port()
 	}
 
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("udp: listen on %q: %w", cfg.Bind, err)
+	}
 	t := &Transport{
 		conn:      conn,
 		local:     local,
 		advertise: netip.AddrPortFrom(advAddr, advPort),
 		log:       log,
 		codec:     codec,
-		read:      conn.ReadFromUDPAddrPort,
+		previous:  previous,
+		send:      codec,
+		inet6:     socketIsInet6(conn, rc),
+		batches:   newBatchPool(),
+		readBatch: newBatchReader(conn, rc),
+		now:       time.Now,
 		done:      make(chan struct{}),
+	}
+	t.newWriter = func() batchWriter { return newBatchWriter(conn, rc, t.inet6) }
+	if cfg.Transition.Phase == TransitionAccept {
+		t.send = previous
 	}
 	t.bufs.New = func() any {
 		b := make([]byte, 0, MaxPacketSize)
 		return &b
 	}
+	t.senders = make(chan *sendBatch, maxSenders)
 	if cfg.Keyring != nil {
-		t.replays = frame.NewReplays(0)
+		t.replays = frame.NewReplays(0, cfg.ClockSkew)
 	}
 	log.Debug("udp: listening", slog.String("network", bind.network()), slog.String("advertise", t.advertise.String()))
 	return t, nil
@@ -310,7 +373,12 @@ func (t *Transport) AdvertiseAddr() netip.AddrPort { return t.advertise }
 
 // MaxPayload is the largest payload WriteTo takes: MaxPacketSize less this
 // transport's framing. It is at least MaxPacketSize - frame.MaxOverhead.
-func (t *Transport) MaxPayload() int { return MaxPacketSize - t.codec.Overhead() }
+func (t *Transport) MaxPayload() int {
+	if t.previous != nil {
+		return MaxPacketSize - max(t.codec.Overhead(), t.previous.Overhead())
+	}
+	return MaxPacketSize - t.codec.Overhead()
+}
 
 // Start starts the one goroutine that reads the socket and calls handle
 // with the payload of each datagram of at most MaxPacketSize bytes whose
@@ -320,16 +388,40 @@ func (t *Transport) MaxPayload() int { return MaxPacketSize - t.codec.Overhead()
 //
 // b is the transport's buffer, valid only until handle returns: the next
 // datagram overwrites it. A handler that keeps the data must copy it. b's
-// capacity is its length, so no earlier, longer payload is reachable
-// through it. handle runs on the read goroutine and should return quickly:
-// while it runs, datagrams queue in the socket buffer and, once that is
-// full, are dropped by the kernel.
+// capacity is its length, so no other datagram is reachable through it.
+// handle runs on the read goroutine and should return quickly: while it
+// runs, datagrams queue in the socket buffer and, once that is full, are
+// dropped by the kernel. StartBatch hands over whole batches instead, with
+// no copy.
 //
-// Start may be called once; a second call panics. After Close, Start does
-// nothing.
+// Start or StartBatch may be called once; a second call panics. After
+// Close, they do nothing.
 func (t *Transport) Start(handle func(from netip.AddrPort, b []byte)) {
 	if handle == nil {
 		panic("udp: Start with a nil handler")
+	}
+	t.StartBatch(func(b *Batch) {
+		for _, d := range b.Datagrams {
+			handle(d.From, d.Payload)
+		}
+		b.Release()
+	})
+}
+
+// StartBatch starts the one goroutine that reads the socket and calls
+// handle with each batch of accepted datagrams that one read returns (see
+// Start for what is accepted): on Linux, every datagram waiting, up to
+// BatchSize, for one system call and one wake-up. The handler owns the
+// batch until it calls Release, and may pass it to another goroutine
+// first: the payloads are the transport's receive buffers, lent rather
+// than copied. A handler that holds on to batches makes the transport drop
+// what arrives once MaxBatches are held (Stats.Overrun).
+//
+// handle runs on the read goroutine and should return quickly, such as
+// after handing the batch over a channel.
+func (t *Transport) StartBatch(handle func(*Batch)) {
+	if handle == nil {
+		panic("udp: StartBatch with a nil handler")
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -352,18 +444,24 @@ const (
 	maxReadBackoff = time.Second
 )
 
-func (t *Transport) readLoop(handle func(netip.AddrPort, []byte)) {
+func (t *Transport) readLoop(handle func(*Batch)) {
 	defer t.wg.Done()
-	buf := make([]byte, readBufSize)
-	// The payload goes to a buffer of its own: opening never writes over
-	// the datagram it reads, which AES-GCM requires.
-	payload := make([]byte, 0, MaxPacketSize)
 	var backoff time.Duration
-	warnedOversized := false
-	var warned [numRefusals]bool
+	r := receiver{t: t}
 	for {
-		n, from, err := t.read(buf)
+		b := t.batches.get()
+		overrun := b == nil
+		if overrun {
+			if t.discard == nil {
+				t.discard = newBatch(t.batches)
+			}
+			b = t.discard
+		}
+		n, err := t.readBatch(b.msgs)
 		if err != nil {
+			if !overrun {
+				t.batches.free <- b
+			}
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
@@ -391,36 +489,87 @@ func (t *Transport) readLoop(handle func(netip.AddrPort, []byte)) {
 			continue
 		}
 		backoff = 0
-		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-		switch {
-		case n == 0:
-			t.stats.empty.Add(1)
-			t.log.Debug("udp: dropped empty datagram", slog.String("from", from.String()))
-		case n > MaxPacketSize:
-			t.stats.oversized.Add(1)
-			// The first one is worth a warning: it usually means a peer
-			// configured for larger packets, whose every packet will be
-			// lost. The rest stay at Debug, as they come per packet.
-			level := slog.LevelDebug
-			if !warnedOversized {
-				level, warnedOversized = slog.LevelWarn, true
+		if overrun {
+			// A batch may have been released while the read waited: then
+			// the datagrams are kept after all, and the released batch
+			// becomes the spare. The batches are interchangeable.
+			if free := t.batches.get(); free != nil {
+				t.discard, b, overrun = free, t.discard, false
 			}
-			t.log.Log(context.Background(), level, "udp: dropped oversized datagram",
-				slog.String("from", from.String()), slog.Int("size", n), slog.Int("max", MaxPacketSize))
-		default:
-			out, err := t.codec.Open(payload[:0], buf[:n])
-			if err == nil && t.replays != nil && t.replays.Seen(buf[:n]) {
-				err = errReplayed
-			}
-			if err != nil {
-				t.refuse(err, from, n, &warned)
-				continue
-			}
-			t.stats.packetsIn.Add(1)
-			t.stats.bytesIn.Add(uint64(n))
-			handle(from, out[:len(out):len(out)])
 		}
+		if overrun {
+			t.stats.overrun.Add(uint64(n))
+			t.log.Debug("udp: handler holds every receive buffer; dropped datagrams unread", slog.Int("datagrams", n))
+			continue
+		}
+		var now time.Time
+		if t.replays != nil {
+			now = t.now() // one reading of the clock per batch
+		}
+		for i := range n {
+			if d, ok := r.accept(&b.msgs[i], now); ok {
+				b.Datagrams = append(b.Datagrams, d)
+			}
+		}
+		if len(b.Datagrams) == 0 {
+			t.batches.free <- b
+			continue
+		}
+		b.lent = true
+		handle(b)
 	}
+}
+
+// receiver checks datagrams for the read goroutine and remembers which
+// refusals it has logged.
+type receiver struct {
+	t               *Transport
+	warnedOversized bool
+	warned          [numRefusals]bool
+}
+
+// accept checks the datagram in m: its size, framing and, with encryption,
+// that it is no copy; now is the time for the replay filter.
+func (r *receiver) accept(m *message, now time.Time) (Datagram, bool) {
+	t := r.t
+	from := netip.AddrPortFrom(m.from.Addr().Unmap(), m.from.Port())
+	switch {
+	case m.n == 0:
+		t.stats.empty.Add(1)
+		t.log.Debug("udp: dropped empty datagram", slog.String("from", from.String()))
+	case m.n > MaxPacketSize:
+		t.stats.oversized.Add(1)
+		// The first one is worth a warning: it usually means a peer
+		// configured for larger packets, whose every packet will be
+		// lost. The rest stay at Debug, as they come per packet.
+		level := slog.LevelDebug
+		if !r.warnedOversized {
+			level, r.warnedOversized = slog.LevelWarn, true
+		}
+		t.log.Log(context.Background(), level, "udp: dropped oversized datagram",
+			slog.String("from", from.String()), slog.Int("size", m.n), slog.Int("max", MaxPacketSize))
+	default:
+		p := m.buf[:m.n]
+		codec, previous := t.codec, false
+		if t.previous != nil && !codec.Matches(p) && t.previous.Matches(p) {
+			codec, previous = t.previous, true
+		}
+		payload, err := codec.OpenInPlace(p)
+		if err == nil && t.replays != nil {
+			err = t.replays.Check(p, now)
+		}
+		if err != nil {
+			t.refuse(err, from, m.n, &r.warned)
+			return Datagram{}, false
+		}
+		t.stats.packetsIn.Add(1)
+		t.stats.bytesIn.Add(uint64(m.n))
+		if previous {
+			t.stats.previous.Add(1)
+		}
+		return Datagram{From: from, Payload: payload}, true
+	}
+	return Datagram{}, false
 }
 
 // WriteTo sends b to to as one datagram, framed: labelled, and encrypted or
@@ -440,7 +589,7 @@ func (t *Transport) WriteTo(b []byte, to netip.AddrPort) error {
 	to = netip.AddrPortFrom(to.Addr().Unmap(), to.Port())
 	bp := t.bufs.Get().(*[]byte)
 	defer t.bufs.Put(bp)
-	*bp = t.codec.Seal((*bp)[:0], b)
+	*bp = t.send.SealAt((*bp)[:0], b, t.now())
 	n, err := t.conn.WriteToUDPAddrPort(*bp, to)
 	if err != nil {
 		if !errors.Is(err, net.ErrClosed) {
@@ -453,6 +602,87 @@ func (t *Transport) WriteTo(b []byte, to netip.AddrPort) error {
 	return nil
 }
 
+// WriteBatch sends each packet as one datagram, framed as WriteTo frames
+// it, in as few system calls as the platform allows: on Linux one sendmmsg
+// for up to BatchSize datagrams. A packet that cannot be sent (too large,
+// or refused by the socket) does not keep the others from going: the
+// error, nil when every packet was sent, says how many failed and wraps
+// the first failure's cause (ErrTooLarge, or the socket's error). After
+// Close the error wraps net.ErrClosed. WriteBatch does not keep ps or their
+// bytes, allocates nothing when all goes well, and may be called from any
+// goroutine.
+func (t *Transport) WriteBatch(ps []Packet) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	if t.closed.Load() {
+		return fmt.Errorf("udp: write of %d datagrams: %w", len(ps), net.ErrClosed)
+	}
+	var sb *sendBatch
+	select {
+	case sb = <-t.senders:
+	default:
+		sb = &sendBatch{w: t.newWriter()}
+	}
+	defer func() {
+		select {
+		case t.senders <- sb:
+		default: // more writers at once than kept: let it go
+		}
+	}()
+	var (
+		failed   int
+		firstErr error
+		firstTo  netip.AddrPort
+	)
+	fail := func(to netip.AddrPort, err error) {
+		if failed == 0 {
+			firstErr, firstTo = err, to
+		}
+		failed++
+	}
+	maxPayload := t.MaxPayload()
+	now := t.now()
+	for len(ps) > 0 {
+		chunk := ps[:min(len(ps), BatchSize)]
+		ps = ps[len(chunk):]
+		out := sb.out[:0]
+		for i := range chunk {
+			p := &chunk[i]
+			if len(p.Bytes) > maxPayload {
+				fail(p.To, fmt.Errorf("%d bytes, max %d: %w", len(p.Bytes), maxPayload, ErrTooLarge))
+				continue
+			}
+			to := netip.AddrPortFrom(p.To.Addr().Unmap(), p.To.Port())
+			out = append(out, outMessage{b: t.send.SealAt(sb.buf(len(out)), p.Bytes, now), to: to})
+		}
+		for len(out) > 0 {
+			n, err := sb.w.write(out)
+			for _, m := range out[:n] {
+				t.stats.packetsOut.Add(1)
+				t.stats.bytesOut.Add(uint64(len(m.b)))
+			}
+			out = out[n:]
+			if err == nil {
+				continue
+			}
+			if errors.Is(err, net.ErrClosed) {
+				fail(out[0].to, err)
+				failed += len(out) - 1 + len(ps)
+				ps, out = nil, nil
+				break
+			}
+			t.stats.writeErrors.Add(1)
+			fail(out[0].to, err)
+			out = out[1:]
+		}
+	}
+	if failed == 0 {
+		return nil
+	}
+	return fmt.Errorf("udp: %d datagrams not sent; the first, to %v: %w", failed, firstTo, firstErr)
+}
+
 // Stats returns the transport's counters. Each is read atomically; the set
 // is not one snapshot, as the counters move while they are read.
 func (t *Transport) Stats() Stats {
@@ -462,6 +692,7 @@ func (t *Transport) Stats() Stats {
 		BytesIn:       c.bytesIn.Load(),
 		PacketsOut:    c.packetsOut.Load(),
 		BytesOut:      c.bytesOut.Load(),
+		Overrun:       c.overrun.Load(),
 		Oversized:     c.oversized.Load(),
 		Empty:         c.empty.Load(),
 		BadFrame:      c.refused[refusedMalformed].Load(),
@@ -471,6 +702,8 @@ func (t *Transport) Stats() Stats {
 		Unencrypted:   c.refused[refusedUnencrypted].Load(),
 		DecryptFailed: c.refused[refusedDecrypt].Load(),
 		Replayed:      c.refused[refusedReplay].Load(),
+		Stale:         c.refused[refusedStale].Load(),
+		Previous:      c.previous.Load(),
 		ReadErrors:    c.readErrors.Load(),
 		WriteErrors:   c.writeErrors.Load(),
 	}

@@ -315,13 +315,13 @@ func TestReadErrors(t *testing.T) {
 	t.Run("transient", func(t *testing.T) {
 		tr := listen(t, Config{Bind: "127.0.0.1:0"})
 		fails := 3
-		real := tr.read
-		tr.read = func(b []byte) (int, netip.AddrPort, error) {
+		real := tr.readBatch
+		tr.readBatch = func(ms []message) (int, error) {
 			if fails > 0 {
 				fails--
-				return 0, netip.AddrPort{}, errors.New("injected read error")
+				return 0, errors.New("injected read error")
 			}
-			return real(b)
+			return real(ms)
 		}
 		in := collect(t, tr)
 		raw := rawConn(t, "udp4", "127.0.0.1:0")
@@ -339,11 +339,11 @@ func TestReadErrors(t *testing.T) {
 		tr := listen(t, Config{Bind: "127.0.0.1:0"})
 		var mu sync.Mutex
 		calls := 0
-		tr.read = func([]byte) (int, netip.AddrPort, error) {
+		tr.readBatch = func([]message) (int, error) {
 			mu.Lock()
 			calls++
 			mu.Unlock()
-			return 0, netip.AddrPort{}, syscall.ENOBUFS
+			return 0, syscall.ENOBUFS
 		}
 		tr.Start(func(netip.AddrPort, []byte) { t.Error("handler called on a failing socket") })
 		waitFor(t, "two read errors", func() bool { return tr.Stats().ReadErrors >= 2 })

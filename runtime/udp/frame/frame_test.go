@@ -10,6 +10,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // testKey returns a fixed key of n bytes, different for each name.
@@ -50,7 +53,7 @@ func codecs(t testing.TB) map[string]*Codec {
 // The frame's worst case must fit the room the core leaves: the runtime
 // checks the same against the real constants at compile time.
 func TestMaxOverhead(t *testing.T) {
-	if want := 1 + 1 + 64 + 1 + 12 + 16; MaxOverhead != want {
+	if want := 1 + 1 + 64 + 1 + 5 + 12 + 16; MaxOverhead != want {
 		t.Errorf("MaxOverhead = %d, want %d", MaxOverhead, want)
 	}
 	if MaxOverhead > 100 {
@@ -156,6 +159,12 @@ func TestRefusalReasons(t *testing.T) {
 	badPlain := plain.Seal(nil, payload)
 	badPlain[len(badPlain)-5] ^= 0x40
 	longLabel := append([]byte{Version<<4 | flagLabel, MaxLabelLen + 1}, bytes.Repeat([]byte("x"), MaxLabelLen+10)...)
+	// An older release's encrypted frame: no send-time flag, no send time.
+	withoutSent := bytes.Clone(valid[:2+4+1])
+	withoutSent[0] &^= flagSent
+	withoutSent = append(withoutSent, valid[2+4+1+5:]...)
+	plainWithSent := plain.Seal(nil, payload)
+	plainWithSent[0] |= flagSent
 
 	for _, tc := range []struct {
 		name string
@@ -168,7 +177,10 @@ func TestRefusalReasons(t *testing.T) {
 		{"label cut short", enc, valid[:4], ErrMalformed},
 		{"label too long", plain, longLabel, ErrMalformed},
 		{"reserved flag", enc, reservedFlag, ErrMalformed},
-		{"no room for the tag", enc, valid[:2+4+1+12+16], ErrMalformed},
+		{"no room for the tag", enc, valid[:2+4+1+5+12+16], ErrMalformed},
+		{"no room for the send time", enc, valid[:2+4+1+3], ErrMalformed},
+		{"encrypted without a send time (older release)", enc, withoutSent, ErrVersion},
+		{"plain with a send time", plain, plainWithSent, ErrMalformed},
 		{"plain, no room for the checksum", plain, plain.Seal(nil, payload)[:2+4+4], ErrMalformed},
 		{"unframed packet of the core", enc, []byte{1, 1, 0x92, 0x01, 0xa1, 'a'}, ErrVersion},
 		{"wrong version", enc, wrongVersion, ErrVersion},
@@ -344,59 +356,6 @@ func TestConcurrentUseDuringRotation(t *testing.T) {
 	}
 }
 
-func TestReplays(t *testing.T) {
-	enc := mustCodec(t, "", mustKeyring(t, testKey("a", 16)))
-	r := NewReplays(4)
-	var sent [][]byte
-	for i := range 4 {
-		p := enc.Seal(nil, []byte{1, byte(i)})
-		if r.Seen(p) {
-			t.Fatalf("packet %d: a fresh packet reported as a replay", i)
-		}
-		sent = append(sent, p)
-	}
-	for i, p := range sent {
-		if !r.Seen(p) {
-			t.Errorf("copy of packet %d not caught", i)
-		}
-	}
-	// Two more generations push the first four out: a window is at least
-	// four packets, at most eight.
-	for i := range 8 {
-		r.Seen(enc.Seal(nil, []byte{2, byte(i)}))
-	}
-	if r.Seen(sent[0]) {
-		t.Error("a packet older than twice the window is still remembered")
-	}
-	plain := mustCodec(t, "", nil).Seal(nil, []byte{1})
-	for i := range 2 {
-		if r.Seen(plain) {
-			t.Errorf("a plain frame, which has no nonce, reported as a replay (copy %d)", i)
-		}
-	}
-}
-
-// Turning the generations over reuses the maps: a long run allocates
-// nothing once they have grown.
-func TestReplaysDoNotAllocate(t *testing.T) {
-	enc := mustCodec(t, "", mustKeyring(t, testKey("a", 16)))
-	var ps [][]byte
-	for i := range 4096 {
-		ps = append(ps, enc.Seal(nil, []byte{1, byte(i), byte(i >> 8)}))
-	}
-	r := NewReplays(256)
-	for _, p := range ps {
-		r.Seen(p)
-	}
-	i := 0
-	if a := testing.AllocsPerRun(2000, func() {
-		r.Seen(ps[i%len(ps)])
-		i++
-	}); a != 0 {
-		t.Errorf("%v allocations per packet, want 0", a)
-	}
-}
-
 // Refusing a packet allocates nothing, whatever the reason.
 func TestOpenRefusalDoesNotAllocate(t *testing.T) {
 	enc := mustCodec(t, "prod", mustKeyring(t, testKey("a", 16)))
@@ -416,5 +375,82 @@ func TestOpenRefusalDoesNotAllocate(t *testing.T) {
 		if a := testing.AllocsPerRun(100, func() { _, _ = tc.c.Open(out[:0], tc.p) }); a != 0 {
 			t.Errorf("%s: %v allocations per refused packet, want 0", name, a)
 		}
+	}
+}
+
+// OpenInPlace accepts and refuses what Open does, and returns the payload
+// inside the datagram, capacity cut to length.
+func TestOpenInPlace(t *testing.T) {
+	for name, c := range codecs(t) {
+		t.Run(name, func(t *testing.T) {
+			for _, n := range []int{1, 16, 300, 1300} {
+				payload := bytes.Repeat([]byte{byte(n)}, n)
+				p := c.Seal(nil, payload)
+				got, err := c.OpenInPlace(p)
+				require.NoError(t, err)
+				require.Equal(t, payload, got)
+				require.Equal(t, len(got), cap(got))
+				require.Equal(t, &p[c.Overhead()-tagLenOf(c)], &got[0], "the payload is not inside the datagram")
+			}
+			p := c.Seal(nil, []byte("\x01tampered"))
+			p[len(p)-1] ^= 1
+			_, err := c.OpenInPlace(p)
+			require.Error(t, err)
+		})
+	}
+}
+
+// tagLenOf is how much framing follows the payload: the tag or checksum.
+func tagLenOf(c *Codec) int {
+	if c.Keyring() != nil {
+		return tagLen
+	}
+	return checksumLen
+}
+
+// Two installed keys sharing an id: in place, the first key's failed try
+// must not spoil the datagram for the second.
+func TestOpenInPlaceKeyIDCollision(t *testing.T) {
+	byID := map[byte][]byte{}
+	var a, b []byte
+	for i := 0; a == nil; i++ {
+		k := testKey(fmt.Sprint("collide", i), 16)
+		if prev, ok := byID[KeyID(k)]; ok {
+			a, b = prev, k
+		}
+		byID[KeyID(k)] = k
+	}
+	r := mustCodec(t, "", mustKeyring(t, a, b))
+	for _, k := range [][]byte{a, b} {
+		got, err := r.OpenInPlace(mustCodec(t, "", mustKeyring(t, k)).Seal(nil, []byte{1, 2, 3}))
+		require.NoError(t, err)
+		require.Equal(t, []byte{1, 2, 3}, got)
+	}
+}
+
+func TestOpenInPlaceDoesNotAllocate(t *testing.T) {
+	for name, c := range codecs(t) {
+		p := c.Seal(nil, bytes.Repeat([]byte{1}, 1000))
+		q := make([]byte, len(p))
+		a := testing.AllocsPerRun(100, func() {
+			copy(q, p)
+			if _, err := c.OpenInPlace(q); err != nil {
+				t.Fatal(err)
+			}
+		})
+		assert.Zero(t, a, "%s: allocations per datagram", name)
+	}
+}
+
+func TestMatches(t *testing.T) {
+	cs := codecs(t)
+	for name, c := range cs {
+		for other, o := range cs {
+			p := o.Seal(nil, []byte{1})
+			want := c.Label() == o.Label() && (c.Keyring() == nil) == (o.Keyring() == nil)
+			assert.Equal(t, want, c.Matches(p), "%s matches a datagram of %s", name, other)
+		}
+		assert.False(t, c.Matches(nil))
+		assert.False(t, c.Matches([]byte{0x20}))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fuzzCodecs are the receivers FuzzOpen tries every input on: without keys
@@ -20,10 +21,10 @@ func fuzzCodecs(t testing.TB) []*Codec {
 var refusals = []error{ErrMalformed, ErrVersion, ErrLabel, ErrChecksum, ErrUnencrypted, ErrDecrypt}
 
 // FuzzOpen feeds arbitrary datagrams to every kind of receiver. Open must
-// not panic; it must refuse with one of its sentinel errors and leave dst's
+// not panic, and OpenInPlace must agree with it; it must refuse with one of its sentinel errors and leave dst's
 // prefix alone; what it accepts must be a non-empty payload exactly the
 // framing shorter than the datagram, which seals and opens again to itself,
-// and whose second copy the replay filter catches.
+// and whose second copy the replay filter catches at its send time.
 // The seeds are valid frames of each kind (sealed afresh: their nonces are
 // random) plus testdata/fuzz/FuzzOpen.
 func FuzzOpen(f *testing.F) {
@@ -43,11 +44,18 @@ func FuzzOpen(f *testing.F) {
 			if !bytes.HasPrefix(out, prefix) {
 				t.Fatalf("codec %d: Open lost dst's prefix: %q", i, out)
 			}
+			inPlace, errInPlace := c.OpenInPlace(bytes.Clone(p))
+			if errInPlace != err || err == nil && !bytes.Equal(inPlace, out[len(prefix):]) {
+				t.Fatalf("codec %d: OpenInPlace = %q, %v; Open = %q, %v", i, inPlace, errInPlace, out[len(prefix):], err)
+			}
 			if err != nil {
 				if !isRefusal(err) {
 					t.Fatalf("codec %d: error %v is not one of the sentinels", i, err)
 				}
 				continue
+			}
+			if !c.Matches(p) {
+				t.Fatalf("codec %d: accepted a datagram it does not match", i)
 			}
 			payload := out[len(prefix):]
 			if len(payload) == 0 {
@@ -61,9 +69,20 @@ func FuzzOpen(f *testing.F) {
 				t.Fatalf("codec %d: resealed payload opens to %q, %v", i, again, err)
 			}
 			if c.Keyring() != nil {
-				r := NewReplays(4)
-				if r.Seen(p) || !r.Seen(p) {
-					t.Fatalf("codec %d: the replay filter does not catch the second copy of an accepted datagram", i)
+				sent, ok := SentAt(p, time.Now())
+				if !ok {
+					t.Fatalf("codec %d: accepted an encrypted frame without a send time", i)
+				}
+				at := time.UnixMilli(sent)
+				r := NewReplays(4, 0)
+				if err := r.Check(p, at); err != nil {
+					t.Fatalf("codec %d: the replay filter refuses the first copy at its send time: %v", i, err)
+				}
+				if err := r.Check(p, at); err != ErrReplayed {
+					t.Fatalf("codec %d: the replay filter does not catch the second copy: %v", i, err)
+				}
+				if err := NewReplays(4, 0).Check(p, at.Add(DefaultClockSkew+time.Millisecond)); err != ErrStale {
+					t.Fatalf("codec %d: a datagram older than the allowance: %v, want ErrStale", i, err)
 				}
 			}
 		}
@@ -104,6 +123,69 @@ func FuzzRoundTrip(f *testing.F) {
 				t.Fatalf("keys %v: byte %d of %d changed by %#x, still opens to %q", kr != nil, i, len(p), flip, got)
 			} else if !isRefusal(err) {
 				t.Fatalf("keys %v: error %v is not one of the sentinels", kr != nil, err)
+			}
+		}
+	})
+}
+
+// FuzzReplays drives a small replay filter with a script of fresh
+// datagrams from senders with clocks off by up to twice the allowance,
+// copies of earlier ones, and a receiver clock that moves forward and
+// steps back. Whatever the script, no datagram is accepted twice, the
+// filter never remembers more than its window, and a datagram sealed at
+// the receiver's own time is accepted while the filter has room and its
+// floor is behind.
+func FuzzReplays(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 1, 0, 0})
+	f.Add([]byte{0, 0, 0, 0, 5, 0, 0, 250, 0, 2, 200, 0, 1, 0, 0, 3, 200, 0, 1, 0, 0})
+	f.Add(bytes.Repeat([]byte{0, 0, 0, 0, 1, 0, 2, 1, 0}, 20))
+	f.Add(bytes.Repeat([]byte{0, 0x7f, 0, 0, 0x80, 0, 1, 0, 3, 2, 50, 0}, 12))
+	enc := mustCodec(f, "", mustKeyring(f, testKey("a", 16)))
+	const (
+		window = 8
+		skew   = time.Second
+	)
+	f.Fuzz(func(t *testing.T, script []byte) {
+		r := NewReplays(window, skew)
+		now := t0
+		var sent [][]byte
+		accepted := map[int]bool{}
+		for len(script) >= 3 {
+			op, a, b := script[0], script[1], script[2]
+			script = script[3:]
+			switch op % 4 {
+			case 0, 1: // a fresh datagram; a copy of an earlier one
+				i := len(sent)
+				if op%4 == 0 || len(sent) == 0 {
+					// The sender's clock is off by a multiple of 1/64 of
+					// the allowance: in [-2, +2) allowances.
+					off := time.Duration(int8(a)) * skew / 64
+					sent = append(sent, enc.SealAt(nil, []byte{1, b}, now.Add(off)))
+				} else {
+					i = int(b) % len(sent)
+				}
+				free := r.n < window
+				err := r.Check(sent[i], now)
+				switch err {
+				case nil:
+					if accepted[i] {
+						t.Fatalf("datagram %d accepted twice", i)
+					}
+					accepted[i] = true
+				case ErrReplayed, ErrStale:
+					if op%4 == 0 && a == 0 && free && now.UnixMilli() > r.floor {
+						t.Fatalf("datagram %d sealed at the receiver's time refused: %v", i, err)
+					}
+				default:
+					t.Fatalf("datagram %d: error %v is not one of the sentinels", i, err)
+				}
+			case 2: // the receiver's clock moves on
+				now = now.Add(time.Duration(a) * skew / 32)
+			case 3: // and steps back
+				now = now.Add(-time.Duration(a) * skew / 32)
+			}
+			if r.n > window {
+				t.Fatalf("the filter remembers %d datagrams; window %d", r.n, window)
 			}
 		}
 	})

@@ -63,9 +63,11 @@ type keySet struct {
 }
 
 type key struct {
-	raw  []byte
-	id   byte
-	aead cipher.AEAD
+	raw []byte
+	id  byte
+	// aead seals, drawing each nonce; open opens with the nonce the frame
+	// carries, which lets it decrypt in place (see Codec.OpenInPlace).
+	aead, open cipher.AEAD
 }
 
 // NewKeyring returns a keyring holding keys, the first one primary. Each
@@ -113,7 +115,11 @@ func newKey(raw []byte) (*key, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &key{raw: raw, id: KeyID(raw), aead: aead}, nil
+	open, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &key{raw: raw, id: KeyID(raw), aead: aead, open: open}, nil
 }
 
 // KeyID is the one-byte identifier that encrypted frames carry for the key
