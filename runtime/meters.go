@@ -33,9 +33,9 @@ type Timings struct {
 	// Ping) answered by a direct ack: the network's latency plus the time
 	// both ends took to handle the packets.
 	ProbeRTT Histogram
-	// Sync is how long each anti-entropy exchange took, from this node's
-	// request for another member's state until its answer. It stays empty
-	// until the protocol core reports these durations.
+	// Sync is how long each state exchange this node asked for took (an
+	// anti-entropy digest answered with state, a join, a reconnection),
+	// from its request until the last chunk of the answer.
 	Sync Histogram
 	// Join is how long each Join call waited for its first answer.
 	Join Histogram
@@ -204,7 +204,7 @@ func (m *meters) dropInbound() {
 }
 
 // observe adds a duration to one of the timings. The core's measurements
-// (timingProbeRTT from Ready.RTTs; timingSync once Ready reports syncs)
+// (timingProbeRTT from Ready.RTTs, timingSync from Ready.Syncs)
 // come in through flush.
 func (m *meters) observe(t timing, d time.Duration) {
 	m.mu.Lock()

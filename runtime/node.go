@@ -282,6 +282,9 @@ func (n *Node) flush(timer *time.Timer) {
 	for _, r := range rd.RTTs {
 		n.meters.observe(timingProbeRTT, r.RTT)
 	}
+	for _, s := range rd.Syncs {
+		n.meters.observe(timingSync, s.Took)
+	}
 	n.noteJoins(rd.Events)
 	for _, ev := range rd.Events {
 		n.log.Debug("memberlist: "+ev.Type.String(), "member", ev.Member.Name, "addr", ev.Member.Addr, "incarnation", ev.Member.Incarnation)

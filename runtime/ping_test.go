@@ -36,3 +36,16 @@ func TestPingAndCoordinates(t *testing.T) {
 	})
 	assert.False(t, b.Coordinate() == runtime.Coordinate{}, "b's coordinate never moved")
 }
+
+// A join is a state exchange this node asked for: its duration lands in
+// Stats.Timings.Sync.
+func TestSyncTimingsOnJoin(t *testing.T) {
+	a := start(t, fastConfig("a"))
+	bc := fastConfig("b")
+	bc.Discovery = discovery.Static(a.LocalMember().Addr.String())
+	b := start(t, bc)
+	eventually(t, 5*time.Second, "b's join exchange is timed", func() bool { return b.Stats().Timings.Sync.Count > 0 })
+	s := b.Stats().Timings.Sync
+	assert.Positive(t, s.Sum)
+	assert.Less(t, s.Sum/time.Duration(s.Count), time.Second)
+}

@@ -93,8 +93,9 @@ type cookieState struct {
 // request is a state request of ours, awaiting an answer.
 type request struct {
 	until      time.Time
-	cookie     []byte // the cookie the address gave us, echoed in front of requests
-	pushedBack bool   // our state went back in answer to its state
+	cookie     []byte    // the cookie the address gave us, echoed in front of requests
+	pushedBack bool      // our state went back in answer to its state
+	asked      time.Time // when we last asked it (a digest or a state request), for Ready.Syncs
 }
 
 // periodLimits are the per-period budgets; newPeriod starts them afresh.

@@ -57,6 +57,13 @@ type RTT struct {
 	RTT    time.Duration
 }
 
+// Sync is a completed state exchange: with whom and how long it took from
+// our request to the last chunk of the answer.
+type Sync struct {
+	Addr netip.AddrPort
+	Took time.Duration
+}
+
 // Pong is the outcome of a Ping: the round trip, or Lost when no ack came
 // within a protocol period.
 type Pong struct {
@@ -78,6 +85,10 @@ type Ready struct {
 	RTTs []RTT
 	// Pongs are the outcomes of Ping calls.
 	Pongs []Pong
+	// Syncs are the state exchanges this core asked for (anti-entropy
+	// digests answered with state, joins, reconnections) that completed,
+	// with how long each took.
+	Syncs []Sync
 	// StreamProbes are stream probes to run: the TCP fallback of probes
 	// whose direct ping went unanswered. Run each off the caller's main
 	// loop and report how it ended with StreamProbeResult.

@@ -74,7 +74,7 @@ func (c *Core) sendDigest() {
 		return
 	}
 	// Its state, if it answers with it, is ours to take unbudgeted.
-	c.solicit(peers[0].Addr, 2*c.cfg.ProbeInterval)
+	c.solicit(peers[0].Addr, 2*c.cfg.ProbeInterval).asked = c.now
 	b := wire.AppendHeader(nil)
 	b = wire.AppendDigest(b, &wire.Digest{From: c.self.Name, Digest: c.digest()})
 	c.sendPacket(peers[0].Addr, b)
@@ -154,6 +154,7 @@ func (c *Core) reconnectTick() {
 func (c *Core) sendSyncRequest(to netip.AddrPort) {
 	r := c.solicit(to, c.cfg.ReconnectInterval)
 	r.pushedBack = false
+	r.asked = c.now
 	b := wire.AppendHeader(nil)
 	if r.cookie != nil {
 		b = wire.AppendCookie(b, &wire.Cookie{Value: r.cookie})
@@ -263,6 +264,14 @@ func (c *Core) handleSync(pk *packet, s *wire.Sync) {
 	}
 	if s.Flags&wire.SyncWantReply != 0 && c.answerBudget(asked, pk.from) {
 		c.answerState(pk.from, wire.SyncReply)
+	}
+	if s.Flags&wire.SyncLast != 0 {
+		// The last chunk of a state we asked for: the exchange took this
+		// long (Ready.Syncs).
+		if r, ok := c.pending[pk.from]; ok && !r.asked.IsZero() {
+			c.out.Syncs = append(c.out.Syncs, Sync{Addr: pk.from, Took: c.now.Sub(r.asked)})
+			r.asked = time.Time{}
+		}
 	}
 	if s.Flags&(wire.SyncReply|wire.SyncLast) == wire.SyncReply|wire.SyncLast {
 		if r, ok := c.pending[pk.from]; ok && !r.pushedBack && !c.now.After(r.until) {
