@@ -18,16 +18,18 @@ import (
 //   - a member: the address of a member this view holds alive or suspect;
 //     all its messages count, but the names it introduces are budgeted per
 //     protocol period (newNamesPerSource, newNamesPerPeriod);
-//   - solicited: an address we asked for state (a seed, a member held dead)
-//     or that we sent a digest or our state to, for a little while; its
-//     sync records count without a budget, as they answer our own request;
+//   - solicited: an address we asked for state (a seed, a member held dead,
+//     a member we sent a digest or asked for its state in turn), for a
+//     little while; its sync records count without a budget, as they
+//     answer our own request;
 //   - a stranger: anyone else. It gets acks for its pings (with nothing
-//     piggybacked), a cookie for a state request, and full state only for a
-//     request that echoes the cookie, which also lets it announce itself
-//     (its own record, at the address it sends from). Anything else it
-//     sends is dropped and counted.
+//     piggybacked), a cookie for a state request or a digest, and full
+//     state only for a request that echoes the cookie, which also lets it
+//     announce itself (its own record, at the address it sends from,
+//     budgeted by its IP). Anything else it sends is dropped and counted.
 //
-// No view grows past Config.MaxMembers.
+// Names learnt second-hand are candidates until they answer a ping (see
+// markVerified in state.go). No view grows past Config.MaxMembers.
 
 // source is what a packet's sender is to this view.
 type source uint8
@@ -58,7 +60,9 @@ const (
 // Limits on answers, per protocol period.
 const (
 	// stateAnswerBytes bounds the bytes of state this member sends in
-	// answer to requests per period, whoever asks.
+	// answer to requests per period, whoever asks: enough for a thousand
+	// members joining through one seed at once, little enough to bound
+	// what cookie-echoing requesters can draw in all.
 	stateAnswerBytes = 64 << 20
 	// maxCorrectionsTracked bounds the (member, source) pairs whose stale
 	// accusation was corrected this period.
