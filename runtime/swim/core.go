@@ -571,7 +571,7 @@ func (c *Core) UpdateMeta(now time.Time, meta []byte) error {
 	return nil
 }
 
-// Broadcast gossips payload to every member, best effort; each receives it
+// Broadcast gossips payload to every other member, best effort; each receives it
 // at most once. At most 1,024 broadcasts wait to be sent; past that it
 // returns ErrQueueFull.
 func (c *Core) Broadcast(now time.Time, payload []byte) error {
