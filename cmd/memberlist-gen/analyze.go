@@ -15,7 +15,7 @@ import (
 type analyzer struct {
 	pkg         *packages.Package
 	ds          *diags
-	budget      int
+	budgets     budgets
 	structs     map[*types.TypeName]*structModel
 	dirs        map[*types.TypeName]*directives // of every type with directives
 	tagged      map[*types.TypeName]*directives // types with a valid //memberlist:tag
@@ -28,8 +28,8 @@ type analyzer struct {
 // analyze returns the families of pkg, in the order they are declared, or
 // records why it cannot. A package without any is a problem only if
 // wanted.
-func analyze(pkg *packages.Package, ds *diags, budget int, wanted bool) []*family {
-	a := &analyzer{pkg: pkg, ds: ds, budget: budget, structs: map[*types.TypeName]*structModel{}, constraints: map[string]string{}}
+func analyze(pkg *packages.Package, ds *diags, b budgets, wanted bool) []*family {
+	a := &analyzer{pkg: pkg, ds: ds, budgets: b, structs: map[*types.TypeName]*structModel{}, constraints: map[string]string{}}
 	for _, f := range pkg.Syntax {
 		name := pkg.Fset.File(f.Package).Name()
 		a.constraints[name] = buildConstraint(f, name)

@@ -19,7 +19,8 @@ type directives struct {
 	messages   token.Pos // set for //memberlist:messages
 	id         uint32    // its id=N, when idExplicit
 	idExplicit bool
-	tag        int // //memberlist:tag N, when tagPos is set
+	stream     bool // //memberlist:messages stream: the family goes over SendReliable
+	tag        int  // //memberlist:tag N, when tagPos is set
 	tagPos     token.Pos
 	bad        bool // a directive was malformed: what depends on it is not reported again
 }
@@ -88,11 +89,18 @@ func parseDirective(c *ast.Comment, name string, d *directives, ds *diags) {
 			return
 		}
 		d.messages = c.Pos()
+		const usage = "write `//memberlist:messages`, optionally followed by `stream` (a family sent over streams) and `id=N` with N a uint32"
 		for _, a := range args {
+			if a == "stream" {
+				if d.stream {
+					fail(usage, "//memberlist:messages of %s says stream twice", name)
+				}
+				d.stream = true
+				continue
+			}
 			v, ok := strings.CutPrefix(a, "id=")
 			if !ok || d.idExplicit {
-				fail("write `//memberlist:messages` or `//memberlist:messages id=N` with N a uint32",
-					"unexpected %q in //memberlist:messages of %s", a, name)
+				fail(usage, "unexpected %q in //memberlist:messages of %s", a, name)
 				continue
 			}
 			id, err := parseID(v)
@@ -125,7 +133,7 @@ func parseDirective(c *ast.Comment, name string, d *directives, ds *diags) {
 		}
 		d.tag, d.tagPos = tag, c.Pos()
 	default:
-		fail("the directives are //memberlist:messages [id=N] on a family interface and //memberlist:tag N on a message struct",
+		fail("the directives are //memberlist:messages [stream] [id=N] on a family interface and //memberlist:tag N on a message struct",
 			"unknown directive %q", directivePrefix+verb)
 	}
 }

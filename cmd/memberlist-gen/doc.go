@@ -1,7 +1,8 @@
 // Memberlist-gen writes typed messages for a memberlist cluster: for each
 // family of message types declared in a package, MessagePack codecs with
-// stable tags, a compile-time proof that every message fits in a packet,
-// and functions to send, broadcast and receive them on a runtime.Node.
+// stable tags, a compile-time proof that every message fits in a packet
+// (or, for a stream family, in one reliable stream message), and functions
+// to send, broadcast and receive them on a runtime.Node.
 //
 // Declare a family as a sealed interface and its variants as structs of
 // the same package, then run the generator through go generate (as a tool
@@ -146,6 +147,60 @@
 // structs, times, addresses), not slices or maps; wrap those in a struct
 // with bounded fields.
 //
+// # Stream families: messages larger than a packet
+//
+// A datagram family, the default, is sent in one packet: its largest
+// message must fit in runtime.MaxMessageSize (1,146 bytes). A family whose
+// messages are larger, a state dump or a batch, is marked
+// //memberlist:messages stream (with id=N too, if pinned):
+//
+//	// Sync moves a member's state to another member.
+//	//
+//	//memberlist:messages stream
+//	type Sync interface{ isSync() }
+//
+//	//memberlist:tag 1
+//	type Snapshot struct {
+//		Version uint64
+//		Dump    []byte `memberlist:"max=1048576"`
+//	}
+//
+// Its messages go over runtime.Node.SendReliable, on a TCP stream, and may
+// be up to runtime.MaxStreamMessageSize (16 MiB): the generator refuses a
+// variant that could outgrow it, and the compile-time guard checks
+// SyncMaxSize against it (see Stale code). What differs from a datagram
+// family:
+//
+//   - SendSync calls SendReliable, and so returns once the member's node
+//     has taken the message (queued it for its handlers), or with an error
+//     errors.Is can test: runtime.ErrUnknownMember, runtime.ErrRefused (the
+//     member did not take it, and says why), runtime.ErrTooLarge (over the
+//     node's Config.MaxStreamMessageSize, which may be lower than the
+//     constant), runtime.ErrClosed or the context's. It encodes into a
+//     buffer sized by the message, not into an array of SyncMaxSize bytes
+//     on the stack as a datagram family's Send does, since that could be
+//     megabytes for a message of a few bytes.
+//   - There is no BroadcastSync, and the generated SyncFamily constant
+//     says why: a stream goes to one member, and gossip carries datagrams
+//     only, each within one packet. A program that needs every member to
+//     hold a large state sends it to each, or exchanges it with
+//     runtime.Config.AppState. For the same reason a stream family's
+//     variant may not have a memberlist:"key" field: there is no broadcast
+//     queue for it to coalesce.
+//   - The On functions and OnSyncError are those of a datagram family:
+//     SendReliable's messages reach runtime.Node.Handle handlers as
+//     datagrams do, from the member whose connection they came on, and
+//     what does not decode is counted and dropped the same way.
+//
+// Whether a family is a stream family is part of its declaration, not of
+// each call: a family's largest message decides whether it can go in a
+// packet at all, and a family that fits one is best sent in one (no
+// connection, no round trip for the acknowledgement). Neither the wire
+// format nor the family id depends on it, and handlers take a family's
+// messages however they came, so marking a family stream does not by
+// itself break a rolling upgrade; raising its bounds does, as for any
+// variant whose fields change (see Declaring messages).
+//
 // # Keys: broadcasts that replace each other
 //
 // `memberlist:"key"` (no =N) marks the field of a variant that names what
@@ -187,7 +242,7 @@
 //	func EncodeF(b []byte, m F) ([]byte, error)
 //	func DecodeF(b []byte) (F, error)
 //	func SendF(ctx context.Context, n *runtime.Node, to string, m F) error
-//	func BroadcastF(ctx context.Context, n *runtime.Node, m F) error
+//	func BroadcastF(ctx context.Context, n *runtime.Node, m F) error // not for a stream family
 //	func OnV1(n *runtime.Node, fn func(from runtime.Member, m V1)) (stop func())
 //	func OnFError(n *runtime.Node, fn func(from runtime.Member, err error)) (stop func())
 //	func readFTag(b []byte) (uint16, []byte, error) // for DecodeF and the On functions
@@ -228,10 +283,11 @@
 //
 //	const _ = uint(runtime.MaxMessageSize - FMaxSize)
 //
-// breaks the build ("constant -N overflows uint") if a family can outgrow
-// runtime.MaxMessageSize, say after an upgrade of the runtime with a
-// smaller budget; the generator refuses such a family first, naming the
-// variant, its size, the budget and the field to bound.
+// (runtime.MaxStreamMessageSize for a stream family) breaks the build
+// ("constant -N overflows uint") if a family can outgrow its budget, say
+// after an upgrade of the runtime with a smaller one; the generator
+// refuses such a family first, naming the variant, its size, the budget
+// and the field to bound.
 //
 // # Wire format
 //

@@ -22,7 +22,9 @@ func (e *emitter) family(f *family) {
 	e.readTag(f)
 	e.decode(f)
 	e.send(f)
-	e.broadcast(f)
+	if !f.stream {
+		e.broadcast(f)
+	}
 	for _, v := range f.variants {
 		e.on(f, v)
 	}
@@ -44,6 +46,9 @@ func (e *emitter) idConst(f *family) {
 		F, F, e.pkg.PkgPath, F)
 	if f.idExplicit {
 		doc = fmt.Sprintf("%sFamily tells %s messages apart from the other message families a node carries. It is set by //memberlist:messages id=%d.", F, F, f.id)
+	}
+	if f.stream {
+		doc += fmt.Sprintf("\n\n%s is a stream family (//memberlist:messages stream): Send%s carries each message, up to %sMaxSize bytes, to one member over a reliable stream. There is no Broadcast%s: streams go to one member, and gossip carries datagrams only, each within one packet.", F, F, F, F)
 	}
 	e.decl(doc, jen.Const().Id(F+"Family").Uint32().Op("=").Lit(int(f.id)))
 }
@@ -68,11 +73,16 @@ func (e *emitter) maxSizeConst(f *family) {
 		jen.Const().Id(F+"MaxSize").Op("=").Lit(f.maxSize))
 }
 
-// const _ = uint(runtime.MaxMessageSize - FMaxSize)
+// const _ = uint(runtime.MaxMessageSize - FMaxSize), or
+// runtime.MaxStreamMessageSize for a stream family.
 func (e *emitter) guard(f *family) {
 	F := f.name
-	e.decl(fmt.Sprintf(`The build fails here ("overflows uint") if a %s can outgrow runtime.MaxMessageSize, the largest message a node carries: bound the fields of its largest variant more tightly and run go generate.`, F),
-		jen.Const().Id("_").Op("=").Uint().Parens(jen.Qual(runtimePath, "MaxMessageSize").Op("-").Id(F+"MaxSize")))
+	budget, what := "MaxMessageSize", "the largest message a node carries"
+	if f.stream {
+		budget, what = "MaxStreamMessageSize", "the largest message SendReliable carries"
+	}
+	e.decl(fmt.Sprintf(`The build fails here ("overflows uint") if a %s can outgrow runtime.%s, %s: bound the fields of its largest variant more tightly and run go generate.`, F, budget, what),
+		jen.Const().Id("_").Op("=").Uint().Parens(jen.Qual(runtimePath, budget).Op("-").Id(F+"MaxSize")))
 }
 
 // func EncodeF(b []byte, m F) ([]byte, error)
@@ -198,9 +208,25 @@ func (e *emitter) encodeInto(f *family, s sendNames, call jen.Code) []jen.Code {
 // func SendF(ctx context.Context, n *runtime.Node, to string, m F) error
 func (e *emitter) send(f *family) {
 	F, s := f.name, e.sendNames()
+	if f.stream {
+		e.sendReliable(f, s)
+		return
+	}
 	e.decl(fmt.Sprintf("Send%s sends %s to the member of %s's cluster named %s, in one packet, best effort. It waits for %s's protocol loop to take the message, or for %s to be done.", F, s.m, s.n, s.to, s.n, s.ctx),
 		jen.Func().Id("Send"+F).Params(jen.Id(s.ctx).Qual("context", "Context"), jen.Id(s.n).Op("*").Qual(runtimePath, "Node"), jen.Id(s.to).String(), jen.Id(s.m).Id(F)).Error().Block(
 			e.encodeInto(f, s, jen.Id(s.n).Dot("Send").Call(jen.Id(s.ctx), jen.Id(s.to), jen.Id(F+"Family"), jen.Id(s.b)))...,
+		))
+}
+
+// func SendF(ctx context.Context, n *runtime.Node, to string, m F) error,
+// for a stream family: over SendReliable.
+func (e *emitter) sendReliable(f *family, s sendNames) {
+	F := f.name
+	e.decl(fmt.Sprintf("Send%s sends %s to the member of %s's cluster named %s over a reliable stream (runtime.Node.SendReliable), and returns once that member's node has taken it, or with an error errors.Is can test: runtime.ErrUnknownMember, runtime.ErrRefused, runtime.ErrTooLarge (over %s's Config.MaxStreamMessageSize), runtime.ErrClosed or %s's. The encoding is allocated at the size of %s, not on the stack at %sMaxSize as a datagram family's, since a stream message may take megabytes.", F, s.m, s.n, s.to, s.n, s.ctx, s.m, F),
+		jen.Func().Id("Send"+F).Params(jen.Id(s.ctx).Qual("context", "Context"), jen.Id(s.n).Op("*").Qual(runtimePath, "Node"), jen.Id(s.to).String(), jen.Id(s.m).Id(F)).Error().Block(
+			jen.List(jen.Id(s.b), jen.Id(s.err)).Op(":=").Id("Encode"+F).Call(jen.Nil(), jen.Id(s.m)),
+			jen.If(jen.Id(s.err).Op("!=").Nil()).Block(jen.Return(jen.Id(s.err))),
+			jen.Return(jen.Id(s.n).Dot("SendReliable").Call(jen.Id(s.ctx), jen.Id(s.to), jen.Id(F+"Family"), jen.Id(s.b))),
 		))
 }
 
@@ -246,7 +272,7 @@ func (e *emitter) on(f *family, v *variant) {
 	dropped := func(err jen.Code) jen.Code {
 		return jen.Block(e.countUndecodable(f, h, err), jen.Return())
 	}
-	doc := fmt.Sprintf("On%s registers %s to receive every %s sent or broadcast to %s, with its sender; %s unregisters it. %s runs on %s's dispatch goroutine, like a runtime.Node.Handle function.", V, h.fn, V, h.n, h.stop, h.fn, h.n)
+	doc := fmt.Sprintf("On%s registers %s to receive every %s %s to %s, with its sender; %s unregisters it. %s runs on %s's dispatch goroutine, like a runtime.Node.Handle function.", V, h.fn, V, arrives(f), h.n, h.stop, h.fn, h.n)
 	var body []jen.Code
 	if len(f.variants) == 1 {
 		body = []jen.Code{
@@ -281,7 +307,7 @@ func (e *emitter) onError(f *family) {
 	for _, v := range f.variants {
 		ons = append(ons, "On"+v.st.name)
 	}
-	e.decl(fmt.Sprintf("On%sError registers %s to learn of every %s message sent or broadcast to %s that does not decode, with its sender and the reason; %s unregisters it. Such a message carries an unknown tag, as a newer version of the program sends during a rolling upgrade, or is malformed. The On functions of the variants (%s) drop it; this handler counts it in %s's Stats.Undecodable as they do, once however many handlers meet it. Unlike them, it decodes every %s message in full.", F, h.fn, F, h.n, h.stop, strings.Join(ons, ", "), h.n, F),
+	e.decl(fmt.Sprintf("On%sError registers %s to learn of every %s message %s to %s that does not decode, with its sender and the reason; %s unregisters it. Such a message carries an unknown tag, as a newer version of the program sends during a rolling upgrade, or is malformed. The On functions of the variants (%s) drop it; this handler counts it in %s's Stats.Undecodable as they do, once however many handlers meet it. Unlike them, it decodes every %s message in full.", F, h.fn, F, arrives(f), h.n, h.stop, strings.Join(ons, ", "), h.n, F),
 		jen.Func().Id("On"+F+"Error").Params(jen.Id(h.n).Op("*").Qual(runtimePath, "Node"), jen.Id(h.fn).Func().Params(jen.Id(h.from).Qual(runtimePath, "Member"), jen.Id(h.err).Error())).Params(jen.Id(h.stop).Func().Params()).Block(
 			e.handle(f, h,
 				jen.If(jen.List(jen.Id("_"), jen.Id(h.err)).Op(":=").Id("Decode"+F).Call(jen.Id(h.payload)), jen.Id(h.err).Op("!=").Nil()).Block(
@@ -290,4 +316,13 @@ func (e *emitter) onError(f *family) {
 				),
 			),
 		))
+}
+
+// arrives says how a family's messages reach a node, for the docs of its
+// handlers.
+func arrives(f *family) string {
+	if f.stream {
+		return "sent over a stream"
+	}
+	return "sent or broadcast"
 }

@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	mlruntime "github.com/memberlist-go/memberlist/runtime"
 )
 
 // wantRE finds an expected diagnostic in a file under testdata/errors:
@@ -76,7 +74,7 @@ func readWants(t *testing.T, dir string) []*want {
 func TestErrors(t *testing.T) {
 	root := moduleRoot(t)
 	dir := filepath.Join(root, "testdata", "errors")
-	_, err := generate(root, []string{"./testdata/errors/..."}, mlruntime.MaxMessageSize)
+	_, err := generate(root, []string{"./testdata/errors/..."}, runtimeBudgets())
 	r, ok := err.(*errRefused)
 	if !ok {
 		t.Fatalf("generate: %v, want the input refused", err)

@@ -56,7 +56,7 @@ func (a *analyzer) family(obj *types.TypeName, d *directives) *family {
 		return nil
 	}
 	file := declFile(a.pkg.Fset, obj.Pos())
-	f := &family{obj: obj, name: name, id: d.id, idExplicit: d.idExplicit, out: outputPath(file), build: a.constraints[file]}
+	f := &family{obj: obj, name: name, id: d.id, idExplicit: d.idExplicit, stream: d.stream, out: outputPath(file), build: a.constraints[file]}
 	if !f.idExplicit {
 		f.id = familyID(a.pkg.PkgPath, name)
 	}

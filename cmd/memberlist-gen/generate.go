@@ -24,7 +24,7 @@ type plan struct {
 // generate reads the packages matching patterns (relative to dir) and
 // plans their output. If any package has a problem, it returns an
 // *errRefused with every problem found and plans nothing.
-func generate(dir string, patterns []string, budget int) (*plan, error) {
+func generate(dir string, patterns []string, b budgets) (*plan, error) {
 	l, err := load(dir, patterns)
 	if err != nil {
 		return nil, err
@@ -45,7 +45,7 @@ func generate(dir string, patterns []string, budget int) (*plan, error) {
 			continue
 		}
 		before := len(ds.list)
-		fams := analyze(pkg, ds, budget, named || runsGenerator(pkg))
+		fams := analyze(pkg, ds, b, named || runsGenerator(pkg))
 		if len(ds.list) != before {
 			continue
 		}

@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	mlruntime "github.com/memberlist-go/memberlist/runtime"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected output of the packages under testdata/gen")
@@ -45,7 +43,7 @@ func refusal(err error, dir string) string {
 // testdata), so the tests of internal/gentest run them.
 func TestGolden(t *testing.T) {
 	root := moduleRoot(t)
-	p, err := generate(root, []string{"./testdata/gen/..."}, mlruntime.MaxMessageSize)
+	p, err := generate(root, []string{"./testdata/gen/..."}, runtimeBudgets())
 	if err != nil {
 		t.Fatalf("generate: %s", refusal(err, root))
 	}

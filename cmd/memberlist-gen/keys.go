@@ -32,8 +32,9 @@ func (a *analyzer) keyField(sm *structModel, fm *fieldModel, v *types.Var) bool 
 	return true
 }
 
-// checkKeys refuses key fields outside variants: only a variant's key
-// decides what its broadcast replaces.
+// checkKeys refuses key fields outside variants, and in stream families:
+// only a variant's key decides what its broadcast replaces, and a stream
+// family is not broadcast.
 func (a *analyzer) checkKeys(fams []*family) {
 	variants := map[*structModel]bool{}
 	for _, f := range fams {
@@ -42,6 +43,14 @@ func (a *analyzer) checkKeys(fams []*family) {
 		}
 	}
 	for _, f := range fams {
+		if f.stream {
+			for _, v := range f.variants {
+				if v.st.key != nil {
+					a.ds.add(v.st.key.pos, "remove key from the tag: a stream message goes to one member, and nothing queued can replace it",
+						"field %s.%s is tagged memberlist:\"key\", but %s is a stream family, which has no broadcast for a key to coalesce", v.st.name, v.st.key.name, f.name)
+				}
+			}
+		}
 		for _, sm := range f.structs {
 			if sm.key != nil && !variants[sm] {
 				a.ds.add(sm.key.pos, "remove key from the tag, or tag a field of the variant itself",

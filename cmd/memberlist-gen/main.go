@@ -8,8 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-
-	mlruntime "github.com/memberlist-go/memberlist/runtime"
 )
 
 func main() {
@@ -46,7 +44,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "memberlist-gen: %v\n", err)
 		return 1
 	}
-	plan, err := generate(abs, patterns, mlruntime.MaxMessageSize)
+	plan, err := generate(abs, patterns, runtimeBudgets())
 	var refused *errRefused
 	if errors.As(err, &refused) {
 		for _, d := range refused.diags {

@@ -15,6 +15,7 @@ type family struct {
 	name       string
 	id         uint32
 	idExplicit bool
+	stream     bool       // //memberlist:messages stream: sent over SendReliable, never broadcast
 	out        string     // the output file, beside the file declaring the interface
 	build      string     // that file's build constraint, for the output too
 	variants   []*variant // by tag

@@ -4,10 +4,22 @@ import (
 	"fmt"
 	"go/types"
 	"strings"
+
+	mlruntime "github.com/memberlist-go/memberlist/runtime"
 )
 
 // Sizes: the largest encoding of every type, and the budget check that
-// refuses a variant that could outgrow a packet.
+// refuses a variant that could outgrow a packet, or a stream message.
+
+// budgets are the largest payloads the runtime carries: a datagram
+// family's in one packet, a stream family's in one SendReliable.
+type budgets struct{ datagram, stream int }
+
+// runtimeBudgets are the budgets of the runtime this generator is built
+// with, the ones its generated guards check against.
+func runtimeBudgets() budgets {
+	return budgets{datagram: mlruntime.MaxMessageSize, stream: mlruntime.MaxStreamMessageSize}
+}
 
 // computeSize fills in the largest encoding of tm and its parts.
 func computeSize(tm *typeModel) int {
@@ -58,11 +70,15 @@ func numberSize(k types.BasicKind) int {
 // sizeFamily computes a family's largest encoding and refuses variants
 // that could outgrow the budget, naming the field to bound.
 func (a *analyzer) sizeFamily(f *family) {
+	budget, budgetName := a.budgets.datagram, "runtime.MaxMessageSize"
+	if f.stream {
+		budget, budgetName = a.budgets.stream, "runtime.MaxStreamMessageSize"
+	}
 	for _, v := range f.variants {
 		if f.largest == nil || v.size() > f.maxSize {
 			f.maxSize, f.largest = v.size(), v
 		}
-		if v.size() <= a.budget {
+		if v.size() <= budget {
 			continue
 		}
 		path, fm := largestField(v.st)
@@ -71,8 +87,8 @@ func (a *analyzer) sizeFamily(f *family) {
 			fix = fmt.Sprintf("bound %s more tightly (it takes up to %d bytes%s), or send less in one message", path, fm.t.size, boundNote(fm.t))
 		}
 		a.ds.add(v.st.obj.Pos(), fix,
-			"%s (tag %d of %s) encodes to up to %d bytes, %d over the budget of runtime.MaxMessageSize = %d bytes",
-			v.st.name, v.tag, f.name, v.size(), v.size()-a.budget, a.budget)
+			"%s (tag %d of %s) encodes to up to %d bytes, %d over the budget of %s = %d bytes",
+			v.st.name, v.tag, f.name, v.size(), v.size()-budget, budgetName, budget)
 	}
 }
 

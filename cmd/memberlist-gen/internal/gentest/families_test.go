@@ -16,6 +16,7 @@ import (
 	"github.com/memberlist-go/memberlist/testdata/gen/localnames"
 	"github.com/memberlist-go/memberlist/testdata/gen/multi"
 	"github.com/memberlist-go/memberlist/testdata/gen/s5"
+	"github.com/memberlist-go/memberlist/testdata/gen/streamed"
 )
 
 // A family is one generated message family, seen through any so that the
@@ -86,6 +87,18 @@ func families() []family {
 			variants: []any{keyed.Grant{}, keyed.Renew{}, keyed.Revoke{}, keyed.Move{}, keyed.Blob{}},
 			encode:   func(b []byte, m any) ([]byte, error) { return keyed.EncodeLease(b, m.(keyed.Lease)) },
 			decode:   func(b []byte) (any, error) { return keyed.DecodeLease(b) },
+		},
+		{
+			dir: "streamed", name: "streamed.Sync", id: streamed.SyncFamily, maxSize: streamed.SyncMaxSize,
+			variants: []any{streamed.Snapshot{}, streamed.Request{}},
+			encode:   func(b []byte, m any) ([]byte, error) { return streamed.EncodeSync(b, m.(streamed.Sync)) },
+			decode:   func(b []byte) (any, error) { return streamed.DecodeSync(b) },
+		},
+		{
+			dir: "streamed", name: "streamed.Announce", id: streamed.AnnounceFamily, maxSize: streamed.AnnounceMaxSize,
+			variants: []any{streamed.Ready{}},
+			encode:   func(b []byte, m any) ([]byte, error) { return streamed.EncodeAnnounce(b, m.(streamed.Announce)) },
+			decode:   func(b []byte) (any, error) { return streamed.DecodeAnnounce(b) },
 		},
 	}
 }

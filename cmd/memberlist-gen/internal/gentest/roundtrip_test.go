@@ -143,6 +143,10 @@ func emptyToNil(v reflect.Value) reflect.Value {
 			return out
 		}
 		out.Set(reflect.MakeSlice(v.Type(), v.Len(), v.Len()))
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			reflect.Copy(out, v) // bytes hold no empty slices or maps
+			return out
+		}
 		for i := range v.Len() {
 			out.Index(i).Set(emptyToNil(v.Index(i)))
 		}

@@ -1,6 +1,7 @@
 package gentest
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -12,6 +13,8 @@ import (
 	"unsafe"
 
 	"github.com/tinylib/msgp/msgp"
+
+	"github.com/memberlist-go/memberlist/runtime"
 )
 
 // Values of message types, made by reflection from their struct tags, and
@@ -144,6 +147,12 @@ func (m *maker) make(t reflect.Type, b bounds) reflect.Value {
 			return v // nil: an empty slice decodes as nil
 		}
 		v.Set(reflect.MakeSlice(t, n, n))
+		if t.Elem().Kind() == reflect.Uint8 && n > runtime.MaxMessageSize {
+			// The bytes of a stream-sized field, made a million at a
+			// time rather than one reflected value each.
+			reflect.Copy(v, reflect.ValueOf(m.bytes(n)))
+			return v
+		}
 		for i := range n {
 			v.Index(i).Set(m.make(t.Elem(), bounds{max: b.elem}))
 		}
@@ -170,10 +179,24 @@ func (m *maker) make(t reflect.Type, b bounds) reflect.Value {
 	return v
 }
 
-// length picks a length up to bound: the bound itself when worst.
+// length picks a length up to bound: the bound itself when worst. A
+// bound over a packet (a stream family's, of megabytes) is reached one
+// time in 64 and is otherwise mostly a packet's size at most, so that the
+// properties run as many trials over it without moving gigabytes.
 func (m *maker) length(bound int) int {
 	if m.worst {
 		return bound
+	}
+	if bound > runtime.MaxMessageSize {
+		switch m.r.IntN(64) {
+		case 0:
+			return bound
+		case 1:
+			return m.r.IntN(bound + 1)
+		case 2:
+			return 0
+		}
+		return m.r.IntN(runtime.MaxMessageSize + 1)
 	}
 	switch m.r.IntN(4) {
 	case 0:
@@ -188,8 +211,18 @@ func (m *maker) length(bound int) int {
 // other (map keys) as long as n allows.
 func (m *maker) bytes(n int) []byte {
 	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(m.r.Uint32())
+	if n > runtime.MaxMessageSize {
+		// A stream-sized field: eight bytes a draw, as megabytes of one
+		// draw a byte would dominate the tests' time.
+		for i := 0; i < n; i += 8 {
+			var w [8]byte
+			binary.LittleEndian.PutUint64(w[:], m.r.Uint64())
+			copy(b[i:], w[:])
+		}
+	} else {
+		for i := range b {
+			b[i] = byte(m.r.Uint32())
+		}
 	}
 	if m.worst && n > 0 {
 		copy(b, strconv.Itoa(m.seq))
