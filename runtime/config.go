@@ -145,15 +145,25 @@ func withDefaults(p swim.Config) Config {
 }
 
 // Validate reports the first setting that is out of range, naming the
-// field, its value and what it accepts. The error wraps ErrInvalidConfig
-// (and, for a protocol knob, swim.ErrInvalidConfig).
+// field, its value and what it accepts. The error is a *ConfigError, which
+// wraps ErrInvalidConfig (and, for a protocol knob, swim.ErrInvalidConfig).
 func (c Config) Validate() error {
 	if err := c.Config.Validate(); err != nil {
-		return invalidConfig(err)
+		return restateSwim(err)
 	}
-	bad := func(field string, v any, want string) error {
-		return invalid("%s = %v; want %s", field, v, want)
+	if err := c.validateNode(); err != nil {
+		return err
 	}
+	if err := c.validateStreams(); err != nil {
+		return err
+	}
+	return c.validateKeys()
+}
+
+// validateNode checks the settings of c that are neither the protocol's
+// nor the streams'.
+func (c Config) validateNode() *ConfigError {
+	bad := badField
 	switch {
 	case c.Name == "" || len(c.Name) > swim.MaxNameLen:
 		return bad("Name", fmt.Sprintf("%q", c.Name), fmt.Sprintf("1 to %d bytes", swim.MaxNameLen))
@@ -166,7 +176,7 @@ func (c Config) Validate() error {
 	case c.JoinTimeout < 0:
 		return bad("JoinTimeout", c.JoinTimeout, "0 (do not wait) or a positive duration")
 	case c.JoinTimeout > 0 && c.Discovery == nil:
-		return bad("JoinTimeout", c.JoinTimeout, "0 without Discovery: with no seeds there is nothing to wait for")
+		return bad("JoinTimeout", c.JoinTimeout, "0 without Discovery: with no seeds there is nothing to wait for", "Discovery")
 	case c.EventBuffer < 1:
 		return bad("EventBuffer", c.EventBuffer, "at least 1")
 	case len(c.Label) > udpframe.MaxLabelLen:
@@ -174,20 +184,30 @@ func (c Config) Validate() error {
 	case !utf8.ValidString(c.Label):
 		return bad("Label", fmt.Sprintf("%q", c.Label), "valid UTF-8")
 	}
-	if err := c.validateStreams(); err != nil {
-		return err
-	}
-	// A key's bytes never appear in an error, which may end up in a log.
+	return nil
+}
+
+// validateKeys checks c.Keys. A key's bytes never appear in an error,
+// which may end up in a log: the error says which key is wrong and how.
+func (c Config) validateKeys() error {
 	for i, k := range c.Keys {
 		if err := udpframe.CheckKey(k); err != nil {
-			return invalidConfig(&restated{
-				msg:  fmt.Sprintf("Keys[%d] is %d bytes; want 16, 24 or 32 (AES-128, AES-192 or AES-256)", i, len(k)),
-				errs: []error{udpframe.ErrKeySize},
-			})
+			return &ConfigError{
+				Field:   "Keys",
+				Value:   fmt.Sprintf("a key of %d bytes", len(k)),
+				Want:    "16, 24 or 32 (AES-128, AES-192 or AES-256)",
+				problem: fmt.Sprintf("Keys[%d] is %d bytes", i, len(k)),
+				cause:   udpframe.ErrKeySize,
+			}
 		}
 		for j := range i {
 			if bytes.Equal(c.Keys[j], k) {
-				return invalid("Keys[%d] repeats Keys[%d]; want each key once", i, j)
+				return &ConfigError{
+					Field:   "Keys",
+					Value:   fmt.Sprintf("a repeat of Keys[%d]", j),
+					Want:    "each key once",
+					problem: fmt.Sprintf("Keys[%d] repeats Keys[%d]", i, j),
+				}
 			}
 		}
 	}
