@@ -140,12 +140,6 @@ func (e *configProblems) Unwrap() []error {
 	return append([]error{ErrInvalidConfig}, e.problems...)
 }
 
-// invalid returns a configProblems of one problem, formatted like fmt.Errorf
-// (%w wraps), without the "invalid config" prefix, which it adds.
-func invalid(format string, args ...any) error {
-	return &configProblems{problems: []error{fmt.Errorf(format, args...)}}
-}
-
 // invalidConfig gathers problems into one configProblems, or nil for
 // none. A problem that is itself a configProblems contributes its problems; one
 // that starts with the text of an ErrInvalidConfig (this package's or an
