@@ -167,15 +167,25 @@ func withDefaults(p swim.Config) Config {
 }
 
 // Validate reports the first setting that is out of range, naming the
-// field, its value and what it accepts. The error wraps ErrInvalidConfig
-// (and, for a protocol knob, swim.ErrInvalidConfig).
+// field, its value and what it accepts. The error is a *ConfigError, which
+// wraps ErrInvalidConfig (and, for a protocol knob, swim.ErrInvalidConfig).
 func (c Config) Validate() error {
 	if err := c.Config.Validate(); err != nil {
-		return invalidConfig(err)
+		return restateSwim(err)
 	}
-	bad := func(field string, v any, want string) error {
-		return invalid("%s = %v; want %s", field, v, want)
+	if err := c.validateNode(); err != nil {
+		return err
 	}
+	if err := c.validateStreams(); err != nil {
+		return err
+	}
+	return c.validateKeys()
+}
+
+// validateNode checks the settings of c that are neither the protocol's
+// nor the streams'.
+func (c Config) validateNode() *ConfigError {
+	bad := badField
 	switch {
 	case c.Name == "" || len(c.Name) > swim.MaxNameLen:
 		return bad("Name", fmt.Sprintf("%q", c.Name), fmt.Sprintf("1 to %d bytes", swim.MaxNameLen))
@@ -188,7 +198,7 @@ func (c Config) Validate() error {
 	case c.JoinTimeout < 0:
 		return bad("JoinTimeout", c.JoinTimeout, "0 (do not wait) or a positive duration")
 	case c.JoinTimeout > 0 && c.Discovery == nil:
-		return bad("JoinTimeout", c.JoinTimeout, "0 without Discovery: with no seeds there is nothing to wait for")
+		return bad("JoinTimeout", c.JoinTimeout, "0 without Discovery: with no seeds there is nothing to wait for", "Discovery")
 	case c.EventBuffer < 1:
 		return bad("EventBuffer", c.EventBuffer, "at least 1")
 	case len(c.Label) > udpframe.MaxLabelLen:
@@ -201,20 +211,30 @@ func (c Config) Validate() error {
 	if err := c.validateTransition(); err != nil {
 		return err
 	}
-	if err := c.validateStreams(); err != nil {
-		return err
-	}
-	// A key's bytes never appear in an error, which may end up in a log.
+	return nil
+}
+
+// validateKeys checks c.Keys. A key's bytes never appear in an error,
+// which may end up in a log: the error says which key is wrong and how.
+func (c Config) validateKeys() error {
 	for i, k := range c.Keys {
 		if err := udpframe.CheckKey(k); err != nil {
-			return invalidConfig(&restated{
-				msg:  fmt.Sprintf("Keys[%d] is %d bytes; want 16, 24 or 32 (AES-128, AES-192 or AES-256)", i, len(k)),
-				errs: []error{udpframe.ErrKeySize},
-			})
+			return &ConfigError{
+				Field:   "Keys",
+				Value:   fmt.Sprintf("a key of %d bytes", len(k)),
+				Want:    "16, 24 or 32 (AES-128, AES-192 or AES-256)",
+				problem: fmt.Sprintf("Keys[%d] is %d bytes", i, len(k)),
+				cause:   udpframe.ErrKeySize,
+			}
 		}
 		for j := range i {
 			if bytes.Equal(c.Keys[j], k) {
-				return invalid("Keys[%d] repeats Keys[%d]; want each key once", i, j)
+				return &ConfigError{
+					Field:   "Keys",
+					Value:   fmt.Sprintf("a repeat of Keys[%d]", j),
+					Want:    "each key once",
+					problem: fmt.Sprintf("Keys[%d] repeats Keys[%d]", i, j),
+				}
 			}
 		}
 	}
@@ -238,22 +258,24 @@ const (
 
 // validateTransition checks Transition against Keys and Label, naming the
 // field that is wrong.
-func (c Config) validateTransition() error {
+func (c Config) validateTransition() *ConfigError {
 	t := c.Transition
-	bad := func(field string, v any, want string) error {
-		return fmt.Errorf("%w: Transition.%s = %v; want %s", ErrInvalidConfig, field, v, want)
-	}
 	switch {
 	case t.Phase == "":
 		return nil
 	case t.Phase != TransitionAccept && t.Phase != TransitionSend:
-		return bad("Phase", fmt.Sprintf("%q", t.Phase), fmt.Sprintf("%q, %q or empty", TransitionAccept, TransitionSend))
+		return badField("Transition.Phase", fmt.Sprintf("%q", t.Phase), fmt.Sprintf("%q, %q or empty", TransitionAccept, TransitionSend))
 	case udpframe.CheckLabel(t.FromLabel) != nil:
-		return bad("FromLabel", fmt.Sprintf("%q", t.FromLabel), fmt.Sprintf("at most %d bytes of UTF-8", udpframe.MaxLabelLen))
+		return badField("Transition.FromLabel", fmt.Sprintf("%q", t.FromLabel), fmt.Sprintf("at most %d bytes of UTF-8", udpframe.MaxLabelLen))
 	case t.FromEncrypted && len(c.Keys) == 0:
-		return bad("FromEncrypted", true, "false without Keys")
+		return badField("Transition.FromEncrypted", true, "false without Keys", "Keys")
 	case t.FromLabel == c.Label && (len(c.Keys) == 0 || t.FromEncrypted):
-		return fmt.Errorf("%w: Transition from label %q, encrypted %v, to the same settings; want Keys set where the cluster had none, or a Label other than FromLabel", ErrInvalidConfig, t.FromLabel, t.FromEncrypted)
+		return &ConfigError{
+			Field:   "Transition",
+			problem: fmt.Sprintf("Transition from label %q, encrypted %v, to the same settings", t.FromLabel, t.FromEncrypted),
+			Want:    "Keys set where the cluster had none, or a Label other than FromLabel",
+			Related: []string{"Keys", "Label"},
+		}
 	}
 	return nil
 }

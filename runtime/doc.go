@@ -64,7 +64,10 @@
 // bad Config or variable (the message names the field or variable, its
 // value and what is accepted), [ErrUnknownMember], [ErrTooLarge],
 // [ErrQueueFull], [ErrLeft] and [ErrClosed] from the node's methods,
-// [ErrSlowSubscriber] from a subscription that fell behind.
+// [ErrSlowSubscriber] from a subscription that fell behind. A field that
+// Config.Validate refuses is a [*ConfigError] too, which errors.As finds:
+// its Field, Value and Want let a program name the setting in its own
+// terms (a flag, a key of its file) without reading the message.
 //
 // A Node's methods are safe for concurrent use. One goroutine owns the
 // protocol state, handlers run on another, and none outlives Close.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -201,8 +202,8 @@ func ConfigFromEnviron(environ []string) (Config, error) {
 // check for unknown names.
 type envVar struct {
 	name string
-	// field is the Config field the variable sets, as Config.Validate
-	// names it, so that a Validate error can be traced to the variable the
+	// field is the Config field the variable sets, as ConfigError names
+	// it, so that a Validate error can be traced to the variable the
 	// operator actually wrote; empty for variables without one field.
 	field string
 	// set parses a non-empty value into p. Its error says only what is
@@ -598,14 +599,19 @@ func isDNSName(s string) bool {
 }
 
 // explainValidate adds to an error of Config.Validate, which speaks of
-// Config fields, the variables behind the fields it mentions, since the
-// operator wrote variables: with its value if set, or as unset when the
-// value came from the profile, which is the variable to set to fix it.
+// Config fields, the variables behind the field it refuses and the fields
+// its bound depends on, since the operator wrote variables: with its value
+// if set, or as unset when the value came from the profile, which is the
+// variable to set to fix it.
 func explainValidate(err error, vars []envVar, env map[string]string) error {
-	msg := err.Error()
+	var ce *ConfigError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	fields := append([]string{ce.Field}, ce.Related...)
 	var notes []string
 	for _, ev := range vars {
-		if ev.field == "" || !mentionsWord(msg, ev.field) {
+		if ev.field == "" || !slices.Contains(fields, ev.field) {
 			continue
 		}
 		if v := env[ev.name]; v != "" {
@@ -618,25 +624,6 @@ func explainValidate(err error, vars []envVar, env map[string]string) error {
 		return err
 	}
 	return fmt.Errorf("%w (%s)", err, strings.Join(notes, ", "))
-}
-
-// mentionsWord reports whether word occurs in s as a whole identifier, so
-// that a field is not found inside a longer name.
-func mentionsWord(s, word string) bool {
-	isIdent := func(c byte) bool {
-		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
-	}
-	for i := 0; ; {
-		j := strings.Index(s[i:], word)
-		if j < 0 {
-			return false
-		}
-		start, end := i+j, i+j+len(word)
-		if (start == 0 || !isIdent(s[start-1])) && (end == len(s) || !isIdent(s[end])) {
-			return true
-		}
-		i = start + 1
-	}
 }
 
 // quote quotes a value for an error, cutting a long one short so that a

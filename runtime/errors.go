@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/memberlist-go/memberlist/runtime/swim"
 )
 
 // The errors this package returns are read by people who imported
@@ -48,14 +50,80 @@ func publicError(err error) error {
 	return &restated{msg: msg, errs: []error{err}}
 }
 
-// configError is an invalid configuration: ErrInvalidConfig's text once,
-// then every problem found, one per line when there are several.
+// ConfigError is a Config field Config.Validate (or Start) refuses: the
+// field, its value and what the field accepts, for the protocol's knobs
+// too, so that a program that maps fields to its own names (flags, a file,
+// environment variables as ConfigFromEnv does) finds the field with
+// errors.As instead of reading the message. It wraps ErrInvalidConfig and,
+// for a protocol knob, the *swim.ConfigError it restates (so
+// swim.ErrInvalidConfig too).
+type ConfigError struct {
+	// Field is the Config field refused, such as "Name" or, for a field
+	// of the embedded swim.Config, "ProbeTimeout".
+	Field string
+	// Value is the refused value as the message shows it: quoted or
+	// summarized for text and bytes, never a key's bytes.
+	Value string
+	// Want says what Field accepts.
+	Want string
+	// Related are the other fields Want speaks of, whose values set the
+	// bound Field broke ("ProbeInterval" for a ProbeTimeout over 4/5 of
+	// it): changing one of them fixes the error too.
+	Related []string
+
+	// problem, if set, says what is wrong in place of "Field = Value",
+	// for a value the message describes rather than shows (a key).
+	problem string
+	// cause is the error behind this one: the *swim.ConfigError restated,
+	// or udpframe.ErrKeySize.
+	cause error
+}
+
+// Error reads "memberlist: invalid config: Field = Value; want Want".
+func (e *ConfigError) Error() string {
+	return ErrInvalidConfig.Error() + ": " + e.text()
+}
+
+// text is the message without the "invalid config" prefix.
+func (e *ConfigError) text() string {
+	problem := e.problem
+	if problem == "" {
+		problem = e.Field + " = " + e.Value
+	}
+	return problem + "; want " + e.Want
+}
+
+// Unwrap returns ErrInvalidConfig and the error this one restates, if any.
+func (e *ConfigError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{ErrInvalidConfig}
+	}
+	return []error{ErrInvalidConfig, e.cause}
+}
+
+// badField returns the ConfigError of field, showing v with %v.
+func badField(field string, v any, want string, related ...string) *ConfigError {
+	return &ConfigError{Field: field, Value: fmt.Sprint(v), Want: want, Related: related}
+}
+
+// restateSwim returns err, an error of swim.Config.Validate, as this
+// package's ConfigError for the same field.
+func restateSwim(err error) error {
+	var se *swim.ConfigError
+	if !errors.As(err, &se) {
+		return invalidConfig(err)
+	}
+	return &ConfigError{Field: se.Field, Value: se.Value, Want: se.Want, Related: se.Related, cause: err}
+}
+
+// configProblems is an invalid configuration: ErrInvalidConfig's text
+// once, then every problem found, one per line when there are several.
 // errors.Is finds ErrInvalidConfig and whatever each problem wraps.
-type configError struct {
+type configProblems struct {
 	problems []error
 }
 
-func (e *configError) Error() string {
+func (e *configProblems) Error() string {
 	if len(e.problems) == 1 {
 		return ErrInvalidConfig.Error() + ": " + e.problems[0].Error()
 	}
@@ -68,18 +136,12 @@ func (e *configError) Error() string {
 	return b.String()
 }
 
-func (e *configError) Unwrap() []error {
+func (e *configProblems) Unwrap() []error {
 	return append([]error{ErrInvalidConfig}, e.problems...)
 }
 
-// invalid returns a configError of one problem, formatted like fmt.Errorf
-// (%w wraps), without the "invalid config" prefix, which it adds.
-func invalid(format string, args ...any) error {
-	return &configError{problems: []error{fmt.Errorf(format, args...)}}
-}
-
-// invalidConfig gathers problems into one configError, or nil for none.
-// A problem that is itself a configError contributes its problems; one
+// invalidConfig gathers problems into one configProblems, or nil for
+// none. A problem that is itself a configProblems contributes its problems; one
 // that starts with the text of an ErrInvalidConfig (this package's or an
 // internal package's) loses that prefix, so that the message says "invalid
 // config" once however the problems were built.
@@ -89,7 +151,7 @@ func invalidConfig(errs ...error) error {
 		if err == nil {
 			continue
 		}
-		if ce, ok := err.(*configError); ok {
+		if ce, ok := err.(*configProblems); ok {
 			problems = append(problems, ce.problems...)
 			continue
 		}
@@ -98,7 +160,7 @@ func invalidConfig(errs ...error) error {
 	if len(problems) == 0 {
 		return nil
 	}
-	return &configError{problems: problems}
+	return &configProblems{problems: problems}
 }
 
 // invalidPrefix matches the "invalid config" prefix of this package's,

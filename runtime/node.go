@@ -129,7 +129,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		cfg.PacketBudget = swim.DefaultPacketBudget
 	}
 	if cfg.PacketBudget != swim.DefaultPacketBudget {
-		return nil, fmt.Errorf("%w: PacketBudget = %d; want %d (the UDP transport's budget)", ErrInvalidConfig, cfg.PacketBudget, swim.DefaultPacketBudget)
+		return nil, badField("PacketBudget", cfg.PacketBudget, fmt.Sprintf("%d (the UDP transport's budget)", swim.DefaultPacketBudget))
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err

@@ -366,9 +366,7 @@ func (n *Node) streamStats(s *Stats) {
 
 // validateStreams checks the stream settings of c.
 func (c Config) validateStreams() error {
-	bad := func(field string, v any, want string) error {
-		return fmt.Errorf("%w: %s = %v; want %s", ErrInvalidConfig, field, v, want)
-	}
+	bad := func(field string, v any, want string) error { return badField(field, v, want) }
 	switch {
 	case c.MaxStreamMessageSize < 1 || c.MaxStreamMessageSize > MaxStreamMessageSize:
 		return bad("MaxStreamMessageSize", c.MaxStreamMessageSize, fmt.Sprintf("1 to %d bytes", MaxStreamMessageSize))

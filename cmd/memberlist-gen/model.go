@@ -3,6 +3,8 @@ package main
 import (
 	"go/token"
 	"go/types"
+
+	"github.com/memberlist-go/memberlist/internal/msgpsize"
 )
 
 // The model is what the analysis makes of a package and what the emitter
@@ -36,7 +38,7 @@ type variant struct {
 }
 
 // size is the variant's largest encoding with its tag.
-func (v *variant) size() int { return uintSize(uint64(v.tag)) + v.st.size }
+func (v *variant) size() int { return msgpsize.Uint(uint64(v.tag)) + v.st.size }
 
 // A structModel is a struct type of the package that gets MarshalMsg and
 // UnmarshalMsg: a variant or a struct nested in one.

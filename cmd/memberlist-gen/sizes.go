@@ -5,6 +5,7 @@ import (
 	"go/types"
 	"strings"
 
+	"github.com/memberlist-go/memberlist/internal/msgpsize"
 	mlruntime "github.com/memberlist-go/memberlist/runtime"
 )
 
@@ -29,17 +30,17 @@ func computeSize(tm *typeModel) int {
 	case kInt, kUint, kFloat:
 		tm.size = numberSize(tm.basic.Kind())
 	case kString:
-		tm.size = strHeaderSize(tm.bound) + tm.bound
+		tm.size = msgpsize.Str(tm.bound)
 	case kBytes:
-		tm.size = binHeaderSize(tm.bound) + tm.bound
+		tm.size = msgpsize.Bin(tm.bound)
 	case kByteArray:
-		tm.size = binHeaderSize(tm.length) + tm.length
+		tm.size = msgpsize.Bin(tm.length)
 	case kArray:
-		tm.size = addSize(arrayHeaderSize(tm.length), mulSize(tm.length, computeSize(tm.elem)))
+		tm.size = addSize(msgpsize.ArrayHeader(tm.length), mulSize(tm.length, computeSize(tm.elem)))
 	case kSlice:
-		tm.size = addSize(arrayHeaderSize(tm.bound), mulSize(tm.bound, computeSize(tm.elem)))
+		tm.size = addSize(msgpsize.ArrayHeader(tm.bound), mulSize(tm.bound, computeSize(tm.elem)))
 	case kMap:
-		tm.size = addSize(arrayHeaderSize(tm.bound), mulSize(tm.bound, addSize(computeSize(tm.key), computeSize(tm.elem))))
+		tm.size = addSize(msgpsize.MapHeader(tm.bound), mulSize(tm.bound, addSize(computeSize(tm.key), computeSize(tm.elem))))
 	case kStruct:
 		tm.size = tm.st.size
 	case kTime:
@@ -52,19 +53,18 @@ func computeSize(tm *typeModel) int {
 	return tm.size
 }
 
-// numberSize is the longest msgp encoding of a number of kind k: a type
-// byte and the value's bytes. int and uint are written as 64-bit values on
-// every platform.
+// numberSize is the longest msgp encoding of a number of kind k. int and
+// uint are written as 64-bit values on every platform.
 func numberSize(k types.BasicKind) int {
 	switch k {
 	case types.Int8, types.Uint8:
-		return 2
+		return msgpsize.MaxNumber(8)
 	case types.Int16, types.Uint16:
-		return 3
+		return msgpsize.MaxNumber(16)
 	case types.Int32, types.Uint32, types.Float32:
-		return 5
+		return msgpsize.MaxNumber(32)
 	}
-	return 9
+	return msgpsize.MaxNumber(64)
 }
 
 // sizeFamily computes a family's largest encoding and refuses variants
@@ -128,56 +128,6 @@ func boundNote(tm *typeModel) string {
 		return ""
 	}
 	return " with " + strings.Join(parts, ",")
-}
-
-// MessagePack header sizes as msgp writes them (the shortest form).
-
-func strHeaderSize(n int) int {
-	switch {
-	case n <= 31:
-		return 1
-	case n <= 0xff:
-		return 2
-	case n <= 0xffff:
-		return 3
-	}
-	return 5
-}
-
-func binHeaderSize(n int) int {
-	switch {
-	case n <= 0xff:
-		return 2
-	case n <= 0xffff:
-		return 3
-	}
-	return 5
-}
-
-// arrayHeaderSize is also the map header size.
-func arrayHeaderSize(n int) int {
-	switch {
-	case n <= 15:
-		return 1
-	case n <= 0xffff:
-		return 3
-	}
-	return 5
-}
-
-// uintSize is the size of msgp's encoding of an unsigned value.
-func uintSize(u uint64) int {
-	switch {
-	case u <= 0x7f:
-		return 1
-	case u <= 0xff:
-		return 2
-	case u <= 0xffff:
-		return 3
-	case u <= 0xffffffff:
-		return 5
-	}
-	return 9
 }
 
 // Encoded sizes of fixed-size values: msgp.AppendTimeExt's longest form, and

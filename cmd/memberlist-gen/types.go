@@ -5,6 +5,8 @@ import (
 	"go/types"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/memberlist-go/memberlist/internal/msgpsize"
 )
 
 // Types: which Go types can be encoded and how (the type model of each
@@ -64,7 +66,7 @@ func (a *analyzer) structModel(obj *types.TypeName, st *types.Struct) *structMod
 	if !ok {
 		return nil
 	}
-	sm.size = arrayHeaderSize(len(sm.fields))
+	sm.size = msgpsize.ArrayHeader(len(sm.fields))
 	for _, fm := range sm.fields {
 		sm.size = addSize(sm.size, fm.t.size)
 	}

@@ -9,6 +9,31 @@ import (
 // ErrInvalidConfig is wrapped by every error Config.Validate returns.
 var ErrInvalidConfig = errors.New("swim: invalid config")
 
+// ConfigError is the error Config.Validate returns: the field refused, its
+// value and what the field accepts, so that a caller that maps fields to
+// its own names (flags, environment variables) finds the field with
+// errors.As instead of reading the message. It wraps ErrInvalidConfig.
+type ConfigError struct {
+	// Field is the Config field refused, such as "ProbeTimeout".
+	Field string
+	// Value is the refused value as the message shows it.
+	Value string
+	// Want says what Field accepts.
+	Want string
+	// Related are the other fields Want speaks of, whose values set the
+	// bound Field broke ("ProbeInterval" for a ProbeTimeout over 4/5 of
+	// it): changing one of them fixes the error too.
+	Related []string
+}
+
+// Error reads "swim: invalid config: Field = Value; want Want".
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%v: %s = %s; want %s", ErrInvalidConfig, e.Field, e.Value, e.Want)
+}
+
+// Unwrap returns ErrInvalidConfig.
+func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+
 // Packet budget limits. The budget is the number of bytes of one packet the
 // core fills (version byte and messages); the transport adds its framing
 // (checksum, label, encryption) on top.
@@ -169,10 +194,11 @@ func DefaultLocalConfig() Config {
 }
 
 // Validate reports the first setting that is out of range, naming the field
-// and what it accepts. Every error wraps ErrInvalidConfig.
+// and what it accepts. Every error is a *ConfigError, which wraps
+// ErrInvalidConfig.
 func (c Config) Validate() error {
-	bad := func(field string, v any, want string) error {
-		return fmt.Errorf("%w: %s = %v; want %s", ErrInvalidConfig, field, v, want)
+	bad := func(field string, v any, want string, related ...string) error {
+		return &ConfigError{Field: field, Value: fmt.Sprint(v), Want: want, Related: related}
 	}
 	dur := func(field string, d time.Duration) error {
 		if d <= 0 {
@@ -202,7 +228,7 @@ func (c Config) Validate() error {
 	case c.ProbeTimeout > c.ProbeInterval*4/5:
 		// The rest of the period is the indirect probe's window: the
 		// ping-reqs, the relays' pings and their acks or nacks must fit.
-		return bad("ProbeTimeout", c.ProbeTimeout, fmt.Sprintf("at most 4/5 of ProbeInterval (%v), so that indirect probes fit in the rest of the period", c.ProbeInterval*4/5))
+		return bad("ProbeTimeout", c.ProbeTimeout, fmt.Sprintf("at most 4/5 of ProbeInterval (%v), so that indirect probes fit in the rest of the period", c.ProbeInterval*4/5), "ProbeInterval")
 	case c.JoinRetryMin < 10*time.Millisecond:
 		return bad("JoinRetryMin", c.JoinRetryMin, "at least 10ms")
 	case c.GossipInterval < time.Millisecond:
@@ -210,7 +236,7 @@ func (c Config) Validate() error {
 	case c.ProbeTimeout < time.Millisecond:
 		return bad("ProbeTimeout", c.ProbeTimeout, "at least 1ms")
 	case c.JoinRetryMax < c.JoinRetryMin:
-		return bad("JoinRetryMax", c.JoinRetryMax, fmt.Sprintf("at least JoinRetryMin (%v)", c.JoinRetryMin))
+		return bad("JoinRetryMax", c.JoinRetryMax, fmt.Sprintf("at least JoinRetryMin (%v)", c.JoinRetryMin), "JoinRetryMin")
 	case c.IndirectChecks < 0 || c.IndirectChecks > 16:
 		return bad("IndirectChecks", c.IndirectChecks, "0 to 16")
 	case c.RetransmitMult < 1 || c.RetransmitMult > 64:

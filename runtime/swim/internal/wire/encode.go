@@ -2,10 +2,11 @@ package wire
 
 import (
 	"encoding/binary"
-	"math"
 	"net/netip"
 
 	"github.com/tinylib/msgp/msgp"
+
+	"github.com/memberlist-go/memberlist/internal/msgpsize"
 )
 
 // Encoders append to b and never fail: callers hold only values they built
@@ -173,13 +174,15 @@ func AppendCookie(b []byte, m *Cookie) []byte {
 }
 
 // RecordSize returns the exact number of bytes [AppendRecord] appends for r.
+// It and [SyncStartSize] add up msgpsize's sizes, which its tests hold to
+// msgp's at every size-class boundary; TestSizes here checks the sums.
 func RecordSize(r *Record) int {
-	return arrayHeaderSize(5) +
-		strSize(len(r.Name)) +
+	return msgpsize.ArrayHeader(5) +
+		msgpsize.Str(len(r.Name)) +
 		addrSize(r.Addr) +
-		binSize(len(r.Meta)) +
-		uintSize(r.Incarnation) +
-		uintSize(uint64(r.State))
+		msgpsize.Bin(len(r.Meta)) +
+		msgpsize.Uint(r.Incarnation) +
+		msgpsize.Uint(uint64(r.State))
 }
 
 // SyncStartSize returns the exact number of bytes [AppendSyncStart] appends
@@ -188,63 +191,10 @@ func RecordSize(r *Record) int {
 // and taking flags here would only make every caller pass them.
 func SyncStartSize(from string, count int) int {
 	return 1 + // type
-		arrayHeaderSize(3) +
+		msgpsize.ArrayHeader(3) +
 		1 + // flags as a positive fixint
-		strSize(len(from)) +
-		arrayHeaderSize(count)
-}
-
-// The size helpers below mirror the size classes msgp's Append* functions
-// choose; TestSizes checks them at every class boundary.
-
-func arrayHeaderSize(n int) int {
-	switch {
-	case n <= 15:
-		return 1
-	case n <= math.MaxUint16:
-		return 3
-	default:
-		return 5
-	}
-}
-
-func strSize(n int) int {
-	switch {
-	case n <= 31:
-		return 1 + n
-	case n <= math.MaxUint8:
-		return 2 + n
-	case n <= math.MaxUint16:
-		return 3 + n
-	default:
-		return 5 + n
-	}
-}
-
-func binSize(n int) int {
-	switch {
-	case n <= math.MaxUint8:
-		return 2 + n
-	case n <= math.MaxUint16:
-		return 3 + n
-	default:
-		return 5 + n
-	}
-}
-
-func uintSize(u uint64) int {
-	switch {
-	case u <= 127:
-		return 1
-	case u <= math.MaxUint8:
-		return 2
-	case u <= math.MaxUint16:
-		return 3
-	case u <= math.MaxUint32:
-		return 5
-	default:
-		return 9
-	}
+		msgpsize.Str(len(from)) +
+		msgpsize.ArrayHeader(count)
 }
 
 // Encoded address lengths: address bytes plus a big-endian port.
@@ -276,10 +226,10 @@ func addrSize(ap netip.AddrPort) int {
 	a := ap.Addr().Unmap()
 	switch {
 	case a.Is4():
-		return binSize(addr4Len)
+		return msgpsize.Bin(addr4Len)
 	case a.Is6():
-		return binSize(addr6Len)
+		return msgpsize.Bin(addr6Len)
 	default:
-		return binSize(0)
+		return msgpsize.Bin(0)
 	}
 }

@@ -6,6 +6,26 @@
 // declaration order. Decoding allocates in proportion to the input's length,
 // never to what its length prefixes claim, and returns an error, never
 // panics, on malformed input.
+//
+// These encoders and decoders are written by hand, not by
+// cmd/memberlist-gen, which writes those of the application's messages,
+// for four reasons. Packets are compound: the core appends a probe and as
+// much gossip as fits into one buffer, message after message, and the
+// encoders never fail, where generated code encodes one message per
+// payload and reports fields over their bounds. A sync message's record
+// count is bounded by bytes, not by a declared maximum: the sender writes
+// the count with [AppendSyncStart] and then as many records as
+// [SyncStartSize] and [RecordSize] say fit in the packet budget. Generated
+// code needs package runtime (it registers its family there, checks
+// runtime.MaxMessageSize and wraps a Node's sends and handlers), and
+// runtime imports runtime/swim, which imports this package: the import
+// would be a cycle, and a codec-only mode of the generator would still
+// leave the other reasons. And some fields are optional, left off the
+// array when empty: the Ack's Coord, on one ack in several, and the
+// Broadcast's Key, on keyed broadcasts only, so the commonest messages
+// stay as short as they were, while a generated struct always writes all
+// its fields. What the two share is the size arithmetic of msgp, in
+// internal/msgpsize.
 package wire
 
 import "net/netip"
