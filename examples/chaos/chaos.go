@@ -35,6 +35,13 @@ func handleChaos(n *runtime.Node, out io.Writer, self string) (stop func()) {
 		OnNote(n, func(from runtime.Member, m Note) {
 			say("  %s <- %s: note %q [%s]", self, from.Name, m.Text, strings.Join(m.Labels, ","))
 		}),
+		OnDump(n, func(from runtime.Member, m Dump) {
+			size := 0
+			for _, e := range m.Entries {
+				size += len(e)
+			}
+			say("  %s <- %s: state dump over a stream, %d entries, %d KB", self, from.Name, len(m.Entries), size/1024)
+		}),
 	}
 	return func() {
 		for _, s := range stops {

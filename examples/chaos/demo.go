@@ -152,6 +152,20 @@ func runDemo(ctx context.Context, out io.Writer) error {
 			if target == "" {
 				target = "everyone"
 			}
+			if sent == 3 {
+				// Once, a message larger than a datagram, over a stream,
+				// to one member (streams are not broadcast).
+				if to == "" {
+					to = slices.DeleteFunc(slices.Clone(live), func(n *runtime.Node) bool { return n == from })[0].LocalMember().Name
+					target = to
+				}
+				d := stateDump(from.LocalMember().Name, 600)
+				fmt.Fprintf(out, "%s -> %s: a state dump of %d entries over a stream (SendReliable)\n", from.LocalMember().Name, target, len(d.Entries))
+				if err := SendStateDump(ctx, from, to, d); err != nil {
+					fmt.Fprintf(out, "  send failed: %v\n", err)
+				}
+				continue
+			}
 			fmt.Fprintf(out, "%s -> %s: %s\n", from.LocalMember().Name, target, strings.TrimPrefix(fmt.Sprintf("%T%+v", m, m), "main."))
 			if err := sendTo(ctx, from, to, m); err != nil {
 				fmt.Fprintf(out, "  send failed: %v\n", err)
@@ -164,6 +178,16 @@ func runDemo(ctx context.Context, out io.Writer) error {
 			}
 		}
 	}
+}
+
+// stateDump makes a node's (made-up) state: n entries of about 60 bytes,
+// tens of KB in all, more than one datagram carries.
+func stateDump(node string, n int) Dump {
+	d := Dump{Entries: make([]string, n)}
+	for i := range d.Entries {
+		d.Entries[i] = fmt.Sprintf("%s/cache/key-%05d=%040d", node, i, i)
+	}
+	return d
 }
 
 // since says how long ago the demo stopped a node, if it did.

@@ -29,3 +29,19 @@ type Note struct {
 func (SimulateCpuSpike) isChaosMonkey() {}
 func (SimulateLatency) isChaosMonkey()  {}
 func (Note) isChaosMonkey()             {}
+
+// StateDump is what the chaos example sends over a stream: a node's state,
+// larger than one datagram carries (runtime.MaxMessageSize), up to
+// runtime.MaxStreamMessageSize.
+//
+//memberlist:messages stream
+type StateDump interface{ isStateDump() }
+
+// Dump is a snapshot of a node's (made-up) state: some tens of KB.
+//
+//memberlist:tag 1
+type Dump struct {
+	Entries []string `memberlist:"max=4096,elem=64"`
+}
+
+func (Dump) isStateDump() {}

@@ -395,3 +395,213 @@ func (z *Note) UnmarshalMsg(b []byte) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// StateDumpFamily tells StateDump messages apart from the other message
+// families a node carries. It is FNV-1a (32 bits) of
+// "github.com/memberlist-go/memberlist/examples/chaos.StateDump": moving the
+// package or renaming the interface changes it, and then old and new programs
+// no longer understand each other. To keep talking across such a change, pin
+// the old value with //memberlist:messages id=N.
+//
+// StateDump is a stream family (//memberlist:messages stream): SendStateDump
+// carries each message, up to StateDumpMaxSize bytes, to one member over a
+// reliable stream. There is no BroadcastStateDump: streams go to one member,
+// and gossip carries datagrams only, each within one packet.
+const StateDumpFamily uint32 = 3566659908
+
+// Two families with one id in a program would receive each other's messages:
+// registering StateDump with the runtime stops the program at start-up instead,
+// naming both. Give one of them another id with //memberlist:messages id=N.
+func init() {
+	if err := runtime.RegisterFamily(StateDumpFamily, "github.com/memberlist-go/memberlist/examples/chaos.StateDump"); err != nil {
+		panic(err)
+	}
+}
+
+// StateDumpMaxSize is the largest encoding of a StateDump, in bytes: that of a
+// Dump (tag 1) with every field at its bound, tag included.
+const StateDumpMaxSize = 270341
+
+// The build fails here ("overflows uint") if a StateDump can outgrow
+// runtime.MaxStreamMessageSize, the largest message SendReliable carries: bound
+// the fields of its largest variant more tightly and run go generate.
+const _ = uint(runtime.MaxStreamMessageSize - StateDumpMaxSize)
+
+// EncodeStateDump appends the encoding of m to b and returns the extended
+// slice: the variant's tag (a MessagePack uint), then its MarshalMsg encoding,
+// at most StateDumpMaxSize bytes. The family id is not part of it: the node
+// sends it before the payload. A field over its bound is an error naming the
+// field; on error b is returned unchanged. Encoding allocates nothing when b
+// has room.
+func EncodeStateDump(b []byte, m StateDump) ([]byte, error) {
+	var o []byte
+	var err error
+	switch m := m.(type) {
+	case Dump:
+		o, err = m.MarshalMsg(msgp.AppendUint16(b, 1))
+	case nil:
+		return b, fmt.Errorf("main.StateDump: cannot encode nil")
+	case *Dump:
+		return b, fmt.Errorf("main.StateDump: cannot encode %T: pass the value, not a pointer", m)
+	default:
+		return b, fmt.Errorf("main.StateDump: cannot encode %T: memberlist-gen wrote no code for it; if it is a new variant, run go generate", m)
+	}
+	if err != nil {
+		return b, err
+	}
+	return o, nil
+}
+
+// readStateDumpTag reads the variant tag at the front of a StateDump payload
+// and returns it with the rest of the payload. A tag that is no variant's is an
+// error: a newer version of the program may send variants this one does not
+// know.
+func readStateDumpTag(b []byte) (uint16, []byte, error) {
+	tag, b, err := msgp.ReadUint16Bytes(b)
+	if err != nil {
+		return 0, b, fmt.Errorf("main.StateDump: tag: %w", err)
+	}
+	if tag == 1 {
+		return tag, b, nil
+	}
+	return 0, b, fmt.Errorf("main.StateDump: unknown tag %d, perhaps from a newer version of the program", tag)
+}
+
+// DecodeStateDump decodes a StateDump that EncodeStateDump encoded. Bad input
+// is an error, never a panic: an unknown tag (a newer version of the program
+// may send variants this one does not know), bytes that do not decode, a field
+// over its bound (refused before anything is allocated for it), or bytes after
+// the message.
+func DecodeStateDump(b []byte) (StateDump, error) {
+	_, b, err := readStateDumpTag(b)
+	if err != nil {
+		return nil, err
+	}
+	var m Dump
+	if b, err = m.UnmarshalMsg(b); err != nil {
+		return nil, err
+	}
+	if len(b) != 0 {
+		return nil, fmt.Errorf("main.StateDump: %d bytes after the message", len(b))
+	}
+	return m, nil
+}
+
+// SendStateDump sends m to the member of n's cluster named to over a reliable
+// stream (runtime.Node.SendReliable), and returns once that member's node has
+// taken it, or with an error errors.Is can test: runtime.ErrUnknownMember,
+// runtime.ErrRefused, runtime.ErrTooLarge (over n's
+// Config.MaxStreamMessageSize), runtime.ErrClosed or ctx's. The encoding is
+// allocated at the size of m, not on the stack at StateDumpMaxSize as a
+// datagram family's, since a stream message may take megabytes.
+func SendStateDump(ctx context.Context, n *runtime.Node, to string, m StateDump) error {
+	b, err := EncodeStateDump(nil, m)
+	if err != nil {
+		return err
+	}
+	return n.SendReliable(ctx, to, StateDumpFamily, b)
+}
+
+// OnDump registers fn to receive every Dump sent over a stream to n, with its
+// sender; stop unregisters it. fn runs on n's dispatch goroutine, like a
+// runtime.Node.Handle function. A message it cannot decode (a malformed Dump,
+// or a StateDump message without the tag of a variant this program knows, as a
+// newer version of the program sends during a rolling upgrade) is dropped and
+// counted in n's Stats.Undecodable, once however many handlers meet it;
+// OnStateDumpError reports those.
+func OnDump(n *runtime.Node, fn func(from runtime.Member, m Dump)) (stop func()) {
+	return n.Handle(StateDumpFamily, func(from runtime.Member, payload []byte) {
+		_, b, err := readStateDumpTag(payload)
+		if err != nil {
+			n.CountUndecodable(StateDumpFamily, err)
+			return
+		}
+		var m Dump
+		if b, err = m.UnmarshalMsg(b); err != nil {
+			n.CountUndecodable(StateDumpFamily, err)
+			return
+		}
+		if len(b) != 0 {
+			n.CountUndecodable(StateDumpFamily, fmt.Errorf("main.StateDump: %d bytes after the message", len(b)))
+			return
+		}
+		fn(from, m)
+	})
+}
+
+// OnStateDumpError registers fn to learn of every StateDump message sent over a
+// stream to n that does not decode, with its sender and the reason; stop
+// unregisters it. Such a message carries an unknown tag, as a newer version of
+// the program sends during a rolling upgrade, or is malformed. The On functions
+// of the variants (OnDump) drop it; this handler counts it in n's
+// Stats.Undecodable as they do, once however many handlers meet it. Unlike
+// them, it decodes every StateDump message in full.
+func OnStateDumpError(n *runtime.Node, fn func(from runtime.Member, err error)) (stop func()) {
+	return n.Handle(StateDumpFamily, func(from runtime.Member, payload []byte) {
+		if _, err := DecodeStateDump(payload); err != nil {
+			n.CountUndecodable(StateDumpFamily, err)
+			fn(from, err)
+		}
+	})
+}
+
+// The build fails here (cannot use ... as Dump value) if the fields of Dump or
+// their tags are no longer those this file encodes: run go generate.
+var _ Dump = struct {
+	Entries []string `memberlist:"max=4096,elem=64"`
+}{}
+
+// MarshalMsg appends the MessagePack encoding of z to b and returns the
+// extended slice: an array of its fields in declaration order, at most 270340
+// bytes. A field over its bound is an error naming it; on error b is returned
+// unchanged.
+func (z Dump) MarshalMsg(b []byte) ([]byte, error) {
+	o := msgp.AppendArrayHeader(b, 1)
+	if len(z.Entries) > 4096 {
+		return b, fmt.Errorf("main.Dump.Entries: %d elements, more than max=4096", len(z.Entries))
+	}
+	o = msgp.AppendArrayHeader(o, uint32(len(z.Entries)))
+	for i, v := range z.Entries {
+		if len(v) > 64 {
+			return b, fmt.Errorf("main.Dump.Entries[%d]: %d bytes, more than elem=64", i, len(v))
+		}
+		o = msgp.AppendString(o, v)
+	}
+	return o, nil
+}
+
+// UnmarshalMsg decodes z from the front of b, as MarshalMsg encoded it, and
+// returns the rest of b. A field over its bound is refused before anything is
+// allocated for it; on error z may be partly written. Slices and maps in z are
+// reused; decoded into a zero z, an empty slice or map stays nil.
+func (z *Dump) UnmarshalMsg(b []byte) ([]byte, error) {
+	n, b, err := msgp.ReadArrayHeaderBytes(b)
+	if err != nil {
+		return b, fmt.Errorf("main.Dump: %w", err)
+	}
+	if n != 1 {
+		return b, fmt.Errorf("main.Dump: %d fields, want 1", n)
+	}
+	var s []byte
+	if n, b, err = msgp.ReadArrayHeaderBytes(b); err != nil {
+		return b, fmt.Errorf("main.Dump.Entries: %w", err)
+	}
+	if n > 4096 {
+		return b, fmt.Errorf("main.Dump.Entries: %d elements, more than max=4096", n)
+	}
+	if cap(z.Entries) >= int(n) {
+		z.Entries = z.Entries[:n]
+	} else {
+		z.Entries = make([]string, n)
+	}
+	for i := range z.Entries {
+		if s, b, err = msgp.ReadStringZC(b); err != nil {
+			return b, fmt.Errorf("main.Dump.Entries[%d]: %w", i, err)
+		}
+		if len(s) > 64 {
+			return b, fmt.Errorf("main.Dump.Entries[%d]: %d bytes, more than elem=64", i, len(s))
+		}
+		z.Entries[i] = string(s)
+	}
+	return b, nil
+}
