@@ -108,7 +108,7 @@ type periodLimits struct {
 	refused     int // new names over budget this period
 	newNames    int
 	perSource   map[netip.AddrPort]int
-	answered    map[netip.AddrPort]bool
+	answered    map[netip.AddrPort]int
 	answerBytes int
 	corrected   map[correction]bool
 }
@@ -261,21 +261,32 @@ func (c *Core) handleCookie(from netip.AddrPort, v []byte) {
 	c.sendSyncRequest(from)
 }
 
+// strangerAnswersPerIP bounds the state answers per period to one IP that
+// is no member (each request echoed a cookie, so the IP receives what it
+// asks for): members that share a host, or a NAT, join at once, while one
+// host still draws at most this many states a period.
+const strangerAnswersPerIP = 64
+
 // answerBudget reports whether a state answer may go to to now, and
-// reserves it: one per source per period (a member by address and port, a
-// stranger by IP) and stateAnswerBytes in all. It is checked before any
-// work is done for the request.
+// reserves it: one per member (by address and port) and
+// strangerAnswersPerIP per stranger IP per period, and stateAnswerBytes in
+// all. It is checked before any work is done for the request.
 func (c *Core) answerBudget(src source, to netip.AddrPort) bool {
 	l := &c.limits
 	key := sourceKey(src, to)
-	if l.answered[key] || l.answerBytes >= stateAnswerBytes || len(l.answered) >= maxSourcesTracked {
+	limit := 1
+	if src != fromMember {
+		limit = strangerAnswersPerIP
+	}
+	n, tracked := l.answered[key]
+	if n >= limit || l.answerBytes >= stateAnswerBytes || (!tracked && len(l.answered) >= maxSourcesTracked) {
 		c.stats.StateAnswersLimited++
 		return false
 	}
 	if l.answered == nil {
-		l.answered = make(map[netip.AddrPort]bool)
+		l.answered = make(map[netip.AddrPort]int)
 	}
-	l.answered[key] = true
+	l.answered[key] = n + 1
 	return true
 }
 
