@@ -129,7 +129,7 @@ func (n *Node) Healthy(ctx context.Context) error {
 // asks again to heal partitions.
 func (n *Node) Join(ctx context.Context, addrs ...string) (int, error) {
 	if err := n.Ready(); errors.Is(err, ErrLeft) || errors.Is(err, ErrClosed) {
-		return 0, fmt.Errorf("memberlist: join: %w", err)
+		return 0, fmt.Errorf("%w; join not attempted", err)
 	}
 	targets, lookupErr := n.resolve(ctx, addrs)
 	if len(targets) == 0 {
@@ -138,8 +138,14 @@ func (n *Node) Join(ctx context.Context, addrs ...string) (int, error) {
 		}
 		return 0, fmt.Errorf("%w: join %s: %w", ErrNotJoined, strings.Join(addrs, ", "), lookupErr)
 	}
+	w, done := n.addWaiter(targets)
+	defer done()
+	return n.waitJoin(ctx, w, targets, lookupErr)
+}
 
-	w := &joinWaiter{pending: make(map[netip.AddrPort]bool, len(targets)), answered: make(chan netip.AddrPort, len(targets))}
+// addWaiter registers a Join call waiting on targets; done unregisters it.
+func (n *Node) addWaiter(targets []netip.AddrPort) (w *joinWaiter, done func()) {
+	w = &joinWaiter{pending: make(map[netip.AddrPort]bool, len(targets)), answered: make(chan netip.AddrPort, len(targets))}
 	for _, a := range targets {
 		w.pending[a] = true
 	}
@@ -147,33 +153,38 @@ func (n *Node) Join(ctx context.Context, addrs ...string) (int, error) {
 	n.join.waiters[w] = struct{}{}
 	n.join.mu.Unlock()
 	n.join.active.Add(1)
-	defer func() {
+	return w, func() {
 		n.join.mu.Lock()
 		delete(n.join.waiters, w)
 		n.join.mu.Unlock()
 		n.join.active.Add(-1)
-	}()
-
-	contact := func() error {
-		return n.do(ctx, func(now time.Time) {
-			// An address that is already an alive member has answered.
-			for _, m := range n.core.Members() {
-				if m.State == StateAlive {
-					n.credit(m.Addr)
-				}
-			}
-			n.join.mu.Lock()
-			var todo []netip.AddrPort
-			for _, a := range targets {
-				if w.pending[a] {
-					todo = append(todo, a)
-				}
-			}
-			n.join.mu.Unlock()
-			n.contact(now, todo)
-		})
 	}
+}
 
+// contactPending contacts the targets of w that have not answered yet.
+func (n *Node) contactPending(ctx context.Context, w *joinWaiter, targets []netip.AddrPort) error {
+	return n.do(ctx, func(now time.Time) {
+		// An address that is already an alive member has answered.
+		for _, m := range n.core.Members() {
+			if m.State == StateAlive {
+				n.credit(m.Addr)
+			}
+		}
+		n.join.mu.Lock()
+		var todo []netip.AddrPort
+		for _, a := range targets {
+			if w.pending[a] {
+				todo = append(todo, a)
+			}
+		}
+		n.join.mu.Unlock()
+		n.contact(now, todo)
+	})
+}
+
+// waitJoin contacts the targets with backoff until all have answered, a
+// grace of JoinRetryMin after the first answer, or ctx's end.
+func (n *Node) waitJoin(ctx context.Context, w *joinWaiter, targets []netip.AddrPort, lookupErr error) (int, error) {
 	answered, start := 0, time.Now()
 	grace := time.NewTimer(time.Hour)
 	grace.Stop()
@@ -189,9 +200,9 @@ func (n *Node) Join(ctx context.Context, addrs ...string) (int, error) {
 				grace.Reset(n.cfg.JoinRetryMin)
 			}
 		case <-retry.C:
-			if err := contact(); err != nil {
+			if err := n.contactPending(ctx, w, targets); err != nil {
 				if errors.Is(err, ErrClosed) {
-					return answered, fmt.Errorf("memberlist: join: %w", err)
+					return answered, fmt.Errorf("%w during join", err)
 				}
 				continue // ctx ended: the next round returns
 			}
@@ -200,7 +211,7 @@ func (n *Node) Join(ctx context.Context, addrs ...string) (int, error) {
 		case <-grace.C:
 			return answered, nil
 		case <-n.quit:
-			return answered, fmt.Errorf("memberlist: join: %w", ErrClosed)
+			return answered, fmt.Errorf("%w during join", ErrClosed)
 		case <-ctx.Done():
 			if answered > 0 {
 				return answered, nil

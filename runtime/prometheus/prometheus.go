@@ -188,42 +188,63 @@ func (c *Collector) Describe(ch chan<- *prom.Desc) {
 // Collect reads the source's Stats once and sends them as metrics.
 func (c *Collector) Collect(ch chan<- prom.Metric) {
 	s := c.src.Stats()
-	d := &c.descs
-	p, t := s.Protocol, s.Transport
-	gauge := func(desc *prom.Desc, v float64, labels ...string) {
-		ch <- prom.MustNewConstMetric(desc, prom.GaugeValue, v, labels...)
-	}
-	counter := func(desc *prom.Desc, v uint64, labels ...string) {
-		ch <- prom.MustNewConstMetric(desc, prom.CounterValue, float64(v), labels...)
-	}
+	e := emitter{ch: ch, d: &c.descs}
+	e.protocol(s)
+	e.drops(s)
+	e.streams(s)
+	e.families(s)
+	e.timings(s)
+}
 
-	gauge(d.members, float64(s.Alive), "alive")
-	gauge(d.members, float64(s.Suspect), "suspect")
-	gauge(d.members, float64(s.Dead), "dead")
-	gauge(d.members, float64(s.Left), "left")
-	gauge(d.health, float64(p.Health))
-	gauge(d.queue, float64(p.QueueDepth))
-	gauge(d.candidates, float64(p.Candidates))
+// emitter sends a scrape's metrics, one part of Stats at a time.
+type emitter struct {
+	ch chan<- prom.Metric
+	d  *descs
+}
 
-	counter(d.packetsIn, s.PacketsIn)
-	counter(d.packetsOut, s.PacketsOut)
-	counter(d.bytesIn, s.BytesIn)
-	counter(d.bytesOut, s.BytesOut)
-	counter(d.udpErrors, t.ReadErrors, "read")
-	counter(d.udpErrors, t.WriteErrors, "write")
+func (e emitter) gauge(desc *prom.Desc, v float64, labels ...string) {
+	e.ch <- prom.MustNewConstMetric(desc, prom.GaugeValue, v, labels...)
+}
 
-	counter(d.probes, p.Probes)
-	counter(d.failedProbes, p.FailedProbes)
-	counter(d.indirect, p.IndirectProbes)
-	counter(d.streamProbes, p.StreamProbes)
-	counter(d.streamProbeAcks, p.StreamProbeAcks)
-	counter(d.streamProbesFailed, p.StreamProbesFailed)
-	counter(d.suspicions, p.Suspicions)
-	counter(d.refutations, p.Refutations)
-	counter(d.addressChecks, p.AddressChecks)
-	counter(d.cookies, p.CookiesSent)
-	counter(d.replaced, p.BroadcastsReplaced)
+func (e emitter) counter(desc *prom.Desc, v uint64, labels ...string) {
+	e.ch <- prom.MustNewConstMetric(desc, prom.CounterValue, float64(v), labels...)
+}
 
+// protocol: member counts, traffic and the core's probe counters.
+func (e emitter) protocol(s runtime.Stats) {
+	d, p, t := e.d, s.Protocol, s.Transport
+	e.gauge(d.members, float64(s.Alive), "alive")
+	e.gauge(d.members, float64(s.Suspect), "suspect")
+	e.gauge(d.members, float64(s.Dead), "dead")
+	e.gauge(d.members, float64(s.Left), "left")
+	e.gauge(d.health, float64(p.Health))
+	e.gauge(d.queue, float64(p.QueueDepth))
+	e.gauge(d.candidates, float64(p.Candidates))
+
+	e.counter(d.packetsIn, s.PacketsIn)
+	e.counter(d.packetsOut, s.PacketsOut)
+	e.counter(d.bytesIn, s.BytesIn)
+	e.counter(d.bytesOut, s.BytesOut)
+	e.counter(d.udpErrors, t.ReadErrors, "read")
+	e.counter(d.udpErrors, t.WriteErrors, "write")
+
+	e.counter(d.probes, p.Probes)
+	e.counter(d.failedProbes, p.FailedProbes)
+	e.counter(d.indirect, p.IndirectProbes)
+	e.counter(d.streamProbes, p.StreamProbes)
+	e.counter(d.streamProbeAcks, p.StreamProbeAcks)
+	e.counter(d.streamProbesFailed, p.StreamProbesFailed)
+	e.counter(d.suspicions, p.Suspicions)
+	e.counter(d.refutations, p.Refutations)
+	e.counter(d.addressChecks, p.AddressChecks)
+	e.counter(d.cookies, p.CookiesSent)
+	e.counter(d.replaced, p.BroadcastsReplaced)
+}
+
+// drops: datagrams and messages dropped, answers limited and members
+// refused, by reason.
+func (e emitter) drops(s runtime.Stats) {
+	d, p, t := e.d, s.Protocol, s.Transport
 	// Stats.Dropped is the node's own drops (the loop too far behind,
 	// or the core could not decode) and the transport's refusals.
 	for _, r := range []struct {
@@ -244,30 +265,33 @@ func (c *Collector) Collect(ch chan<- prom.Metric) {
 		{"stale", t.Stale},
 		{"overrun", t.Overrun},
 	} {
-		counter(d.packetsDropped, r.n, r.reason)
+		e.counter(d.packetsDropped, r.n, r.reason)
 	}
-	counter(d.messagesDropped, p.StrangerDropped, "stranger")
-	counter(d.messagesDropped, p.AcksRejected, "ack_rejected")
-	counter(d.messagesDropped, p.MembersRefused, "member_refused")
-	counter(d.messagesDropped, p.IncarnationsRefused, "incarnation_refused")
-	counter(d.messagesDropped, p.BroadcastsDropped, "broadcast_not_relayed")
-	counter(d.limited, p.StateAnswersLimited, "state_answer")
-	counter(d.limited, p.CorrectionsLimited, "correction")
-	counter(d.limited, p.ChecksRefused, "address_check")
-	counter(d.limited, p.PingReqsRefused, "ping_req")
+	e.counter(d.messagesDropped, p.StrangerDropped, "stranger")
+	e.counter(d.messagesDropped, p.AcksRejected, "ack_rejected")
+	e.counter(d.messagesDropped, p.MembersRefused, "member_refused")
+	e.counter(d.messagesDropped, p.IncarnationsRefused, "incarnation_refused")
+	e.counter(d.messagesDropped, p.BroadcastsDropped, "broadcast_not_relayed")
+	e.counter(d.limited, p.StateAnswersLimited, "state_answer")
+	e.counter(d.limited, p.CorrectionsLimited, "correction")
+	e.counter(d.limited, p.ChecksRefused, "address_check")
+	e.counter(d.limited, p.PingReqsRefused, "ping_req")
 	for reason, n := range s.AdmitRefused {
-		counter(d.admission, n, reason)
+		e.counter(d.admission, n, reason)
 	}
+}
 
-	st := s.Stream
-	counter(d.streamConns, st.Accepted, "accepted")
-	counter(d.streamConns, st.Dialed, "dialed")
-	counter(d.streamConns, st.DialFailed, "dial_failed")
-	counter(d.streamConns, st.Evicted, "evicted")
-	counter(d.streamMsgsIn, st.MessagesIn)
-	counter(d.streamMsgsOut, st.MessagesOut)
-	counter(d.streamBytesIn, st.BytesIn)
-	counter(d.streamBytesOut, st.BytesOut)
+// streams: connections, refusals, reliable messages and state exchanges.
+func (e emitter) streams(s runtime.Stats) {
+	d, st := e.d, s.Stream
+	e.counter(d.streamConns, st.Accepted, "accepted")
+	e.counter(d.streamConns, st.Dialed, "dialed")
+	e.counter(d.streamConns, st.DialFailed, "dial_failed")
+	e.counter(d.streamConns, st.Evicted, "evicted")
+	e.counter(d.streamMsgsIn, st.MessagesIn)
+	e.counter(d.streamMsgsOut, st.MessagesOut)
+	e.counter(d.streamBytesIn, st.BytesIn)
+	e.counter(d.streamBytesOut, st.BytesOut)
 	for _, r := range []struct {
 		reason string
 		n      uint64
@@ -283,25 +307,29 @@ func (c *Collector) Collect(ch chan<- prom.Metric) {
 		{"truncated", st.Truncated},
 		{"timeout", st.Timeouts},
 	} {
-		counter(d.streamsRefused, r.n, r.reason)
+		e.counter(d.streamsRefused, r.n, r.reason)
 	}
-	counter(d.reliableIn, s.ReliableIn)
-	counter(d.reliableOut, s.ReliableOut)
-	counter(d.stateExchanges, s.StateExchanges, "ok")
-	counter(d.stateExchanges, s.StateExchangeFailures, "failed")
-	counter(d.stateMerges, s.StateMerges, "merged")
-	counter(d.stateMerges, s.StateMergesDropped, "dropped")
-	counter(d.stateTooLarge, s.StateTooLarge)
+	e.counter(d.reliableIn, s.ReliableIn)
+	e.counter(d.reliableOut, s.ReliableOut)
+	e.counter(d.stateExchanges, s.StateExchanges, "ok")
+	e.counter(d.stateExchanges, s.StateExchangeFailures, "failed")
+	e.counter(d.stateMerges, s.StateMerges, "merged")
+	e.counter(d.stateMerges, s.StateMergesDropped, "dropped")
+	e.counter(d.stateTooLarge, s.StateTooLarge)
+}
 
+// families: user messages per message family, named when registered.
+func (e emitter) families(s runtime.Stats) {
+	d := e.d
 	names := runtime.RegisteredFamilies()
 	family := func(f runtime.FamilyStats, label string) {
-		counter(d.userSent, f.Sent, label, "direct")
-		counter(d.userSent, f.Broadcast, label, "broadcast")
-		counter(d.userReceived, f.Received-f.ReceivedBroadcast, label, "direct")
-		counter(d.userReceived, f.ReceivedBroadcast, label, "broadcast")
-		counter(d.userDropped, f.NoHandler, label, "no_handler")
-		counter(d.userDropped, f.Overflow, label, "overflow")
-		counter(d.userDropped, f.Undecodable, label, "undecodable")
+		e.counter(d.userSent, f.Sent, label, "direct")
+		e.counter(d.userSent, f.Broadcast, label, "broadcast")
+		e.counter(d.userReceived, f.Received-f.ReceivedBroadcast, label, "direct")
+		e.counter(d.userReceived, f.ReceivedBroadcast, label, "broadcast")
+		e.counter(d.userDropped, f.NoHandler, label, "no_handler")
+		e.counter(d.userDropped, f.Overflow, label, "overflow")
+		e.counter(d.userDropped, f.Undecodable, label, "undecodable")
 	}
 	for id, f := range s.Families {
 		label, ok := names[id]
@@ -311,15 +339,19 @@ func (c *Collector) Collect(ch chan<- prom.Metric) {
 		family(f, label)
 	}
 	family(s.OtherFamilies, "other")
-	counter(d.userDropped, s.ShortMessages, "other", "short")
+	e.counter(d.userDropped, s.ShortMessages, "other", "short")
+}
 
+// timings: the histograms, in seconds.
+func (e emitter) timings(s runtime.Stats) {
+	d := e.d
 	histogram := func(desc *prom.Desc, h runtime.Histogram) {
 		bounds := runtime.TimingBounds()
 		buckets := make(map[float64]uint64, len(bounds))
 		for i, b := range bounds {
 			buckets[b.Seconds()] = h.Buckets[i]
 		}
-		ch <- prom.MustNewConstHistogram(desc, h.Count, h.Sum.Seconds(), buckets)
+		e.ch <- prom.MustNewConstHistogram(desc, h.Count, h.Sum.Seconds(), buckets)
 	}
 	histogram(d.probeRTT, s.Timings.ProbeRTT)
 	histogram(d.syncDuration, s.Timings.Sync)

@@ -311,6 +311,41 @@ func (t *Transport) acceptHandshake(c *conn) error {
 		}
 		return err
 	}
+	if err := t.checkHello(&h); err != nil {
+		return err
+	}
+	remote := c.dc.RemoteAddr().(*net.TCPAddr).AddrPort()
+	c.peer = netip.AddrPortFrom(remote.Addr().Unmap(), h.port)
+
+	ah := acceptorHello{mode: t.mode()}
+	if ah.mode != modeSealed {
+		w := bufio.NewWriterSize(wr, bufSize)
+		if _, err := w.Write(ah.append(nil)); err != nil {
+			return err
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		c.r, c.w = br, w
+		return nil
+	}
+
+	ins, outs, err := t.sealKeys(&h, &ah, hb)
+	if err != nil {
+		return err
+	}
+	if _, err := c.dc.Write(ah.append(nil)); err != nil {
+		return err
+	}
+	rw := newRecordWriter(c.dc, outs[0], ah.base, t.cfg.Label)
+	rr := newRecordReader(br, ins, h.base, t.cfg.Label, func(i int) { rw.aead = outs[i] })
+	c.r, c.w = bufio.NewReaderSize(rr, bufSize), rw
+	return nil
+}
+
+// checkHello refuses a dialer whose hello does not match this transport:
+// another protection, another label, or no port to be known by.
+func (t *Transport) checkHello(h *dialerHello) error {
 	own := t.mode()
 	switch {
 	case h.mode == own:
@@ -327,22 +362,13 @@ func (t *Transport) acceptHandshake(c *conn) error {
 	if h.port == 0 {
 		return errBadHello
 	}
-	remote := c.dc.RemoteAddr().(*net.TCPAddr).AddrPort()
-	c.peer = netip.AddrPortFrom(remote.Addr().Unmap(), h.port)
+	return nil
+}
 
-	ah := acceptorHello{mode: own}
-	if own != modeSealed {
-		w := bufio.NewWriterSize(wr, bufSize)
-		if _, err := w.Write(ah.append(nil)); err != nil {
-			return err
-		}
-		if err := w.Flush(); err != nil {
-			return err
-		}
-		c.r, c.w = br, w
-		return nil
-	}
-
+// sealKeys picks a random salt and nonce base for this side into ah and
+// derives, for every installed key the dialer's key id names, the keys of
+// both directions, bound to both hellos (hb is the dialer's).
+func (t *Transport) sealKeys(h *dialerHello, ah *acceptorHello, hb []byte) (ins, outs []cipher.AEAD, err error) {
 	var raws [][]byte
 	for _, k := range t.cfg.Keys.Keys() {
 		if keyID(k) == h.keyID {
@@ -350,24 +376,18 @@ func (t *Transport) acceptHandshake(c *conn) error {
 		}
 	}
 	if len(raws) == 0 {
-		return errUnknownKey
+		return nil, nil, errUnknownKey
 	}
 	rand.Read(ah.salt[:])
 	rand.Read(ah.base[:])
 	ab := ah.append(nil)
 	transcript := append(append(make([]byte, 0, len(hb)+len(ab)), hb...), ab...)
-	ins := make([]cipher.AEAD, len(raws))
-	outs := make([]cipher.AEAD, len(raws))
+	ins = make([]cipher.AEAD, len(raws))
+	outs = make([]cipher.AEAD, len(raws))
 	for i, raw := range raws {
 		if ins[i], outs[i], err = directionKeys(raw, h.salt[:], ah.salt[:], transcript); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
-	if _, err := c.dc.Write(ab); err != nil {
-		return err
-	}
-	rw := newRecordWriter(c.dc, outs[0], ah.base, t.cfg.Label)
-	rr := newRecordReader(br, ins, h.base, t.cfg.Label, func(i int) { rw.aead = outs[i] })
-	c.r, c.w = bufio.NewReaderSize(rr, bufSize), rw
-	return nil
+	return ins, outs, nil
 }

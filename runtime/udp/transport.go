@@ -200,6 +200,45 @@ type Transport struct {
 	closeErr  error
 }
 
+// checkLimits refuses socket buffer sizes and a clock skew out of range.
+func (cfg Config) checkLimits() error {
+	for _, b := range []struct {
+		field string
+		n     int
+	}{{"ReadBuffer", cfg.ReadBuffer}, {"WriteBuffer", cfg.WriteBuffer}} {
+		if b.n < 0 {
+			return fmt.Errorf("%w: %s = %d; want a size in bytes, or 0 for %d", ErrInvalidConfig, b.field, b.n, DefaultSocketBuffer)
+		}
+	}
+	if cfg.ClockSkew < 0 || cfg.ClockSkew > 0 && cfg.ClockSkew < time.Millisecond {
+		return fmt.Errorf("%w: ClockSkew = %v; want at least 1ms, or 0 for %v", ErrInvalidConfig, cfg.ClockSkew, frame.DefaultClockSkew)
+	}
+	return nil
+}
+
+// advertiseFor is the address to advertise when none was configured: the
+// bound one if it is specific, else an interface address chosen by
+// chooseAdvertise (loopback, with a warning, when there is none).
+func advertiseFor(bind bindSpec, local netip.AddrPort, log *slog.Logger) netip.Addr {
+	if !local.Addr().IsUnspecified() {
+		return local.Addr()
+	}
+	ifs, err := systemInterfaces()
+	if err != nil {
+		log.Warn("udp: cannot list network interfaces", slog.Any("err", err))
+	}
+	// Go binds "udp" on an empty host as dual-stack [::] where it can,
+	// and as 0.0.0.0 where it cannot; the bound address tells which.
+	dual := bind.any && local.Addr().Is6()
+	addr, ifname, ok := chooseAdvertise(local.Addr(), dual, ifs)
+	if ok {
+		log.Debug("udp: advertising an interface address", slog.String("interface", ifname), slog.String("addr", addr.String()))
+	} else {
+		log.Warn("udp: no private or global unicast address on any up interface; advertising loopback, which only nodes on this host can reach; set Config.Advertise", slog.String("addr", addr.String()))
+	}
+	return addr
+}
+
 // Listen binds the socket described by cfg and works out the address to
 // advertise. It does not read yet: datagrams wait in the socket buffer until
 // Start, so the caller can learn AdvertiseAddr first. ctx bounds only the
@@ -230,16 +269,8 @@ func Listen(ctx context.Context, cfg Config) (*Transport, error) {
 			return nil, err
 		}
 	}
-	for _, b := range []struct {
-		field string
-		n     int
-	}{{"ReadBuffer", cfg.ReadBuffer}, {"WriteBuffer", cfg.WriteBuffer}} {
-		if b.n < 0 {
-			return nil, fmt.Errorf("%w: %s = %d; want a size in bytes, or 0 for %d", ErrInvalidConfig, b.field, b.n, DefaultSocketBuffer)
-		}
-	}
-	if cfg.ClockSkew < 0 || cfg.ClockSkew > 0 && cfg.ClockSkew < time.Millisecond {
-		return nil, fmt.Errorf("%w: ClockSkew = %v; want at least 1ms, or 0 for %v", ErrInvalidConfig, cfg.ClockSkew, frame.DefaultClockSkew)
+	if err := cfg.checkLimits(); err != nil {
+		return nil, err
 	}
 	codec, err := frame.NewCodec(cfg.Label, cfg.Keyring)
 	if err != nil {
@@ -272,25 +303,8 @@ func Listen(ctx context.Context, cfg Config) (*Transport, error) {
 
 	setBuffers(conn, cfg.ReadBuffer, cfg.WriteBuffer, log)
 
-	switch {
-	case advAddr.IsValid():
-	case !local.Addr().IsUnspecified():
-		advAddr = local.Addr()
-	default:
-		ifs, err := systemInterfaces()
-		if err != nil {
-			log.Warn("udp: cannot list network interfaces", slog.Any("err", err))
-		}
-		// Go binds "udp" on an empty host as dual-stack [::] where it can,
-		// and as 0.0.0.0 where it cannot; the bound address tells which.
-		dual := bind.any && local.Addr().Is6()
-		addr, ifname, ok := chooseAdvertise(local.Addr(), dual, ifs)
-		advAddr = addr
-		if ok {
-			log.Debug("udp: advertising an interface address", slog.String("interface", ifname), slog.String("addr", addr.String()))
-		} else {
-			log.Warn("udp: no private or global unicast address on any up interface; advertising loopback, which only nodes on this host can reach; set Config.Advertise", slog.String("addr", addr.String()))
-		}
+	if !advAddr.IsValid() {
+		advAddr = advertiseFor(bind, local, log)
 	}
 	if advPort == 0 {
 		advPort = local.Port()
