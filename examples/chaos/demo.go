@@ -82,20 +82,8 @@ func runDemo(ctx context.Context, out io.Writer) error {
 	observer := nodes[0]
 	sub := observer.Subscribe()
 	defer sub.Close()
-	// Every node reports the failure it detects, not only the observer.
-	failures := make(chan string, demoSize*demoSize)
-	for _, n := range nodes[1:] {
-		s := n.Subscribe()
-		defer s.Close()
-		name := n.LocalMember().Name
-		go func() {
-			for ev := range s.C {
-				if ev.Type == runtime.EventFailed {
-					failures <- fmt.Sprintf("%s detected: %s failed", name, ev.Member.Name)
-				}
-			}
-		}()
-	}
+	failures, unwatch := watchFailures(nodes[1:])
+	defer unwatch()
 
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	table := newTable(out, observer.LocalMember().Name)
@@ -139,37 +127,8 @@ func runDemo(ctx context.Context, out io.Writer) error {
 		case line := <-failures:
 			fmt.Fprintf(out, "%s%s\n", line, since(crashedAt))
 		case <-tick.C:
-			live := alive(nodes, crashed)
-			from := live[rng.IntN(len(live))]
-			to := ""
-			if rng.IntN(3) > 0 {
-				others := slices.DeleteFunc(slices.Clone(live), func(n *runtime.Node) bool { return n == from })
-				to = others[rng.IntN(len(others))].LocalMember().Name
-			}
-			m := randomMonkey(sent)
+			sendSomething(ctx, out, rng, alive(nodes, crashed), sent)
 			sent++
-			target := to
-			if target == "" {
-				target = "everyone"
-			}
-			if sent == 3 {
-				// Once, a message larger than a datagram, over a stream,
-				// to one member (streams are not broadcast).
-				if to == "" {
-					to = slices.DeleteFunc(slices.Clone(live), func(n *runtime.Node) bool { return n == from })[0].LocalMember().Name
-					target = to
-				}
-				d := stateDump(from.LocalMember().Name, 600)
-				fmt.Fprintf(out, "%s -> %s: a state dump of %d entries over a stream (SendReliable)\n", from.LocalMember().Name, target, len(d.Entries))
-				if err := SendStateDump(ctx, from, to, d); err != nil {
-					fmt.Fprintf(out, "  send failed: %v\n", err)
-				}
-				continue
-			}
-			fmt.Fprintf(out, "%s -> %s: %s\n", from.LocalMember().Name, target, strings.TrimPrefix(fmt.Sprintf("%T%+v", m, m), "main."))
-			if err := sendTo(ctx, from, to, m); err != nil {
-				fmt.Fprintf(out, "  send failed: %v\n", err)
-			}
 			if crashed == nil && time.Since(start) > 5*time.Second {
 				crashed = nodes[demoSize-1]
 				crashedAt = time.Now()
@@ -177,6 +136,64 @@ func runDemo(ctx context.Context, out io.Writer) error {
 				crashed.Close()
 			}
 		}
+	}
+}
+
+// watchFailures reports, on the returned channel, every failure each of
+// nodes detects, not only the observer's; stop ends the subscriptions.
+func watchFailures(nodes []*runtime.Node) (failures <-chan string, stop func()) {
+	ch := make(chan string, demoSize*demoSize)
+	var subs []*runtime.Subscription
+	for _, n := range nodes {
+		s := n.Subscribe()
+		subs = append(subs, s)
+		name := n.LocalMember().Name
+		go func() {
+			for ev := range s.C {
+				if ev.Type == runtime.EventFailed {
+					ch <- fmt.Sprintf("%s detected: %s failed", name, ev.Member.Name)
+				}
+			}
+		}()
+	}
+	return ch, func() {
+		for _, s := range subs {
+			s.Close()
+		}
+	}
+}
+
+// sendSomething sends the demo's sent-th message from a random live node:
+// a random chaos request or note, to one other node or to everyone; the
+// fourth is a state dump over a stream.
+func sendSomething(ctx context.Context, out io.Writer, rng *rand.Rand, live []*runtime.Node, sent int) {
+	from := live[rng.IntN(len(live))]
+	others := slices.DeleteFunc(slices.Clone(live), func(n *runtime.Node) bool { return n == from })
+	to := ""
+	if rng.IntN(3) > 0 {
+		to = others[rng.IntN(len(others))].LocalMember().Name
+	}
+	m := randomMonkey(sent)
+	if sent == 3 {
+		// Once, a message larger than a datagram, over a stream, to one
+		// member (streams are not broadcast).
+		if to == "" {
+			to = others[0].LocalMember().Name
+		}
+		d := stateDump(from.LocalMember().Name, 600)
+		fmt.Fprintf(out, "%s -> %s: a state dump of %d entries over a stream (SendReliable)\n", from.LocalMember().Name, to, len(d.Entries))
+		if err := SendStateDump(ctx, from, to, d); err != nil {
+			fmt.Fprintf(out, "  send failed: %v\n", err)
+		}
+		return
+	}
+	target := to
+	if target == "" {
+		target = "everyone"
+	}
+	fmt.Fprintf(out, "%s -> %s: %s\n", from.LocalMember().Name, target, strings.TrimPrefix(fmt.Sprintf("%T%+v", m, m), "main."))
+	if err := sendTo(ctx, from, to, m); err != nil {
+		fmt.Fprintf(out, "  send failed: %v\n", err)
 	}
 }
 

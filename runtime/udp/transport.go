@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/memberlist-go/memberlist/runtime/udp/frame"
@@ -200,6 +201,38 @@ type Transport struct {
 	closeErr  error
 }
 
+// newTransport assembles a Transport on a bound socket.
+func newTransport(cfg Config, conn *net.UDPConn, rc syscall.RawConn, advertise netip.AddrPort, codec, previous *frame.Codec, log *slog.Logger) *Transport {
+	local := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	t := &Transport{
+		conn:      conn,
+		local:     netip.AddrPortFrom(local.Addr().Unmap(), local.Port()),
+		advertise: advertise,
+		log:       log,
+		codec:     codec,
+		previous:  previous,
+		send:      codec,
+		inet6:     socketIsInet6(conn, rc),
+		batches:   newBatchPool(),
+		readBatch: newBatchReader(conn, rc),
+		now:       time.Now,
+		done:      make(chan struct{}),
+	}
+	t.newWriter = func() batchWriter { return newBatchWriter(conn, rc, t.inet6) }
+	if cfg.Transition.Phase == TransitionAccept {
+		t.send = previous
+	}
+	t.bufs.New = func() any {
+		b := make([]byte, 0, MaxPacketSize)
+		return &b
+	}
+	t.senders = make(chan *sendBatch, maxSenders)
+	if cfg.Keyring != nil {
+		t.replays = frame.NewReplays(0, cfg.ClockSkew)
+	}
+	return t
+}
+
 // checkLimits refuses socket buffer sizes and a clock skew out of range.
 func (cfg Config) checkLimits() error {
 	for _, b := range []struct {
@@ -315,32 +348,7 @@ func Listen(ctx context.Context, cfg Config) (*Transport, error) {
 		conn.Close()
 		return nil, fmt.Errorf("udp: listen on %q: %w", cfg.Bind, err)
 	}
-	t := &Transport{
-		conn:      conn,
-		local:     local,
-		advertise: netip.AddrPortFrom(advAddr, advPort),
-		log:       log,
-		codec:     codec,
-		previous:  previous,
-		send:      codec,
-		inet6:     socketIsInet6(conn, rc),
-		batches:   newBatchPool(),
-		readBatch: newBatchReader(conn, rc),
-		now:       time.Now,
-		done:      make(chan struct{}),
-	}
-	t.newWriter = func() batchWriter { return newBatchWriter(conn, rc, t.inet6) }
-	if cfg.Transition.Phase == TransitionAccept {
-		t.send = previous
-	}
-	t.bufs.New = func() any {
-		b := make([]byte, 0, MaxPacketSize)
-		return &b
-	}
-	t.senders = make(chan *sendBatch, maxSenders)
-	if cfg.Keyring != nil {
-		t.replays = frame.NewReplays(0, cfg.ClockSkew)
-	}
+	t := newTransport(cfg, conn, rc, netip.AddrPortFrom(advAddr, advPort), codec, previous, log)
 	log.Debug("udp: listening", slog.String("network", bind.network()), slog.String("advertise", t.advertise.String()))
 	return t, nil
 }
