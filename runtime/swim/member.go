@@ -36,18 +36,13 @@ const (
 )
 
 // String returns the lower-case name of the state, as used in logs and JSON.
+// The names are the wire's, so that logs, JSON and packet descriptions
+// agree.
 func (s State) String() string {
-	switch s {
-	case StateAlive:
-		return "alive"
-	case StateSuspect:
-		return "suspect"
-	case StateDead:
-		return "dead"
-	case StateLeft:
-		return "left"
+	if s > StateLeft {
+		return "unknown"
 	}
-	return "unknown"
+	return wire.State(s).String()
 }
 
 // Member is one member as seen by a core.
