@@ -5,7 +5,7 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 10s
 BENCHTIME   ?= 1x
 
-.PHONY: test check fmt-check vet staticcheck generate-check unit fuzz bench bench-micro e2e browser screenshot
+.PHONY: test check fmt-check vet staticcheck generate-check unit fuzz bench bench-micro e2e e2e-scale browser screenshot
 
 ## test: formatting, vet, staticcheck, every test with the race detector,
 ## and the large simulations without it.
@@ -60,6 +60,15 @@ bench-micro:
 ## (root and iproute2 needed; skipped with a message otherwise).
 e2e:
 	$(GO) test -tags e2e -count=1 -v -timeout 10m ./examples/chaos/e2e/
+
+## e2e-scale: 128 chaos processes in network namespaces under 10 % packet
+## loss for two minutes, then 13 SIGKILLed (TestScale128, about 4 minutes
+## on 2 cores; root, iproute2 and nftables needed). Its knobs go in
+## SCALEFLAGS, e.g. make e2e-scale SCALEFLAGS='-scale.n=16 -scale.steady=30s'.
+## See docs/E2E-SCALE.md.
+SCALEFLAGS ?=
+e2e-scale:
+	$(GO) test -tags 'e2e e2escale' -count=1 -v -timeout 15m -run '^TestScale128$$' ./examples/chaos/e2e/ $(SCALEFLAGS)
 
 ## browser: the member page in headless chromium (Debian's chromium, which
 ## .ci/run installs) against three chaos processes; also part of make e2e.
