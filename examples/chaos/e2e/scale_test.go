@@ -112,8 +112,21 @@ func TestScale128(t *testing.T) {
 		all[i] = i + 1
 		s.start(i + 1)
 	}
-	step(t, "1 join: every process holds every other alive", *scaleJoin, func() bool { return s.ev.allAlive(all, n) })
-	require.Eventually(t, func() bool { return s.pagesAgree(all, all, nil) }, 30*time.Second, time.Second, "1 join: the /members pages do not show all alive")
+	s.t.Cleanup(func() {
+		if t.Failed() {
+			for _, i := range all {
+				counts := map[string]int{}
+				for _, m := range s.members(i) {
+					counts[m.State]++
+				}
+				t.Logf("at the end, h%d's /members: %v", i, counts)
+			}
+		}
+	})
+	// A process's event lines start once it has joined, so they miss
+	// the members it learnt in its first exchange: the pages tell when
+	// all are in.
+	step(t, "1 join: every process holds every other alive", *scaleJoin, func() bool { return s.pagesAgree(all, all, nil) })
 
 	s.ev.setPhase(phaseSteady)
 	cpu0 := s.cpuTicks(all)
@@ -133,13 +146,13 @@ func TestScale128(t *testing.T) {
 	victims, survivors := pickVictims(all, k)
 	s.ev.setPhase(phaseKill)
 	s.killAll(victims)
-	step(t, fmt.Sprintf("3 SIGKILL %d: every survivor holds each dead", k), bound, func() bool { return s.ev.allDead(survivors, victims) })
+	step(t, fmt.Sprintf("3 SIGKILL %d: every survivor holds each dead", k), bound.Round(time.Millisecond), func() bool { return s.ev.allDead(survivors, victims) })
 	require.Eventually(t, func() bool { return s.pagesAgree(survivors, survivors, victims) }, 30*time.Second, time.Second, "3 kill: the /members pages do not show the killed dead and the rest alive")
 	times := s.ev.detectionTimes(survivors, victims, s.killedAt)
 	require.Len(t, times, len(survivors)*len(victims))
 	slices.Sort(times)
 	t.Logf("3 detection per (survivor, killed) pair, %d pairs: min %v, median %v, max %v (bound %v); suspicions after the kill %d",
-		len(times), times[0].Round(time.Millisecond), times[len(times)/2].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond), bound, s.ev.suspicions(phaseKill))
+		len(times), times[0].Round(time.Millisecond), times[len(times)/2].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond), bound.Round(time.Millisecond), s.ev.suspicions(phaseKill))
 	assert.LessOrEqual(t, times[len(times)-1], bound, "3 a pair took longer than the bound")
 	require.Empty(t, s.ev.falseFailures(), "3 kill: members not killed declared failed")
 
@@ -480,23 +493,6 @@ func (e *scaleEvents) falseFailures() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return slices.Clone(e.falseFail)
-}
-
-// allAlive reports whether each viewer holds n-1 others, all alive.
-func (e *scaleEvents) allAlive(viewers []int, n int) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, v := range viewers {
-		if len(e.state[v]) != n-1 {
-			return false
-		}
-		for _, st := range e.state[v] {
-			if st != "alive" {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // allDead reports whether each viewer holds every target dead.
