@@ -137,7 +137,9 @@ func TestScale128(t *testing.T) {
 	rss := s.rssAll(all)
 	stats := s.sumStats(all)
 	drops := s.nftDrops(all)
-	assert.Positive(t, drops, "2 steady: the nftables rules dropped nothing: no loss was applied")
+	if *scaleLoss > 0 {
+		assert.Positive(t, drops, "2 steady: the nftables rules dropped nothing: no loss was applied")
+	}
 	t.Logf("2 steady %v under loss: false failures %d, suspicions %d (events; /stats Suspicions %d), failed probes %d, stream probe acks %d, packets dropped by nftables %d, CPU %.2f cores",
 		*scaleSteady, len(s.ev.falseFailures()), s.ev.suspicions(phaseSteady), stats.Protocol.Suspicions, stats.Protocol.FailedProbes, stats.Protocol.StreamProbeAcks, drops, cpuSteady)
 	t.Logf("2 RSS per process: median %.1f MB, max %.1f MB (VmRSS of %d processes)", float64(rss[len(rss)/2])/1024, float64(rss[len(rss)-1])/1024, len(rss))
@@ -147,6 +149,7 @@ func TestScale128(t *testing.T) {
 	victims, survivors := pickVictims(all, k)
 	s.ev.setPhase(phaseKill)
 	s.killAll(victims)
+	t.Logf("3 SIGKILLed %v", victims)
 	step(t, fmt.Sprintf("3 SIGKILL %d: every survivor holds each dead", k), bound.Round(time.Millisecond), func() bool { return s.ev.allDead(survivors, victims) })
 	require.Eventually(t, func() bool { return s.pagesAgree(survivors, survivors, victims) }, 30*time.Second, time.Second, "3 kill: the /members pages do not show the killed dead and the rest alive")
 	times := s.ev.detectionTimes(survivors, victims, s.killedAt)
