@@ -30,7 +30,7 @@ import (
 // defaults are issue 12's run.
 var (
 	scaleN       = flag.Int("scale.n", 128, "member processes, each in its own network namespace (at most 250)")
-	scaleKill    = flag.Int("scale.kill", 0, "members to SIGKILL after the steady window (0: a tenth of -scale.n, rounded)")
+	scaleKill    = flag.Int("scale.kill", 0, "members to SIGKILL after the steady window (0: a tenth of -scale.n, rounded, at least 1)")
 	scaleLoss    = flag.Int("scale.loss", 10, "percent of memberlist packets every host's input hook drops")
 	scaleTCPLoss = flag.Bool("scale.tcploss", true, "drop the same share of TCP segments to and from the memberlist port, not UDP alone")
 	scaleSteady  = flag.Duration("scale.steady", 2*time.Minute, "how long the converged cluster runs under loss before the kill")
@@ -90,7 +90,7 @@ func TestScale128(t *testing.T) {
 	}
 	n, k := *scaleN, *scaleKill
 	if k == 0 {
-		k = int(math.Round(float64(n) / 10))
+		k = max(1, int(math.Round(float64(n)/10)))
 	}
 	require.True(t, n >= 3 && n <= 250, "-scale.n %d: want 3 to 250", n)
 	require.True(t, k >= 1 && k <= n-2, "-scale.kill %d: want 1 to %d", k, n-2)
