@@ -133,6 +133,11 @@ type Core struct {
 	awaiting  [ackKinds]int // entries of acks by kind
 	viv       vivaldi       // our network coordinate
 	verifyIdx int           // where verifySome goes on
+	// verifyQueue holds candidates whose verification ping found the
+	// table full, in the order they were learnt, from verifyHead on: an
+	// answered verification ping starts the next one (verifyNext).
+	verifyQueue []*member
+	verifyHead  int
 	health    int
 	selfTag   uint32 // nameTag of our name, bound into every ack we send
 
@@ -181,6 +186,9 @@ type member struct {
 	unspread bool
 	// verifyFails counts unanswered verification pings of a candidate.
 	verifyFails int
+	// verifying: a verification ping to it is awaited; verifyQueued: it
+	// is in Core.verifyQueue.
+	verifying, verifyQueued bool
 	// coord is the network coordinate the member last sent.
 	coord    Coordinate
 	hasCoord bool
