@@ -138,8 +138,8 @@ type Core struct {
 	// answered verification ping starts the next one (verifyNext).
 	verifyQueue []*member
 	verifyHead  int
-	health    int
-	selfTag   uint32 // nameTag of our name, bound into every ack we send
+	health      int
+	selfTag     uint32 // nameTag of our name, bound into every ack we send
 
 	timers  timeq.Queue[timer]
 	suspGen uint64
