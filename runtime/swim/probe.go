@@ -2,6 +2,7 @@ package swim
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"time"
@@ -548,6 +549,11 @@ func (c *Core) handleNack(from netip.AddrPort, nonce uint32) {
 // randomMembers picks up to k distinct members other than self that pass
 // keep, uniformly at random.
 func (c *Core) randomMembers(k int, keep func(*member) bool) []*member {
+	return c.randomMembersFrom(c.rng, k, keep)
+}
+
+// randomMembersFrom is randomMembers drawing from rng.
+func (c *Core) randomMembersFrom(rng *rand.Rand, k int, keep func(*member) bool) []*member {
 	if k <= 0 || len(c.nodes) == 0 {
 		return nil
 	}
@@ -555,7 +561,7 @@ func (c *Core) randomMembers(k int, keep func(*member) bool) []*member {
 	// Rejection sampling is cheap while most members qualify; a bounded
 	// number of tries keeps it O(k) even when few do.
 	for tries := 0; len(out) < k && tries < 3*k+8; tries++ {
-		m := c.nodes[c.rng.IntN(len(c.nodes))]
+		m := c.nodes[rng.IntN(len(c.nodes))]
 		if !keep(m) || containsMember(out, m) {
 			continue
 		}
@@ -563,7 +569,7 @@ func (c *Core) randomMembers(k int, keep func(*member) bool) []*member {
 	}
 	if len(out) < k {
 		// Few qualify: take them from a full pass, starting at random.
-		start := c.rng.IntN(len(c.nodes))
+		start := rng.IntN(len(c.nodes))
 		for i := range c.nodes {
 			m := c.nodes[(start+i)%len(c.nodes)]
 			if len(out) == k {
