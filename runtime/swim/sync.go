@@ -11,9 +11,13 @@ import (
 // Anti-entropy, join and reconnection. Every sync period a member sends a
 // digest of its view to a random member, which starts a full exchange only
 // if its own view differs; in a quiet cluster anti-entropy costs one small
-// packet a period. A sync sends the sender's whole
-// member state in packet-sized chunks over the packet path; a sync request
-// carries just the sender's own record and asks for the receiver's state.
+// packet a period. A member that has just joined or grows fast syncs at
+// once (syncIfGrowing), and a state we asked for that brought new members
+// is checked again a few periods later with another member (armResync),
+// so members joining by the thousand converge in a few periods. A sync
+// sends the sender's whole member state in packet-sized chunks over the
+// packet path; a sync request carries just the sender's own record and
+// asks for the receiver's state.
 // Join sends requests to the seeds; ReconnectInterval sends one to a member
 // held dead or a seed that is not an alive member, and when the answer comes
 // the requester pushes its own state back, so both halves of a healed
