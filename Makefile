@@ -51,9 +51,9 @@ fuzz:
 bench:
 	cd bench && $(GO) run . -docs ../docs
 
-## bench-sim-large: S6 alone, one seed at 1,000 and 3,000 members (about
-## 4 GB of memory at 3,000); writes nothing. Not 10,000: every member holds
-## a record of every other, 600-800 B each, so N² records need ~90 GB.
+## bench-sim-large: S6 alone, one seed at 1,000 and 3,000 members (13 GB
+## of memory at 3,000, 1.7 GB at 1,000); writes nothing. Not 10,000: every
+## member holds a record of every other, so memory grows with N²: ~90 GB.
 bench-sim-large:
 	cd bench && $(GO) run . -only s6 -sim-ns 1000,3000 -sim-seeds 1 -docs ''
 
