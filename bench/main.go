@@ -6,6 +6,7 @@
 //	go run . -docs ../docs        # everything (make bench), under 20 minutes on 2 cores
 //	go run . -quick -docs ''      # a short development run that writes nothing
 //	go run . -only s1,s5          # some scenarios only
+//	go run . -only s6 -sim-ns 1000,3000 -sim-seeds 1 -docs ''   # S6 at chosen sizes
 //
 // Every trial of S1 to S4, S7 and S8 runs in a child process (this program again,
 // with -trial), one after another, so that each process's CPU time,
@@ -21,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,6 +37,8 @@ func main() {
 		only       = flag.String("only", "", "comma-separated parts to run: s1,s2,s3,s4,s5,s6,s7,s8 (default all)")
 		rerender   = flag.String("render", "", "only re-render the report from this benchmarks.json")
 		cpuprofile = flag.String("cpuprofile", "", "write a CPU profile of each of our trials into this directory")
+		simNs      = flag.String("sim-ns", "", "comma-separated S6 cluster sizes, overriding the plan's (and its time allowance): 1000,3000")
+		simSeeds   = flag.Int("sim-seeds", 0, "S6 seeds per cluster size, overriding the plan's; 0 keeps them")
 	)
 	flag.Parse()
 	if *trial != "" {
@@ -46,13 +50,22 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *quick, *docs, *only, *rerender, *cpuprofile); err != nil {
+	o := simOverride{seeds: *simSeeds}
+	if *simNs != "" {
+		ns, err := parseSizes(*simNs)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		o.ns = ns
+	}
+	if err := run(ctx, *quick, *docs, *only, *rerender, *cpuprofile, o); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, quick bool, docs, only, rerender, cpuprofile string) error {
+func run(ctx context.Context, quick bool, docs, only, rerender, cpuprofile string, so simOverride) error {
 	var d *report.Data
 	if rerender != "" {
 		b, err := os.ReadFile(rerender)
@@ -72,6 +85,7 @@ func run(ctx context.Context, quick bool, docs, only, rerender, cpuprofile strin
 		if quick {
 			p = quickPlan()
 		}
+		so.apply(&p)
 		r := &runner{plan: p, parts: parts, profileDir: cpuprofile, start: time.Now()}
 		d, err = r.run(ctx)
 		if err != nil {
@@ -111,6 +125,43 @@ func parseOnly(only string) (map[string]bool, error) {
 		parts[p] = true
 	}
 	return parts, nil
+}
+
+// simOverride is what -sim-ns and -sim-seeds change in a plan.
+type simOverride struct {
+	ns    []int
+	seeds int
+}
+
+// apply sets S6's sizes and seeds. Sizes given on the command line are
+// run whatever they cost: the plan's allowance, which drops sizes
+// estimated too slow, is for the unattended full run.
+func (o simOverride) apply(p *plan) {
+	if len(o.ns) > 0 {
+		p.simNs = o.ns
+		p.simAllowance = 0
+	}
+	if o.seeds > 0 {
+		seeds := o.seeds
+		p.simSeeds = func(int) int { return seeds }
+	}
+}
+
+// parseSizes parses -sim-ns: comma-separated cluster sizes of at least 3
+// members (the simulation's least).
+func parseSizes(s string) ([]int, error) {
+	var ns []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, fmt.Errorf("bench: -sim-ns %q: %w", s, err)
+		}
+		if n < 3 {
+			return nil, fmt.Errorf("bench: -sim-ns %q: size %d; want at least 3", s, n)
+		}
+		ns = append(ns, n)
+	}
+	return ns, nil
 }
 
 // writeDocs writes BENCHMARKS.md, the plots and the raw figures.

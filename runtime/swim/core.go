@@ -133,8 +133,13 @@ type Core struct {
 	awaiting  [ackKinds]int // entries of acks by kind
 	viv       vivaldi       // our network coordinate
 	verifyIdx int           // where verifySome goes on
-	health    int
-	selfTag   uint32 // nameTag of our name, bound into every ack we send
+	// verifyQueue holds candidates whose verification ping found the
+	// table full, in the order they were learnt, from verifyHead on: an
+	// answered verification ping starts the next one (verifyNext).
+	verifyQueue []*member
+	verifyHead  int
+	health      int
+	selfTag     uint32 // nameTag of our name, bound into every ack we send
 
 	timers  timeq.Queue[timer]
 	suspGen uint64
@@ -156,9 +161,15 @@ type Core struct {
 	cookies    cookieState
 	// viewsDiffered: the last anti-entropy round found views that differ.
 	viewsDiffered bool
-	leaving       bool
-	leaveDone     bool
-	conflictAt    uint64 // incarnation of the last conflict reported
+	// resyncArmed: a timerResync is pending (at most one is); lastSynced
+	// is the member our last digest went to; resyncRng picks the member
+	// the check goes to.
+	resyncArmed bool
+	lastSynced  netip.AddrPort
+	resyncRng   *rand.Rand
+	leaving     bool
+	leaveDone   bool
+	conflictAt  uint64 // incarnation of the last conflict reported
 
 	out   Ready
 	msgs  []wire.Message
@@ -181,6 +192,9 @@ type member struct {
 	unspread bool
 	// verifyFails counts unanswered verification pings of a candidate.
 	verifyFails int
+	// verifying: a verification ping to it is awaited; verifyQueued: it
+	// is in Core.verifyQueue.
+	verifying, verifyQueued bool
 	// coord is the network coordinate the member last sent.
 	coord    Coordinate
 	hasCoord bool
@@ -221,14 +235,18 @@ func New(now time.Time, cfg Config, self Member, seed uint64) (*Core, error) {
 	self.State = StateAlive
 	self.Since = now
 	c := &Core{
-		cfg:     cfg,
-		rng:     rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		now:     now,
-		members: make(map[string]*member),
-		byAddr:  make(map[netip.AddrPort]*member),
-		acks:    make(map[uint32]ackHandler),
-		seen:    make(map[broadcastID]time.Time),
-		pending: make(map[netip.AddrPort]*request),
+		cfg: cfg,
+		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		// The re-sync check draws from a stream of its own, so that it
+		// leaves every other random choice where it was: a replay or a
+		// transcript shows the checks and nothing else moved.
+		resyncRng: rand.New(rand.NewPCG(seed^0x7f4a7c159e3779b9, seed)),
+		now:       now,
+		members:   make(map[string]*member),
+		byAddr:    make(map[netip.AddrPort]*member),
+		acks:      make(map[uint32]ackHandler),
+		seen:      make(map[broadcastID]time.Time),
+		pending:   make(map[netip.AddrPort]*request),
 	}
 	c.self = &member{Member: self, idx: -1, verified: true}
 	c.selfTag = nameTag(self.Name)
@@ -322,6 +340,8 @@ func (c *Core) fire(t timer) {
 		}
 	case timerReap:
 		c.reap()
+	case timerResync:
+		c.resyncTick()
 	}
 }
 

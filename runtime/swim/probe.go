@@ -2,6 +2,7 @@ package swim
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"time"
@@ -62,6 +63,9 @@ type ackHandler struct {
 	check *addrCheck
 	// ackVerify, ackPing: the member pinged.
 	name string
+	// ackVerify: its record, whose verifying flag the answer or the
+	// expiry clears.
+	cand *member
 	// ackPing: when the ping left.
 	sentAt time.Time
 }
@@ -409,14 +413,68 @@ func (c *Core) verifyingAddr(addr netip.AddrPort) bool {
 // verify pings a member learnt second-hand, so that it becomes a gossip,
 // relay and sync target as soon as it answers rather than when its turn
 // to be probed comes. A fake one never answers and never becomes one.
+// With the table of verifications full, the member waits in verifyQueue
+// for an answer to make room.
 func (c *Core) verify(m *member) {
-	nonce, ok := c.await(ackHandler{kind: ackVerify, from: m.Addr, name: m.Name}, m.Name, c.cfg.ProbeInterval, timerCheckExpire)
+	nonce, ok := c.await(ackHandler{kind: ackVerify, from: m.Addr, name: m.Name, cand: m}, m.Name, c.cfg.ProbeInterval, timerCheckExpire)
 	if !ok {
+		c.queueVerify(m)
 		return
 	}
+	m.verifying = true
 	b := wire.AppendHeader(nil)
 	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce})
 	c.sendPacket(m.Addr, b)
+}
+
+// queueVerify puts a candidate in line for a verification ping. Entries
+// that are no longer candidates are dropped when the line grows past
+// twice the candidates, so it never holds many more than there are.
+func (c *Core) queueVerify(m *member) {
+	if m.verifyQueued {
+		return
+	}
+	if len(c.verifyQueue)-c.verifyHead >= 2*c.candidates+64 {
+		kept := c.verifyQueue[:0]
+		for _, q := range c.verifyQueue[c.verifyHead:] {
+			if c.awaitsVerify(q) {
+				kept = append(kept, q)
+			} else {
+				q.verifyQueued = false
+			}
+		}
+		clear(c.verifyQueue[len(kept):])
+		c.verifyQueue, c.verifyHead = kept, 0
+	}
+	m.verifyQueued = true
+	c.verifyQueue = append(c.verifyQueue, m)
+}
+
+// awaitsVerify reports whether m is a live candidate with no verification
+// ping awaited.
+func (c *Core) awaitsVerify(m *member) bool {
+	return !m.gone && !m.verified && !m.verifying && m.State == StateAlive
+}
+
+// verifyNext sends the verification ping next in line, if the table has
+// room. An answered verification ping calls it, so that the candidates a
+// state transfer brought (thousands, when as many join at once) are heard
+// from at the pace of their answers, not verifyPerPeriod a period: a
+// candidate that never answers starts nothing.
+func (c *Core) verifyNext() {
+	for c.verifyHead < len(c.verifyQueue) && c.awaiting[ackVerify] < maxVerifying {
+		m := c.verifyQueue[c.verifyHead]
+		c.verifyQueue[c.verifyHead] = nil
+		c.verifyHead++
+		m.verifyQueued = false
+		if c.awaitsVerify(m) {
+			c.verify(m)
+			break
+		}
+	}
+	if c.verifyHead == len(c.verifyQueue) {
+		c.verifyQueue, c.verifyHead = c.verifyQueue[:0], 0
+	}
 }
 
 func (c *Core) sendNack(to netip.AddrPort, nonce uint32) {
@@ -461,9 +519,11 @@ func (c *Core) handleAck(from netip.AddrPort, v uint32, coord []byte) {
 	case ackCheck:
 		c.checkPassed(h.check)
 	case ackVerify:
+		h.cand.verifying = false
 		if m, ok := c.members[h.name]; ok && m.Addr == from {
 			c.markVerified(m)
 		}
+		c.verifyNext()
 	case ackPing:
 		rtt := c.now.Sub(h.sentAt)
 		c.sample(h.name, rtt, coord)
@@ -489,6 +549,11 @@ func (c *Core) handleNack(from netip.AddrPort, nonce uint32) {
 // randomMembers picks up to k distinct members other than self that pass
 // keep, uniformly at random.
 func (c *Core) randomMembers(k int, keep func(*member) bool) []*member {
+	return c.randomMembersFrom(c.rng, k, keep)
+}
+
+// randomMembersFrom is randomMembers drawing from rng.
+func (c *Core) randomMembersFrom(rng *rand.Rand, k int, keep func(*member) bool) []*member {
 	if k <= 0 || len(c.nodes) == 0 {
 		return nil
 	}
@@ -496,7 +561,7 @@ func (c *Core) randomMembers(k int, keep func(*member) bool) []*member {
 	// Rejection sampling is cheap while most members qualify; a bounded
 	// number of tries keeps it O(k) even when few do.
 	for tries := 0; len(out) < k && tries < 3*k+8; tries++ {
-		m := c.nodes[c.rng.IntN(len(c.nodes))]
+		m := c.nodes[rng.IntN(len(c.nodes))]
 		if !keep(m) || containsMember(out, m) {
 			continue
 		}
@@ -504,7 +569,7 @@ func (c *Core) randomMembers(k int, keep func(*member) bool) []*member {
 	}
 	if len(out) < k {
 		// Few qualify: take them from a full pass, starting at random.
-		start := c.rng.IntN(len(c.nodes))
+		start := rng.IntN(len(c.nodes))
 		for i := range c.nodes {
 			m := c.nodes[(start+i)%len(c.nodes)]
 			if len(out) == k {

@@ -305,6 +305,7 @@ func (c *Core) checkExpired(want uint32) {
 		return
 	}
 	if h.kind == ackVerify {
+		h.cand.verifying = false
 		c.verifyFailed(h.name, h.from)
 		return
 	}

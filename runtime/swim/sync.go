@@ -11,9 +11,13 @@ import (
 // Anti-entropy, join and reconnection. Every sync period a member sends a
 // digest of its view to a random member, which starts a full exchange only
 // if its own view differs; in a quiet cluster anti-entropy costs one small
-// packet a period. A sync sends the sender's whole
-// member state in packet-sized chunks over the packet path; a sync request
-// carries just the sender's own record and asks for the receiver's state.
+// packet a period. A member that has just joined or grows fast syncs at
+// once (syncIfGrowing), and a state we asked for that brought new members
+// is checked again a few periods later with another member (armResync),
+// so members joining by the thousand converge in a few periods. A sync
+// sends the sender's whole member state in packet-sized chunks over the
+// packet path; a sync request carries just the sender's own record and
+// asks for the receiver's state.
 // Join sends requests to the seeds; ReconnectInterval sends one to a member
 // held dead or a seed that is not an alive member, and when the answer comes
 // the requester pushes its own state back, so both halves of a healed
@@ -63,6 +67,43 @@ func (c *Core) syncIfGrowing() {
 	}
 }
 
+// resyncPeriods is how many protocol periods after a state transfer that
+// brought new members this view checks again, with a digest to another
+// member, rather than a sync interval later (minutes, in a large
+// cluster). With thousands joining at once, the first transfer a member
+// gets misses whoever joined after its source answered; the check finds
+// them, and stops once a digest matches, as it does in a converged
+// cluster: steady traffic does not change.
+const resyncPeriods = 3
+
+// armResync schedules the check, unless one is pending already.
+func (c *Core) armResync() {
+	if c.resyncArmed || c.leaving {
+		return
+	}
+	c.resyncArmed = true
+	// No jitter: members that join at once got their transfers at
+	// different times already, and the check needs no random draw.
+	c.schedule(c.now.Add(resyncPeriods*c.cfg.ProbeInterval), timer{kind: timerResync})
+}
+
+// resyncTick sends the check: a digest to a member other than the last
+// one a digest went to, whose view we may just have taken.
+func (c *Core) resyncTick() {
+	c.resyncArmed = false
+	if c.leaving {
+		return
+	}
+	last := c.lastSynced
+	peers := c.randomMembersFrom(c.resyncRng, 1, func(m *member) bool { return m.State == StateAlive && m.verified && m.Addr != last })
+	if len(peers) == 0 {
+		peers = c.randomMembersFrom(c.resyncRng, 1, func(m *member) bool { return m.State == StateAlive && m.verified })
+	}
+	if len(peers) > 0 {
+		c.digestTo(peers[0])
+	}
+}
+
 // sendDigest sends a digest of our view to one random alive member we
 // have heard from.
 func (c *Core) sendDigest() {
@@ -70,14 +111,19 @@ func (c *Core) sendDigest() {
 		return
 	}
 	peers := c.randomMembers(1, func(m *member) bool { return m.State == StateAlive && m.verified })
-	if len(peers) == 0 {
-		return
+	if len(peers) > 0 {
+		c.digestTo(peers[0])
 	}
+}
+
+// digestTo sends a digest of our view to peer.
+func (c *Core) digestTo(peer *member) {
+	c.lastSynced = peer.Addr
 	// Its state, if it answers with it, is ours to take unbudgeted.
-	c.solicit(peers[0].Addr, 2*c.cfg.ProbeInterval).asked = c.now
+	c.solicit(peer.Addr, 2*c.cfg.ProbeInterval).asked = c.now
 	b := wire.AppendHeader(nil)
 	b = wire.AppendDigest(b, &wire.Digest{From: c.self.Name, Digest: c.digest()})
-	c.sendPacket(peers[0].Addr, b)
+	c.sendPacket(peer.Addr, b)
 }
 
 // handleDigest starts a full exchange when the sender's view of the live
@@ -249,7 +295,10 @@ func (c *Core) handleSync(pk *packet, s *wire.Sync) {
 		c.viewsDiffered = true // an answer to our digest: the views differ
 	}
 	if pk.src != fromStranger {
-		c.mergeRecords(pk, s)
+		added := c.limits.added
+		if c.mergeRecords(pk, s) && c.limits.added > added {
+			c.armResync() // a state we asked for taught us members
+		}
 	}
 	if s.Flags&wire.SyncReply != 0 && c.joining && pk.src != fromStranger {
 		// Joined: announce ourselves to the members we just learned of.
@@ -315,8 +364,8 @@ func (c *Core) strangerSync(pk *packet, s *wire.Sync) bool {
 }
 
 // mergeRecords applies the records of a sync from a member or an address
-// we asked.
-func (c *Core) mergeRecords(pk *packet, s *wire.Sync) {
+// we asked, and reports whether we asked.
+func (c *Core) mergeRecords(pk *packet, s *wire.Sync) bool {
 	src := pk.src
 	if r, ok := c.pending[pk.from]; ok && !c.now.After(r.until) {
 		src = fromSolicited // our own request's answer: not budgeted
@@ -337,6 +386,7 @@ func (c *Core) mergeRecords(pk *packet, s *wire.Sync) {
 			c.onLeave(r.Name, r.Incarnation, pk.sender)
 		}
 	}
+	return src == fromSolicited
 }
 
 // reapInterval is how often old dead members and caches are swept.

@@ -19,6 +19,7 @@ const (
 	timerReconnect                         // contact a dead member or a seed
 	timerJoinRetry                         // no seed answered yet
 	timerReap                              // forget old dead members, expire caches
+	timerResync                            // a state transfer brought new members: check again
 )
 
 // timer is one wake-up request. key (an awaited ack) and gen are tokens that tell a stale
