@@ -145,6 +145,10 @@ type Core struct {
 	seen      map[broadcastID]time.Time
 	seenOrder []broadcastID
 	nextBcast uint32
+	// epoch numbers this life among the member's lives (its start time in
+	// milliseconds), carried by its keyed broadcasts.
+	epoch uint64
+	keyed keyedStore // the latest keyed broadcast of each origin and key
 	seeds     []netip.AddrPort
 	joining   bool
 	// justJoined: a seed answered since the last period; sync at once.
@@ -235,6 +239,7 @@ func New(now time.Time, cfg Config, self Member, seed uint64) (*Core, error) {
 	c.viv.coord = newCoordinate()
 	c.members[self.Name] = c.self
 	c.nextBcast = c.rng.Uint32()
+	c.epoch = uint64(max(now.UnixMilli(), 1))
 	c.fillSecret(&c.cookies.cur)
 	c.fillSecret(&c.cookies.prev)
 	c.cookies.renewAt = now.Add(cookieRotation)
@@ -456,6 +461,8 @@ func (c *Core) handleMember(pk *packet, m *wire.Message) {
 		c.handleBroadcast(&m.Broadcast)
 	case wire.TypeDigest:
 		c.handleDigest(pk, &m.Digest)
+	case wire.TypeKeyedSums:
+		c.handleKeyedSums(pk, &m.KeyedSums)
 	}
 }
 
@@ -626,7 +633,16 @@ func (c *Core) broadcast(now time.Time, key uint64, payload []byte) error {
 	id := broadcastID{origin: c.self.Name, id: c.nextBcast}
 	c.nextBcast++
 	c.markSeen(id)
-	c.user.push(qkey, wire.AppendBroadcast(nil, &wire.Broadcast{Origin: id.origin, ID: id.id, Payload: payload, Key: key}), nil).id = id.id
+	b := &wire.Broadcast{Origin: id.origin, ID: id.id, Payload: payload, Key: key}
+	if key != 0 {
+		b.Epoch = c.epoch
+	}
+	msg := wire.AppendBroadcast(nil, b)
+	if key != 0 {
+		c.keyed.keep(c.now, b, msg)
+	}
+	it := c.user.push(qkey, msg, nil)
+	it.id, it.epoch = id.id, b.Epoch
 	return nil
 }
 
