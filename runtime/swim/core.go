@@ -147,10 +147,10 @@ type Core struct {
 	nextBcast uint32
 	// epoch numbers this life among the member's lives (its start time in
 	// milliseconds), carried by its keyed broadcasts.
-	epoch uint64
-	keyed keyedStore // the latest keyed broadcast of each origin and key
-	seeds     []netip.AddrPort
-	joining   bool
+	epoch   uint64
+	keyed   keyedStore // the latest keyed broadcast of each origin and key
+	seeds   []netip.AddrPort
+	joining bool
 	// justJoined: a seed answered since the last period; sync at once.
 	justJoined bool
 	joinTry    int
