@@ -237,14 +237,16 @@ func (c *Core) handleKeyedSums(pk *packet, ks *wire.KeyedSums) {
 }
 
 // pushKeyed sends to to our keyed broadcasts of the buckets marked in
-// differ, newest first, in at most keyedPushPackets packets.
+// differ, newest first, in at most keyedPushPackets packets. Those still
+// queued for gossip are left to it: while a burst spreads, the stores
+// differ by what is in flight, and pushing it too would send it twice.
 func (c *Core) pushKeyed(to netip.AddrPort, differ *[wire.KeyedBuckets]bool) {
 	budget := c.cfg.PacketBudget
 	b := wire.AppendHeader(nil)
 	packets := 0
 	for i := len(c.keyed.order) - 1; i >= 0 && packets < keyedPushPackets; i-- {
 		e := c.keyed.live(c.keyed.order[i])
-		if e == nil || !differ[e.bucket] || len(e.msg) > budget-1 {
+		if e == nil || !differ[e.bucket] || len(e.msg) > budget-1 || c.user.queued(e.skey) {
 			continue
 		}
 		if len(b)+len(e.msg) > budget && len(b) > 1 {

@@ -28,8 +28,9 @@ type Stats struct {
 	// because a later one of their key was queued (see BroadcastKeyed).
 	BroadcastsReplaced uint64
 	// BroadcastsStale counts keyed broadcasts received but neither
-	// delivered nor passed on because a later one of their origin and key
-	// had been delivered.
+	// delivered nor passed on because the one of their origin and key held
+	// in the keyed store was as late or later: mostly further copies of
+	// one already delivered.
 	BroadcastsStale uint64
 	// KeyedPushed counts packets of keyed broadcasts pushed to repair a
 	// member whose store of them differed; KeyedSumsRefused counts
