@@ -597,13 +597,17 @@ func (c *Core) Broadcast(now time.Time, payload []byte) error {
 //
 // The replacement has a broadcast id of its own: a member that delivered
 // an older payload of the key delivers this one too, and a member the
-// older one had not reached gets this one alone. The order of delivery is
-// best effort: a member may still deliver an older payload after a newer
-// one that reached it by another way. An application that needs the
-// latest value carries a version in its payload and keeps the highest.
-// Two keys whose hashes agree (about one pair in 10^7 among a million
-// keys) replace each other. The empty key coalesces nothing: it is
-// Broadcast.
+// older one had not reached gets this one alone. Every member keeps the
+// latest broadcast of each origin and key (4,096 in all, for three
+// quarters of the de-duplication window) and delivers a keyed broadcast
+// only if it is later than the one it keeps, ordered by the origin's
+// epoch (its start time) and then its id: no member delivers an older
+// payload of a key after a newer one, even across a restart of the
+// origin. Anti-entropy compares the kept broadcasts and pushes the ones
+// that differ, so every member that stays in touch ends with the latest
+// payload of every key, even where gossip lost it. Two keys whose hashes
+// agree (about one pair in 10^7 among a million keys) replace each other.
+// The empty key coalesces nothing: it is Broadcast.
 func (c *Core) BroadcastKeyed(now time.Time, key string, payload []byte) error {
 	if key == "" {
 		return c.broadcast(now, 0, payload)
