@@ -21,10 +21,11 @@
 // runtime imports runtime/swim, which imports this package: the import
 // would be a cycle, and a codec-only mode of the generator would still
 // leave the other reasons. And some fields are optional, left off the
-// array when empty: the Ack's Coord, on one ack in several, and the
-// Broadcast's Key, on keyed broadcasts only, so the commonest messages
-// stay as short as they were, while a generated struct always writes all
-// its fields. What the two share is the size arithmetic of msgp, in
+// array when empty: the Ack's Coord, on one ack in several, the
+// Broadcast's Key and Epoch, on keyed broadcasts only, and the Digest's
+// KeyedSum, only where keyed broadcasts are held, so the commonest
+// messages stay as short as they were, while a generated struct always
+// writes all its fields. What the two share is the size arithmetic of msgp, in
 // internal/msgpsize.
 package wire
 
