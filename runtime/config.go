@@ -102,8 +102,9 @@ type Config struct {
 	// and accepts both), then no Transition. The README gives the steps;
 	// Stats.Transport.Previous counts what still arrives in the previous
 	// framing. While a Transition is set, a member also accepts the
-	// previous framing: unencrypted datagrams, if encryption is being
-	// switched on. Zero: no transition.
+	// previous framing: unencrypted datagrams and streams, if encryption
+	// is being switched on (streams under TLS have no transition).
+	// Zero: no transition.
 	Transition Transition
 
 	// MaxStreamMessageSize bounds one SendReliable payload and one

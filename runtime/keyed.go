@@ -21,10 +21,14 @@ import (
 //     members it had not reached never see it;
 //   - a newer payload of a key is delivered even to a member that
 //     delivered an older one (each broadcast has an id of its own);
-//   - the order is best effort: a member may deliver an older payload of a
-//     key after a newer one that reached it first by another way. An
-//     application that needs the latest value carries a version (a
-//     counter, a timestamp) in its payload and keeps the highest.
+//   - never an older payload of a key after a newer one: every member
+//     keeps the latest broadcast of each origin, family and key (4,096 in
+//     all, for some minutes) and delivers only later ones, ordered by the
+//     sender's start time and then its broadcast order;
+//   - the latest payload of every key, even where gossip lost it: the
+//     periodic anti-entropy exchange (Config.SyncInterval) compares what
+//     two members keep and pushes what differs. A payload dropped because
+//     the handlers' queue was full (Stats.Undelivered) is not repaired.
 //
 // Keys of different families never replace each other. The key travels
 // as a 64-bit hash (FNV-1a), so its length costs nothing on the wire;

@@ -126,6 +126,15 @@ func listenTransports(ctx context.Context, cfg Config, log *slog.Logger, keys *u
 		if keys != nil {
 			scfg.Keys = keys
 		}
+		if cfg.TLS == nil {
+			// Streams switch sealing or a label on with the datagrams;
+			// mutual TLS has no transition of its own.
+			scfg.Transition = stream.Transition{
+				Phase:         stream.TransitionPhase(cfg.Transition.Phase),
+				FromLabel:     cfg.Transition.FromLabel,
+				FromEncrypted: cfg.Transition.FromEncrypted,
+			}
+		}
 		st, err := stream.Listen(ctx, scfg)
 		if err == nil {
 			return tr, st, nil

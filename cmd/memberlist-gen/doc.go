@@ -150,7 +150,7 @@
 // # Stream families: messages larger than a packet
 //
 // A datagram family, the default, is sent in one packet: its largest
-// message must fit in runtime.MaxMessageSize (1,146 bytes). A family whose
+// message must fit in runtime.MaxMessageSize (1,137 bytes). A family whose
 // messages are larger, a state dump or a batch, is marked
 // //memberlist:messages stream (with id=N too, if pinned):
 //

@@ -227,7 +227,8 @@ func (t *Transport) dialHandshake(c *conn, to netip.AddrPort) error {
 		}
 		rd, wr = tc, tc
 	}
-	h := dialerHello{mode: t.mode(), port: t.advertise.Port(), label: t.cfg.Label}
+	f := t.dialFraming()
+	h := dialerHello{mode: f.mode, port: t.advertise.Port(), label: f.label}
 	var raw []byte
 	if h.mode == modeSealed {
 		keys := t.cfg.Keys.Keys()
@@ -259,7 +260,7 @@ func (t *Transport) dialHandshake(c *conn, to netip.AddrPort) error {
 	if err != nil {
 		return err
 	}
-	c.r = bufio.NewReaderSize(newRecordReader(br, []cipher.AEAD{in}, ah.base, t.cfg.Label, nil), bufSize)
-	c.w = newRecordWriter(c.dc, out, h.base, t.cfg.Label)
+	c.r = bufio.NewReaderSize(newRecordReader(br, []cipher.AEAD{in}, ah.base, f.label, nil), bufSize)
+	c.w = newRecordWriter(c.dc, out, h.base, f.label)
 	return nil
 }

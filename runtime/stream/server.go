@@ -311,13 +311,14 @@ func (t *Transport) acceptHandshake(c *conn) error {
 		}
 		return err
 	}
-	if err := t.checkHello(&h); err != nil {
+	f, err := t.acceptFraming(&h)
+	if err != nil {
 		return err
 	}
 	remote := c.dc.RemoteAddr().(*net.TCPAddr).AddrPort()
 	c.peer = netip.AddrPortFrom(remote.Addr().Unmap(), h.port)
 
-	ah := acceptorHello{mode: t.mode()}
+	ah := acceptorHello{mode: f.mode}
 	if ah.mode != modeSealed {
 		w := bufio.NewWriterSize(wr, bufSize)
 		if _, err := w.Write(ah.append(nil)); err != nil {
@@ -337,8 +338,8 @@ func (t *Transport) acceptHandshake(c *conn) error {
 	if _, err := c.dc.Write(ah.append(nil)); err != nil {
 		return err
 	}
-	rw := newRecordWriter(c.dc, outs[0], ah.base, t.cfg.Label)
-	rr := newRecordReader(br, ins, h.base, t.cfg.Label, func(i int) { rw.aead = outs[i] })
+	rw := newRecordWriter(c.dc, outs[0], ah.base, f.label)
+	rr := newRecordReader(br, ins, h.base, f.label, func(i int) { rw.aead = outs[i] })
 	c.r, c.w = bufio.NewReaderSize(rr, bufSize), rw
 	return nil
 }

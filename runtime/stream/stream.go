@@ -87,6 +87,10 @@ type Config struct {
 	// IdleTimeout is how long an idle connection is kept for reuse; zero
 	// means DefaultIdleTimeout.
 	IdleTimeout time.Duration
+	// Transition, when its Phase is set, lets this node dial and accept
+	// the cluster's previous framing while sealing or a label is being
+	// switched on (see Transition).
+	Transition Transition
 	// Logger receives the transport's log; nil discards it. Nothing per
 	// connection is logged above Debug, except the first refusal of each
 	// kind, at Warn.
@@ -131,6 +135,10 @@ type Stats struct {
 	//     message;
 	//   - Timeouts: a read or write that missed its deadline.
 	BadHello, BadVersion, BadLabel, Unencrypted, DecryptFailed, TLSFailed, Oversized, Truncated, Timeouts uint64
+	// Previous counts inbound connections accepted in the previous
+	// framing of a Transition (they are in Accepted too): once it stops
+	// rising on every node, the Transition can end.
+	Previous uint64
 }
 
 type counters struct {
@@ -138,7 +146,7 @@ type counters struct {
 	messagesIn, messagesOut, bytesIn, bytesOut     atomic.Uint64
 	badHello, badVersion, badLabel, unencrypted    atomic.Uint64
 	decryptFailed, tlsFailed, oversized, truncated atomic.Uint64
-	timeouts                                       atomic.Uint64
+	timeouts, previous                             atomic.Uint64
 }
 
 // Transport is one node's stream endpoint: a TCP listener and the
@@ -280,6 +288,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Keys != nil && len(c.Keys.Keys()) == 0 {
 		return c, bad("Keys", "an empty keyring", "at least one key")
 	}
+	if err := c.Transition.check(c.framing()); err != nil {
+		return c, err
+	}
 	if c.MaxMessageSize == 0 {
 		c.MaxMessageSize = DefaultMaxMessageSize
 	}
@@ -319,15 +330,7 @@ func (t *Transport) clientTLS(to netip.AddrPort) *tls.Config {
 	return c
 }
 
-func (t *Transport) mode() mode {
-	switch {
-	case t.cfg.TLS != nil:
-		return modeTLS
-	case t.cfg.Keys != nil:
-		return modeSealed
-	}
-	return modePlain
-}
+func (t *Transport) mode() mode { return t.cfg.framing().mode }
 
 func (m mode) String() string {
 	switch m {
@@ -391,6 +394,7 @@ func (t *Transport) Stats() Stats {
 		Oversized:     c.oversized.Load(),
 		Truncated:     c.truncated.Load(),
 		Timeouts:      c.timeouts.Load(),
+		Previous:      c.previous.Load(),
 	}
 }
 

@@ -100,6 +100,9 @@ type request struct {
 	cookie     []byte    // the cookie the address gave us, echoed in front of requests
 	pushedBack bool      // our state went back in answer to its state
 	asked      time.Time // when we last asked it (a digest or a state request), for Ready.Syncs
+	// keyedDigest: we sent it a digest, and take its KeyedSums once;
+	// keyedAsked: we sent it our KeyedSums, and take its reply once.
+	keyedDigest, keyedAsked bool
 }
 
 // periodLimits are the per-period budgets; newPeriod starts them afresh.

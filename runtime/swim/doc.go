@@ -32,7 +32,9 @@
 // shrinks with independent confirmations, unless the member refutes it by
 // raising its incarnation. News rides on every packet and on gossip rounds;
 // every sync period a digest of the view goes to one random member, and a
-// full state exchange (sync) follows only when the views differ; join
+// full state exchange (sync) follows only when the views differ (the
+// digest also sums the latest keyed broadcasts held, and those are
+// exchanged when the sums differ: see Core.BroadcastKeyed); join
 // always syncs; members held dead and seed addresses are contacted every
 // ReconnectInterval, so split clusters merge again by themselves.
 //

@@ -88,9 +88,24 @@ func (c *Core) gossipTick() {
 	}
 }
 
-// handleBroadcast delivers a user broadcast once and passes it on.
+// handleBroadcast delivers a user broadcast once and passes it on. A keyed
+// one is delivered only if it is later than the one of its origin and key
+// held in the keyed store, so an older payload of a key never follows a
+// newer one.
 func (c *Core) handleBroadcast(m *wire.Broadcast) {
 	id := broadcastID{origin: m.Origin, id: m.ID}
+	var msg []byte
+	if m.Key != 0 {
+		msg = wire.AppendBroadcast(nil, m)
+		// Our own, from an earlier life, is kept too (not delivered), so
+		// that our store's sum agrees with the others'.
+		if !c.keyed.keep(c.now, m, msg) {
+			if m.Origin != c.self.Name {
+				c.stats.BroadcastsStale++
+			}
+			return
+		}
+	}
 	if m.Origin == c.self.Name {
 		return
 	}
@@ -101,19 +116,27 @@ func (c *Core) handleBroadcast(m *wire.Broadcast) {
 	if !c.leaving {
 		c.out.Delivered = append(c.out.Delivered, UserMessage{From: m.Origin, Broadcast: true, Payload: m.Payload})
 	}
-	// A keyed broadcast replaces an earlier one of its origin and key
-	// waiting here, and is not passed on if a later one waits: the latest
-	// of a key spreads, not every version of it (see BroadcastKeyed).
+	c.relay(m, msg)
+}
+
+// relay queues a received broadcast, encoded as msg if known, to pass it
+// on. A keyed broadcast replaces an earlier one of its origin and key
+// waiting here, and is not passed on if a later one waits: the latest of
+// a key spreads, not every version of it (see BroadcastKeyed).
+func (c *Core) relay(m *wire.Broadcast, msg []byte) {
 	key := broadcastKey(m.Origin, m.Key)
 	queued := c.user.queued(key)
-	if queued && !c.user.supersedes(key, m.ID) {
+	if queued && !c.user.supersedesAt(key, m.Epoch, m.ID) {
 		c.stats.BroadcastsReplaced++
 		return
 	}
 	// Pass it on unless it cannot fit one of our packets (a member with a
-	// larger budget sent it) or our queue is full: relaying is best effort,
-	// and a broadcast that can never be sent must not clog the queue.
-	msg := wire.AppendBroadcast(nil, m)
+	// larger budget sent it) or our queue is full: relaying is best effort
+	// (the keyed store repairs what it misses), and a broadcast that can
+	// never be sent must not clog the queue.
+	if msg == nil {
+		msg = wire.AppendBroadcast(nil, m)
+	}
 	if len(msg) > c.cfg.PacketBudget-1 || (c.user.len() >= maxUserQueue && !queued) {
 		c.stats.BroadcastsDropped++
 		return
@@ -121,7 +144,8 @@ func (c *Core) handleBroadcast(m *wire.Broadcast) {
 	if queued {
 		c.stats.BroadcastsReplaced++
 	}
-	c.user.push(key, msg, nil).id = m.ID
+	it := c.user.push(key, msg, nil)
+	it.id, it.epoch = m.ID, m.Epoch
 }
 
 // maxUserQueue bounds the user broadcasts waiting to be sent. Broadcast

@@ -15,7 +15,8 @@ type item struct {
 	key        string
 	msg        []byte
 	tx         int
-	id         uint32 // a keyed user broadcast's id, for supersedes
+	id         uint32 // a keyed user broadcast's id and epoch, for supersedes
+	epoch      uint64
 	prev, next *item
 	onDone     func() // called once the item leaves the queue by being sent enough
 }
@@ -29,12 +30,26 @@ func (q *queue) queued(key string) bool {
 	return key != "" && ok
 }
 
-// supersedes reports whether the broadcast numbered id may replace the one
-// queued under key: one origin numbers its broadcasts in order, wrapping,
-// so the later of two ids is the one less than half the id space ahead.
+// supersedes reports whether the broadcast numbered id, of the epoch of
+// the one queued under key, may replace it: one origin numbers its
+// broadcasts in order, wrapping, so the later of two ids is the one less
+// than half the id space ahead.
 func (q *queue) supersedes(key string, id uint32) bool {
 	old, ok := q.keyed[key]
-	return !ok || int32(id-old.id) > 0
+	return !ok || q.supersedesAt(key, old.epoch, id)
+}
+
+// supersedesAt is supersedes for a broadcast of the given epoch: the
+// later epoch wins, whatever the ids (a restarted origin numbers anew).
+func (q *queue) supersedesAt(key string, epoch uint64, id uint32) bool {
+	old, ok := q.keyed[key]
+	if !ok {
+		return true
+	}
+	if old.epoch != epoch {
+		return epoch > old.epoch
+	}
+	return int32(id-old.id) > 0
 }
 
 // push queues msg; with a non-empty key it replaces queued news of that key.

@@ -27,6 +27,16 @@ type Stats struct {
 	// one of their origin and key, and those received but not passed on
 	// because a later one of their key was queued (see BroadcastKeyed).
 	BroadcastsReplaced uint64
+	// BroadcastsStale counts keyed broadcasts received but neither
+	// delivered nor passed on because the one of their origin and key held
+	// in the keyed store was as late or later: mostly further copies of
+	// one already delivered.
+	BroadcastsStale uint64
+	// KeyedPushed counts packets of keyed broadcasts pushed to repair a
+	// member whose store of them differed; KeyedSumsRefused counts
+	// KeyedSums messages ignored because we had sent their sender no
+	// digest or sums to answer (forged, replayed, or late).
+	KeyedPushed, KeyedSumsRefused uint64
 	// StateAnswersLimited counts digests and state requests not answered
 	// because their source (a member by address, anyone else by IP) had an
 	// answer this protocol period already, or the period's byte budget for
@@ -69,6 +79,10 @@ type Stats struct {
 	// QueueDepth is the number of pieces of news and user broadcasts
 	// waiting to be sent.
 	QueueDepth int
+	// BroadcastQueueDepth is the number of user broadcasts waiting to be
+	// sent (part of QueueDepth); KeyedStored the keyed broadcasts held,
+	// the latest of each origin and key, for anti-entropy.
+	BroadcastQueueDepth, KeyedStored int
 	// Candidates is the number of members heard of but not heard from yet
 	// (at most 1,024 learnt from gossip); they become members when they
 	// answer a ping, and are forgotten after three unanswered ones.
@@ -80,6 +94,8 @@ func (c *Core) Stats() Stats {
 	s := c.stats
 	s.Health = c.health
 	s.QueueDepth = c.news.len() + c.user.len()
+	s.BroadcastQueueDepth = c.user.len()
+	s.KeyedStored = len(c.keyed.entries)
 	s.Candidates = c.candidates
 	return s
 }

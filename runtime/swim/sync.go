@@ -120,20 +120,28 @@ func (c *Core) sendDigest() {
 func (c *Core) digestTo(peer *member) {
 	c.lastSynced = peer.Addr
 	// Its state, if it answers with it, is ours to take unbudgeted.
-	c.solicit(peer.Addr, 2*c.cfg.ProbeInterval).asked = c.now
+	r := c.solicit(peer.Addr, 2*c.cfg.ProbeInterval)
+	r.asked = c.now
+	r.keyedDigest = true
 	b := wire.AppendHeader(nil)
-	b = wire.AppendDigest(b, &wire.Digest{From: c.self.Name, Digest: c.digest()})
+	b = wire.AppendDigest(b, &wire.Digest{From: c.self.Name, Digest: c.digest(), KeyedSum: c.keyed.sum()})
 	c.sendPacket(peer.Addr, b)
 }
 
 // handleDigest starts a full exchange when the sender's view of the live
-// members differs from ours; when they agree, the round is over. The
-// answer budget is checked first, before the digest costs any work.
+// members differs from ours, and an exchange of keyed broadcasts when its
+// store of them does (see keyed.go); when both agree, the round is over.
+// The answer budget is checked first, before the digest costs any work.
 func (c *Core) handleDigest(pk *packet, d *wire.Digest) {
-	if c.leaving || !c.answerBudget(pk.src, pk.from) || d.Digest == c.digest() {
+	if c.leaving || !c.answerBudget(pk.src, pk.from) {
 		return
 	}
-	c.answerState(pk.from, wire.SyncWantReply)
+	if d.KeyedSum != c.keyed.sum() {
+		c.sendKeyedSums(pk.from, 0)
+	}
+	if d.Digest != c.digest() {
+		c.answerState(pk.from, wire.SyncWantReply)
+	}
 }
 
 // digest summarises which members this view holds alive or suspect, at
@@ -407,6 +415,7 @@ func (c *Core) reap() {
 		i++
 	}
 	c.expireSeen()
+	c.keyed.expire(c.now, c.keyedTTL())
 	c.expirePending()
 }
 

@@ -56,6 +56,8 @@ func (t Type) String() string {
 		return "digest"
 	case TypeCookie:
 		return "cookie"
+	case TypeKeyedSums:
+		return "keyedsums"
 	}
 	return "Type(" + strconv.Itoa(int(t)) + ")"
 }
@@ -175,21 +177,16 @@ func (r *reader) message(m *Message) {
 		// Payloads need no bound of their own: they cannot outgrow the packet.
 		m.User.Payload = r.bytes("user.payload", -1)
 	case TypeBroadcast:
-		keyed := r.arrayHeaderOf("broadcast", 3, 4) == 4
-		m.Broadcast.Origin = r.name("broadcast.origin")
-		m.Broadcast.ID = r.uint32("broadcast.id")
-		m.Broadcast.Payload = r.bytes("broadcast.payload", -1)
-		if keyed {
-			// A zero key is written as no key at all, so that one
-			// broadcast has one encoding.
-			if m.Broadcast.Key = r.uint64("broadcast.key"); r.err == nil && m.Broadcast.Key == 0 {
-				r.failf("broadcast.key", "zero key in a fourth field")
-			}
-		}
+		r.broadcast(&m.Broadcast)
 	case TypeDigest:
-		r.arrayHeader("digest", 2)
+		n := r.arrayHeaderOf("digest", 2, 3)
 		m.Digest.From = r.name("digest.from")
 		m.Digest.Digest = r.uint64("digest.digest")
+		if n == 3 {
+			m.Digest.KeyedSum = r.nonZero("digest.keyedsum")
+		}
+	case TypeKeyedSums:
+		r.keyedSums(&m.KeyedSums)
 	case TypeCookie:
 		r.arrayHeader("cookie", 1)
 		m.Cookie.Value = r.bytes("cookie.value", MaxCookieLen)
@@ -197,6 +194,47 @@ func (r *reader) message(m *Message) {
 		r.err = fmt.Errorf("wire: %w %d", ErrUnknownType, byte(t))
 		r.b = nil
 	}
+}
+
+func (r *reader) broadcast(m *Broadcast) {
+	n := r.arrayHeaderOf("broadcast", 3, 5)
+	m.Origin = r.name("broadcast.origin")
+	m.ID = r.uint32("broadcast.id")
+	m.Payload = r.bytes("broadcast.payload", -1)
+	// Zero key and epoch are written as no field at all, so that one
+	// broadcast has one encoding.
+	if n >= 4 {
+		m.Key = r.nonZero("broadcast.key")
+	}
+	if n == 5 {
+		m.Epoch = r.nonZero("broadcast.epoch")
+	}
+}
+
+// keyedSums reads exactly KeyedBuckets sums: the count is checked before
+// anything is allocated for them.
+func (r *reader) keyedSums(m *KeyedSums) {
+	r.arrayHeader("keyedsums", 3)
+	m.From = r.name("keyedsums.from")
+	m.Flags = r.uint8("keyedsums.flags")
+	r.arrayHeader("keyedsums.sums", KeyedBuckets)
+	if r.err != nil {
+		return
+	}
+	m.Sums = make([]uint64, KeyedBuckets)
+	for i := range m.Sums {
+		m.Sums[i] = r.uint64("keyedsums.sums")
+	}
+}
+
+// nonZero reads an optional uint64 field that is written only when
+// non-zero.
+func (r *reader) nonZero(where string) uint64 {
+	v := r.uint64(where)
+	if r.err == nil && v == 0 {
+		r.failf(where, "zero in an optional field")
+	}
+	return v
 }
 
 func (r *reader) sync(s *Sync) {

@@ -70,14 +70,41 @@ func describeMessage(b *strings.Builder, m *Message) {
 		b.WriteString(" " + describeBytes(m.User.Payload))
 	case TypeBroadcast:
 		fmt.Fprintf(b, " origin=%s id=0x%08x %s", m.Broadcast.Origin, m.Broadcast.ID, describeBytes(m.Broadcast.Payload))
+		if m.Broadcast.Key != 0 {
+			fmt.Fprintf(b, " key=0x%016x", m.Broadcast.Key)
+		}
+		if m.Broadcast.Epoch != 0 {
+			fmt.Fprintf(b, " epoch=%d", m.Broadcast.Epoch)
+		}
 	case TypeDigest:
 		fmt.Fprintf(b, " from=%s 0x%016x", m.Digest.From, m.Digest.Digest)
+		if m.Digest.KeyedSum != 0 {
+			fmt.Fprintf(b, " keyed=0x%016x", m.Digest.KeyedSum)
+		}
+	case TypeKeyedSums:
+		describeKeyedSums(b, &m.KeyedSums)
 	case TypeCookie:
 		fmt.Fprintf(b, " %dB", len(m.Cookie.Value))
 	}
 }
 
 // describeSync writes a sync's flags, sender and records.
+// describeKeyedSums names the buckets whose sums are not zero, so that a
+// transcript shows which part of the store two members compared.
+func describeKeyedSums(b *strings.Builder, m *KeyedSums) {
+	fmt.Fprintf(b, " from=%s", m.From)
+	if m.Flags&KeyedReply != 0 {
+		b.WriteString(" reply")
+	}
+	n := 0
+	for _, s := range m.Sums {
+		if s != 0 {
+			n++
+		}
+	}
+	fmt.Fprintf(b, " buckets=%d/%d", n, len(m.Sums))
+}
+
 func describeSync(b *strings.Builder, s *Sync) {
 	var flags []string
 	for _, f := range []struct {

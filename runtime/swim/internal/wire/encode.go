@@ -144,16 +144,22 @@ func AppendUser(b []byte, m *User) []byte {
 // AppendBroadcast appends m as a broadcast message.
 func AppendBroadcast(b []byte, m *Broadcast) []byte {
 	b = append(b, byte(TypeBroadcast))
-	if m.Key == 0 {
+	switch {
+	case m.Key == 0:
 		b = msgp.AppendArrayHeader(b, 3)
-	} else {
+	case m.Epoch == 0:
 		b = msgp.AppendArrayHeader(b, 4)
+	default:
+		b = msgp.AppendArrayHeader(b, 5)
 	}
 	b = msgp.AppendString(b, m.Origin)
 	b = msgp.AppendUint32(b, m.ID)
 	b = msgp.AppendBytes(b, m.Payload)
 	if m.Key != 0 {
 		b = msgp.AppendUint64(b, m.Key)
+		if m.Epoch != 0 {
+			b = msgp.AppendUint64(b, m.Epoch)
+		}
 	}
 	return b
 }
@@ -161,9 +167,31 @@ func AppendBroadcast(b []byte, m *Broadcast) []byte {
 // AppendDigest appends m as a digest message.
 func AppendDigest(b []byte, m *Digest) []byte {
 	b = append(b, byte(TypeDigest))
-	b = msgp.AppendArrayHeader(b, 2)
+	if m.KeyedSum == 0 {
+		b = msgp.AppendArrayHeader(b, 2)
+	} else {
+		b = msgp.AppendArrayHeader(b, 3)
+	}
 	b = msgp.AppendString(b, m.From)
-	return msgp.AppendUint64(b, m.Digest)
+	b = msgp.AppendUint64(b, m.Digest)
+	if m.KeyedSum != 0 {
+		b = msgp.AppendUint64(b, m.KeyedSum)
+	}
+	return b
+}
+
+// AppendKeyedSums appends m as a keyed-sums message. m.Sums should hold
+// KeyedBuckets sums; the decoder rejects any other count.
+func AppendKeyedSums(b []byte, m *KeyedSums) []byte {
+	b = append(b, byte(TypeKeyedSums))
+	b = msgp.AppendArrayHeader(b, 3)
+	b = msgp.AppendString(b, m.From)
+	b = msgp.AppendUint8(b, m.Flags)
+	b = msgp.AppendArrayHeader(b, uint32(len(m.Sums)))
+	for _, s := range m.Sums {
+		b = msgp.AppendUint64(b, s)
+	}
+	return b
 }
 
 // AppendCookie appends m as a cookie message.

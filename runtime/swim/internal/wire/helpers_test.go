@@ -38,6 +38,8 @@ func appendMessage(t testing.TB, b []byte, m *Message) []byte {
 		return AppendDigest(b, &m.Digest)
 	case TypeCookie:
 		return AppendCookie(b, &m.Cookie)
+	case TypeKeyedSums:
+		return AppendKeyedSums(b, &m.KeyedSums)
 	}
 	t.Fatalf("appendMessage: unknown type %v", m.Type)
 	return nil
@@ -147,6 +149,8 @@ func oneOfEach() []Message {
 		{Type: TypeUser, User: User{Payload: []byte("hello")}},
 		{Type: TypeBroadcast, Broadcast: Broadcast{Origin: "node-a", ID: 9, Payload: []byte("news")}},
 		{Type: TypeDigest, Digest: Digest{From: "node-a", Digest: 0x0123456789abcdef}},
+		{Type: TypeKeyedSums, KeyedSums: KeyedSums{From: "node-a", Flags: KeyedReply, Sums: keyedSums()}},
+		// The cookie stays last: the all-or-nothing tests spoil it.
 		{Type: TypeCookie, Cookie: Cookie{Value: []byte("0123456789abcdef")}},
 	}
 }
@@ -154,5 +158,17 @@ func oneOfEach() []Message {
 // allTypes lists every defined message type.
 func allTypes() []Type {
 	return []Type{TypePing, TypeAck, TypeNack, TypePingReq, TypeAlive, TypeSuspect,
-		TypeDead, TypeLeave, TypeSync, TypeUser, TypeBroadcast, TypeDigest, TypeCookie}
+		TypeDead, TypeLeave, TypeSync, TypeUser, TypeBroadcast, TypeDigest, TypeCookie, TypeKeyedSums}
+}
+
+// keyedSums returns KeyedBuckets sums, a few of them zero, some needing
+// every byte of a uint64.
+func keyedSums() []uint64 {
+	s := make([]uint64, KeyedBuckets)
+	for i := range s {
+		if i%5 != 0 {
+			s[i] = uint64(i) * 0x9e3779b97f4a7c15
+		}
+	}
+	return s
 }

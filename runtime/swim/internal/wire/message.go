@@ -21,10 +21,11 @@
 // runtime imports runtime/swim, which imports this package: the import
 // would be a cycle, and a codec-only mode of the generator would still
 // leave the other reasons. And some fields are optional, left off the
-// array when empty: the Ack's Coord, on one ack in several, and the
-// Broadcast's Key, on keyed broadcasts only, so the commonest messages
-// stay as short as they were, while a generated struct always writes all
-// its fields. What the two share is the size arithmetic of msgp, in
+// array when empty: the Ack's Coord, on one ack in several, the
+// Broadcast's Key and Epoch, on keyed broadcasts only, and the Digest's
+// KeyedSum, only where keyed broadcasts are held, so the commonest
+// messages stay as short as they were, while a generated struct always
+// writes all its fields. What the two share is the size arithmetic of msgp, in
 // internal/msgpsize.
 package wire
 
@@ -65,6 +66,7 @@ const (
 	TypeBroadcast Type = 11
 	TypeDigest    Type = 12
 	TypeCookie    Type = 13
+	TypeKeyedSums Type = 14
 )
 
 // State is a member's state as carried in sync records.
@@ -191,17 +193,52 @@ type Broadcast struct {
 	// fourth field, at most MaxBroadcastKeyLen bytes; an unkeyed one has
 	// three fields, as before keys existed.
 	Key uint64
+	// Epoch, on keyed broadcasts, numbers the origin's lives (its start
+	// time in milliseconds): of two broadcasts of one origin and key, the
+	// one of the later epoch, then of the later ID, is the newer, even
+	// across a restart that began the IDs anew. It travels as a fifth
+	// field, after Key; a keyed broadcast without it (from a member that
+	// predates epochs) has epoch zero, older than any.
+	Epoch uint64
 }
 
-// MaxBroadcastKeyLen is the most bytes a Broadcast's Key adds to it.
-const MaxBroadcastKeyLen = 9
+// MaxBroadcastKeyLen is the most bytes a Broadcast's Key and Epoch add to
+// it.
+const MaxBroadcastKeyLen = 18
 
 // Digest summarises the sender's view of the live members, so that an
 // anti-entropy round between two members that agree costs one small packet;
 // a receiver whose own digest differs starts a full Sync.
+//
+// KeyedSum summarises the sender's store of keyed broadcasts (the latest
+// of each origin and key; see swim.Core.BroadcastKeyed): a receiver whose
+// own sum differs answers with its KeyedSums. It is a third field, left
+// off when zero (no keyed broadcast held), so a digest without keyed
+// broadcasts is as it was before.
 type Digest struct {
-	From   string
-	Digest uint64
+	From     string
+	Digest   uint64
+	KeyedSum uint64
+}
+
+// KeyedBuckets is how many sums a KeyedSums carries.
+const KeyedBuckets = 32
+
+// KeyedSums flags.
+const (
+	// KeyedReply marks sums sent in answer to KeyedSums: the receiver
+	// pushes its differing broadcasts and answers no further.
+	KeyedReply uint8 = 1 << 0
+)
+
+// KeyedSums carries the sender's keyed-broadcast store summed in
+// KeyedBuckets buckets by origin and key, so that the receiver can push
+// the broadcasts of the buckets that differ. Sums has exactly
+// KeyedBuckets entries.
+type KeyedSums struct {
+	From  string
+	Flags uint8
+	Sums  []uint64
 }
 
 // Cookie is a return-routability token (as DNS cookies and QUIC's Retry).
@@ -230,4 +267,5 @@ type Message struct {
 	Broadcast Broadcast
 	Digest    Digest
 	Cookie    Cookie
+	KeyedSums KeyedSums
 }
