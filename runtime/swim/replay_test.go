@@ -97,6 +97,17 @@ func eventsSince(nodes []*swimtest.Node, mark map[*swimtest.Node]int) []swim.Eve
 	return out
 }
 
+// sentBy returns the packets n sent before at.
+func sentBy(packets []swimtest.Packet, n *swimtest.Node, at time.Time) []swimtest.Packet {
+	var out []swimtest.Packet
+	for _, p := range packets {
+		if p.From == n.Addr && p.At.Before(at) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 func markEvents(nodes []*swimtest.Node) map[*swimtest.Node]int {
 	m := map[*swimtest.Node]int{}
 	for _, n := range nodes {
@@ -118,48 +129,45 @@ func capturedCluster(t *testing.T, cfg swim.Config, seed uint64, n int) (*swimte
 	return c, nodes, stop
 }
 
-// A member that left stays left: replaying everything it and the others
-// sent while it was a member (its join, its announcements, its acks)
-// changes nothing.
-func TestReplay_LeftMemberStaysLeft(t *testing.T) {
-	c, nodes, stop := capturedCluster(t, swim.DefaultLANConfig(), 1, 5)
-	c.Run(20 * time.Second)
-	leaver, rest := nodes[4], nodes[:4]
-	require.NoError(t, c.Leave(leaver))
-	ok, _ := c.RunUntil(30*time.Second, func() bool { return c.AllSee(rest, leaver, swim.StateLeft) })
-	require.True(t, ok, "the leave did not reach everyone")
-	c.Crash(leaver)
-	packets := stop()
-	before, mark := takeSnapshot(rest), markEvents(rest)
+// A member that departed stays departed: replaying everything it and the
+// others sent while it was a member (its join, its announcements, its acks
+// and sync requests) changes nothing, whether it left (and stays left) or
+// crashed (and stays failed).
+func TestReplay_DepartedMemberStaysDeparted(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		seed   uint64
+		member int           // index of the member that departs
+		within time.Duration // for every other member to see it so
+		state  swim.State
+		depart func(c *swimtest.Cluster, n *swimtest.Node) error
+	}{
+		{"left", 1, 4, 30 * time.Second, swim.StateLeft, func(c *swimtest.Cluster, n *swimtest.Node) error { return c.Leave(n) }},
+		{"failed", 2, 3, time.Minute, swim.StateDead, func(c *swimtest.Cluster, n *swimtest.Node) error { c.Crash(n); return nil }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, nodes, stop := capturedCluster(t, swim.DefaultLANConfig(), tc.seed, 5)
+			c.Run(20 * time.Second)
+			gone := nodes[tc.member]
+			rest := others(nodes, gone)
+			require.NoError(t, tc.depart(c, gone))
+			ok, _ := c.RunUntil(tc.within, func() bool { return c.AllSee(rest, gone, tc.state) })
+			require.True(t, ok, "not every member sees %s %v", gone.Name, tc.state)
+			if gone.Up {
+				c.Crash(gone) // the member that left stops too
+			}
+			packets := stop()
+			before, mark := takeSnapshot(rest), markEvents(rest)
 
-	n := replay(c, packets, rest)
-	c.Run(30 * time.Second)
+			n := replay(c, packets, rest)
+			c.Run(30 * time.Second)
 
-	t.Logf("replayed %d packets (%d captured)", n, len(packets))
-	assert.True(t, c.AllSee(rest, leaver, swim.StateLeft), "a replay brought the member that left back")
-	assert.Empty(t, describeEvents(eventsSince(rest, mark)), "events after the replay")
-	checkNoRollback(t, before, takeSnapshot(rest))
-}
-
-// A member declared failed stays failed: replaying its old announcements,
-// acks and sync requests does not make it alive again.
-func TestReplay_DeadMemberStaysDead(t *testing.T) {
-	c, nodes, stop := capturedCluster(t, swim.DefaultLANConfig(), 2, 5)
-	c.Run(20 * time.Second)
-	victim, rest := nodes[3], append(append([]*swimtest.Node{}, nodes[:3]...), nodes[4])
-	c.Crash(victim)
-	ok, _ := c.RunUntil(time.Minute, func() bool { return c.AllSee(rest, victim, swim.StateDead) })
-	require.True(t, ok, "the crash was not detected by everyone")
-	packets := stop()
-	before, mark := takeSnapshot(rest), markEvents(rest)
-
-	n := replay(c, packets, rest)
-	c.Run(30 * time.Second)
-
-	t.Logf("replayed %d packets (%d captured)", n, len(packets))
-	assert.True(t, c.AllSee(rest, victim, swim.StateDead), "a replay brought the failed member back")
-	assert.Empty(t, describeEvents(eventsSince(rest, mark)), "events after the replay")
-	checkNoRollback(t, before, takeSnapshot(rest))
+			t.Logf("replayed %d packets (%d captured)", n, len(packets))
+			assert.True(t, c.AllSee(rest, gone, tc.state), "a replay brought the member back")
+			assert.Empty(t, describeEvents(eventsSince(rest, mark)), "events after the replay")
+			checkNoRollback(t, before, takeSnapshot(rest))
+		})
+	}
 }
 
 // No rollback: a member's old metadata, and a suspicion it has refuted,
@@ -244,12 +252,7 @@ func TestReplay_ForgetfulViewSeesNoGhost(t *testing.T) {
 
 	// The departed member's own packets from before it left, replayed to
 	// the newcomer only.
-	var own []swimtest.Packet
-	for _, p := range packets {
-		if p.From == leaver.Addr && p.At.Before(leftAt) {
-			own = append(own, p)
-		}
-	}
+	own := sentBy(packets, leaver, leftAt)
 	require.NotZero(t, replay(c, own, []*swimtest.Node{newcomer}), "nothing replayed; the premise fails")
 	ghost, known := newcomer.Core.Member(leaver.Name)
 	require.False(t, known, "the newcomer holds the departed member as %v after a replay", ghost.State)
@@ -287,12 +290,7 @@ func TestReplay_AfterRetentionNoGhost(t *testing.T) {
 	require.True(t, ok, "the departed member was not forgotten")
 	mark := markEvents(rest)
 
-	var own []swimtest.Packet
-	for _, p := range packets {
-		if p.From == leaver.Addr && p.At.Before(leftAt) {
-			own = append(own, p)
-		}
-	}
+	own := sentBy(packets, leaver, leftAt)
 	require.NotZero(t, replay(c, own, rest[:1]))
 	c.Run(2 * time.Minute)
 	for _, n := range rest {
