@@ -67,7 +67,7 @@ func TestLifeguard42_NackArrivesInTime(t *testing.T) {
 		// Requester: ping-req at ProbeTimeout, judged at ProbeInterval.
 		sent, judged := cfg.ProbeTimeout, cfg.ProbeInterval
 		assert.Less(t, sent+c.relayTimeout(), judged-10*time.Millisecond,
-			"%s: the nack's send time against the probe's judgement at %v, less room for the trip back", name, judged)
+			"%s: when a relay nacks, against when the probe is judged (%v) less 10ms for the trip back", name, judged)
 	}
 }
 
