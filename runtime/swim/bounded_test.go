@@ -2,7 +2,6 @@ package swim_test
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"net/netip"
 	"runtime"
@@ -11,6 +10,8 @@ import (
 
 	"github.com/memberlist-go/memberlist/runtime/swim"
 	"github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Bounded work per packet: no packet, however crafted, makes a core
@@ -127,37 +128,31 @@ func TestBoundedWorkPerPacket(t *testing.T) {
 	from := netip.MustParseAddrPort("10.0.0.2:7946")
 	newCore := func() *swim.Core {
 		c, err := swim.New(now, swim.DefaultLANConfig(), swim.Member{Name: "a", Addr: netip.MustParseAddrPort("10.0.0.1:7946")}, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for i, name := range []string{"b", "c", "d"} {
 			alive := &wire.Alive{Name: name, Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(2 + i)}), 7946), Incarnation: 1}
-			if err := c.Step(now, from, wire.AppendAlive(wire.AppendHeader(nil), alive)); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, c.Step(now, from, wire.AppendAlive(wire.AppendHeader(nil), alive)))
 		}
 		c.Ready()
 		return c
 	}
 	for _, tc := range craftedPackets() {
 		t.Run(tc.name, func(t *testing.T) {
-			if len(tc.p) > swim.DefaultPacketBudget {
-				t.Fatalf("crafted packet of %d bytes, more than a datagram brings", len(tc.p))
-			}
+			require.LessOrEqual(t, len(tc.p), swim.DefaultPacketBudget, "crafted packet larger than a datagram brings")
 			c := newCore()
 			members := len(c.Members())
 			var err error
 			var rd swim.Ready
 			first := allocated(func() { err = c.Step(now, from, tc.p); rd = c.Ready() })
-			if got := errors.Is(err, swim.ErrMalformed); got != tc.malformed {
-				t.Fatalf("Step = %v; want malformed %v", err, tc.malformed)
+			if tc.malformed {
+				require.ErrorIs(t, err, swim.ErrMalformed)
+				assert.Len(t, c.Members(), members, "a malformed packet changed membership")
+				assert.Empty(t, rd.Packets, "a malformed packet drew packets")
+				assert.Empty(t, rd.Events, "a malformed packet made events")
+			} else {
+				require.NotErrorIs(t, err, swim.ErrMalformed)
 			}
-			if tc.malformed && (len(c.Members()) != members || len(rd.Packets)+len(rd.Events) != 0) {
-				t.Fatalf("a malformed packet changed state: %d members, %d packets out, %d events", len(c.Members()), len(rd.Packets), len(rd.Events))
-			}
-			if first > firstPacketBound {
-				t.Errorf("first packet: %d bytes allocated, more than the bound %d", first, firstPacketBound)
-			}
+			assert.LessOrEqual(t, first, uint64(firstPacketBound), "bytes the first packet allocated")
 
 			// Steady state: fresh copies of the packet, as a flood would
 			// send them, on the same core.
@@ -170,9 +165,8 @@ func TestBoundedWorkPerPacket(t *testing.T) {
 			per := total / runs
 			t.Logf("%d bytes: first %d bytes allocated, then %d per packet (%.1fx its size); %d packets out",
 				len(tc.p), first, per, float64(per)/float64(len(tc.p)), len(rd.Packets))
-			if limit := uint64(allocMultiple*len(tc.p) + allocConstant); per > limit {
-				t.Errorf("%d bytes allocated per %d-byte packet, more than %dx its size + %d", per, len(tc.p), allocMultiple, allocConstant)
-			}
+			assert.LessOrEqual(t, per, uint64(allocMultiple*len(tc.p)+allocConstant),
+				"bytes allocated per %d-byte packet, against %dx its size + %d", len(tc.p), allocMultiple, allocConstant)
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package swim
 
 import (
-	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -65,7 +64,7 @@ func TestConfigErrorWrapped(t *testing.T) {
 	cfg.GossipNodes = 100
 	err := fmt.Errorf("start: %w", cfg.Validate())
 	var ce *ConfigError
-	require.True(t, errors.As(err, &ce))
+	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "GossipNodes", ce.Field)
 	assert.ErrorIs(t, err, ErrInvalidConfig)
 }

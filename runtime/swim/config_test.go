@@ -1,18 +1,17 @@
 package swim
 
 import (
-	"errors"
 	"math"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestPresetsAreValid(t *testing.T) {
 	for name, c := range map[string]Config{"lan": DefaultLANConfig(), "wan": DefaultWANConfig(), "local": DefaultLocalConfig()} {
-		if err := c.Validate(); err != nil {
-			t.Errorf("%s: %v", name, err)
-		}
+		assert.NoError(t, c.Validate(), name)
 	}
 }
 
@@ -36,9 +35,7 @@ func TestPresetsMatchIncumbent(t *testing.T) {
 		{"sync", [3]time.Duration{lan.SyncInterval, wan.SyncInterval, local.SyncInterval}, [3]time.Duration{30 * time.Second, 60 * time.Second, 15 * time.Second}},
 		{"awareness", lan.AwarenessMaxMultiplier, 8},
 	} {
-		if c.got != c.want {
-			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
-		}
+		assert.Equal(t, c.want, c.got, c.name)
 	}
 }
 
@@ -68,15 +65,14 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"GossipNodes", func(c *Config) { c.GossipNodes = 0 }, "1 to 64"},
 		{"PacketBudget", func(c *Config) { c.PacketBudget = 100 }, "1200 to 65000 bytes"},
 	} {
-		cfg := DefaultLANConfig()
-		c.mod(&cfg)
-		err := cfg.Validate()
-		if !errors.Is(err, ErrInvalidConfig) {
-			t.Fatalf("%s: err = %v, want ErrInvalidConfig", c.field, err)
-		}
-		if !strings.Contains(err.Error(), c.field+" = ") || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: %q does not name the field and %q", c.field, err, c.want)
-		}
+		t.Run(c.field, func(t *testing.T) {
+			cfg := DefaultLANConfig()
+			c.mod(&cfg)
+			err := cfg.Validate()
+			require.ErrorIs(t, err, ErrInvalidConfig)
+			assert.ErrorContains(t, err, c.field+" = ", "the error names the field")
+			assert.ErrorContains(t, err, c.want, "the error says what the field accepts")
+		})
 	}
 }
 
@@ -85,55 +81,34 @@ func TestValidateNamesTheField(t *testing.T) {
 func TestLifeguard43_SuspicionTimeout(t *testing.T) {
 	min, max := 8*time.Second, 48*time.Second
 	s := &suspicion{k: 2, min: min, max: max, confirmers: []string{"a"}}
-	if got := s.timeout(); got != max {
-		t.Fatalf("no confirmation: %v, want %v", got, max)
-	}
-	if !s.confirm("b") {
-		t.Fatal("first confirmation not counted")
-	}
+	require.Equal(t, max, s.timeout(), "no confirmation")
+	require.True(t, s.confirm("b"), "first confirmation not counted")
 	// max - (max-min)·ln(2)/ln(3)
 	frac := math.Log(2) / math.Log(3)
-	if got, want := s.timeout(), max-time.Duration(frac*float64(max-min)); (got - want).Abs() > time.Millisecond {
-		t.Fatalf("one confirmation: %v, want %v", got, want)
-	}
-	if s.confirm("b") || s.confirm("a") {
-		t.Fatal("a repeated accuser counted twice")
-	}
+	want := max - time.Duration(frac*float64(max-min))
+	require.InDelta(t, want, s.timeout(), float64(time.Millisecond), "one confirmation: %v, want %v", s.timeout(), want)
+	require.False(t, s.confirm("b"), "a repeated accuser counted twice")
+	require.False(t, s.confirm("a"), "the first accuser counted again")
 	s.confirm("c")
-	if got := s.timeout(); got != min {
-		t.Fatalf("k confirmations: %v, want %v", got, min)
-	}
-	if s.confirm("d") {
-		t.Fatal("confirmations past k counted")
-	}
-	if got := (&suspicion{k: 0, min: min, max: max, confirmers: []string{"a"}}).timeout(); got != min {
-		t.Fatalf("k=0 (too few members to confirm): %v, want min %v", got, min)
-	}
+	require.Equal(t, min, s.timeout(), "k confirmations")
+	assert.False(t, s.confirm("d"), "confirmations past k counted")
+	assert.Equal(t, min, (&suspicion{k: 0, min: min, max: max, confirmers: []string{"a"}}).timeout(), "k=0 (too few members to confirm)")
 }
 
 func TestQueueLeastTransmittedFirstAndReplace(t *testing.T) {
 	var q queue
 	q.push("a", []byte("AAAA"), nil)
 	q.push("b", []byte("BBBB"), nil)
-	if got := string(q.fill(nil, 4, 10)); got != "BBBB" {
-		t.Fatalf("first fill %q, want the newest item", got)
-	}
-	if got := string(q.fill(nil, 4, 10)); got != "AAAA" {
-		t.Fatalf("second fill %q, want the least transmitted", got)
-	}
+	require.Equal(t, "BBBB", string(q.fill(nil, 4, 10)), "first fill: the newest item")
+	require.Equal(t, "AAAA", string(q.fill(nil, 4, 10)), "second fill: the least transmitted")
 	q.push("a", []byte("aaaa"), nil) // newer news about a replaces the old
-	if q.len() != 2 {
-		t.Fatalf("len %d after replacing, want 2", q.len())
-	}
-	if got := string(q.fill(nil, 100, 10)); got != "aaaaBBBB" {
-		t.Fatalf("fill %q", got)
-	}
+	require.Equal(t, 2, q.len(), "len after replacing")
+	require.Equal(t, "aaaaBBBB", string(q.fill(nil, 100, 10)))
 	done := false
 	q.push("c", []byte("CCCC"), func() { done = true })
 	for range 3 {
 		q.fill(nil, 100, 3)
 	}
-	if !done || q.len() != 0 {
-		t.Fatalf("after the limit: done=%v len=%d, want the queue empty", done, q.len())
-	}
+	assert.True(t, done, "the done callback after the limit")
+	assert.Zero(t, q.len(), "the queue after the limit")
 }

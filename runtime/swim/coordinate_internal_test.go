@@ -19,7 +19,7 @@ func TestHalfFloats(t *testing.T) {
 		assert.InDelta(t, 0, (got-f)/f, 0.001, "%g came back as %g", f, got)
 	}
 	assert.Equal(t, 65504.0, fromHalf(toHalf(1e9)), "large values clamp to the largest half")
-	assert.InDelta(t, 1e-5, fromHalf(toHalf(1e-5)), 1e-7, "10 µs, a subnormal half, within 1 %%")
+	assert.InDelta(t, 1e-5, fromHalf(toHalf(1e-5)), 1e-7, "10 µs, a subnormal half, within 1 %")
 }
 
 // A coordinate from the network is checked before it can move ours.

@@ -57,7 +57,7 @@ func TestCoordinatesEstimateRoundTrips(t *testing.T) {
 	}
 	slices.Sort(errs)
 	worst, median := errs[len(errs)-1], errs[len(errs)/2]
-	assert.LessOrEqual(t, worst, 0.25, "an estimate is off by more than 25%%")
+	assert.LessOrEqual(t, worst, 0.25, "an estimate is off by more than 25%")
 	t.Logf("relative error over %d estimates: median %.3f, p90 %.3f, worst %.3f; top %.2f", len(errs), median, errs[len(errs)*9/10], worst, errs[len(errs)-10:])
 }
 

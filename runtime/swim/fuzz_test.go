@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzStep feeds arbitrary packets to a core that knows a few members. It
@@ -32,25 +33,19 @@ func FuzzStep(f *testing.F) {
 	f.Fuzz(func(t *testing.T, packet []byte) {
 		now := time.Unix(1_000_000, 0)
 		c, err := New(now, DefaultLANConfig(), Member{Name: "a", Addr: netip.MustParseAddrPort("10.0.0.1:7946")}, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		c.addMember(&wire.Alive{Name: "b", Addr: peer, Incarnation: 5}, true)
 		before := c.Members()
 		_ = c.Step(now, netip.MustParseAddrPort("192.0.2.1:7946"), packet)
-		if after := c.Members(); !slices.EqualFunc(before, after, sameMember) {
-			t.Fatalf("a stranger's packet changed membership: %+v -> %+v", before, after)
-		}
+		after := c.Members()
+		require.True(t, slices.EqualFunc(before, after, sameMember), "a stranger's packet changed membership: %+v -> %+v", before, after)
 		if err := c.Step(now, peer, packet); err != nil {
-			if after := c.Members(); !slices.EqualFunc(before, after, sameMember) {
-				t.Fatalf("a rejected packet changed membership: %+v -> %+v", before, after)
-			}
+			after := c.Members()
+			require.True(t, slices.EqualFunc(before, after, sameMember), "a rejected packet (%v) changed membership: %+v -> %+v", err, before, after)
 			return
 		}
 		c.Tick(now.Add(time.Minute))
-		if self := c.LocalMember(); self.State != StateAlive {
-			t.Fatalf("the local member is %v after a packet", self.State)
-		}
+		require.Equal(t, StateAlive, c.LocalMember().State, "the local member after a packet")
 		_ = c.Ready()
 	})
 }

@@ -2,7 +2,6 @@ package swim_test
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -10,6 +9,8 @@ import (
 	"github.com/memberlist-go/memberlist/runtime/swim"
 	"github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
 	"github.com/memberlist-go/memberlist/runtime/swim/swimtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // A broadcast reaches every other member exactly once, with its origin,
@@ -18,9 +19,7 @@ func TestBroadcastDeliveredOnce(t *testing.T) {
 	c, nodes := newCluster(t, swim.DefaultLANConfig(), 11, 40)
 	c.SetDefaultLink(swimtest.Link{Delay: time.Millisecond, Jitter: 2 * time.Millisecond, Loss: 0.05})
 	for i := range 5 {
-		if err := c.Broadcast(nodes[i], fmt.Appendf(nil, "hello %d", i)); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, c.Broadcast(nodes[i], fmt.Appendf(nil, "hello %d", i)))
 	}
 	got := func(n *swimtest.Node) int { return len(n.Delivered) }
 	ok, took := c.RunUntil(4*time.Second, func() bool {
@@ -35,24 +34,17 @@ func TestBroadcastDeliveredOnce(t *testing.T) {
 		}
 		return true
 	})
-	if !ok {
-		t.Fatalf("broadcasts not delivered everywhere within %v", took)
-	}
+	require.True(t, ok, "broadcasts not delivered everywhere within %v", took)
 	c.Run(time.Minute)
 	for _, n := range nodes {
 		seen := map[string]bool{}
 		for _, m := range n.Delivered {
 			key := string(m.Payload)
-			if seen[key] {
-				t.Fatalf("%s got %q twice", n.Name, key)
-			}
+			require.False(t, seen[key], "%s got %q twice", n.Name, key)
 			seen[key] = true
-			if !m.Broadcast || m.From != fmt.Sprintf("node-%c", key[len(key)-1]) {
-				t.Fatalf("%s: %+v has the wrong origin", n.Name, m)
-			}
-			if m.From == n.Name {
-				t.Fatalf("%s received its own broadcast", n.Name)
-			}
+			require.True(t, m.Broadcast, "%s: %+v is no broadcast", n.Name, m)
+			require.Equal(t, fmt.Sprintf("node-%c", key[len(key)-1]), m.From, "%s: the origin of %+v", n.Name, m)
+			require.NotEqual(t, n.Name, m.From, "%s received its own broadcast", n.Name)
 		}
 	}
 	t.Logf("5 broadcasts to 40 members in %v", took)
@@ -62,40 +54,30 @@ func TestBroadcastDeliveredOnce(t *testing.T) {
 // errors, never silent drops.
 func TestSend(t *testing.T) {
 	c, nodes := newCluster(t, swim.DefaultLANConfig(), 12, 5)
-	if err := c.Send(nodes[0], nodes[3].Name, []byte("direct")); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.Send(nodes[0], nodes[3].Name, []byte("direct")))
 	c.Run(time.Second)
 	for _, n := range nodes {
 		want := 0
 		if n == nodes[3] {
 			want = 1
 		}
-		if len(n.Delivered) != want {
-			t.Fatalf("%s got %d messages, want %d", n.Name, len(n.Delivered), want)
-		}
+		require.Len(t, n.Delivered, want, "messages %s got", n.Name)
 	}
-	if m := nodes[3].Delivered[0]; m.From != nodes[0].Name || m.Broadcast || !bytes.Equal(m.Payload, []byte("direct")) {
-		t.Fatalf("delivered %+v", m)
-	}
+	m := nodes[3].Delivered[0]
+	assert.Equal(t, nodes[0].Name, m.From)
+	assert.False(t, m.Broadcast)
+	assert.Equal(t, []byte("direct"), m.Payload)
+
 	max := swim.MaxPayload(swim.DefaultLANConfig().PacketBudget)
-	if err := c.Send(nodes[0], nodes[1].Name, make([]byte, max+1)); !errors.Is(err, swim.ErrTooLarge) {
-		t.Fatalf("oversized send: %v, want ErrTooLarge", err)
-	}
-	if err := c.Broadcast(nodes[0], make([]byte, max+1)); !errors.Is(err, swim.ErrTooLarge) {
-		t.Fatalf("oversized broadcast: %v, want ErrTooLarge", err)
-	}
-	if err := c.Send(nodes[0], "nobody", []byte("x")); !errors.Is(err, swim.ErrUnknownMember) {
-		t.Fatalf("send to unknown: %v, want ErrUnknownMember", err)
-	}
+	assert.ErrorIs(t, c.Send(nodes[0], nodes[1].Name, make([]byte, max+1)), swim.ErrTooLarge, "oversized send")
+	assert.ErrorIs(t, c.Broadcast(nodes[0], make([]byte, max+1)), swim.ErrTooLarge, "oversized broadcast")
+	assert.ErrorIs(t, c.Send(nodes[0], "nobody", []byte("x")), swim.ErrUnknownMember, "send to unknown")
 	// The largest allowed payload goes through whole.
-	if err := c.Send(nodes[0], nodes[1].Name, bytes.Repeat([]byte{7}, max)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.Send(nodes[0], nodes[1].Name, bytes.Repeat([]byte{7}, max)))
 	c.Run(time.Second)
-	if d := nodes[1].Delivered; len(d) != 1 || len(d[0].Payload) != max {
-		t.Fatalf("largest payload not delivered whole")
-	}
+	d := nodes[1].Delivered
+	require.Len(t, d, 1, "largest payload not delivered")
+	assert.Equal(t, max, len(d[0].Payload), "largest payload not delivered whole")
 }
 
 // Protocol news never starves user broadcasts: while 300 members join at
@@ -104,16 +86,12 @@ func TestSend(t *testing.T) {
 func TestBroadcastNotStarvedByProtocolNews(t *testing.T) {
 	c := swimtest.New(swimtest.Options{Config: swim.DefaultLANConfig(), Seed: 13})
 	nodes := c.AddN(300)
-	c.JoinAll(nodes[0])
+	require.NoError(t, c.JoinAll(nodes[0]))
 	c.Run(time.Second)
-	if d := nodes[0].Core.Stats().QueueDepth; d < 100 {
-		t.Fatalf("queue depth %d: the protocol is not busy enough for this test", d)
-	}
+	require.GreaterOrEqual(t, nodes[0].Core.Stats().QueueDepth, 100, "queue depth: the protocol is not busy enough for this test")
 	// A large broadcast fits only a packet where it has the first claim.
 	news := bytes.Repeat([]byte("u"), swim.MaxPayload(swim.DefaultLANConfig().PacketBudget))
-	if err := c.Broadcast(nodes[0], news); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.Broadcast(nodes[0], news))
 	ok, took := c.RunUntil(4*time.Second, func() bool {
 		for _, n := range nodes[1:] {
 			if len(n.Delivered) == 0 {
@@ -122,9 +100,7 @@ func TestBroadcastNotStarvedByProtocolNews(t *testing.T) {
 		}
 		return true
 	})
-	if !ok {
-		t.Fatalf("broadcast did not reach every member within %v while the protocol was busy", took)
-	}
+	require.True(t, ok, "broadcast did not reach every member within %v while the protocol was busy", took)
 	t.Logf("reached 299 members in %v with protocol news queued", took)
 }
 
@@ -141,26 +117,19 @@ func TestMalformedPacketChangesNothing(t *testing.T) {
 		nil, {}, {0}, {99, 1, 2}, append(append([]byte{}, valid...), 0xc1),
 		append(append([]byte{}, valid...), valid[1:len(valid)-1]...),
 	} {
-		if err := target.Step(c.Now(), nodes[2].Addr, p); !errors.Is(err, swim.ErrMalformed) {
-			t.Fatalf("packet %x: err = %v, want ErrMalformed", p, err)
-		}
+		require.ErrorIs(t, target.Step(c.Now(), nodes[2].Addr, p), swim.ErrMalformed, "packet %x", p)
 	}
-	if got := target.Stats().Malformed; got != 6 {
-		t.Fatalf("malformed counter %d, want 6", got)
-	}
+	assert.EqualValues(t, 6, target.Stats().Malformed, "malformed counter")
 	after := target.Members()
+	require.Len(t, after, len(before))
 	for i := range before {
-		if before[i].State != after[i].State || before[i].Incarnation != after[i].Incarnation {
-			t.Fatalf("membership changed: %+v -> %+v", before[i], after[i])
-		}
+		assert.Equal(t, before[i].State, after[i].State, "membership changed: %+v -> %+v", before[i], after[i])
+		assert.Equal(t, before[i].Incarnation, after[i].Incarnation, "membership changed: %+v -> %+v", before[i], after[i])
 	}
 	// And the valid packet alone does change it, so the test can fail.
-	if err := target.Step(c.Now(), nodes[2].Addr, valid); err != nil {
-		t.Fatal(err)
-	}
-	if m, _ := target.Member(nodes[1].Name); m.State != swim.StateLeft {
-		t.Fatalf("the valid leave was not applied: %v", m.State)
-	}
+	require.NoError(t, target.Step(c.Now(), nodes[2].Addr, valid))
+	m, _ := target.Member(nodes[1].Name)
+	assert.Equal(t, swim.StateLeft, m.State, "the valid leave was not applied")
 }
 
 // leavePacket is a valid packet announcing that n left.
@@ -177,16 +146,12 @@ func TestBroadcastReachesAllInSmallCluster(t *testing.T) {
 	const perNode = 40
 	for i := range perNode {
 		for _, n := range nodes {
-			if err := c.Broadcast(n, fmt.Appendf(nil, "%s-%d", n.Name, i)); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, c.Broadcast(n, fmt.Appendf(nil, "%s-%d", n.Name, i)))
 		}
 		c.Run(100 * time.Millisecond)
 	}
 	c.Run(30 * time.Second)
 	for _, n := range nodes {
-		if got, want := len(n.Delivered), perNode*(len(nodes)-1); got != want {
-			t.Fatalf("%s received %d broadcasts, want %d", n.Name, got, want)
-		}
+		assert.Equal(t, perNode*(len(nodes)-1), len(n.Delivered), "broadcasts %s received", n.Name)
 	}
 }

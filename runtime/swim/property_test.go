@@ -9,6 +9,7 @@ import (
 
 	"github.com/memberlist-go/memberlist/runtime/swim"
 	"github.com/memberlist-go/memberlist/runtime/swim/swimtest"
+	"github.com/stretchr/testify/require"
 )
 
 // Properties that must hold in every run, checked over many seeds of short
@@ -25,9 +26,7 @@ func TestProperties(t *testing.T) {
 	for seed := range uint64(seeds) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			t.Parallel()
-			if err := propertyRun(seed); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, propertyRun(seed))
 		})
 	}
 }

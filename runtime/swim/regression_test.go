@@ -21,9 +21,7 @@ func testCore(t *testing.T, k int) (*Core, time.Time) {
 	t.Helper()
 	now := time.Unix(1_000_000, 0)
 	c, err := New(now, DefaultLANConfig(), Member{Name: "a", Addr: netip.MustParseAddrPort("10.0.0.1:1")}, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	c.addMember(&wire.Alive{Name: "z", Addr: gossiper, Incarnation: 1}, true)
 	names := map[netip.AddrPort]string{}
 	for i := range k {
@@ -37,25 +35,20 @@ func testCore(t *testing.T, k int) (*Core, time.Time) {
 		msgs, err := wire.DecodePacket(p.Bytes, nil)
 		if name, ok := names[p.To]; ok && err == nil && msgs[0].Type == wire.TypePing {
 			ack := wire.AppendAck(wire.AppendHeader(nil), &wire.Ack{Nonce: msgs[0].Ping.Nonce ^ nameTag(name)})
-			if err := c.Step(now, p.To, ack); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, c.Step(now, p.To, ack))
 		}
 	}
 	c.Ready()
 	for name := range maps.Values(names) {
-		if _, ok := c.Member(name); !ok {
-			t.Fatalf("peer %s not verified", name)
-		}
+		_, ok := c.Member(name)
+		require.True(t, ok, "peer %s not verified", name)
 	}
 	return c, now
 }
 
 func step(t *testing.T, c *Core, now time.Time, p []byte) {
 	t.Helper()
-	if err := c.Step(now, gossiper, p); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.Step(now, gossiper, p))
 }
 
 func eventTypes(rd Ready) []EventType {
@@ -73,9 +66,8 @@ func TestLifeguard42_NackArrivesInTime(t *testing.T) {
 		c := &Core{cfg: cfg}
 		// Requester: ping-req at ProbeTimeout, judged at ProbeInterval.
 		sent, judged := cfg.ProbeTimeout, cfg.ProbeInterval
-		if nack := sent + c.relayTimeout(); nack >= judged-10*time.Millisecond {
-			t.Errorf("%s: nack sent at %v, probe judged at %v: no room for the trip back", name, nack, judged)
-		}
+		assert.Less(t, sent+c.relayTimeout(), judged-10*time.Millisecond,
+			"%s: when a relay nacks, against when the probe is judged (%v) less 10ms for the trip back", name, judged)
 	}
 }
 
@@ -86,12 +78,9 @@ func TestOversizedRelayedBroadcastIsNotQueued(t *testing.T) {
 	for i := range 16 {
 		step(t, c, now, wire.AppendBroadcast(wire.AppendHeader(nil), &wire.Broadcast{Origin: "b", ID: uint32(i), Payload: make([]byte, 1295)}))
 	}
-	if got := len(c.Ready().Delivered); got != 16 {
-		t.Fatalf("%d delivered, want 16", got)
-	}
-	if c.user.len() != 0 || c.Stats().BroadcastsDropped != 16 {
-		t.Fatalf("queue %d, dropped %d: want 0 queued and 16 dropped", c.user.len(), c.Stats().BroadcastsDropped)
-	}
+	require.Len(t, c.Ready().Delivered, 16)
+	assert.Zero(t, c.user.len(), "broadcasts queued")
+	assert.EqualValues(t, 16, c.Stats().BroadcastsDropped, "broadcasts dropped")
 }
 
 // The user queue is bounded: Broadcast says so instead of growing.
@@ -101,9 +90,8 @@ func TestBroadcastQueueBounded(t *testing.T) {
 	for i := 0; err == nil && i < 2*maxUserQueue; i++ {
 		err = c.Broadcast(now, fmt.Appendf(nil, "%d", i))
 	}
-	if err == nil || c.user.len() != maxUserQueue {
-		t.Fatalf("err %v with %d queued, want ErrQueueFull at %d", err, c.user.len(), maxUserQueue)
-	}
+	assert.ErrorIs(t, err, ErrQueueFull)
+	assert.Equal(t, maxUserQueue, c.user.len(), "broadcasts queued")
 }
 
 // After yielding its name to a newer claimant, a member does not take the
@@ -115,18 +103,12 @@ func TestConflictYieldsForGood(t *testing.T) {
 	step(t, c, now, wire.AppendAlive(wire.AppendHeader(nil), &wire.Alive{Name: "a", Addr: other, Incarnation: mine + 10}))
 	// The claim is checked first: a process at other answers to our name.
 	answerCheck(t, c, now, other, "a")
-	if got := eventTypes(c.Ready()); len(got) != 1 || got[0] != EventConflict {
-		t.Fatalf("events %v, want one conflict", got)
-	}
+	require.Equal(t, []EventType{EventConflict}, eventTypes(c.Ready()))
 	step(t, c, now, wire.AppendSuspect(wire.AppendHeader(nil), &wire.Suspect{Name: "a", Incarnation: mine + 10, From: "b"}))
-	if c.self.Incarnation != mine {
-		t.Fatalf("refuted the claimant's suspicion: incarnation %d -> %d", mine, c.self.Incarnation)
-	}
+	require.Equal(t, mine, c.self.Incarnation, "refuted the claimant's suspicion")
 	// A newer accusation, beyond the claimant's incarnation, is about us.
 	step(t, c, now, wire.AppendSuspect(wire.AppendHeader(nil), &wire.Suspect{Name: "a", Incarnation: mine + 11, From: "b"}))
-	if c.self.Incarnation != mine+12 {
-		t.Fatalf("did not refute a newer accusation: incarnation %d", c.self.Incarnation)
-	}
+	assert.Equal(t, mine+12, c.self.Incarnation, "did not refute a newer accusation")
 }
 
 // SWIM 4.2 precedence: a higher incarnation always wins, and an event is
@@ -155,9 +137,9 @@ func TestSWIM42_PrecedenceAndEvents(t *testing.T) {
 	} {
 		got := send(tc.p)
 		m, _ := c.Member("b")
-		if fmt.Sprint(got) != fmt.Sprint(tc.want) || m.State != tc.state || m.Incarnation != tc.inc {
-			t.Fatalf("%s: events %v state %v@%d; want %v %v@%d", tc.name, got, m.State, m.Incarnation, tc.want, tc.state, tc.inc)
-		}
+		require.Equal(t, tc.want, got, "%s: events", tc.name)
+		require.Equal(t, tc.state, m.State, "%s: state", tc.name)
+		require.Equal(t, tc.inc, m.Incarnation, "%s: incarnation", tc.name)
 	}
 }
 
@@ -168,17 +150,11 @@ func TestJoinRetryHasOneChain(t *testing.T) {
 	cfg := DefaultLANConfig()
 	cfg.ReconnectInterval = time.Hour // count join attempts alone
 	c, err := New(now, cfg, Member{Name: "a", Addr: netip.MustParseAddrPort("10.0.0.1:1")}, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	seed := []netip.AddrPort{netip.MustParseAddrPort("10.0.0.9:1")}
-	if err := c.Join(now, seed); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.Join(now, seed))
 	c.joining = false // as if a seed had answered
-	if err := c.Join(now, seed); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.Join(now, seed))
 	c.Ready()
 	requests := 0
 	for at := now; at.Before(now.Add(time.Minute)); at = at.Add(10 * time.Millisecond) {
@@ -191,9 +167,7 @@ func TestJoinRetryHasOneChain(t *testing.T) {
 	}
 	// Backoff from 1s, doubling, each wait at least half of it: 1 + at
 	// most 7 retries in a minute for one chain, twice that for two.
-	if requests > 8 {
-		t.Fatalf("%d join requests in a minute: more than one retry chain", requests)
-	}
+	assert.LessOrEqual(t, requests, 8, "join requests in a minute: more means more than one retry chain")
 }
 
 // answerCheck finds the address check the core sent to addr and answers it
@@ -209,9 +183,7 @@ func answerCheck(t *testing.T, c *Core, now time.Time, addr netip.AddrPort, name
 			continue
 		}
 		ack := wire.AppendAck(wire.AppendHeader(nil), &wire.Ack{Nonce: msgs[0].Ping.Nonce ^ nameTag(name)})
-		if err := c.Step(now, addr, ack); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, c.Step(now, addr, ack))
 		return
 	}
 	t.Fatalf("no ping to %v checking the claim", addr)
@@ -237,34 +209,25 @@ func TestStateAnswersRateLimited(t *testing.T) {
 		return n, largest
 	}
 	for range 100 {
-		if err := c.Step(now, victim, req); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, c.Step(now, victim, req))
 	}
 	total, largest := sent()
-	if c.Stats().CookiesSent != 100 || largest > len(req) || total > 100*len(req) {
-		t.Fatalf("%d cookies, %d bytes in all, largest %d: want 100 cookies, none larger than the %d-byte request",
-			c.Stats().CookiesSent, total, largest, len(req))
-	}
+	require.EqualValues(t, 100, c.Stats().CookiesSent, "cookies for 100 requests")
+	require.LessOrEqual(t, largest, len(req), "largest answer against the request")
+	require.LessOrEqual(t, total, 100*len(req), "bytes in all against the 100 requests")
 	echoed := append(wire.AppendCookie(wire.AppendHeader(nil), &wire.Cookie{Value: c.newCookie(victim.Addr())}), req[1:]...)
 	for port := range uint16(100) {
-		if err := c.Step(now, netip.AddrPortFrom(victim.Addr(), 1+port), echoed); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, c.Step(now, netip.AddrPortFrom(victim.Addr(), 1+port), echoed))
 	}
 	first, _ := sent()
-	if first == 0 || c.Stats().StateAnswersLimited != 100-strangerAnswersPerIP {
-		t.Fatalf("sent %d bytes, %d limited: want %d answers and %d limited", first, c.Stats().StateAnswersLimited, strangerAnswersPerIP, 100-strangerAnswersPerIP)
-	}
+	require.NotZero(t, first, "no state answer to an echoed cookie")
+	require.EqualValues(t, 100-strangerAnswersPerIP, c.Stats().StateAnswersLimited, "answers limited: want %d answered", strangerAnswersPerIP)
 	later := now.Add(c.cfg.ProbeInterval)
 	c.Tick(later)
 	c.Ready()
-	if err := c.Step(later, netip.AddrPortFrom(victim.Addr(), 500), echoed); err != nil {
-		t.Fatal(err)
-	}
-	if n, _ := sent(); n == 0 {
-		t.Fatal("no answer a protocol period later")
-	}
+	require.NoError(t, c.Step(later, netip.AddrPortFrom(victim.Addr(), 500), echoed))
+	n, _ := sent()
+	assert.NotZero(t, n, "no answer a protocol period later")
 }
 
 // A packet stuffed with pings or ping-reqs gets one answer, not one each.
@@ -276,9 +239,7 @@ func TestOnePingAndOnePingReqPerPacket(t *testing.T) {
 		p = wire.AppendPingReq(p, &wire.PingReq{Nonce: uint32(i), Target: "b", Addr: netip.MustParseAddrPort("10.0.0.2:1")})
 	}
 	step(t, c, now, p)
-	if n := len(c.Ready().Packets); n != 2 {
-		t.Fatalf("%d packets sent for one packet of 100 pings and 100 ping-reqs, want 2 (one ack, one relayed ping)", n)
-	}
+	assert.Len(t, c.Ready().Packets, 2, "packets sent for one packet of 100 pings and 100 ping-reqs: one ack, one relayed ping")
 }
 
 // Lifeguard 4.2: a suspicion learnt from other members' states names no

@@ -1,6 +1,7 @@
 package swim_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -65,16 +66,25 @@ func checkNoRollback(t *testing.T, before, after snapshot) {
 			if !ok {
 				continue // forgotten after DeadRetention
 			}
-			switch {
-			case a.Incarnation < b.Incarnation:
-				t.Errorf("%s's view of %s went back from incarnation %d to %d", viewer, name, b.Incarnation, a.Incarnation)
-			case a.Incarnation == b.Incarnation && a.State < b.State:
-				t.Errorf("%s's view of %s went back from %v to %v at incarnation %d", viewer, name, b.State, a.State, a.Incarnation)
-			case a.Incarnation == b.Incarnation && (a.Addr != b.Addr || string(a.Meta) != string(b.Meta)):
-				t.Errorf("%s's view of %s changed address or metadata at incarnation %d: %v %q -> %v %q", viewer, name, a.Incarnation, b.Addr, b.Meta, a.Addr, a.Meta)
+			if !assert.GreaterOrEqual(t, a.Incarnation, b.Incarnation, "%s's view of %s went back in incarnation", viewer, name) ||
+				a.Incarnation != b.Incarnation {
+				continue
 			}
+			assert.GreaterOrEqual(t, a.State, b.State, "%s's view of %s went back in state at incarnation %d", viewer, name, a.Incarnation)
+			assert.Equal(t, b.Addr, a.Addr, "%s's view of %s changed address at incarnation %d", viewer, name, a.Incarnation)
+			assert.Equal(t, string(b.Meta), string(a.Meta), "%s's view of %s changed metadata at incarnation %d", viewer, name, a.Incarnation)
 		}
 	}
+}
+
+// describeEvents renders events as "type about member (incarnation N)",
+// so that an assertion that there are none shows what there was.
+func describeEvents(events []swim.Event) []string {
+	var out []string
+	for _, ev := range events {
+		out = append(out, fmt.Sprintf("%v about %s (incarnation %d)", ev.Type, ev.Member.Name, ev.Member.Incarnation))
+	}
+	return out
 }
 
 // eventsSince returns the events members reported after mark, the number
@@ -83,6 +93,17 @@ func eventsSince(nodes []*swimtest.Node, mark map[*swimtest.Node]int) []swim.Eve
 	var out []swim.Event
 	for _, n := range nodes {
 		out = append(out, n.Events[mark[n]:]...)
+	}
+	return out
+}
+
+// sentBy returns the packets n sent before at.
+func sentBy(packets []swimtest.Packet, n *swimtest.Node, at time.Time) []swimtest.Packet {
+	var out []swimtest.Packet
+	for _, p := range packets {
+		if p.From == n.Addr && p.At.Before(at) {
+			out = append(out, p)
+		}
 	}
 	return out
 }
@@ -102,65 +123,51 @@ func capturedCluster(t *testing.T, cfg swim.Config, seed uint64, n int) (*swimte
 	c := swimtest.New(swimtest.Options{Config: cfg, Seed: seed})
 	nodes := c.AddN(n)
 	stop := c.Capture()
-	c.JoinAll(nodes[0])
-	if ok, took := c.RunUntil(time.Minute, func() bool { return c.AllSeeAlive(nodes) }); !ok {
-		t.Fatalf("%d members did not converge within %v", n, took)
-	}
+	require.NoError(t, c.JoinAll(nodes[0]))
+	ok, took := c.RunUntil(time.Minute, func() bool { return c.AllSeeAlive(nodes) })
+	require.True(t, ok, "%d members did not converge within %v", n, took)
 	return c, nodes, stop
 }
 
-// A member that left stays left: replaying everything it and the others
-// sent while it was a member (its join, its announcements, its acks)
-// changes nothing.
-func TestReplay_LeftMemberStaysLeft(t *testing.T) {
-	c, nodes, stop := capturedCluster(t, swim.DefaultLANConfig(), 1, 5)
-	c.Run(20 * time.Second)
-	leaver, rest := nodes[4], nodes[:4]
-	c.Leave(leaver)
-	if ok, _ := c.RunUntil(30*time.Second, func() bool { return c.AllSee(rest, leaver, swim.StateLeft) }); !ok {
-		t.Fatal("the leave did not reach everyone")
-	}
-	c.Crash(leaver)
-	packets := stop()
-	before, mark := takeSnapshot(rest), markEvents(rest)
+// A member that departed stays departed: replaying everything it and the
+// others sent while it was a member (its join, its announcements, its acks
+// and sync requests) changes nothing, whether it left (and stays left) or
+// crashed (and stays failed).
+func TestReplay_DepartedMemberStaysDeparted(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		seed   uint64
+		member int           // index of the member that departs
+		within time.Duration // for every other member to see it so
+		state  swim.State
+		depart func(c *swimtest.Cluster, n *swimtest.Node) error
+	}{
+		{"left", 1, 4, 30 * time.Second, swim.StateLeft, func(c *swimtest.Cluster, n *swimtest.Node) error { return c.Leave(n) }},
+		{"failed", 2, 3, time.Minute, swim.StateDead, func(c *swimtest.Cluster, n *swimtest.Node) error { c.Crash(n); return nil }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, nodes, stop := capturedCluster(t, swim.DefaultLANConfig(), tc.seed, 5)
+			c.Run(20 * time.Second)
+			gone := nodes[tc.member]
+			rest := others(nodes, gone)
+			require.NoError(t, tc.depart(c, gone))
+			ok, _ := c.RunUntil(tc.within, func() bool { return c.AllSee(rest, gone, tc.state) })
+			require.True(t, ok, "not every member sees %s %v", gone.Name, tc.state)
+			if gone.Up {
+				c.Crash(gone) // the member that left stops too
+			}
+			packets := stop()
+			before, mark := takeSnapshot(rest), markEvents(rest)
 
-	n := replay(c, packets, rest)
-	c.Run(30 * time.Second)
+			n := replay(c, packets, rest)
+			c.Run(30 * time.Second)
 
-	t.Logf("replayed %d packets (%d captured)", n, len(packets))
-	if !c.AllSee(rest, leaver, swim.StateLeft) {
-		t.Error("a replay brought the member that left back")
+			t.Logf("replayed %d packets (%d captured)", n, len(packets))
+			assert.True(t, c.AllSee(rest, gone, tc.state), "a replay brought the member back")
+			assert.Empty(t, describeEvents(eventsSince(rest, mark)), "events after the replay")
+			checkNoRollback(t, before, takeSnapshot(rest))
+		})
 	}
-	for _, ev := range eventsSince(rest, mark) {
-		t.Errorf("event after the replay: %v about %s", ev.Type, ev.Member.Name)
-	}
-	checkNoRollback(t, before, takeSnapshot(rest))
-}
-
-// A member declared failed stays failed: replaying its old announcements,
-// acks and sync requests does not make it alive again.
-func TestReplay_DeadMemberStaysDead(t *testing.T) {
-	c, nodes, stop := capturedCluster(t, swim.DefaultLANConfig(), 2, 5)
-	c.Run(20 * time.Second)
-	victim, rest := nodes[3], append(append([]*swimtest.Node{}, nodes[:3]...), nodes[4])
-	c.Crash(victim)
-	if ok, _ := c.RunUntil(time.Minute, func() bool { return c.AllSee(rest, victim, swim.StateDead) }); !ok {
-		t.Fatal("the crash was not detected by everyone")
-	}
-	packets := stop()
-	before, mark := takeSnapshot(rest), markEvents(rest)
-
-	n := replay(c, packets, rest)
-	c.Run(30 * time.Second)
-
-	t.Logf("replayed %d packets (%d captured)", n, len(packets))
-	if !c.AllSee(rest, victim, swim.StateDead) {
-		t.Error("a replay brought the failed member back")
-	}
-	for _, ev := range eventsSince(rest, mark) {
-		t.Errorf("event after the replay: %v about %s", ev.Type, ev.Member.Name)
-	}
-	checkNoRollback(t, before, takeSnapshot(rest))
 }
 
 // No rollback: a member's old metadata, and a suspicion it has refuted,
@@ -171,9 +178,7 @@ func TestReplay_NoRollback(t *testing.T) {
 
 	// node-1 announces new metadata: a newer incarnation.
 	changer := nodes[1]
-	if err := changer.Core.UpdateMeta(c.Now(), []byte("v2")); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, changer.Core.UpdateMeta(c.Now(), []byte("v2")))
 	// node-2 is cut off long enough to be suspected, then refutes.
 	suspect := nodes[2]
 	for _, n := range nodes {
@@ -182,11 +187,10 @@ func TestReplay_NoRollback(t *testing.T) {
 			c.Block(suspect, n)
 		}
 	}
-	if ok, _ := c.RunUntil(time.Minute, func() bool {
+	ok, _ := c.RunUntil(time.Minute, func() bool {
 		return c.AllSee(others(nodes, suspect), suspect, swim.StateSuspect, swim.StateDead)
-	}); !ok {
-		t.Fatal("the cut-off member was not suspected")
-	}
+	})
+	require.True(t, ok, "the cut-off member was not suspected")
 	for _, n := range nodes {
 		c.Unblock(n, suspect)
 		c.Unblock(suspect, n)
@@ -202,9 +206,8 @@ func TestReplay_NoRollback(t *testing.T) {
 		}
 		return true
 	}
-	if ok, _ := c.RunUntil(time.Minute, converged); !ok {
-		t.Fatal("the cluster did not settle on the new metadata and the refutation")
-	}
+	ok, _ = c.RunUntil(time.Minute, converged)
+	require.True(t, ok, "the cluster did not settle on the new metadata and the refutation")
 	packets := stop()
 	before, mark := takeSnapshot(nodes), markEvents(nodes)
 
@@ -212,12 +215,8 @@ func TestReplay_NoRollback(t *testing.T) {
 	c.Run(30 * time.Second)
 
 	t.Logf("replayed %d packets (%d captured)", n, len(packets))
-	if !converged() {
-		t.Error("after the replay the views no longer hold everyone alive with the new metadata")
-	}
-	for _, ev := range eventsSince(nodes, mark) {
-		t.Errorf("event after the replay: %v about %s (incarnation %d)", ev.Type, ev.Member.Name, ev.Member.Incarnation)
-	}
+	assert.True(t, converged(), "after the replay the views no longer hold everyone alive with the new metadata")
+	assert.Empty(t, describeEvents(eventsSince(nodes, mark)), "events after the replay")
 	checkNoRollback(t, before, takeSnapshot(nodes))
 }
 
@@ -233,10 +232,9 @@ func TestReplay_ForgetfulViewSeesNoGhost(t *testing.T) {
 	c.Run(10 * time.Second)
 	leaver := nodes[4]
 	leftAt := c.Now()
-	c.Leave(leaver)
-	if ok, _ := c.RunUntil(30*time.Second, func() bool { return c.AllSee(nodes[:4], leaver, swim.StateLeft) }); !ok {
-		t.Fatal("the leave did not reach everyone")
-	}
+	require.NoError(t, c.Leave(leaver))
+	ok, _ := c.RunUntil(30*time.Second, func() bool { return c.AllSee(nodes[:4], leaver, swim.StateLeft) })
+	require.True(t, ok, "the leave did not reach everyone")
 	c.Crash(leaver)
 	packets := stop()
 
@@ -246,36 +244,22 @@ func TestReplay_ForgetfulViewSeesNoGhost(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, c.Join(newcomer, nodes[0]))
 	live := append(append([]*swimtest.Node{}, nodes[:4]...), newcomer)
-	if ok, _ := c.RunUntil(time.Minute, func() bool { return c.AllSeeAlive(live) }); !ok {
-		t.Fatal("the newcomer did not join")
-	}
-	if _, known := newcomer.Core.Member(leaver.Name); known {
-		t.Fatal("the newcomer knows the departed member before any replay; the premise fails")
-	}
+	ok, _ = c.RunUntil(time.Minute, func() bool { return c.AllSeeAlive(live) })
+	require.True(t, ok, "the newcomer did not join")
+	_, known := newcomer.Core.Member(leaver.Name)
+	require.False(t, known, "the newcomer knows the departed member before any replay; the premise fails")
 	remember, mark := takeSnapshot(nodes[:4]), markEvents(live)
 
 	// The departed member's own packets from before it left, replayed to
 	// the newcomer only.
-	var own []swimtest.Packet
-	for _, p := range packets {
-		if p.From == leaver.Addr && p.At.Before(leftAt) {
-			own = append(own, p)
-		}
-	}
-	if n := replay(c, own, []*swimtest.Node{newcomer}); n == 0 {
-		t.Fatal("nothing replayed; the premise fails")
-	}
-	if ghost, known := newcomer.Core.Member(leaver.Name); known {
-		t.Fatalf("the newcomer holds the departed member as %v after a replay", ghost.State)
-	}
+	own := sentBy(packets, leaver, leftAt)
+	require.NotZero(t, replay(c, own, []*swimtest.Node{newcomer}), "nothing replayed; the premise fails")
+	ghost, known := newcomer.Core.Member(leaver.Name)
+	require.False(t, known, "the newcomer holds the departed member as %v after a replay", ghost.State)
 	c.Run(30 * time.Second)
-	if !c.AllSeeAlive(live) {
-		t.Error("a running member is no longer alive everywhere")
-	}
+	assert.True(t, c.AllSeeAlive(live), "a running member is no longer alive everywhere")
 	checkNoRollback(t, remember, takeSnapshot(nodes[:4]))
-	for _, ev := range eventsSince(live, mark) {
-		t.Errorf("event after the replay: %v about %s", ev.Type, ev.Member.Name)
-	}
+	assert.Empty(t, describeEvents(eventsSince(live, mark)), "events after the replay")
 }
 
 // Once every member has forgotten a departed member (DeadRetention), its
@@ -289,10 +273,9 @@ func TestReplay_AfterRetentionNoGhost(t *testing.T) {
 	c.Run(10 * time.Second)
 	leaver, rest := nodes[4], nodes[:4]
 	leftAt := c.Now()
-	c.Leave(leaver)
-	if ok, _ := c.RunUntil(30*time.Second, func() bool { return c.AllSee(rest, leaver, swim.StateLeft) }); !ok {
-		t.Fatal("the leave did not reach everyone")
-	}
+	require.NoError(t, c.Leave(leaver))
+	ok, _ := c.RunUntil(30*time.Second, func() bool { return c.AllSee(rest, leaver, swim.StateLeft) })
+	require.True(t, ok, "the leave did not reach everyone")
 	c.Crash(leaver)
 	packets := stop()
 	forgotten := func() bool {
@@ -303,27 +286,17 @@ func TestReplay_AfterRetentionNoGhost(t *testing.T) {
 		}
 		return true
 	}
-	if ok, _ := c.RunUntil(3*cfg.DeadRetention, forgotten); !ok {
-		t.Fatal("the departed member was not forgotten")
-	}
+	ok, _ = c.RunUntil(3*cfg.DeadRetention, forgotten)
+	require.True(t, ok, "the departed member was not forgotten")
 	mark := markEvents(rest)
 
-	var own []swimtest.Packet
-	for _, p := range packets {
-		if p.From == leaver.Addr && p.At.Before(leftAt) {
-			own = append(own, p)
-		}
-	}
+	own := sentBy(packets, leaver, leftAt)
 	require.NotZero(t, replay(c, own, rest[:1]))
 	c.Run(2 * time.Minute)
 	for _, n := range rest {
 		_, known := n.Core.Member(leaver.Name)
 		assert.False(t, known, "%s took the replay of a forgotten member's packets for news", n.Name)
 	}
-	for _, ev := range eventsSince(rest, mark) {
-		t.Errorf("event after the replay: %v about %s", ev.Type, ev.Member.Name)
-	}
-	if !c.AllSeeAlive(rest) {
-		t.Error("a running member is no longer alive everywhere")
-	}
+	assert.Empty(t, describeEvents(eventsSince(rest, mark)), "events after the replay")
+	assert.True(t, c.AllSeeAlive(rest), "a running member is no longer alive everywhere")
 }

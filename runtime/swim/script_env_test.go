@@ -14,6 +14,7 @@ import (
 	"github.com/memberlist-go/memberlist/runtime/swim"
 	"github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
 	"github.com/memberlist-go/memberlist/runtime/swim/swimtest"
+	"github.com/stretchr/testify/require"
 )
 
 // scriptEnv runs the commands of one testdata script over a simulated
@@ -245,9 +246,7 @@ func (e *scriptEnv) node(t testing.TB, td *datadriven.TestData, key string) *swi
 // nodes returns the members named by the argument key's values.
 func (e *scriptEnv) nodes(t testing.TB, td *datadriven.TestData, key string) []*swimtest.Node {
 	a, ok := td.Arg(key)
-	if !ok {
-		t.Fatalf("%s: missing argument %s", td.Pos, key)
-	}
+	require.True(t, ok, "%s: missing argument %s", td.Pos, key)
 	return e.named(t, a.Vals)
 }
 
@@ -261,9 +260,7 @@ func (e *scriptEnv) named(t testing.TB, names []string) []*swimtest.Node {
 				out[i] = n
 			}
 		}
-		if out[i] == nil {
-			t.Fatalf("no member named %q", name)
-		}
+		require.NotNil(t, out[i], "no member named %q", name)
 	}
 	return out
 }
@@ -312,15 +309,11 @@ func (e *scriptEnv) buildPacket(t testing.TB, src netip.AddrPort, input string) 
 		}
 		num := func(k string) uint64 {
 			u, err := strconv.ParseUint(kv[k], 0, 64)
-			if err != nil {
-				t.Fatalf("%q: %s: %v", line, k, err)
-			}
+			require.NoError(t, err, "%q: %s", line, k)
 			return u
 		}
 		if f[0] == "record" {
-			if len(msgs) == 0 || msgs[len(msgs)-1].Type != wire.TypeSync {
-				t.Fatalf("%q: a record follows a sync", line)
-			}
+			require.True(t, len(msgs) > 0 && msgs[len(msgs)-1].Type == wire.TypeSync, "%q: a record follows a sync", line)
 			s := &msgs[len(msgs)-1].Sync
 			s.Records = append(s.Records, wire.Record{Name: kv["name"], Addr: e.addr(t, kv["addr"]), Incarnation: num("inc"), State: wireState(t, kv["state"])})
 			continue
@@ -365,15 +358,11 @@ func (e *scriptEnv) buildPacket(t testing.TB, src netip.AddrPort, input string) 
 func (e *scriptEnv) cookie(t testing.TB, src netip.AddrPort, kv map[string]string) []byte {
 	if h, ok := kv["hex"]; ok {
 		b, err := hex.DecodeString(h)
-		if err != nil {
-			t.Fatalf("cookie hex=%s: %v", h, err)
-		}
+		require.NoError(t, err, "cookie hex=%s", h)
 		return b
 	}
 	c, ok := e.cookies[src]
-	if !ok {
-		t.Fatalf("no cookie was sent to %v", src)
-	}
+	require.True(t, ok, "no cookie was sent to %v", src)
 	return c
 }
 

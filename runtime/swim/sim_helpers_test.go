@@ -9,6 +9,7 @@ import (
 
 	"github.com/memberlist-go/memberlist/runtime/swim"
 	"github.com/memberlist-go/memberlist/runtime/swim/swimtest"
+	"github.com/stretchr/testify/require"
 )
 
 // newCluster starts n simulated members with cfg, joined through the
@@ -17,10 +18,9 @@ func newCluster(t testing.TB, cfg swim.Config, seed uint64, n int) (*swimtest.Cl
 	t.Helper()
 	c := swimtest.New(swimtest.Options{Config: cfg, Seed: seed})
 	nodes := c.AddN(n)
-	c.JoinAll(nodes[0])
-	if ok, took := c.RunUntil(2*time.Minute, func() bool { return c.AllSeeAlive(nodes) }); !ok {
-		t.Fatalf("%d members did not converge within %v", n, took)
-	}
+	require.NoError(t, c.JoinAll(nodes[0]))
+	ok, took := c.RunUntil(2*time.Minute, func() bool { return c.AllSeeAlive(nodes) })
+	require.True(t, ok, "%d members did not converge within %v", n, took)
 	return c, nodes
 }
 

@@ -5,7 +5,6 @@ package swim_test
 // they check, all in virtual time in the simulator.
 
 import (
-	"bytes"
 	"testing"
 	"time"
 
@@ -34,15 +33,9 @@ func TestDeterminism(t *testing.T) {
 		return eventLog(c)
 	}
 	a, b := run(7), run(7)
-	if len(a) == 0 {
-		t.Fatal("the run reported no events")
-	}
-	if !bytes.Equal(a, b) {
-		t.Fatalf("same seed, different logs (%d and %d bytes)", len(a), len(b))
-	}
-	if bytes.Equal(a, run(8)) {
-		t.Fatal("different seeds gave the same log: randomness is not reaching the run")
-	}
+	require.NotEmpty(t, a, "the run reported no events")
+	require.Equal(t, string(a), string(b), "same seed, different logs")
+	assert.NotEqual(t, string(a), string(run(8)), "different seeds gave the same log: randomness is not reaching the run")
 }
 
 // SWIM 4.1, infection-style dissemination: 1,000 members that all join
@@ -55,19 +48,15 @@ func TestScaleJoinThousand(t *testing.T) {
 	nodes := c.AddN(1000)
 	c.JoinAll(nodes[0])
 	ok, took := c.RunUntil(30*time.Second, func() bool { return c.AllSeeAlive(nodes) })
-	if !ok {
-		worst := len(nodes)
-		for _, n := range nodes {
-			if a, _, _, _ := n.Core.NumMembers(); a < worst {
-				worst = a
-			}
+	worst := len(nodes)
+	for _, n := range nodes {
+		if a, _, _, _ := n.Core.NumMembers(); a < worst {
+			worst = a
 		}
-		t.Fatalf("not converged after %v: the worst view holds %d alive", took, worst)
 	}
+	require.True(t, ok, "not converged after %v: the worst view holds %d alive", took, worst)
 	t.Logf("1000 members converged in %v (simulated)", took)
-	if f := c.CountEvents(swim.EventFailed, ""); f != 0 {
-		t.Fatalf("%d failed events while joining", f)
-	}
+	assert.Zero(t, c.CountEvents(swim.EventFailed, ""), "failed events while joining")
 }
 
 // SWIM 3 and Lifeguard 4.3: a crashed member is declared failed by every
@@ -85,18 +74,12 @@ func TestSWIM3_CrashDetection(t *testing.T) {
 		c.Crash(victim)
 		rest := others(c.Up(), victim)
 		ok, took := c.RunUntil(bound+time.Second, func() bool { return c.AllSee(rest, victim, swim.StateDead) })
-		if !ok {
-			t.Fatalf("crash %d: not every member declared %s failed within %v", i, victim.Name, bound)
-		}
-		if took > bound {
-			t.Fatalf("crash %d: detection by all took %v, bound %v", i, took, bound)
-		}
+		require.True(t, ok, "crash %d: not every member declared %s failed within %v", i, victim.Name, bound)
+		require.LessOrEqual(t, took, bound, "crash %d: detection by all against the bound", i)
 		t.Logf("crash %d: %s failed everywhere after %v (bound %v)", i, victim.Name, took, bound)
 		c.Run(time.Second)
 	}
-	if f := failedAbout(c, others(nodes, nodes[10], nodes[50], nodes[99])); f != 0 {
-		t.Fatalf("%d failed events about running members", f)
-	}
+	assert.Zero(t, failedAbout(c, others(nodes, nodes[10], nodes[50], nodes[99])), "failed events about running members")
 }
 
 // SWIM 4.2 and Lifeguard: with 10% loss on every link for ten simulated
@@ -110,18 +93,13 @@ func TestLifeguard_NoFalseFailuresUnderLoss(t *testing.T) {
 	c, nodes := newCluster(t, cfg, 4, 100)
 	c.SetDefaultLink(swimtest.Link{Delay: time.Millisecond, Jitter: 2 * time.Millisecond, Loss: 0.10})
 	c.Run(10 * time.Minute)
-	if f := c.CountEvents(swim.EventFailed, ""); f != 0 {
-		t.Fatalf("%d members declared failed under 10%% loss, want 0", f)
-	}
+	require.Zero(t, c.CountEvents(swim.EventFailed, ""), "members declared failed under 10% loss")
 	s := c.CountEvents(swim.EventSuspected, "")
-	if s == 0 {
-		t.Fatal("no suspicion at all under 10% loss: is loss applied?")
-	}
+	require.NotZero(t, s, "no suspicion at all under 10% loss: is loss applied?")
 	t.Logf("%d suspected events, 0 failed", s)
 	c.SetDefaultLink(swimtest.Link{Delay: time.Millisecond, Jitter: 2 * time.Millisecond})
-	if ok, _ := c.RunUntil(time.Minute, func() bool { return c.AllSeeAlive(nodes) }); !ok {
-		t.Fatal("a minute after the loss stopped, not every view holds every member alive")
-	}
+	ok, _ := c.RunUntil(time.Minute, func() bool { return c.AllSeeAlive(nodes) })
+	assert.True(t, ok, "a minute after the loss stopped, not every view holds every member alive")
 }
 
 // Lifeguard 4.1 (local health): a member that handles its input two probe
@@ -133,12 +111,8 @@ func TestLifeguard41_SlowMember(t *testing.T) {
 	slow := nodes[17]
 	slow.Slow = 2 * cfg.ProbeTimeout
 	c.Run(10 * time.Minute)
-	if f := failedAbout(c, others(nodes, slow)); f != 0 {
-		t.Fatalf("%d failed events about healthy members", f)
-	}
-	if h := slow.Core.HealthScore(); h == 0 {
-		t.Fatal("the slow member's health score stayed 0")
-	}
+	assert.Zero(t, failedAbout(c, others(nodes, slow)), "failed events about healthy members")
+	assert.NotZero(t, slow.Core.HealthScore(), "the slow member's health score stayed 0")
 	t.Logf("slow member: health %d, %d refutations, %d failed events about it",
 		slow.Core.HealthScore(), slow.Core.Stats().Refutations, c.CountEvents(swim.EventFailed, slow.Name))
 }
@@ -178,26 +152,17 @@ func TestLeave(t *testing.T) {
 	cfg := swim.DefaultLANConfig()
 	c, nodes := newCluster(t, cfg, 6, 50)
 	leaver := nodes[20]
-	c.Leave(leaver)
+	require.NoError(t, c.Leave(leaver))
 	ok, _ := c.RunUntil(30*time.Second, leaver.Core.LeaveDone)
-	if !ok {
-		t.Fatal("leave announcement not done within 30s")
-	}
+	require.True(t, ok, "leave announcement not done within 30s")
 	c.Crash(leaver)
 	rest := others(nodes, leaver)
-	if ok, took := c.RunUntil(time.Minute, func() bool { return c.AllSee(rest, leaver, swim.StateLeft) }); !ok {
-		t.Fatalf("not left in every view after %v", took)
-	}
+	ok, took := c.RunUntil(time.Minute, func() bool { return c.AllSee(rest, leaver, swim.StateLeft) })
+	require.True(t, ok, "not left in every view after %v", took)
 	c.Run(2 * time.Minute)
-	if !c.AllSee(rest, leaver, swim.StateLeft) {
-		t.Fatal("a view changed the left member's state later")
-	}
-	if f := c.CountEvents(swim.EventFailed, leaver.Name); f != 0 {
-		t.Fatalf("%d failed events about the member that left", f)
-	}
-	if l := c.CountEvents(swim.EventLeft, leaver.Name); l != len(rest) {
-		t.Fatalf("%d left events, want one per other member (%d)", l, len(rest))
-	}
+	assert.True(t, c.AllSee(rest, leaver, swim.StateLeft), "a view changed the left member's state later")
+	assert.Zero(t, c.CountEvents(swim.EventFailed, leaver.Name), "failed events about the member that left")
+	assert.Equal(t, len(rest), c.CountEvents(swim.EventLeft, leaver.Name), "left events: one per other member")
 }
 
 // Partition healing: 100 members split 50/50 for two simulated minutes
@@ -209,15 +174,12 @@ func TestPartitionHeals(t *testing.T) {
 	a, b := nodes[:50], nodes[50:]
 	c.Partition(a, b)
 	c.Run(2 * time.Minute)
-	if !c.AllSee(a, b[0], swim.StateDead) || !c.AllSee(b, a[0], swim.StateDead) {
-		t.Fatal("the halves did not declare each other failed during the partition")
-	}
+	require.True(t, c.AllSee(a, b[0], swim.StateDead), "the first half did not declare the second failed during the partition")
+	require.True(t, c.AllSee(b, a[0], swim.StateDead), "the second half did not declare the first failed during the partition")
 	c.Heal()
 	syncPeriod := 3 * cfg.SyncInterval // ceil(log2(100) - 5) + 1 = 3 at N=100
 	ok, took := c.RunUntil(2*syncPeriod, func() bool { return c.AllSeeAlive(nodes) })
-	if !ok {
-		t.Fatalf("not healed within two sync periods (%v)", 2*syncPeriod)
-	}
+	require.True(t, ok, "not healed within two sync periods (%v)", 2*syncPeriod)
 	t.Logf("healed in %v after the partition ended", took)
 }
 
@@ -231,18 +193,14 @@ func TestRestartAtNewAddress(t *testing.T) {
 	old := pod.Addr
 	c.Crash(pod)
 	c.Run(2 * time.Second)
-	c.Restart(pod, true)
-	c.Join(pod, nodes[0])
+	require.NoError(t, c.Restart(pod, true))
+	require.NoError(t, c.Join(pod, nodes[0]))
 	bound := 5 * cfg.ProbeInterval
 	ok, took := c.RunUntil(bound, func() bool { return c.AllSeeAlive(nodes) })
-	if !ok {
-		t.Fatalf("restarted member not alive at %v in every view within %v", pod.Addr, bound)
-	}
+	require.True(t, ok, "restarted member not alive at %v in every view within %v", pod.Addr, bound)
 	t.Logf("restarted member (%v -> %v) alive everywhere after %v", old, pod.Addr, took)
 	c.Run(time.Minute)
-	if f := c.CountEvents(swim.EventFailed, pod.Name); f != 0 {
-		t.Fatalf("%d failed events about the restarted member", f)
-	}
+	assert.Zero(t, c.CountEvents(swim.EventFailed, pod.Name), "failed events about the restarted member")
 }
 
 // Two live processes claiming one name: the older yields and reports a
@@ -261,14 +219,11 @@ func TestNameConflictIsReportedNotFlipped(t *testing.T) {
 			conflicts++
 		}
 	}
-	if conflicts != 1 {
-		t.Fatalf("%d conflict events at the older claimant, want 1", conflicts)
-	}
+	require.Equal(t, 1, conflicts, "conflict events at the older claimant")
 	inc := twin.Core.LocalMember().Incarnation
 	for _, n := range others(nodes, nodes[4]) {
 		m, _ := n.Core.Member(twin.Name)
-		if m.Addr != twin.Addr || m.Incarnation != inc {
-			t.Fatalf("%s holds %v inc %d, want the newer claimant %v inc %d", n.Name, m.Addr, m.Incarnation, twin.Addr, inc)
-		}
+		assert.Equal(t, twin.Addr, m.Addr, "%s's view of the name: want the newer claimant", n.Name)
+		assert.Equal(t, inc, m.Incarnation, "%s's view of the name: want the newer claimant", n.Name)
 	}
 }

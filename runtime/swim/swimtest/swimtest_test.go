@@ -23,6 +23,15 @@ func newCluster(t *testing.T, n int, trace *strings.Builder) (*swimtest.Cluster,
 	return c, c.AddN(n)
 }
 
+// joinAll joins nodes through the first and waits until every one sees
+// every other alive.
+func joinAll(t *testing.T, c *swimtest.Cluster, nodes []*swimtest.Node) {
+	t.Helper()
+	require.NoError(t, c.JoinAll(nodes[0]))
+	ok, took := c.RunUntil(time.Minute, func() bool { return c.AllSeeAlive(nodes) })
+	require.True(t, ok, "%d members did not converge within %v", len(nodes), took)
+}
+
 func TestJoinConverges(t *testing.T) {
 	c, nodes := newCluster(t, 5, nil)
 	require.NoError(t, c.JoinAll(nodes[0]))
@@ -66,9 +75,7 @@ func TestTraceNamesEveryPacket(t *testing.T) {
 func TestPartitionAndBlock(t *testing.T) {
 	var trace strings.Builder
 	c, nodes := newCluster(t, 3, &trace)
-	require.NoError(t, c.JoinAll(nodes[0]))
-	ok, _ := c.RunUntil(time.Minute, func() bool { return c.AllSeeAlive(nodes) })
-	require.True(t, ok)
+	joinAll(t, c, nodes)
 
 	c.Partition(nodes[:1])
 	c.Run(3 * time.Second)
@@ -144,9 +151,7 @@ func TestMisuseReturnsErrors(t *testing.T) {
 
 func TestPauseKeepsStateAndResumeFiresTimers(t *testing.T) {
 	c, nodes := newCluster(t, 3, nil)
-	require.NoError(t, c.JoinAll(nodes[0]))
-	ok, _ := c.RunUntil(time.Minute, func() bool { return c.AllSeeAlive(nodes) })
-	require.True(t, ok)
+	joinAll(t, c, nodes)
 	require.NoError(t, c.Pause(nodes[2]))
 	assert.ErrorIs(t, c.Pause(nodes[2]), swimtest.ErrDown, "pause twice")
 	sent := nodes[2].PacketsOut
@@ -155,15 +160,13 @@ func TestPauseKeepsStateAndResumeFiresTimers(t *testing.T) {
 	require.NoError(t, c.Resume(nodes[2]))
 	c.Run(10 * time.Millisecond)
 	assert.Greater(t, nodes[2].PacketsOut, sent, "overdue timers fire at once")
-	ok, _ = c.RunUntil(time.Minute, func() bool { return c.AllSeeAlive(nodes) })
+	ok, _ := c.RunUntil(time.Minute, func() bool { return c.AllSeeAlive(nodes) })
 	assert.True(t, ok, "it is alive to all again")
 }
 
 func TestRestartAtNewAddressAndClockBehind(t *testing.T) {
 	c, nodes := newCluster(t, 3, nil)
-	require.NoError(t, c.JoinAll(nodes[0]))
-	ok, _ := c.RunUntil(time.Minute, func() bool { return c.AllSeeAlive(nodes) })
-	require.True(t, ok)
+	joinAll(t, c, nodes)
 	inc := nodes[2].Core.LocalMember().Incarnation
 	old := nodes[2].Addr
 	c.Crash(nodes[2])
@@ -172,7 +175,7 @@ func TestRestartAtNewAddressAndClockBehind(t *testing.T) {
 	assert.NotEqual(t, old, nodes[2].Addr)
 	assert.Less(t, nodes[2].Core.LocalMember().Incarnation, inc, "the clock behind gives a lower first incarnation")
 	require.NoError(t, c.Join(nodes[2], nodes[0]))
-	ok, _ = c.RunUntil(time.Minute, func() bool { return c.AllSeeAlive(nodes) })
+	ok, _ := c.RunUntil(time.Minute, func() bool { return c.AllSeeAlive(nodes) })
 	assert.True(t, ok, "the others take the new address")
 }
 
@@ -180,9 +183,7 @@ func TestSendAndBroadcastDeliver(t *testing.T) {
 	var got []string
 	c, nodes := newCluster(t, 3, nil)
 	c.OnDeliver = func(n *swimtest.Node, m swim.UserMessage) { got = append(got, n.Name+" "+m.String()) }
-	require.NoError(t, c.JoinAll(nodes[0]))
-	ok, _ := c.RunUntil(time.Minute, func() bool { return c.AllSeeAlive(nodes) })
-	require.True(t, ok)
+	joinAll(t, c, nodes)
 	require.NoError(t, c.Send(nodes[0], "node-1", []byte("direct")))
 	require.NoError(t, c.Broadcast(nodes[2], []byte("all")))
 	c.Run(5 * time.Second)

@@ -4,6 +4,9 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Values come out by time, and in push order among equal times.
@@ -18,12 +21,12 @@ func TestOrder(t *testing.T) {
 	last := -1
 	for q.Len() > 0 {
 		at, v := q.Pop()
-		if at.Before(lastAt) || (at.Equal(lastAt) && v < last) {
-			t.Fatalf("popped %d at %v after %d at %v", v, at, last, lastAt)
+		require.False(t, at.Before(lastAt), "popped %d at %v after %d at %v", v, at, last, lastAt)
+		if at.Equal(lastAt) {
+			require.Greater(t, v, last, "popped %d after %d at the same time %v: not push order", v, last, at)
 		}
 		lastAt, last = at, v
 	}
-	if _, ok := q.Next(); ok {
-		t.Fatal("Next on an empty queue reported a time")
-	}
+	_, ok := q.Next()
+	assert.False(t, ok, "Next on an empty queue reported a time")
 }

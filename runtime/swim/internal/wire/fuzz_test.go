@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var updateCorpus = flag.Bool("update-corpus", false, "rewrite the seed files in testdata/fuzz/FuzzDecodePacket")
@@ -45,18 +47,11 @@ func FuzzDecodePacket(f *testing.F) {
 		prior := []Message{{Type: TypeNack, Nack: Nack{Nonce: 7}}}
 		got, err := DecodePacket(in, append([]Message(nil), prior...))
 		if err != nil {
-			if !equalMessages(got, prior) {
-				t.Fatalf("dst changed on error %v: %+v", err, got)
-			}
-			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnknownType) &&
-				!errors.Is(err, ErrVersion) && !errors.Is(err, ErrEmpty) {
-				t.Fatalf("error %v matches no sentinel", err)
-			}
+			require.Equal(t, normalized(prior), normalized(got), "dst changed on error %v", err)
+			requireSentinel(t, err, "fuzz input")
 			return
 		}
-		if len(got) == len(prior) {
-			t.Fatal("successful decode returned no message")
-		}
+		require.Greater(t, len(got), len(prior), "successful decode returned no message")
 		checkReencode(t, in, got[len(prior):])
 	})
 }
@@ -84,7 +79,7 @@ func parseCorpusFile(content []byte) ([]byte, error) {
 	}
 	s, err := strconv.Unquote(inner)
 	if err != nil {
-		return nil, fmt.Errorf("bad quoted bytes: %v", err)
+		return nil, fmt.Errorf("bad quoted bytes: %w", err)
 	}
 	return []byte(s), nil
 }
@@ -99,21 +94,13 @@ func TestWriteCorpus(t *testing.T) {
 		path := filepath.Join(corpusDir, name)
 		want := corpusFile(data)
 		if *updateCorpus {
-			if err := os.MkdirAll(corpusDir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, want, 0o644); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, os.MkdirAll(corpusDir, 0o755))
+			require.NoError(t, os.WriteFile(path, want, 0o644))
 			continue
 		}
 		got, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run with -update-corpus to regenerate)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s is stale (run with -update-corpus to regenerate)", path)
-		}
+		require.NoError(t, err, "run with -update-corpus to regenerate")
+		assert.Equal(t, string(want), string(got), "%s is stale (run with -update-corpus to regenerate)", path)
 	}
 }
 
@@ -123,18 +110,13 @@ func TestWriteCorpus(t *testing.T) {
 // only have to be readable; the fuzz target itself runs them.
 func TestCorpusDecodes(t *testing.T) {
 	entries, err := os.ReadDir(corpusDir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	covered := map[string]bool{}
 	for _, e := range entries {
 		content, err := os.ReadFile(filepath.Join(corpusDir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		data, err := parseCorpusFile(content)
-		if err != nil {
-			t.Errorf("%s: %v", e.Name(), err)
+		if !assert.NoError(t, err, e.Name()) {
 			continue
 		}
 		kind, isSeed := strings.CutPrefix(e.Name(), seedPrefix)
@@ -142,23 +124,17 @@ func TestCorpusDecodes(t *testing.T) {
 			continue
 		}
 		msgs, err := DecodePacket(data, nil)
-		if err != nil {
-			t.Errorf("%s: %v", e.Name(), err)
-			continue
-		}
-		if kind == "all" {
+		if !assert.NoError(t, err, e.Name()) || kind == "all" {
 			continue
 		}
 		// seed-TYPE or seed-TYPE-VARIANT (seed-broadcast-keyed).
 		typ, _, _ := strings.Cut(kind, "-")
-		if len(msgs) != 1 || msgs[0].Type.String() != typ {
-			t.Errorf("%s: holds %d messages, first %v; want one %s", e.Name(), len(msgs), msgs[0].Type, typ)
+		if assert.Len(t, msgs, 1, e.Name()) {
+			assert.Equal(t, typ, msgs[0].Type.String(), "%s: the type its name promises", e.Name())
 		}
 		covered[typ] = true
 	}
 	for _, ty := range allTypes() {
-		if !covered[ty.String()] {
-			t.Errorf("no seed file %s%s in %s", seedPrefix, ty, corpusDir)
-		}
+		assert.True(t, covered[ty.String()], "no seed file %s%s in %s", seedPrefix, ty, corpusDir)
 	}
 }

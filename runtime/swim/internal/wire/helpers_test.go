@@ -2,7 +2,6 @@ package wire
 
 import (
 	"net/netip"
-	"reflect"
 	"strings"
 	"testing"
 )
@@ -90,16 +89,17 @@ func normalize(m Message) Message {
 	return m
 }
 
-func equalMessages(a, b []Message) bool {
-	if len(a) != len(b) {
-		return false
+// normalized returns msgs normalized, nil for none, so that assert.Equal
+// compares decoded messages with hand-built ones and shows a diff.
+func normalized(msgs []Message) []Message {
+	if len(msgs) == 0 {
+		return nil
 	}
-	for i := range a {
-		if !reflect.DeepEqual(normalize(a[i]), normalize(b[i])) {
-			return false
-		}
+	out := make([]Message, len(msgs))
+	for i, m := range msgs {
+		out[i] = normalize(m)
 	}
-	return true
+	return out
 }
 
 func maxName() string { return strings.Repeat("n", MaxNameLen) }

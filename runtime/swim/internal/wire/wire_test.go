@@ -3,11 +3,13 @@ package wire
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"math/bits"
 	"math/rand/v2"
 	"net/netip"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -69,12 +71,8 @@ func TestRoundTrip(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			pkt := packet(t, tt.msgs...)
 			got, err := DecodePacket(pkt, nil)
-			if err != nil {
-				t.Fatalf("DecodePacket: %v", err)
-			}
-			if !equalMessages(got, tt.msgs) {
-				t.Fatalf("round trip mismatch:\ngot  %+v\nwant %+v", got, tt.msgs)
-			}
+			require.NoError(t, err, "DecodePacket")
+			assert.Equal(t, normalized(tt.msgs), normalized(got), "round trip")
 		})
 	}
 }
@@ -84,12 +82,10 @@ func TestDecodeAppendsToDst(t *testing.T) {
 	dst := append(make([]Message, 0, 16), prior...)
 	want := oneOfEach()
 	got, err := DecodePacket(packet(t, want...), dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !equalMessages(got[:2], prior) || !equalMessages(got[2:], want) {
-		t.Fatalf("got %+v", got)
-	}
+	require.NoError(t, err)
+	require.Len(t, got, len(prior)+len(want))
+	assert.Equal(t, normalized(prior), normalized(got[:2]), "what dst held")
+	assert.Equal(t, normalized(want), normalized(got[2:]), "the decoded messages, after what dst held")
 }
 
 func TestDecodeAllOrNothing(t *testing.T) {
@@ -99,18 +95,11 @@ func TestDecodeAllOrNothing(t *testing.T) {
 	bad := oneOfEach()
 	bad[len(bad)-1].Cookie.Value = make([]byte, MaxCookieLen+1)
 	got, err := DecodePacket(packet(t, bad...), dst)
-	if !errors.Is(err, ErrMalformed) {
-		t.Fatalf("err = %v, want ErrMalformed", err)
-	}
-	if !equalMessages(got, prior) {
-		t.Fatalf("dst changed: %+v", got)
-	}
+	require.ErrorIs(t, err, ErrMalformed)
+	assert.Equal(t, normalized(prior), normalized(got), "dst changed")
 	// The caller's backing array must not keep half a decode alive.
-	for i, m := range got[len(prior):cap(got)] {
-		if !equalMessages([]Message{m}, []Message{{}}) {
-			t.Fatalf("dst[%d] past the result not zeroed: %+v", len(prior)+i, m)
-		}
-	}
+	spare := got[len(prior):cap(got)]
+	assert.Equal(t, make([]Message, len(spare)), normalized(spare), "dst past the result not zeroed")
 }
 
 // TestDecodeCopies checks that results do not alias the input, which the
@@ -124,35 +113,27 @@ func TestDecodeAllOrNothingRealloc(t *testing.T) {
 	bad := oneOfEach()
 	bad[len(bad)-1].Cookie.Value = make([]byte, MaxCookieLen+1)
 	got, err := DecodePacket(packet(t, bad...), backing[:1])
-	if !errors.Is(err, ErrMalformed) {
-		t.Fatalf("err = %v, want ErrMalformed", err)
-	}
-	if len(got) != 1 || &got[0] != &backing[0] || got[0].Ack.Nonce != 41 {
-		t.Fatalf("got %+v, want the caller's slice back", got)
-	}
-	if !equalMessages(backing[1:], []Message{{}}) {
-		t.Fatalf("spare capacity not cleared: %+v", backing[1])
-	}
+	require.ErrorIs(t, err, ErrMalformed)
+	require.Len(t, got, 1, "want the caller's slice back")
+	assert.Same(t, &backing[0], &got[0], "want the caller's slice back")
+	assert.Equal(t, uint32(41), got[0].Ack.Nonce)
+	assert.Equal(t, []Message{{}}, normalized(backing[1:]), "spare capacity not cleared")
 
 	// A nil dst stays nil.
-	if got, err := DecodePacket(packet(t, bad...), nil); err == nil || got != nil {
-		t.Fatalf("got %#v, %v; want nil and an error", got, err)
-	}
+	got, err = DecodePacket(packet(t, bad...), nil)
+	assert.Error(t, err)
+	assert.Nil(t, got)
 }
 
 func TestDecodeCopies(t *testing.T) {
 	want := oneOfEach()
 	pkt := packet(t, want...)
 	got, err := DecodePacket(pkt, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for i := range pkt {
 		pkt[i] = 0xa5
 	}
-	if !equalMessages(got, want) {
-		t.Fatalf("decoded messages changed with the input:\ngot  %+v\nwant %+v", got, want)
-	}
+	assert.Equal(t, normalized(want), normalized(got), "decoded messages changed with the input")
 }
 
 func TestAddrCanonical(t *testing.T) {
@@ -170,16 +151,11 @@ func TestAddrCanonical(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			enc := appendAddr(nil, tt.in)
-			if len(enc) != 2+tt.encLen || enc[0] != 0xc4 || int(enc[1]) != tt.encLen {
-				t.Fatalf("encoded as % x, want bin8 of %d bytes", enc, tt.encLen)
-			}
+			require.Len(t, enc, 2+tt.encLen, "encoded as % x, want bin8 of %d bytes", enc, tt.encLen)
+			assert.Equal(t, []byte{0xc4, byte(tt.encLen)}, enc[:2], "bin8 header of %d bytes", tt.encLen)
 			got, err := DecodePacket(packet(t, Message{Type: TypeAlive, Alive: Alive{Name: "a", Addr: tt.in}}), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got[0].Alive.Addr != tt.want {
-				t.Fatalf("decoded %v, want %v", got[0].Alive.Addr, tt.want)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got[0].Alive.Addr)
 		})
 	}
 
@@ -192,12 +168,8 @@ func TestAddrCanonical(t *testing.T) {
 	raw = msgp.AppendBytes(raw, nil)
 	raw = msgp.AppendUint64(raw, 1)
 	got, err := DecodePacket(rawPacket(raw), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := netip.MustParseAddrPort("192.0.2.7:8080"); got[0].Alive.Addr != want {
-		t.Fatalf("decoded %v, want %v", got[0].Alive.Addr, want)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, netip.MustParseAddrPort("192.0.2.7:8080"), got[0].Alive.Addr)
 }
 
 // TestInvalidAddrNotDecodable checks that an invalid address, which the
@@ -211,8 +183,8 @@ func TestInvalidAddrNotDecodable(t *testing.T) {
 	}
 	for _, m := range msgs {
 		_, err := DecodePacket(packet(t, m), nil)
-		if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), ".addr") {
-			t.Errorf("%v with zero address: err = %v, want ErrMalformed on addr", m.Type, err)
+		if assert.ErrorIs(t, err, ErrMalformed, "%v with zero address", m.Type) {
+			assert.ErrorContains(t, err, ".addr", "%v with zero address", m.Type)
 		}
 	}
 }
@@ -235,23 +207,13 @@ func TestPrefixes(t *testing.T) {
 		got, err := DecodePacket(in, nil)
 		switch n, boundary := ends[k]; {
 		case k <= 1:
-			if !errors.Is(err, ErrEmpty) {
-				t.Fatalf("prefix %d: err = %v, want ErrEmpty", k, err)
-			}
+			require.ErrorIs(t, err, ErrEmpty, "prefix %d", k)
 		case boundary:
-			if err != nil {
-				t.Fatalf("prefix %d (message boundary): %v", k, err)
-			}
-			if !equalMessages(got, msgs[:n]) {
-				t.Fatalf("prefix %d: got %+v, want the first %d messages", k, got, n)
-			}
+			require.NoError(t, err, "prefix %d (message boundary)", k)
+			require.Equal(t, normalized(msgs[:n]), normalized(got), "prefix %d: want the first %d messages", k, n)
 		default:
-			if !errors.Is(err, ErrMalformed) {
-				t.Fatalf("prefix %d: err = %v, want ErrMalformed", k, err)
-			}
-			if got != nil {
-				t.Fatalf("prefix %d: got %+v with error", k, got)
-			}
+			require.ErrorIs(t, err, ErrMalformed, "prefix %d", k)
+			require.Nil(t, got, "prefix %d: messages with the error", k)
 		}
 	}
 }
@@ -370,20 +332,15 @@ func TestMalformed(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dst := []Message{{Type: TypeAck}}
 			got, err := DecodePacket(tt.in, dst)
-			if !errors.Is(err, tt.want) {
-				t.Fatalf("err = %v, want %v", err, tt.want)
-			}
+			require.ErrorIs(t, err, tt.want)
 			for _, s := range sentinels {
-				if s != tt.want && errors.Is(err, s) {
-					t.Fatalf("err = %v also matches %v", err, s)
+				if s != tt.want {
+					assert.NotErrorIs(t, err, s, "the error also matches %v", s)
 				}
 			}
-			if !strings.HasPrefix(err.Error(), "wire: ") || !strings.Contains(err.Error(), tt.where) {
-				t.Fatalf("err = %q, want it to start with \"wire: \" and name %q", err, tt.where)
-			}
-			if len(got) != 1 {
-				t.Fatalf("dst has %d messages after an error, want 1", len(got))
-			}
+			assert.True(t, strings.HasPrefix(err.Error(), "wire: "), "err = %q, want it to start with \"wire: \"", err)
+			assert.ErrorContains(t, err, tt.where)
+			assert.Len(t, got, 1, "dst after an error")
 		})
 	}
 }
@@ -393,9 +350,7 @@ func TestWrongArrayCount(t *testing.T) {
 		t.Run(m.Type.String(), func(t *testing.T) {
 			enc := appendMessage(t, nil, &m)
 			n := enc[1] & 0x0f // every message is a fixarray
-			if enc[1]&0xf0 != 0x90 {
-				t.Fatalf("message header %#x is not a fixarray", enc[1])
-			}
+			require.Equal(t, byte(0x90), enc[1]&0xf0, "message header %#x is not a fixarray", enc[1])
 
 			// An ack's coordinate is optional: one element fewer is an
 			// ack without one, followed by garbage.
@@ -403,23 +358,19 @@ func TestWrongArrayCount(t *testing.T) {
 				fewer := bytes.Clone(enc)
 				fewer[1] = 0x90 | (n - 1)
 				_, err := DecodePacket(rawPacket(fewer), nil)
-				if !errors.Is(err, ErrMalformed) || !strings.HasPrefix(err.Error(), "wire: "+m.Type.String()+": ") {
-					t.Errorf("one element too few: err = %v", err)
-				}
+				assertMalformedAt(t, err, "wire: "+m.Type.String()+": ", "one element too few")
 			}
 
 			more := append(bytes.Clone(enc), 0x00)
 			more[1] = 0x90 | (n + 1)
 			_, err := DecodePacket(rawPacket(more), nil)
-			if !errors.Is(err, ErrMalformed) || !strings.HasPrefix(err.Error(), "wire: "+m.Type.String()) {
-				t.Errorf("one element too many: err = %v", err)
-			}
+			assertMalformedAt(t, err, "wire: "+m.Type.String(), "one element too many")
 
 			// The right count in a wider header is valid msgp and accepted.
 			wide := cat([]byte{enc[0], 0xdc, 0, n}, enc[2:])
 			got, err := DecodePacket(rawPacket(wide), nil)
-			if err != nil || !equalMessages(got, []Message{m}) {
-				t.Errorf("array16 header: got %+v, %v", got, err)
+			if assert.NoError(t, err, "array16 header") {
+				assert.Equal(t, normalized([]Message{m}), normalized(got), "array16 header")
 			}
 		})
 	}
@@ -433,11 +384,20 @@ func TestWrongArrayCount(t *testing.T) {
 				enc = append(enc, 0)
 			}
 			_, err := DecodePacket(rawPacket(AppendSyncStart(nil, 0, "a", 1), enc), nil)
-			if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "sync.record: ") {
-				t.Errorf("record of %d elements: err = %v", n, err)
+			if assert.ErrorIs(t, err, ErrMalformed, "record of %d elements", n) {
+				assert.ErrorContains(t, err, "sync.record: ", "record of %d elements", n)
 			}
 		}
 	})
+}
+
+// assertMalformedAt checks that err is ErrMalformed and that its text
+// starts with prefix, which names the message that failed.
+func assertMalformedAt(t *testing.T, err error, prefix, what string) {
+	t.Helper()
+	if assert.ErrorIs(t, err, ErrMalformed, what) {
+		assert.True(t, strings.HasPrefix(err.Error(), prefix), "%s: err = %q, want it to start with %q", what, err, prefix)
+	}
 }
 
 // TestHugeLengthPrefixes feeds headers claiming ~4 GiB in a few bytes of
@@ -465,9 +425,8 @@ func TestHugeLengthPrefixes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := DecodePacket(tt.in, nil); !errors.Is(err, ErrMalformed) {
-				t.Fatalf("err = %v, want ErrMalformed", err)
-			}
+			_, err := DecodePacket(tt.in, nil)
+			require.ErrorIs(t, err, ErrMalformed)
 			// A Message, a record or two and the error cost a few
 			// allocations; a buffer sized by the claim would be one more, so
 			// the bytes are bounded too, far below the claimed 4 GiB and far
@@ -557,9 +516,7 @@ func TestEncodeAllocs(t *testing.T) {
 		b = AppendBroadcast(b, &msgs[10].Broadcast)
 		buf = b
 	})
-	if allocs != 0 {
-		t.Fatalf("encoders allocated %v times into a buffer with room", allocs)
-	}
+	assert.Zero(t, allocs, "encoders allocated into a buffer with room")
 }
 
 // TestSizes checks RecordSize and SyncStartSize against what the encoders
@@ -577,10 +534,8 @@ func TestSizes(t *testing.T) {
 				for _, addr := range addrs {
 					for st := StateAlive; st <= StateLeft; st++ {
 						r := Record{Name: name, Addr: addr, Meta: meta, Incarnation: inc, State: st}
-						if got, want := RecordSize(&r), len(AppendRecord(nil, &r)); got != want {
-							t.Fatalf("RecordSize(name %d, meta %d, inc %d, addr %v) = %d, appended %d",
-								nl, ml, inc, addr, got, want)
-						}
+						require.Equal(t, len(AppendRecord(nil, &r)), RecordSize(&r),
+							"RecordSize(name %d, meta %d, inc %d, addr %v) against the bytes appended", nl, ml, inc, addr)
 					}
 				}
 			}
@@ -592,9 +547,8 @@ func TestSizes(t *testing.T) {
 		from := strings.Repeat("f", fl)
 		for _, c := range counts {
 			for flags := range uint8(SyncWantReply | SyncReply | SyncLast + 1) {
-				if got, want := SyncStartSize(from, c), len(AppendSyncStart(nil, flags, from, c)); got != want {
-					t.Fatalf("SyncStartSize(from %d, count %d) = %d, appended %d (flags %#x)", fl, c, got, want, flags)
-				}
+				require.Equal(t, len(AppendSyncStart(nil, flags, from, c)), SyncStartSize(from, c),
+					"SyncStartSize(from %d, count %d) against the bytes appended (flags %#x)", fl, c, flags)
 			}
 		}
 	}
@@ -615,44 +569,34 @@ func TestPackSyncToBudget(t *testing.T) {
 			}
 			n, size = n+1, grown
 		}
-		if n == 0 {
-			t.Fatal("record does not fit an empty packet")
-		}
+		require.NotZero(t, n, "record does not fit an empty packet")
 		pkt := AppendSyncStart(AppendHeader(make([]byte, 0, budget)), 0, "me", n)
 		for i := range n {
 			pkt = AppendRecord(pkt, &rest[i])
 		}
-		if len(pkt) != 1+size || len(pkt) > budget {
-			t.Fatalf("packet of %d bytes, predicted %d, budget %d", len(pkt), 1+size, budget)
-		}
+		require.Len(t, pkt, 1+size, "packet against its predicted size")
+		require.LessOrEqual(t, len(pkt), budget, "packet against the budget")
 		msgs, err := DecodePacket(pkt, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		decoded = append(decoded, msgs[0].Sync.Records...)
 		rest = rest[n:]
 	}
 	want := Message{Type: TypeSync, Sync: Sync{From: "me", Records: recs}}
 	got := Message{Type: TypeSync, Sync: Sync{From: "me", Records: decoded}}
-	if !equalMessages([]Message{got}, []Message{want}) {
-		t.Fatal("records changed across packets")
-	}
+	assert.Equal(t, normalize(want), normalize(got), "records changed across packets")
 }
 
 func TestTypeString(t *testing.T) {
 	seen := map[string]bool{}
 	for _, ty := range allTypes() {
 		s := ty.String()
-		if s == "" || strings.HasPrefix(s, "Type(") || seen[s] {
-			t.Errorf("Type(%d).String() = %q", ty, s)
-		}
+		assert.NotEmpty(t, s, "Type(%d).String()", uint8(ty))
+		assert.False(t, strings.HasPrefix(s, "Type("), "Type(%d).String() = %q: no name", uint8(ty), s)
+		assert.False(t, seen[s], "Type(%d).String() = %q: a second type of that name", uint8(ty), s)
 		seen[s] = true
 	}
-	if got := Type(0).String(); got != "Type(0)" {
-		t.Errorf("Type(0).String() = %q", got)
-	}
-	if got := Type(200).String(); got != "Type(200)" {
-		t.Errorf("Type(200).String() = %q", got)
+	for _, ty := range []Type{0, 200} {
+		assert.Equal(t, fmt.Sprintf("Type(%d)", uint8(ty)), ty.String())
 	}
 }
 
@@ -684,13 +628,8 @@ func TestMutations(t *testing.T) {
 		}
 		got, err := DecodePacket(in, append(make([]Message, 0, 4), prior...))
 		if err != nil {
-			if len(got) != len(prior) {
-				t.Fatalf("mutation %d: %d messages returned with error %v", i, len(got), err)
-			}
-			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnknownType) &&
-				!errors.Is(err, ErrVersion) && !errors.Is(err, ErrEmpty) {
-				t.Fatalf("mutation %d: error %v matches no sentinel", i, err)
-			}
+			require.Len(t, got, len(prior), "mutation %d: messages returned with error %v", i, err)
+			requireSentinel(t, err, fmt.Sprintf("mutation %d", i))
 			continue
 		}
 		accepted++
@@ -709,20 +648,21 @@ func checkReencode(t testing.TB, in []byte, msgs []Message) {
 		re = appendMessage(t, re, &msgs[i])
 	}
 	again, err := DecodePacket(re, nil)
-	if err != nil {
-		t.Fatalf("re-encoded packet does not decode: %v\ninput % x\nre-encoded % x", err, in, re)
-	}
-	if !equalMessages(again, msgs) {
-		t.Fatalf("re-encoded packet decodes differently:\nfirst  %+v\nsecond %+v", msgs, again)
-	}
-	if len(re) > len(in) {
-		t.Fatalf("canonical encoding (%d bytes) longer than the input (%d bytes)", len(re), len(in))
-	}
+	require.NoError(t, err, "re-encoded packet does not decode\ninput % x\nre-encoded % x", in, re)
+	require.Equal(t, normalized(msgs), normalized(again), "re-encoded packet decodes differently")
+	require.LessOrEqual(t, len(re), len(in), "canonical encoding longer than the input")
 	re2 := AppendHeader(nil)
 	for i := range again {
 		re2 = appendMessage(t, re2, &again[i])
 	}
-	if !bytes.Equal(re, re2) {
-		t.Fatalf("encoding not stable:\n% x\n% x", re, re2)
-	}
+	require.Equal(t, re, re2, "encoding not stable")
+}
+
+// requireSentinel fails unless err matches one of the package's sentinel
+// errors; what says which input it came from.
+func requireSentinel(t testing.TB, err error, what string) {
+	t.Helper()
+	is := func(s error) bool { return errors.Is(err, s) }
+	require.True(t, slices.ContainsFunc([]error{ErrMalformed, ErrUnknownType, ErrVersion, ErrEmpty}, is),
+		"%s: error %v matches no sentinel", what, err)
 }
