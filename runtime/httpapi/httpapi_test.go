@@ -9,10 +9,11 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/memberlist-go/memberlist/runtime"
-	"github.com/memberlist-go/memberlist/runtime/httpapi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/memberlist-go/memberlist/runtime"
+	"github.com/memberlist-go/memberlist/runtime/httpapi"
 )
 
 type fixed []runtime.Member
