@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/memberlist-go/memberlist/runtime"
 	"github.com/memberlist-go/memberlist/runtime/discovery"
 )
@@ -35,16 +37,12 @@ func BenchmarkSendReliable(b *testing.B) {
 					return c
 				}
 				a, err := runtime.Start(context.Background(), cfg("a"))
-				if err != nil {
-					b.Fatal(err)
-				}
+				require.NoError(b, err)
 				defer a.Close()
 				c := cfg("b")
 				c.Discovery = discovery.Static(a.LocalMember().Addr.String())
 				bn, err := runtime.Start(context.Background(), c)
-				if err != nil {
-					b.Fatal(err)
-				}
+				require.NoError(b, err)
 				defer bn.Close()
 				for deadline := time.Now().Add(10 * time.Second); countAlive(a) < 2 || countAlive(bn) < 2; {
 					if time.Now().After(deadline) {
@@ -57,15 +55,11 @@ func BenchmarkSendReliable(b *testing.B) {
 				payload := make([]byte, size)
 				rand.Read(payload)
 				ctx := context.Background()
-				if err := bn.SendReliable(ctx, "a", 1, payload); err != nil { // warm the connection
-					b.Fatal(err)
-				}
+				require.NoError(b, bn.SendReliable(ctx, "a", 1, payload)) // warm the connection
 				b.SetBytes(int64(size))
 				b.ResetTimer()
 				for range b.N {
-					if err := bn.SendReliable(ctx, "a", 1, payload); err != nil {
-						b.Fatal(err)
-					}
+					require.NoError(b, bn.SendReliable(ctx, "a", 1, payload))
 				}
 			})
 		}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/memberlist-go/memberlist/runtime"
 	"github.com/memberlist-go/memberlist/runtime/discovery"
 )
@@ -65,18 +67,14 @@ func runScenario(b *testing.B, n int, probe time.Duration, keys [][]byte) {
 		}
 	}()
 	seed, err := runtime.Start(context.Background(), cfgFor("node-0"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	nodes = append(nodes, seed)
 	joinStart := time.Now()
 	for i := 1; i < n; i++ {
 		cfg := cfgFor(fmt.Sprintf("node-%d", i))
 		cfg.Discovery = discovery.Static(seed.LocalMember().Addr.String())
 		x, err := runtime.Start(context.Background(), cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		nodes = append(nodes, x)
 	}
 	converged := func(ns []*runtime.Node, want int) bool {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/stretchr/testify/require"
 
 	"github.com/memberlist-go/memberlist/runtime"
 	"github.com/memberlist-go/memberlist/runtime/discovery"
@@ -29,9 +30,7 @@ func startZone(t *testing.T) *zone {
 	t.Helper()
 	z := &zone{rrs: make(map[string][]dns.RR)}
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	started := make(chan struct{})
 	srv := &dns.Server{PacketConn: pc, Handler: z, NotifyStartedFunc: func() { close(started) }}
 	done := make(chan error, 1)
@@ -52,9 +51,7 @@ func startZone(t *testing.T) *zone {
 func (z *zone) add(t *testing.T, rr string) {
 	t.Helper()
 	r, err := dns.NewRR(rr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	name := strings.ToLower(r.Header().Name)
@@ -131,9 +128,7 @@ func freePortOn(t *testing.T, ips ...string) int {
 	t.Helper()
 	for range 50 {
 		pc, err := net.ListenPacket("udp", ips[0]+":0")
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		port := netip.MustParseAddrPort(pc.LocalAddr().String()).Port()
 		pc.Close()
 		ok := true

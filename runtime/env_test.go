@@ -3,7 +3,6 @@ package runtime
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -17,6 +16,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/memberlist-go/memberlist/runtime/discovery"
 	"github.com/memberlist-go/memberlist/runtime/swim"
@@ -36,9 +38,7 @@ func environ(vars map[string]string) []string {
 func mustConfig(t *testing.T, vars map[string]string) Config {
 	t.Helper()
 	cfg, err := ConfigFromEnviron(environ(vars))
-	if err != nil {
-		t.Fatalf("ConfigFromEnviron(%v): %v", vars, err)
-	}
+	require.NoError(t, err, "ConfigFromEnviron(%v)", vars)
 	return cfg
 }
 
@@ -51,12 +51,9 @@ func TestEnvDefaults(t *testing.T) {
 	got := mustConfig(t, map[string]string{"MEMBERLIST_NAME": "n1"})
 	// The whole Config, embedded swim.Config included: nothing may differ
 	// from the preset but the name.
-	if want := named(DefaultLANConfig(), "n1"); !reflect.DeepEqual(got, want) {
-		t.Errorf("ConfigFromEnviron = %+v\nwant DefaultLANConfig with Name n1: %+v", got, want)
-	}
-	if got.Discovery != nil || got.Logger != nil {
-		t.Errorf("Discovery = %v, Logger = %v; want both nil", got.Discovery, got.Logger)
-	}
+	assert.Equal(t, named(DefaultLANConfig(), "n1"), got, "want DefaultLANConfig with Name n1")
+	assert.Nil(t, got.Discovery, "Discovery")
+	assert.Nil(t, got.Logger, "Logger")
 }
 
 func TestEnvNameDefaultsToHostname(t *testing.T) {
@@ -65,9 +62,7 @@ func TestEnvNameDefaultsToHostname(t *testing.T) {
 		t.Skipf("no usable host name here (%q, %v)", host, err)
 	}
 	for _, vars := range []map[string]string{nil, {"MEMBERLIST_NAME": ""}} {
-		if got := mustConfig(t, vars); got.Name != host {
-			t.Errorf("ConfigFromEnviron(%v).Name = %q, want the host name %q", vars, got.Name, host)
-		}
+		assert.Equal(t, host, mustConfig(t, vars).Name, "ConfigFromEnviron(%v).Name, want the host name", vars)
 	}
 }
 
@@ -86,20 +81,14 @@ type envCase struct {
 func wantSeeds(want ...string) func(*testing.T, Config) {
 	return func(t *testing.T, c Config) {
 		t.Helper()
-		if c.Discovery == nil {
-			t.Fatal("Discovery = nil")
-		}
+		require.NotNil(t, c.Discovery, "Discovery")
 		got, err := c.Discovery.Seeds(context.Background())
-		if err != nil {
-			t.Fatalf("Seeds: %v", err)
-		}
+		require.NoError(t, err, "Seeds")
 		var w []netip.AddrPort
 		for _, s := range want {
 			w = append(w, netip.MustParseAddrPort(s))
 		}
-		if !slices.Equal(got, w) {
-			t.Errorf("Seeds = %v, want %v", got, w)
-		}
+		assert.Equal(t, w, got, "Seeds")
 	}
 }
 
@@ -107,23 +96,17 @@ func wantDNS(name string, port int) func(*testing.T, Config) {
 	return func(t *testing.T, c Config) {
 		t.Helper()
 		// Both use net.DefaultResolver, so equal settings are equal values.
-		if want := discovery.DNS(name, port); !reflect.DeepEqual(c.Discovery, want) {
-			t.Errorf("Discovery = %#v, want discovery.DNS(%q, %d)", c.Discovery, name, port)
-		}
+		assert.Equal(t, discovery.DNS(name, port), c.Discovery, "want discovery.DNS(%q, %d)", name, port)
 	}
 }
 
 func wantLevel(level slog.Level) func(*testing.T, Config) {
 	return func(t *testing.T, c Config) {
 		t.Helper()
-		if c.Logger == nil {
-			t.Fatal("Logger = nil")
-		}
+		require.NotNil(t, c.Logger, "Logger")
 		ctx := context.Background()
-		if !c.Logger.Enabled(ctx, level) || c.Logger.Enabled(ctx, level-1) {
-			t.Errorf("Logger enabled at %v: %v, at %v: %v; want from %v up",
-				level, c.Logger.Enabled(ctx, level), level-1, c.Logger.Enabled(ctx, level-1), level)
-		}
+		assert.True(t, c.Logger.Enabled(ctx, level), "Logger enabled at %v", level)
+		assert.False(t, c.Logger.Enabled(ctx, level-1), "Logger enabled at %v, below %v", level-1, level)
 	}
 }
 
@@ -223,9 +206,7 @@ func TestEnvEveryVariable(t *testing.T) {
 			if tc.want != nil {
 				tc.want(&want)
 			}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("ConfigFromEnviron = %+v\nwant %+v", got, want)
-			}
+			assert.Equal(t, want, got, "ConfigFromEnviron")
 		})
 	}
 }
@@ -237,14 +218,10 @@ func TestEnvEveryVariableCovered(t *testing.T) {
 		covered[tc.name] = true
 	}
 	for _, ev := range envVars() {
-		if !covered[ev.name] {
-			t.Errorf("%s has no case in envCases", ev.name)
-		}
+		assert.True(t, covered[ev.name], "%s has no case in envCases", ev.name)
 		delete(covered, ev.name)
 	}
-	for name := range covered {
-		t.Errorf("envCases covers %s, which envVars does not know", name)
-	}
+	assert.Empty(t, covered, "envCases covers variables that envVars does not know")
 }
 
 func TestEnvProfiles(t *testing.T) {
@@ -259,9 +236,7 @@ func TestEnvProfiles(t *testing.T) {
 		{"Local", DefaultLocalConfig()},
 	} {
 		got := mustConfig(t, map[string]string{"MEMBERLIST_PROFILE": tc.profile, "MEMBERLIST_NAME": "n1"})
-		if want := named(tc.want, "n1"); !reflect.DeepEqual(got, want) {
-			t.Errorf("MEMBERLIST_PROFILE=%s: got %+v\nwant %+v", tc.profile, got, want)
-		}
+		assert.Equal(t, named(tc.want, "n1"), got, "MEMBERLIST_PROFILE=%s", tc.profile)
 	}
 }
 
@@ -278,9 +253,7 @@ func TestEnvVariablesOverrideProfile(t *testing.T) {
 		// the order of the environment.
 		env := []string{"MEMBERLIST_PROBE_INTERVAL=7s", "MEMBERLIST_GOSSIP_NODES=9", "MEMBERLIST_DISCOVERY_INTERVAL=1m", "MEMBERLIST_NAME=n1", "MEMBERLIST_PROFILE=" + profile}
 		got, err := ConfigFromEnviron(env)
-		if err != nil {
-			t.Fatalf("ConfigFromEnviron(%v): %v", env, err)
-		}
+		require.NoError(t, err, "ConfigFromEnviron(%v)", env)
 		want := DefaultWANConfig()
 		if profile == "local" {
 			want = DefaultLocalConfig()
@@ -289,9 +262,7 @@ func TestEnvVariablesOverrideProfile(t *testing.T) {
 		want.ProbeInterval = 7 * time.Second
 		want.GossipNodes = 9
 		want.DiscoveryInterval = time.Minute
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("%v: got %+v\nwant %+v", vars, got, want)
-		}
+		assert.Equal(t, want, got, "%v", vars)
 	}
 }
 
@@ -305,14 +276,10 @@ func TestEnvEnvironForm(t *testing.T) {
 		"memberlist_gossip_nodes=99", // names are case-sensitive: not ours
 		"=C:=C:\\",                   // Windows keeps such entries
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := named(DefaultLANConfig(), "n1")
 	want.Meta = []byte("a=b=c")
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %+v\nwant %+v", got, want)
-	}
+	assert.Equal(t, want, got)
 }
 
 func TestEnvRejects(t *testing.T) {
@@ -408,20 +375,12 @@ func TestEnvRejects(t *testing.T) {
 				vars[k] = v
 			}
 			cfg, err := ConfigFromEnviron(environ(vars))
-			if err == nil {
-				t.Fatalf("ConfigFromEnviron(%v) = %+v, want an error", tc.vars, cfg)
-			}
-			if !errors.Is(err, ErrInvalidConfig) {
-				t.Errorf("error %q does not wrap ErrInvalidConfig", err)
-			}
+			require.Error(t, err, "ConfigFromEnviron(%v) = %+v", tc.vars, cfg)
+			assert.ErrorIs(t, err, ErrInvalidConfig)
 			for _, want := range tc.wantIn {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("error %q\ndoes not contain %q", err, want)
-				}
+				assert.Contains(t, err.Error(), want)
 			}
-			if !reflect.DeepEqual(cfg, Config{}) {
-				t.Errorf("with an error, Config = %+v, want the zero Config", cfg)
-			}
+			assert.Equal(t, Config{}, cfg, "with an error, want the zero Config")
 		})
 	}
 }
@@ -438,14 +397,11 @@ func TestEnvKeysNeverShown(t *testing.T) {
 		base64.StdEncoding.EncodeToString([]byte("top secret key!")), // 15 bytes
 	} {
 		_, err := ConfigFromEnviron([]string{"MEMBERLIST_NAME=n1", "MEMBERLIST_KEYS=" + v})
-		if err == nil {
-			t.Errorf("MEMBERLIST_KEYS=%s accepted", v)
+		if !assert.Error(t, err, "MEMBERLIST_KEYS=%s accepted", v) {
 			continue
 		}
 		for _, leak := range []string{secret[:8], "top secret", "%%%"} {
-			if strings.Contains(err.Error(), leak) {
-				t.Errorf("error %q shows part of the key (%q)", err, leak)
-			}
+			assert.NotContains(t, err.Error(), leak, "the error shows part of the key")
 		}
 	}
 }
@@ -453,9 +409,7 @@ func TestEnvKeysNeverShown(t *testing.T) {
 func TestEnvErrorMessage(t *testing.T) {
 	_, err := ConfigFromEnviron([]string{"MEMBERLIST_NAME=n1", "MEMBERLIST_PROBE_INTERVAL=fast"})
 	const want = `memberlist: invalid config: MEMBERLIST_PROBE_INTERVAL="fast": want a Go duration such as 200ms or 1s`
-	if err == nil || err.Error() != want {
-		t.Errorf("error = %v\nwant    %s", err, want)
-	}
+	assert.EqualError(t, err, want)
 }
 
 func TestEnvReportsEveryProblem(t *testing.T) {
@@ -469,9 +423,7 @@ func TestEnvReportsEveryProblem(t *testing.T) {
 		"MEMBERLIST_SUSPICION_MULT=100",
 		"MEMBERLIST_FOO=1",
 	})
-	if !errors.Is(err, ErrInvalidConfig) {
-		t.Fatalf("error = %v, want one wrapping ErrInvalidConfig", err)
-	}
+	require.ErrorIs(t, err, ErrInvalidConfig)
 	for _, want := range []string{
 		`MEMBERLIST_PROBE_INTERVAL="fast"`,
 		`MEMBERLIST_GOSSIP_NODES="x"`,
@@ -480,9 +432,7 @@ func TestEnvReportsEveryProblem(t *testing.T) {
 		`MEMBERLIST_SUSPICION_MULT="100"`,
 		"MEMBERLIST_FOO",
 	} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q\ndoes not contain %q", err, want)
-		}
+		assert.Contains(t, err.Error(), want)
 	}
 }
 
@@ -498,17 +448,13 @@ func TestConfigFromEnv(t *testing.T) {
 	t.Setenv("MEMBERLIST_NAME", "from-env")
 	t.Setenv("MEMBERLIST_PROFILE", "local")
 	got, err := ConfigFromEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := named(DefaultLocalConfig(), "from-env"); !reflect.DeepEqual(got, want) {
-		t.Errorf("ConfigFromEnv = %+v\nwant %+v", got, want)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, named(DefaultLocalConfig(), "from-env"), got, "ConfigFromEnv")
 
 	t.Setenv("MEMBERLIST_PROBE_INTERVAL", "fast")
-	if _, err := ConfigFromEnv(); !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "MEMBERLIST_PROBE_INTERVAL") {
-		t.Errorf("ConfigFromEnv with a bad variable: error = %v", err)
-	}
+	_, err = ConfigFromEnv()
+	require.ErrorIs(t, err, ErrInvalidConfig, "ConfigFromEnv with a bad variable")
+	assert.Contains(t, err.Error(), "MEMBERLIST_PROBE_INTERVAL", "ConfigFromEnv with a bad variable")
 }
 
 // The table in ConfigFromEnv's documentation must list every variable
@@ -517,18 +463,14 @@ func TestConfigFromEnv(t *testing.T) {
 func TestEnvDocumentation(t *testing.T) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "env.go", nil, parser.ParseComments)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var doc string
 	for _, d := range f.Decls {
 		if fn, ok := d.(*ast.FuncDecl); ok && fn.Name.Name == "ConfigFromEnv" {
 			doc = fn.Doc.Text()
 		}
 	}
-	if doc == "" {
-		t.Fatal("no documentation on ConfigFromEnv")
-	}
+	require.NotEmpty(t, doc, "no documentation on ConfigFromEnv")
 
 	byName := make(map[string]envVar)
 	for _, ev := range envVars() {
@@ -550,12 +492,8 @@ func TestEnvDocumentation(t *testing.T) {
 		name := cols[0]
 		documented[name]++
 		ev, ok := byName[name]
-		if !ok {
-			t.Errorf("documented %s is not a known variable", name)
-			continue
-		}
-		if len(cols) != len(header) {
-			t.Errorf("documentation row of %s has %d columns, its header %d", name, len(cols), len(header))
+		if !assert.True(t, ok, "documented %s is not a known variable", name) ||
+			!assert.Len(t, cols, len(header), "documentation row of %s against its header", name) {
 			continue
 		}
 		for i, h := range header {
@@ -564,19 +502,14 @@ func TestEnvDocumentation(t *testing.T) {
 				continue
 			}
 			field := reflect.ValueOf(preset).FieldByName(ev.field)
-			if !field.IsValid() {
-				t.Errorf("%s has a %s default documented but no Config field", name, h)
+			if !assert.True(t, field.IsValid(), "%s has a %s default documented but no Config field", name, h) {
 				continue
 			}
-			if want := docValue(field.Interface()); cols[i] != want {
-				t.Errorf("documented %s default of %s = %s, want %s", h, name, cols[i], want)
-			}
+			assert.Equal(t, docValue(field.Interface()), cols[i], "documented %s default of %s", h, name)
 		}
 	}
 	for name := range byName {
-		if documented[name] != 1 {
-			t.Errorf("%s is documented %d times in ConfigFromEnv's table, want once", name, documented[name])
-		}
+		assert.Equal(t, 1, documented[name], "times %s is documented in ConfigFromEnv's table", name)
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/memberlist-go/memberlist/runtime"
 	"github.com/memberlist-go/memberlist/runtime/discovery"
 )
@@ -29,9 +31,7 @@ func startCluster(tb testing.TB, n int) []*runtime.Node {
 			cfg.Discovery = discovery.Static(nodes[0].LocalMember().Addr.String())
 		}
 		x, err := runtime.Start(context.Background(), cfg)
-		if err != nil {
-			tb.Fatal(err)
-		}
+		require.NoError(tb, err)
 		nodes = append(nodes, x)
 	}
 	deadline := time.Now().Add(time.Minute)

@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/memberlist-go/memberlist/runtime"
 	"github.com/memberlist-go/memberlist/runtime/discovery"
 )
@@ -98,9 +101,7 @@ func TestSlowSubscriberIsCutOff(t *testing.T) {
 	// Forty metadata changes at b: forty events at a, more than the
 	// slow subscriber's buffer, one at a time for the fast one.
 	for i := range 40 {
-		if err := b.UpdateMeta(context.Background(), fmt.Appendf(nil, "v%d", i)); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, b.UpdateMeta(context.Background(), fmt.Appendf(nil, "v%d", i)))
 		want := i + 1
 		eventually(t, 5*time.Second, "update seen by the fast subscriber", func() bool {
 			mu.Lock()
@@ -108,14 +109,10 @@ func TestSlowSubscriberIsCutOff(t *testing.T) {
 			return updates >= want
 		})
 	}
-	if !errors.Is(slow.Err(), runtime.ErrSlowSubscriber) {
-		t.Fatalf("slow subscriber: Err() = %v, want ErrSlowSubscriber", slow.Err())
-	}
+	require.ErrorIs(t, slow.Err(), runtime.ErrSlowSubscriber, "slow subscriber's Err()")
 	for range slow.C { // drains what was buffered, then ends: C is closed
 	}
-	if countAlive(a) != 2 {
-		t.Fatal("the protocol stalled")
-	}
+	require.Equal(t, 2, countAlive(a), "the protocol stalled")
 	fast.Close()
 	<-done
 }
@@ -139,37 +136,29 @@ func TestRawMessages(t *testing.T) {
 		n.Handle(8, func(runtime.Member, []byte) { t.Errorf("family 8 handler got a family 7 message") })
 	}
 	ctx := context.Background()
-	if err := nodes[0].Send(ctx, "node-2", 7, []byte("direct")); err != nil {
-		t.Fatal(err)
-	}
-	if err := nodes[1].Broadcast(ctx, 7, []byte("to all")); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, nodes[0].Send(ctx, "node-2", 7, []byte("direct")))
+	require.NoError(t, nodes[1].Broadcast(ctx, 7, []byte("to all")))
 	eventually(t, 10*time.Second, "messages delivered", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(recv["node-0"]) == 1 && len(recv["node-2"]) == 2 && len(recv["node-3"]) == 1
 	})
 	mu.Lock()
-	if r := recv["node-2"]; !(r[0] == got{"node-0", "direct"} || r[1] == got{"node-0", "direct"}) {
-		t.Fatalf("node-2 got %v", r)
-	}
-	if len(recv["node-1"]) != 0 {
-		t.Fatalf("the broadcaster received its own broadcast: %v", recv["node-1"])
-	}
+	assert.Contains(t, recv["node-2"], got{"node-0", "direct"}, "node-2's messages")
+	assert.Empty(t, recv["node-1"], "the broadcaster received its own broadcast")
 	mu.Unlock()
-	if err := nodes[0].Send(ctx, "node-1", 7, make([]byte, runtime.MaxMessageSize+1)); !errors.Is(err, runtime.ErrTooLarge) {
-		t.Fatalf("oversized send: %v", err)
+	for _, tc := range []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"oversized send", nodes[0].Send(ctx, "node-1", 7, make([]byte, runtime.MaxMessageSize+1)), runtime.ErrTooLarge},
+		{"oversized broadcast", nodes[0].Broadcast(ctx, 7, make([]byte, runtime.MaxMessageSize+1)), runtime.ErrTooLarge},
+		{"send to unknown", nodes[0].Send(ctx, "nobody", 7, nil), runtime.ErrUnknownMember},
+	} {
+		assert.ErrorIs(t, tc.err, tc.want, tc.name)
 	}
-	if err := nodes[0].Broadcast(ctx, 7, make([]byte, runtime.MaxMessageSize+1)); !errors.Is(err, runtime.ErrTooLarge) {
-		t.Fatalf("oversized broadcast: %v", err)
-	}
-	if err := nodes[0].Send(ctx, "nobody", 7, nil); !errors.Is(err, runtime.ErrUnknownMember) {
-		t.Fatalf("send to unknown: %v", err)
-	}
-	if err := nodes[0].Send(ctx, "node-3", 7, bytes.Repeat([]byte{1}, runtime.MaxMessageSize)); err != nil {
-		t.Fatalf("largest message: %v", err)
-	}
+	assert.NoError(t, nodes[0].Send(ctx, "node-3", 7, bytes.Repeat([]byte{1}, runtime.MaxMessageSize)), "largest message")
 }
 
 // CountUndecodable counts a payload once however many of its handlers
@@ -194,18 +183,14 @@ func TestCountUndecodable(t *testing.T) {
 		mu.Unlock()
 	})
 	for _, p := range []string{"bad", "good", "bad"} {
-		if err := nodes[0].Send(context.Background(), "node-1", 9, []byte(p)); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, nodes[0].Send(context.Background(), "node-1", 9, []byte(p)))
 	}
 	eventually(t, 10*time.Second, "3 payloads dispatched", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return seen == 3
 	})
-	if got := n.Stats().Undecodable; got != 2 {
-		t.Fatalf("Undecodable = %d after 2 bad payloads, each failing 2 handlers; want 2", got)
-	}
+	assert.EqualValues(t, 2, n.Stats().Undecodable, "Undecodable after 2 bad payloads, each failing 2 handlers")
 }
 
 // Garbage: 10,000 random datagrams, and truncated, oversized and
@@ -214,9 +199,7 @@ func TestCountUndecodable(t *testing.T) {
 // shows the garbage.
 func TestGarbageIsDropped(t *testing.T) {
 	raw, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer raw.Close()
 	// The raw socket poses as a seed of a sixth node, which sends it a
 	// valid sync request to start from.
@@ -226,9 +209,7 @@ func TestGarbageIsDropped(t *testing.T) {
 	valid := make([]byte, 2048)
 	raw.SetReadDeadline(time.Now().Add(10 * time.Second))
 	n, _, err := raw.ReadFromUDP(valid)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "the probe node's sync request")
 	valid = valid[:n]
 
 	nodes := cluster(t, 5, nil)
@@ -238,9 +219,8 @@ func TestGarbageIsDropped(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	sent := 0
 	send := func(b []byte) {
-		if _, err := raw.WriteToUDP(b, to); err != nil {
-			t.Fatal(err)
-		}
+		_, err := raw.WriteToUDP(b, to)
+		require.NoError(t, err)
 		sent++
 		if sent%500 == 0 {
 			time.Sleep(5 * time.Millisecond) // pace it below the socket buffer
@@ -273,9 +253,7 @@ func TestGarbageIsDropped(t *testing.T) {
 	for _, v := range nodes {
 		for _, x := range nodes {
 			name := x.LocalMember().Name
-			if !allSee([]*runtime.Node{v}, name, runtime.StateAlive, nil) {
-				t.Fatalf("%s no longer holds %s alive", v.LocalMember().Name, name)
-			}
+			assert.True(t, allSee([]*runtime.Node{v}, name, runtime.StateAlive, nil), "%s no longer holds %s alive", v.LocalMember().Name, name)
 		}
 	}
 }

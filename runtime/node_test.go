@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/memberlist-go/memberlist/runtime"
 	"github.com/memberlist-go/memberlist/runtime/discovery"
 )
@@ -28,9 +30,7 @@ func fastConfig(name string) runtime.Config {
 func start(t *testing.T, cfg runtime.Config) *runtime.Node {
 	t.Helper()
 	n, err := runtime.Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "Start %s", cfg.Name)
 	t.Cleanup(func() { n.Close() })
 	return n
 }
@@ -109,9 +109,7 @@ func TestFiftyNodesOnLoopback(t *testing.T) {
 	leaver := nodes[8]
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := leaver.Leave(ctx); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, leaver.Leave(ctx), "Leave")
 	leaver.Close()
 	rest = append(append([]*runtime.Node{}, nodes[:7]...), nodes[9:]...)
 	eventually(t, 10*time.Second, "node-8 left everywhere", func() bool {
@@ -119,9 +117,7 @@ func TestFiftyNodesOnLoopback(t *testing.T) {
 	})
 
 	meta := []byte("role=db")
-	if err := nodes[9].UpdateMeta(ctx, meta); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, nodes[9].UpdateMeta(ctx, meta), "UpdateMeta")
 	eventually(t, 10*time.Second, "new metadata everywhere", func() bool {
 		return allSee(rest, "node-9", runtime.StateAlive, func(m runtime.Member) bool { return bytes.Equal(m.Meta, meta) })
 	})

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"errors"
 	"math/rand/v2"
 	"net"
 	"slices"
@@ -13,6 +12,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/memberlist-go/memberlist/runtime"
 	"github.com/memberlist-go/memberlist/runtime/discovery"
@@ -120,18 +122,14 @@ func names(nodes []*runtime.Node) []string {
 func capture(t *testing.T, seed *runtime.Node, cfg runtime.Config) (*net.UDPConn, []byte, *runtime.Node) {
 	t.Helper()
 	raw, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { raw.Close() })
 	cfg.Discovery = discovery.Static(seed.LocalMember().Addr.String(), raw.LocalAddr().String())
 	member := start(t, cfg)
 	buf := make([]byte, 2048)
 	raw.SetReadDeadline(time.Now().Add(10 * time.Second))
 	n, _, err := raw.ReadFromUDP(buf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "the member's first datagram to its second seed")
 	raw.SetReadDeadline(time.Time{})
 	return raw, buf[:n], member
 }
@@ -140,32 +138,24 @@ func capture(t *testing.T, seed *runtime.Node, cfg runtime.Config) (*net.UDPConn
 // datagram, so the largest message goes through an encrypted cluster with
 // the longest label allowed.
 func TestLargestMessageWithWorstFraming(t *testing.T) {
-	if room := udp.MaxPacketSize - swim.DefaultPacketBudget; frame.MaxOverhead > room {
-		t.Fatalf("frame.MaxOverhead %d > %d bytes left by the core's budget", frame.MaxOverhead, room)
-	}
+	room := udp.MaxPacketSize - swim.DefaultPacketBudget
+	require.LessOrEqual(t, frame.MaxOverhead, room, "frame.MaxOverhead against the bytes left by the core's budget")
 	nodes := cluster(t, 2, secured(strings.Repeat("L", frame.MaxLabelLen), testKey("k", 32), testKey("old", 16)))
 	got := make(chan int, 2)
 	nodes[1].Handle(9, func(_ runtime.Member, p []byte) { got <- len(p) })
 	ctx := context.Background()
-	if err := nodes[0].Send(ctx, "node-1", 9, make([]byte, runtime.MaxMessageSize)); err != nil {
-		t.Fatal(err)
-	}
-	if err := nodes[0].Broadcast(ctx, 9, make([]byte, runtime.MaxMessageSize)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, nodes[0].Send(ctx, "node-1", 9, make([]byte, runtime.MaxMessageSize)))
+	require.NoError(t, nodes[0].Broadcast(ctx, 9, make([]byte, runtime.MaxMessageSize)))
 	for range 2 {
 		select {
 		case n := <-got:
-			if n != runtime.MaxMessageSize {
-				t.Fatalf("delivered %d bytes, want %d", n, runtime.MaxMessageSize)
-			}
+			require.Equal(t, runtime.MaxMessageSize, n, "bytes delivered")
 		case <-time.After(10 * time.Second):
 			t.Fatal("largest message not delivered")
 		}
 	}
-	if s := nodes[1].Stats().Transport; s.Oversized+refused(s) != 0 {
-		t.Errorf("datagrams dropped: %+v", s)
-	}
+	s := nodes[1].Stats().Transport
+	assert.Zero(t, s.Oversized+refused(s), "datagrams dropped: %+v", s)
 }
 
 func TestConfigValidatesKeysAndLabel(t *testing.T) {
@@ -184,20 +174,13 @@ func TestConfigValidatesKeysAndLabel(t *testing.T) {
 			cfg := fastConfig("n")
 			tc.mod(&cfg)
 			err := cfg.Validate()
-			if !errors.Is(err, runtime.ErrInvalidConfig) {
-				t.Fatalf("Validate = %v, want ErrInvalidConfig", err)
-			}
+			require.ErrorIs(t, err, runtime.ErrInvalidConfig, "Validate")
 			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not contain %q", err, w)
-				}
+				assert.Contains(t, err.Error(), w)
 			}
-			if strings.Contains(err.Error(), string(secret[:8])) {
-				t.Errorf("error %q shows a key", err)
-			}
-			if _, err := runtime.Start(context.Background(), cfg); !errors.Is(err, runtime.ErrInvalidConfig) {
-				t.Errorf("Start = %v, want ErrInvalidConfig", err)
-			}
+			assert.NotContains(t, err.Error(), string(secret[:8]), "the error shows a key")
+			_, err = runtime.Start(context.Background(), cfg)
+			assert.ErrorIs(t, err, runtime.ErrInvalidConfig, "Start")
 		})
 	}
 }
@@ -243,20 +226,16 @@ func TestStrangersCannotJoin(t *testing.T) {
 				return tc.clusterSees(nodes[0].Stats().Transport) >= 2 && tc.strangerSees(stranger.Stats().Transport) >= 1
 			})
 			eventually(t, 10*time.Second, "node-3 joined the cluster", func() bool { return allAlive(nodes, names(nodes)...) })
-			if got := memberSet(stranger); !slices.Equal(got, []string{"stranger:alive"}) {
-				t.Errorf("the stranger knows %v; want only itself", got)
-			}
-			if s := stranger.Stats(); s.Transport.PacketsIn != 0 || s.Protocol.PacketsIn != 0 {
-				t.Errorf("the stranger opened %d datagrams (%d reached its protocol); want none", s.Transport.PacketsIn, s.Protocol.PacketsIn)
-			}
+			assert.Equal(t, []string{"stranger:alive"}, memberSet(stranger), "the stranger knows only itself")
+			s := stranger.Stats()
+			assert.Zero(t, s.Transport.PacketsIn, "datagrams the stranger opened")
+			assert.Zero(t, s.Protocol.PacketsIn, "datagrams that reached the stranger's protocol")
 			select {
 			case ev := <-sub.C:
 				t.Errorf("the stranger saw %v about %s", ev.Type, ev.Member.Name)
 			default:
 			}
-			if n := watch.failed.Load(); n != 0 {
-				t.Errorf("%d failure events in the cluster", n)
-			}
+			assert.Zero(t, watch.failed.Load(), "failure events in the cluster")
 		})
 	}
 }
@@ -289,9 +268,8 @@ func TestKeyRotationTenNodes(t *testing.T) {
 			return true
 		})
 		for _, n := range nodes {
-			if s := n.Stats().Transport; refused(s) != 0 {
-				t.Fatalf("%s: %s refused datagrams: %+v", step, n.LocalMember().Name, s)
-			}
+			s := n.Stats().Transport
+			require.Zero(t, refused(s), "%s: %s refused datagrams: %+v", step, n.LocalMember().Name, s)
 		}
 	}
 	for _, step := range []struct {
@@ -304,21 +282,13 @@ func TestKeyRotationTenNodes(t *testing.T) {
 		{"remove the old key everywhere", func(n *runtime.Node) error { return n.RemoveKey(ctx, oldKey) }, [][]byte{newKey}},
 	} {
 		for _, n := range nodes {
-			if err := step.do(n); err != nil {
-				t.Fatalf("%s: %s: %v", step.name, n.LocalMember().Name, err)
-			}
-			if got := n.Keys(); !slices.EqualFunc(got, step.want, bytes.Equal) {
-				t.Fatalf("%s: %s has keys %x, want %x", step.name, n.LocalMember().Name, got, step.want)
-			}
+			require.NoError(t, step.do(n), "%s: %s", step.name, n.LocalMember().Name)
+			require.Equal(t, step.want, n.Keys(), "%s: %s's keys", step.name, n.LocalMember().Name)
 		}
 		settle(step.name)
 	}
-	if !allAlive(nodes, names(nodes)...) {
-		t.Errorf("after the rotation, views differ from ten alive members")
-	}
-	if n := watch.failed.Load(); n != 0 {
-		t.Errorf("%d false failures during the rotation (about %v)", n, watch.about)
-	}
+	assert.True(t, allAlive(nodes, names(nodes)...), "after the rotation, views differ from ten alive members")
+	assert.Zero(t, watch.failed.Load(), "false failures during the rotation (about %v)", watch.about)
 	t.Logf("suspicions during the rotation: %d", watch.suspected.Load())
 
 	// The old key opens nothing any more.
@@ -327,12 +297,8 @@ func TestKeyRotationTenNodes(t *testing.T) {
 	lcfg.Discovery = discovery.Static(nodes[0].LocalMember().Addr.String())
 	late := start(t, lcfg)
 	eventually(t, 10*time.Second, "the old key's packets refused", func() bool { return nodes[0].Stats().Transport.DecryptFailed > 0 })
-	if got := memberSet(late); len(got) != 1 {
-		t.Errorf("a node with the removed key knows %v", got)
-	}
-	if !allAlive(nodes, names(nodes)...) {
-		t.Errorf("a node with the removed key changed the cluster's views")
-	}
+	assert.Len(t, memberSet(late), 1, "a node with the removed key knows others")
+	assert.True(t, allAlive(nodes, names(nodes)...), "a node with the removed key changed the cluster's views")
 }
 
 func TestKeyMethodErrors(t *testing.T) {
@@ -341,36 +307,30 @@ func TestKeyMethodErrors(t *testing.T) {
 	for name, op := range map[string]func(context.Context, []byte) error{
 		"InstallKey": plain.InstallKey, "UseKey": plain.UseKey, "RemoveKey": plain.RemoveKey,
 	} {
-		if err := op(ctx, testKey("k", 16)); !errors.Is(err, runtime.ErrNotEncrypted) {
-			t.Errorf("%s on a node without keys = %v, want ErrNotEncrypted", name, err)
-		}
+		assert.ErrorIs(t, op(ctx, testKey("k", 16)), runtime.ErrNotEncrypted, "%s on a node without keys", name)
 	}
-	if plain.Keys() != nil {
-		t.Errorf("Keys() of a node without keys = %x, want nil", plain.Keys())
-	}
+	assert.Nil(t, plain.Keys(), "Keys() of a node without keys")
 
 	cfg := fastConfig("enc")
 	primary := testKey("primary", 24)
 	secured("", primary)(&cfg)
 	n := start(t, cfg)
-	if err := n.InstallKey(ctx, make([]byte, 7)); !errors.Is(err, runtime.ErrKeySize) {
-		t.Errorf("InstallKey of 7 bytes = %v, want ErrKeySize", err)
-	}
-	if err := n.UseKey(ctx, testKey("absent", 16)); !errors.Is(err, runtime.ErrKeyNotInstalled) {
-		t.Errorf("UseKey of a key not installed = %v, want ErrKeyNotInstalled", err)
-	}
-	if err := n.RemoveKey(ctx, primary); !errors.Is(err, runtime.ErrRemovePrimary) {
-		t.Errorf("RemoveKey of the primary = %v, want ErrRemovePrimary", err)
-	}
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := n.InstallKey(canceled, testKey("k", 16)); !errors.Is(err, context.Canceled) {
-		t.Errorf("InstallKey with a canceled context = %v", err)
+	for _, tc := range []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"InstallKey of 7 bytes", n.InstallKey(ctx, make([]byte, 7)), runtime.ErrKeySize},
+		{"UseKey of a key not installed", n.UseKey(ctx, testKey("absent", 16)), runtime.ErrKeyNotInstalled},
+		{"RemoveKey of the primary", n.RemoveKey(ctx, primary), runtime.ErrRemovePrimary},
+		{"InstallKey with a canceled context", n.InstallKey(canceled, testKey("k", 16)), context.Canceled},
+	} {
+		assert.ErrorIs(t, tc.err, tc.want, tc.name)
 	}
 	n.Close()
-	if err := n.InstallKey(ctx, testKey("k", 16)); !errors.Is(err, runtime.ErrClosed) {
-		t.Errorf("InstallKey after Close = %v, want ErrClosed", err)
-	}
+	assert.ErrorIs(t, n.InstallKey(ctx, testKey("k", 16)), runtime.ErrClosed, "InstallKey after Close")
 }
 
 // Tampered, truncated, replayed, relabelled, wrong-version, unencrypted
@@ -390,16 +350,12 @@ func TestRefusedPacketsCounted(t *testing.T) {
 
 	reseal := func(label string, kr *frame.Keyring, payload []byte) []byte {
 		c, err := frame.NewCodec(label, kr)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return c.Seal(nil, payload)
 	}
 	mustKeyring := func(k []byte) *frame.Keyring {
 		kr, err := frame.NewKeyring(k)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return kr
 	}
 	// The payload is opaque to us but for its size; any core packet does
@@ -428,9 +384,8 @@ func TestRefusedPacketsCounted(t *testing.T) {
 	var want udp.Stats
 	for _, s := range sends {
 		for range s.n {
-			if _, err := raw.WriteToUDP(s.p, to); err != nil {
-				t.Fatal(err)
-			}
+			_, err := raw.WriteToUDP(s.p, to)
+			require.NoError(t, err, s.name)
 		}
 		*s.counter(&want) += uint64(s.n)
 	}
@@ -444,15 +399,10 @@ func TestRefusedPacketsCounted(t *testing.T) {
 		}
 	}
 	eventually(t, 10*time.Second, "every datagram counted", func() bool { return refused(delta()) >= refused(want) })
-	if got := delta(); got != want {
-		t.Errorf("refused by reason: %+v\nwant                %+v", got, want)
-	}
-	if s := target.Stats(); s.Protocol.Malformed != before.Protocol.Malformed {
-		t.Errorf("%d packets reached the protocol malformed; the transport should have refused them all", s.Protocol.Malformed-before.Protocol.Malformed)
-	}
-	if !allAlive(nodes, names(nodes)...) {
-		t.Error("the datagrams changed a view")
-	}
+	assert.Equal(t, want, delta(), "refused by reason")
+	assert.Equal(t, before.Protocol.Malformed, target.Stats().Protocol.Malformed,
+		"packets reached the protocol malformed; the transport should have refused them all")
+	assert.True(t, allAlive(nodes, names(nodes)...), "the datagrams changed a view")
 }
 
 // Fifty thousand datagrams of garbage at one member of five: random bytes,
@@ -492,14 +442,11 @@ func flood(t *testing.T, keys [][]byte) {
 	var kr *frame.Keyring
 	if len(keys) > 0 {
 		var err error
-		if kr, err = frame.NewKeyring(keys...); err != nil {
-			t.Fatal(err)
-		}
+		kr, err = frame.NewKeyring(keys...)
+		require.NoError(t, err)
 	}
 	codec, err := frame.NewCodec("prod", kr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	header := valid[:2+len("prod")]
 	rng := rand.New(rand.NewPCG(7, 11))
 	randomBytes := func(n int) []byte {
@@ -539,9 +486,8 @@ func flood(t *testing.T, keys [][]byte) {
 	start := time.Now()
 	for sent := 0; sent < total; {
 		for range batch {
-			if _, err := raw.WriteToUDP(next(), to); err != nil {
-				t.Fatal(err)
-			}
+			_, err := raw.WriteToUDP(next(), to)
+			require.NoError(t, err)
 			sent++
 		}
 		// Pace by what the node has read, so that the test is of the node,
@@ -576,24 +522,19 @@ func flood(t *testing.T, keys [][]byte) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Logf("refused by the transport %d (replays %d), malformed for the protocol %d, dropped by a busy loop %d", refusedN, replayed, malformed, loopDrops)
-	if refusedN+overrun < uint64(garbage) {
-		t.Errorf("the transport refused %d datagrams (and dropped %d unread); want at least the %d of garbage", refusedN, overrun, garbage)
+	assert.GreaterOrEqual(t, refusedN+overrun, uint64(garbage),
+		"the transport refused %d datagrams (and dropped %d unread); want at least the %d of garbage", refusedN, overrun, garbage)
+	assert.GreaterOrEqual(t, malformed+loopDrops, uint64(framed),
+		"the protocol refused %d framed datagrams (and %d were dropped); want all %d", malformed, loopDrops, framed)
+	if kr != nil {
+		assert.GreaterOrEqual(t, replayed+overrun, uint64(copies-1), "replays refused; want all copies but the first")
 	}
-	if malformed+loopDrops < uint64(framed) {
-		t.Errorf("the protocol refused %d framed datagrams (and %d were dropped); want all %d", malformed, loopDrops, framed)
-	}
-	if kr != nil && replayed+overrun < uint64(copies-1) {
-		t.Errorf("%d replays refused; want %d (all copies but the first)", replayed, copies-1)
-	}
-	if !allAlive(nodes, names(nodes)...) {
+	if !assert.True(t, allAlive(nodes, names(nodes)...), "views changed under the flood") {
 		for _, n := range nodes {
 			t.Logf("%s sees %v", n.LocalMember().Name, memberSet(n))
 		}
-		t.Error("views changed under the flood")
 	}
-	if n := watch.failed.Load(); n != 0 {
-		t.Errorf("%d false failures under the flood (about %v)", n, watch.about)
-	}
+	assert.Zero(t, watch.failed.Load(), "false failures under the flood (about %v)", watch.about)
 }
 
 // mutate returns a damaged copy of p: bits flipped, cut, extended, bytes

@@ -2,13 +2,13 @@ package discovery
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/netip"
-	"slices"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // promptly bounds how long a Seeds call may take to return once its context
@@ -29,17 +29,13 @@ func addrPorts(t *testing.T, ss ...string) []netip.AddrPort {
 func seeds(t *testing.T, d Discovery) []netip.AddrPort {
 	t.Helper()
 	got, err := d.Seeds(context.Background())
-	if err != nil {
-		t.Fatalf("Seeds: %v", err)
-	}
+	require.NoError(t, err, "Seeds")
 	return got
 }
 
 func wantSeeds(t *testing.T, d Discovery, want ...string) {
 	t.Helper()
-	if got, w := seeds(t, d), addrPorts(t, want...); !slices.Equal(got, w) {
-		t.Fatalf("Seeds = %v, want %v", got, w)
-	}
+	require.Equal(t, addrPorts(t, want...), seeds(t, d), "Seeds")
 }
 
 func TestDNSAddressRecords(t *testing.T) {
@@ -100,21 +96,16 @@ func TestDNSSRVNoUsableTarget(t *testing.T) {
 		"noaddr.empty.test. 60 IN TXT \"not an address\"",
 	)
 	_, err := DNS(name, 0, WithResolver(s.resolver())).Seeds(context.Background())
-	if !errors.Is(err, ErrNoSeeds) {
-		t.Fatalf("Seeds error = %v, want one wrapping ErrNoSeeds", err)
-	}
+	require.ErrorIs(t, err, ErrNoSeeds, "Seeds")
 	for _, want := range []string{name, "gone.empty.test.", "noaddr.empty.test."} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("Seeds error %q does not name %s", err, want)
-		}
+		assert.Contains(t, err.Error(), want, "Seeds error names every name it tried")
 	}
 
 	// Port 0 and target "." say there is no service (RFC 2782).
 	const dead = "_swim._udp.dead.test."
 	s.add(t, dead+" 60 IN SRV 0 0 0 a.dead.test.", dead+" 60 IN SRV 0 0 7946 .", "a.dead.test. 60 IN A 10.0.2.1")
-	if _, err := DNS(dead, 0, WithResolver(s.resolver())).Seeds(context.Background()); !errors.Is(err, ErrNoSeeds) {
-		t.Fatalf("Seeds error = %v, want one wrapping ErrNoSeeds", err)
-	}
+	_, err = DNS(dead, 0, WithResolver(s.resolver())).Seeds(context.Background())
+	assert.ErrorIs(t, err, ErrNoSeeds, "Seeds of a dead service")
 }
 
 func TestDNSNotFound(t *testing.T) {
@@ -134,15 +125,9 @@ func TestDNSNotFound(t *testing.T) {
 				s.add(t, "_swim._udp.txt.chaos.test. 60 IN TXT \"no SRV here\"")
 			}
 			got, err := DNS(tc.name, 7946, WithResolver(s.resolver())).Seeds(context.Background())
-			if !errors.Is(err, ErrNoSeeds) {
-				t.Fatalf("Seeds = %v, %v; want an error wrapping ErrNoSeeds", got, err)
-			}
-			if !strings.Contains(err.Error(), tc.name) {
-				t.Errorf("Seeds error %q does not name %s", err, tc.name)
-			}
-			if got != nil {
-				t.Errorf("Seeds returned %v with its error", got)
-			}
+			require.ErrorIs(t, err, ErrNoSeeds, "Seeds")
+			assert.Contains(t, err.Error(), tc.name, "Seeds error names the DNS name")
+			assert.Nil(t, got, "Seeds returned seeds with its error")
 		})
 	}
 }
@@ -152,21 +137,13 @@ func TestDNSServerFailure(t *testing.T) {
 	s.add(t, "broken.chaos.test. 60 IN A 10.0.0.1")
 	s.failing("broken.chaos.test")
 	_, err := DNS("broken.chaos.test", 7946, WithResolver(s.resolver())).Seeds(context.Background())
-	if err == nil {
-		t.Fatal("Seeds succeeded against a failing server")
-	}
+	require.Error(t, err, "Seeds succeeded against a failing server")
 	// A broken server is not "no members": the caller should hear the
 	// difference.
-	if errors.Is(err, ErrNoSeeds) {
-		t.Errorf("Seeds error %q wraps ErrNoSeeds", err)
-	}
+	assert.NotErrorIs(t, err, ErrNoSeeds)
 	var dnsErr *net.DNSError
-	if !errors.As(err, &dnsErr) {
-		t.Errorf("Seeds error %q does not wrap the resolver's *net.DNSError", err)
-	}
-	if !strings.Contains(err.Error(), "broken.chaos.test") {
-		t.Errorf("Seeds error %q does not name the DNS name", err)
-	}
+	assert.ErrorAs(t, err, &dnsErr, "Seeds error wraps the resolver's *net.DNSError")
+	assert.Contains(t, err.Error(), "broken.chaos.test", "Seeds error names the DNS name")
 }
 
 func TestDNSInvalidConfig(t *testing.T) {
@@ -182,15 +159,11 @@ func TestDNSInvalidConfig(t *testing.T) {
 		{"", 7946},
 	} {
 		_, err := DNS(tc.name, tc.port, WithResolver(s.resolver())).Seeds(context.Background())
-		if !errors.Is(err, ErrInvalidConfig) {
-			t.Errorf("DNS(%q, %d).Seeds error = %v, want one wrapping ErrInvalidConfig", tc.name, tc.port, err)
-		} else if !strings.Contains(err.Error(), `"`+tc.name+`"`) && tc.name != "" {
-			t.Errorf("DNS(%q, %d).Seeds error %q does not name the DNS name", tc.name, tc.port, err)
+		if assert.ErrorIs(t, err, ErrInvalidConfig, "DNS(%q, %d).Seeds", tc.name, tc.port) && tc.name != "" {
+			assert.Contains(t, err.Error(), `"`+tc.name+`"`, "DNS(%q, %d).Seeds error names the DNS name", tc.name, tc.port)
 		}
 	}
-	if q := s.queried(); len(q) > 0 {
-		t.Errorf("invalid configurations sent queries for %v", q)
-	}
+	assert.Empty(t, s.queried(), "invalid configurations sent queries")
 }
 
 func TestDNSDefaultResolver(t *testing.T) {
@@ -207,13 +180,10 @@ func TestDNSContextDoneBeforeCall(t *testing.T) {
 	cancel()
 	for _, name := range []string{"seeds.chaos.test", "_swim._udp.chaos.test"} {
 		got, err := DNS(name, 7946, WithResolver(s.resolver())).Seeds(ctx)
-		if !errors.Is(err, context.Canceled) || got != nil {
-			t.Errorf("DNS(%q).Seeds(canceled) = %v, %v; want context.Canceled", name, got, err)
-		}
+		assert.ErrorIs(t, err, context.Canceled, "DNS(%q).Seeds(canceled)", name)
+		assert.Nil(t, got, "DNS(%q).Seeds(canceled)", name)
 	}
-	if q := s.queried(); len(q) > 0 {
-		t.Errorf("a canceled context sent queries for %v", q)
-	}
+	assert.Empty(t, s.queried(), "a canceled context sent queries")
 }
 
 // seedsAsync runs d.Seeds(ctx) in the background and returns where its
@@ -282,12 +252,8 @@ func TestDNSCancelInFlight(t *testing.T) {
 				s.waitQuery(t, tc.held)
 				cancel()
 				err := waitSeeds(t, done)
-				if !errors.Is(err, context.Canceled) {
-					t.Fatalf("Seeds error = %v, want context.Canceled", err)
-				}
-				if !strings.Contains(err.Error(), tc.name) {
-					t.Errorf("Seeds error %q does not name %s", err, tc.name)
-				}
+				require.ErrorIs(t, err, context.Canceled, "Seeds")
+				assert.Contains(t, err.Error(), tc.name, "Seeds error names the DNS name")
 			})
 		}
 	}
@@ -305,12 +271,8 @@ func TestDNSTimeout(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 			defer cancel()
 			err := waitSeeds(t, seedsAsync(DNS(name, 7946, WithResolver(s.resolver())), ctx))
-			if !errors.Is(err, context.DeadlineExceeded) {
-				t.Fatalf("Seeds error = %v, want context.DeadlineExceeded", err)
-			}
-			if !strings.Contains(err.Error(), name) {
-				t.Errorf("Seeds error %q does not name %s", err, name)
-			}
+			require.ErrorIs(t, err, context.DeadlineExceeded, "Seeds")
+			assert.Contains(t, err.Error(), name, "Seeds error names the DNS name")
 		})
 	}
 }

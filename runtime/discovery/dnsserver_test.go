@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
 
@@ -44,9 +46,7 @@ func startTestDNS(t *testing.T) *testDNS {
 		queries: make(chan string, 256),
 	}
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
+	require.NoError(t, err, "listen")
 	s.addr = pc.LocalAddr().String()
 	started := make(chan struct{})
 	srv := &dns.Server{PacketConn: pc, Handler: s, NotifyStartedFunc: func() { close(started) }}
@@ -64,12 +64,8 @@ func startTestDNS(t *testing.T) *testDNS {
 		// Lookups abandoned by a canceled Seeds end once answered; the
 		// server must still be up to answer their retries.
 		goleak.VerifyNone(t, before, goleak.IgnoreAnyFunction("github.com/miekg/dns.(*Server).ActivateAndServe"))
-		if err := srv.Shutdown(); err != nil {
-			t.Errorf("DNS server shutdown: %v", err)
-		}
-		if err := <-done; err != nil {
-			t.Errorf("DNS server: %v", err)
-		}
+		assert.NoError(t, srv.Shutdown(), "DNS server shutdown")
+		assert.NoError(t, <-done, "DNS server")
 	})
 	return s
 }
@@ -91,9 +87,7 @@ func (s *testDNS) add(t *testing.T, records ...string) {
 	defer s.mu.Unlock()
 	for _, text := range records {
 		rr, err := dns.NewRR(text)
-		if err != nil {
-			t.Fatalf("record %q: %v", text, err)
-		}
+		require.NoError(t, err, "record %q", text)
 		name := strings.ToLower(rr.Header().Name)
 		s.rrs[name] = append(s.rrs[name], rr)
 	}

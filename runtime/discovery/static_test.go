@@ -2,12 +2,12 @@ package discovery
 
 import (
 	"context"
-	"errors"
 	"net/netip"
-	"slices"
 	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestStatic(t *testing.T) {
@@ -29,16 +29,10 @@ func TestStatic(t *testing.T) {
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			want := addrPorts(t, tc.want...)
-			if got := seeds(t, Static(tc.entries...)); !slices.Equal(got, want) {
-				t.Errorf("Static(%q).Seeds = %v, want %v", tc.entries, got, want)
-			}
+			assert.Equal(t, want, seeds(t, Static(tc.entries...)), "Static(%q).Seeds", tc.entries)
 			d, err := ParseStatic(tc.entries...)
-			if err != nil {
-				t.Fatalf("ParseStatic(%q): %v", tc.entries, err)
-			}
-			if got := seeds(t, d); !slices.Equal(got, want) {
-				t.Errorf("ParseStatic(%q).Seeds = %v, want %v", tc.entries, got, want)
-			}
+			require.NoError(t, err, "ParseStatic(%q)", tc.entries)
+			assert.Equal(t, want, seeds(t, d), "ParseStatic(%q).Seeds", tc.entries)
 		})
 	}
 }
@@ -67,26 +61,18 @@ func TestStaticMalformed(t *testing.T) {
 		t.Run(tc.entry, func(t *testing.T) {
 			check := func(what string, err error) {
 				t.Helper()
-				if !errors.Is(err, ErrInvalidConfig) {
-					t.Fatalf("%s error = %v, want one wrapping ErrInvalidConfig", what, err)
-				}
+				require.ErrorIs(t, err, ErrInvalidConfig, what)
 				for _, want := range []string{strconv.Quote(tc.entry), tc.reason, "host:port", "1-65535"} {
-					if !strings.Contains(err.Error(), want) {
-						t.Errorf("%s error %q does not contain %q", what, err, want)
-					}
+					assert.Contains(t, err.Error(), want, what)
 				}
 			}
 			entries := []string{"10.0.0.9:7946", tc.entry}
 			d, err := ParseStatic(entries...)
-			if d != nil {
-				t.Errorf("ParseStatic(%q) returned a Discovery with its error", entries)
-			}
+			assert.Nil(t, d, "ParseStatic(%q) returned a Discovery with its error", entries)
 			check("ParseStatic", err)
 
 			got, err := Static(entries...).Seeds(context.Background())
-			if got != nil {
-				t.Errorf("Static(%q).Seeds returned %v with its error", entries, got)
-			}
+			assert.Nil(t, got, "Static(%q).Seeds returned seeds with its error", entries)
 			check("Static.Seeds", err)
 		})
 	}
@@ -94,14 +80,11 @@ func TestStaticMalformed(t *testing.T) {
 
 func TestStaticReportsEveryMalformedEntry(t *testing.T) {
 	_, err := ParseStatic("10.0.0.1", "10.0.0.2:7946", "10.0.0.3:0")
+	require.Error(t, err)
 	for _, want := range []string{`"10.0.0.1"`, `"10.0.0.3:0"`} {
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("ParseStatic error %v does not name %s", err, want)
-		}
+		assert.Contains(t, err.Error(), want, "ParseStatic error names every bad entry")
 	}
-	if err != nil && strings.Contains(err.Error(), `"10.0.0.2:7946"`) {
-		t.Errorf("ParseStatic error %q names the good entry", err)
-	}
+	assert.NotContains(t, err.Error(), `"10.0.0.2:7946"`, "ParseStatic error names the good entry")
 }
 
 func TestStaticAnswerIsTheCallers(t *testing.T) {
@@ -114,9 +97,9 @@ func TestStaticAnswerIsTheCallers(t *testing.T) {
 func TestStaticCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if got, err := Static("10.0.0.1:7946").Seeds(ctx); !errors.Is(err, context.Canceled) || got != nil {
-		t.Fatalf("Seeds(canceled) = %v, %v; want context.Canceled", got, err)
-	}
+	got, err := Static("10.0.0.1:7946").Seeds(ctx)
+	assert.ErrorIs(t, err, context.Canceled, "Seeds(canceled)")
+	assert.Nil(t, got, "Seeds(canceled)")
 }
 
 func TestStaticHostnames(t *testing.T) {
@@ -145,13 +128,10 @@ func TestStaticHostnamesNotFound(t *testing.T) {
 	s := startTestDNS(t)
 	entries := []string{"gone-1.static.test:7946", "gone-2.static.test:7946"}
 	got, err := newStatic(s.resolver(), entries).Seeds(context.Background())
-	if !errors.Is(err, ErrNoSeeds) || got != nil {
-		t.Fatalf("Seeds = %v, %v; want an error wrapping ErrNoSeeds", got, err)
-	}
+	require.ErrorIs(t, err, ErrNoSeeds, "Seeds")
+	assert.Nil(t, got, "Seeds returned seeds with its error")
 	for _, e := range entries {
-		if !strings.Contains(err.Error(), strconv.Quote(e)) {
-			t.Errorf("Seeds error %q does not name %s", err, e)
-		}
+		assert.Contains(t, err.Error(), strconv.Quote(e), "Seeds error names every entry")
 	}
 }
 
@@ -165,9 +145,7 @@ func TestStaticHostnameCancelInFlight(t *testing.T) {
 	done := seedsAsync(d, ctx)
 	s.waitQuery(t, "seed.static.test.")
 	cancel()
-	if err := waitSeeds(t, done); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Seeds error = %v, want context.Canceled", err)
-	}
+	require.ErrorIs(t, waitSeeds(t, done), context.Canceled, "Seeds")
 }
 
 // FuzzParseEntry checks that any string is either refused with an error
@@ -179,23 +157,21 @@ func FuzzParseEntry(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		e, err := parseEntry(raw)
 		if err != nil {
-			if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), strconv.Quote(raw)) {
-				t.Fatalf("parseEntry(%q) error %q does not wrap ErrInvalidConfig and name the entry", raw, err)
-			}
+			require.ErrorIs(t, err, ErrInvalidConfig, "parseEntry(%q)", raw)
+			require.Contains(t, err.Error(), strconv.Quote(raw), "parseEntry(%q) error names the entry", raw)
 			return
 		}
 		if e.addr.IsValid() {
 			a := e.addr.Addr()
-			if e.addr.Port() == 0 || a.IsUnspecified() || a.Is4In6() {
-				t.Fatalf("parseEntry(%q) = %v", raw, e.addr)
-			}
-			if back, err := netip.ParseAddrPort(e.addr.String()); err != nil || back != e.addr {
-				t.Fatalf("parseEntry(%q) = %v, which parses back as %v, %v", raw, e.addr, back, err)
-			}
+			require.NotZero(t, e.addr.Port(), "parseEntry(%q) = %v", raw, e.addr)
+			require.False(t, a.IsUnspecified(), "parseEntry(%q) = %v", raw, e.addr)
+			require.False(t, a.Is4In6(), "parseEntry(%q) = %v", raw, e.addr)
+			back, err := netip.ParseAddrPort(e.addr.String())
+			require.NoError(t, err, "parseEntry(%q) = %v, which does not parse back", raw, e.addr)
+			require.Equal(t, e.addr, back, "parseEntry(%q) parsed back", raw)
 			return
 		}
-		if e.host == "" || e.port == 0 {
-			t.Fatalf("parseEntry(%q) = host %q port %d", raw, e.host, e.port)
-		}
+		require.NotEmpty(t, e.host, "parseEntry(%q) host", raw)
+		require.NotZero(t, e.port, "parseEntry(%q) port", raw)
 	})
 }

@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/memberlist-go/memberlist/runtime"
 	"github.com/memberlist-go/memberlist/runtime/httpapi"
@@ -29,24 +31,14 @@ func TestMembersJSON(t *testing.T) {
 	srv := httptest.NewServer(httpapi.Handler(src))
 	defer srv.Close()
 	res, err := http.Get(srv.URL + "/members")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer res.Body.Close()
-	if ct := res.Header.Get("Content-Type"); ct != "application/json" {
-		t.Fatalf("content type %q", ct)
-	}
+	assert.Equal(t, "application/json", res.Header.Get("Content-Type"))
 	var got []map[string]any
-	if err := json.NewDecoder(res.Body).Decode(&got); err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 2 || got[0]["name"] != "a" || got[0]["addr"] != "10.0.0.1:7946" || got[0]["state"] != "alive" ||
-		got[0]["incarnation"] != float64(7) || got[0]["meta"] != "role=db" {
-		t.Fatalf("first member %v", got[0])
-	}
-	if got[1]["addr"] != "[fd00::2]:7946" || got[1]["state"] != "dead" || got[1]["meta_bytes"] != "/w==" {
-		t.Fatalf("second member %v", got[1])
-	}
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&got))
+	require.Len(t, got, 2)
+	assert.Subset(t, got[0], map[string]any{"name": "a", "addr": "10.0.0.1:7946", "state": "alive", "incarnation": float64(7), "meta": "role=db"}, "first member")
+	assert.Subset(t, got[1], map[string]any{"addr": "[fd00::2]:7946", "state": "dead", "meta_bytes": "/w=="}, "second member")
 }
 
 func TestHealthzAndPage(t *testing.T) {
@@ -55,16 +47,15 @@ func TestHealthzAndPage(t *testing.T) {
 	defer srv.Close()
 	for path, want := range map[string]string{"/healthz": `"status":"ok"`, "/readyz": `"status":"ready"`, "/": "<table>"} {
 		res, err := http.Get(srv.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(res.Body)
+		require.NoError(t, err, path)
+		body, err := io.ReadAll(res.Body)
 		res.Body.Close()
-		if res.StatusCode != 200 || !strings.Contains(string(body), want) {
-			t.Fatalf("%s: %d %q", path, res.StatusCode, body)
-		}
+		require.NoError(t, err, path)
+		assert.Equal(t, http.StatusOK, res.StatusCode, "%s: %q", path, body)
+		assert.Contains(t, string(body), want, path)
 	}
-	if res, _ := http.Get(srv.URL + "/nope"); res.StatusCode != http.StatusNotFound {
-		t.Fatalf("/nope: %d, want 404", res.StatusCode)
-	}
+	res, err := http.Get(srv.URL + "/nope")
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusNotFound, res.StatusCode, "/nope")
 }

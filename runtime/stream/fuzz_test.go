@@ -7,6 +7,8 @@ import (
 	"errors"
 	"io"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // fuzzMax is the message limit the fuzz targets read with: small, so that
@@ -36,28 +38,21 @@ func FuzzReadMessage(f *testing.F) {
 		r := bytes.NewReader(b)
 		got, err := readMessage(r, fuzzMax)
 		if len(b) < lengthLen {
-			if err == nil {
-				t.Fatalf("accepted %d bytes, shorter than a length", len(b))
-			}
+			require.Error(t, err, "accepted %d bytes, shorter than a length", len(b))
 			return
 		}
 		n := binary.BigEndian.Uint32(b)
 		switch {
 		case n > fuzzMax:
-			if !errors.Is(err, errOversized) {
-				t.Fatalf("length %d over the limit: err %v", n, err)
-			}
+			require.ErrorIs(t, err, errOversized, "length %d over the limit", n)
 		case int(n) > len(b)-lengthLen:
-			if !errors.Is(err, io.ErrUnexpectedEOF) {
-				t.Fatalf("length %d with %d bytes: err %v", n, len(b)-lengthLen, err)
-			}
+			require.ErrorIs(t, err, io.ErrUnexpectedEOF, "length %d with %d bytes", n, len(b)-lengthLen)
 		default:
-			if err != nil || !bytes.Equal(got, b[lengthLen:lengthLen+int(n)]) {
-				t.Fatalf("valid message of %d bytes: %v", n, err)
-			}
+			require.NoError(t, err, "valid message of %d bytes", n)
+			require.Equal(t, b[lengthLen:lengthLen+int(n)], got, "valid message of %d bytes", n)
 		}
-		if got != nil && cap(got) > max(2*len(got), firstChunk) {
-			t.Fatalf("%d bytes held in %d", len(got), cap(got))
+		if got != nil {
+			require.LessOrEqual(t, cap(got), max(2*len(got), firstChunk), "capacity holding %d bytes", len(got))
 		}
 	})
 }
@@ -65,9 +60,7 @@ func FuzzReadMessage(f *testing.F) {
 // fuzzAEAD is the fixed key and nonce base FuzzRecords opens with.
 func fuzzAEAD(t testing.TB) (cipher.AEAD, [nonceLen]byte) {
 	aead, err := newGCM(testKey(7, 16))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var base [nonceLen]byte
 	copy(base[:], "fuzz nonce b")
 	return aead, base
@@ -78,12 +71,9 @@ func sealRecords(t testing.TB, msg []byte) []byte {
 	aead, base := fuzzAEAD(t)
 	var out bytes.Buffer
 	w := newRecordWriter(&out, aead, base, "fuzz")
-	if _, err := w.Write(msg); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	_, err := w.Write(msg)
+	require.NoError(t, err, "Write")
+	require.NoError(t, w.Flush(), "Flush")
 	return out.Bytes()
 }
 
@@ -105,19 +95,14 @@ func FuzzRecords(f *testing.F) {
 		rr := newRecordReader(bytes.NewReader(b), []cipher.AEAD{aead}, base, "fuzz", nil)
 		msg, err := readMessage(rr, fuzzMax)
 		if err != nil {
-			switch {
-			case errors.Is(err, errDecrypt), errors.Is(err, errMalformedRecord), errors.Is(err, errOversized),
-				errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-			default:
-				t.Fatalf("unexpected error %v", err)
-			}
+			require.True(t, errors.Is(err, errDecrypt) || errors.Is(err, errMalformedRecord) || errors.Is(err, errOversized) ||
+				errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF), "unexpected error %v", err)
 			return
 		}
 		// It opened: the input must start with exactly what a writer
 		// seals for this message, as no one else can forge a tag.
-		if again := sealRecords(t, frameMessage(msg)); !bytes.HasPrefix(b, again) {
-			t.Fatalf("opened a %d-byte message from records the writer does not produce", len(msg))
-		}
+		require.True(t, bytes.HasPrefix(b, sealRecords(t, frameMessage(msg))),
+			"opened a %d-byte message from records the writer does not produce", len(msg))
 	})
 }
 
@@ -138,14 +123,11 @@ func FuzzDialerHello(f *testing.F) {
 		var h dialerHello
 		var buf [maxDialerHello]byte
 		got, err := readDialerHello(r, &h, &buf)
-		if read := len(b) - r.Len(); read > maxDialerHello {
-			t.Fatalf("read %d bytes", read)
-		}
+		require.LessOrEqual(t, len(b)-r.Len(), maxDialerHello, "bytes read")
 		if err != nil {
 			return
 		}
-		if !bytes.Equal(h.append(nil), got) || !bytes.HasPrefix(b, got) {
-			t.Fatalf("hello %+v re-encodes to other bytes", h)
-		}
+		require.Equal(t, got, h.append(nil), "hello %+v re-encodes to other bytes", h)
+		require.True(t, bytes.HasPrefix(b, got), "the hello's bytes are not the input's first")
 	})
 }
