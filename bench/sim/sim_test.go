@@ -27,7 +27,6 @@ func TestRun(t *testing.T) {
 }
 
 func TestRunRejectsTinyClusters(t *testing.T) {
-	if _, err := Run(Options{N: 2, Limit: time.Minute}); err == nil {
-		t.Error("N = 2: no error")
-	}
+	_, err := Run(Options{N: 2, Limit: time.Minute})
+	require.Error(t, err, "N = 2")
 }
