@@ -139,9 +139,11 @@ func TestWriteToTooLarge(t *testing.T) {
 	max := a.MaxPayload()
 	require.ErrorIs(t, a.WriteTo(make([]byte, max+1), b.LocalAddr()), ErrTooLarge, "WriteTo(%d bytes)", max+1)
 	require.NoError(t, a.WriteTo(make([]byte, max), b.LocalAddr()), "WriteTo(%d bytes)", max)
+	// Only the datagram that fit is counted, and not as a socket error.
 	s := a.Stats()
-	assert.Equal(t, [3]uint64{1, MaxPacketSize, 0}, [3]uint64{s.PacketsOut, s.BytesOut, s.WriteErrors},
-		"packets out, bytes out, write errors: want only the %d-byte datagram counted", MaxPacketSize)
+	assert.Equal(t, uint64(1), s.PacketsOut, "Stats().PacketsOut")
+	assert.Equal(t, uint64(MaxPacketSize), s.BytesOut, "Stats().BytesOut")
+	assert.Zero(t, s.WriteErrors, "Stats().WriteErrors")
 }
 
 func TestConcurrentWriters(t *testing.T) {
