@@ -171,14 +171,18 @@ func TestRunUndetectedCrash(t *testing.T) {
 }
 
 func TestRunRejectsBadSpec(t *testing.T) {
-	spec := shortSpec()
-	spec.Window = spec.Steady / 2
-	_, err := Run(context.Background(), &fake{}, spec)
-	assert.Error(t, err, "window shorter than steady part: no error")
-	spec = shortSpec()
-	spec.N = 1
-	_, err = Run(context.Background(), &fake{}, spec)
-	assert.Error(t, err, "N = 1: no error")
+	for _, c := range []struct {
+		name  string
+		spoil func(*Spec)
+	}{
+		{"window shorter than steady part", func(s *Spec) { s.Window = s.Steady / 2 }},
+		{"N = 1", func(s *Spec) { s.N = 1 }},
+	} {
+		spec := shortSpec()
+		c.spoil(&spec)
+		_, err := Run(context.Background(), &fake{}, spec)
+		assert.Error(t, err, c.name)
+	}
 }
 
 // A member that fails to start fails the trial with ErrStart.
