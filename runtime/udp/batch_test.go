@@ -252,7 +252,12 @@ func TestConcurrentBatches(t *testing.T) {
 				assert.NoError(t, a.WriteBatch(ps))
 				// Pace the writers so that the receiver's socket buffer
 				// never overflows on a loaded machine.
-				waitFor(t, "the receiver to keep up", func() bool { return b.Stats().PacketsIn+overflowed(b) >= a.Stats().PacketsOut-writers*per })
+				// In this goroutine a failure may only be reported (assert),
+				// not stop the test (require).
+				if !assert.Eventually(t, func() bool { return b.Stats().PacketsIn+overflowed(b) >= a.Stats().PacketsOut-writers*per },
+					waitTimeout, time.Millisecond, "waiting for the receiver to keep up") {
+					return
+				}
 			}
 		})
 	}
