@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/memberlist-go/memberlist/bench/report"
 	"github.com/memberlist-go/memberlist/bench/scenario"
 )
@@ -22,26 +24,31 @@ PASS
 		{Impl: "ours", Op: "encode+decode", NsPerOp: 75.97, WireBytes: 106, BytesPerOp: 96, AllocsPerOp: 2},
 		{Impl: "hashicorp", Op: "encode+decode", NsPerOp: 2220, BytesPerOp: 2640, AllocsPerOp: 39},
 	}
-	if len(got) != len(want) {
-		t.Fatalf("got %d lines, want %d: %+v", len(got), len(want), got)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("line %d: got %+v, want %+v", i, got[i], want[i])
-		}
-	}
+	assert.Equal(t, want, got)
 }
 
 func TestParseOnly(t *testing.T) {
-	parts, err := parseOnly("S1, s5")
-	if err != nil || !parts["s1"] || !parts["s5"] || parts["s2"] {
-		t.Errorf("parseOnly(\"S1, s5\") = %v, %v", parts, err)
+	every := map[string]bool{}
+	for _, p := range allParts {
+		every[p] = true
 	}
-	if parts, err := parseOnly(""); err != nil || len(parts) != len(allParts) {
-		t.Errorf("parseOnly(\"\") = %v, %v; want every part", parts, err)
-	}
-	if _, err := parseOnly("s1,s9"); err == nil {
-		t.Error("parseOnly(\"s1,s9\"): no error")
+	for _, c := range []struct {
+		only    string
+		want    map[string]bool
+		wantErr bool
+	}{
+		{"S1, s5", map[string]bool{"s1": true, "s5": true}, false},
+		{"", every, false},
+		{"s1,s9", nil, true},
+	} {
+		got, err := parseOnly(c.only)
+		if c.wantErr {
+			assert.Error(t, err, "parseOnly(%q)", c.only)
+			continue
+		}
+		if assert.NoError(t, err, "parseOnly(%q)", c.only) {
+			assert.Equal(t, c.want, got, "parseOnly(%q)", c.only)
+		}
 	}
 }
 
@@ -50,8 +57,6 @@ func TestParseOnly(t *testing.T) {
 func TestTrialTimeout(t *testing.T) {
 	for _, s := range []scenario.Spec{probeSpec(96), probeSpec(4096), trialSpec(128, lan)} {
 		worst := max(s.JoinCap, s.JoinCapIdle) + s.Settle + s.Window + time.Duration(s.Crashes)*(s.DetectCap+s.CrashGap)
-		if got := trialTimeout(s); got < worst+30*time.Second {
-			t.Errorf("N=%d: timeout %v, the trial may take %v", s.N, got, worst)
-		}
+		assert.GreaterOrEqual(t, trialTimeout(s), worst+30*time.Second, "N=%d: timeout; the trial may take %v", s.N, worst)
 	}
 }

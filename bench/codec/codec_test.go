@@ -2,9 +2,11 @@ package codec
 
 import (
 	"bytes"
-	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/tinylib/msgp/msgp"
 )
@@ -20,16 +22,11 @@ func s5() Message {
 
 func TestS5MessageSize(t *testing.T) {
 	m := s5()
-	if len(m.Name) != 32 || len(m.Payload) != 64 {
-		t.Fatalf("S5 message has a %d-byte name and %d-byte payload, want 32 and 64", len(m.Name), len(m.Payload))
-	}
+	require.Len(t, m.Name, 32, "S5 message's name")
+	require.Len(t, m.Payload, 64, "S5 message's payload")
 	b, err := m.MarshalMsg(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(b) != MaxSize {
-		t.Errorf("encoding at the bounds is %d bytes, MaxSize is %d", len(b), MaxSize)
-	}
+	require.NoError(t, err)
+	assert.Len(t, b, MaxSize, "encoding at the bounds; want MaxSize")
 }
 
 func TestRoundTrip(t *testing.T) {
@@ -40,29 +37,22 @@ func TestRoundTrip(t *testing.T) {
 		{ID: 1 << 31, Name: strings.Repeat("x", 31), Payload: make([]byte, 63)},
 	} {
 		b, err := m.MarshalMsg(nil)
-		if err != nil {
-			t.Fatalf("%+v: %v", m, err)
-		}
+		require.NoError(t, err, "%+v", m)
 		var got Message
 		rest, err := got.UnmarshalMsg(b)
-		if err != nil || len(rest) != 0 {
-			t.Fatalf("%+v: unmarshal: %v, %d bytes left", m, err, len(rest))
-		}
-		if got.ID != m.ID || got.Name != m.Name || !bytes.Equal(got.Payload, m.Payload) {
-			t.Errorf("round trip: got %+v, want %+v", got, m)
-		}
+		require.NoError(t, err, "%+v: unmarshal", m)
+		require.Empty(t, rest, "%+v: bytes left after unmarshal", m)
+		assert.Equal(t, m.ID, got.ID, "round trip of %+v: ID", m)
+		assert.Equal(t, m.Name, got.Name, "round trip of %+v: Name", m)
+		assert.Equal(t, m.Payload, got.Payload, "round trip of %+v: Payload", m)
 
 		buf, err := EncodeIncumbent(&m)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var inc Message
-		if err := DecodeIncumbent(buf.Bytes(), &inc); err != nil {
-			t.Fatal(err)
-		}
-		if inc.ID != m.ID || inc.Name != m.Name || !bytes.Equal(inc.Payload, m.Payload) {
-			t.Errorf("incumbent round trip: got %+v, want %+v", inc, m)
-		}
+		require.NoError(t, DecodeIncumbent(buf.Bytes(), &inc))
+		assert.Equal(t, m.ID, inc.ID, "incumbent round trip of %+v: ID", m)
+		assert.Equal(t, m.Name, inc.Name, "incumbent round trip of %+v: Name", m)
+		assert.Equal(t, m.Payload, inc.Payload, "incumbent round trip of %+v: Payload", m)
 	}
 }
 
@@ -72,11 +62,8 @@ func TestBoundsOnEncode(t *testing.T) {
 		{Payload: make([]byte, 65)},
 	} {
 		b, err := m.MarshalMsg([]byte{7})
-		if err == nil {
-			t.Errorf("%d-byte name, %d-byte payload: no error", len(m.Name), len(m.Payload))
-		}
-		if !reflect.DeepEqual(b, []byte{7}) {
-			t.Errorf("on error the buffer changed: %v", b)
+		if assert.Error(t, err, "%d-byte name, %d-byte payload: no error", len(m.Name), len(m.Payload)) {
+			assert.Equal(t, []byte{7}, b, "on error the buffer changed")
 		}
 	}
 }
@@ -108,18 +95,15 @@ func TestBoundsOnDecode(t *testing.T) {
 		"not an array":     msgp.AppendUint32(nil, 1),
 	} {
 		var m Message
-		if _, err := m.UnmarshalMsg(b); err == nil {
-			t.Errorf("%s: no error", name)
-		}
+		_, err := m.UnmarshalMsg(b)
+		assert.Error(t, err, "%s: no error", name)
 	}
 }
 
 func TestEncodeAllocatesNothing(t *testing.T) {
 	m := s5()
 	buf := make([]byte, 0, MaxSize)
-	if n := testing.AllocsPerRun(100, func() { buf, _ = m.MarshalMsg(buf[:0]) }); n != 0 {
-		t.Errorf("MarshalMsg: %v allocations per run, want 0", n)
-	}
+	assert.Zero(t, testing.AllocsPerRun(100, func() { buf, _ = m.MarshalMsg(buf[:0]) }), "MarshalMsg: allocations per run")
 }
 
 func FuzzUnmarshal(f *testing.F) {
@@ -135,17 +119,12 @@ func FuzzUnmarshal(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if len(m.Name) > 32 || len(m.Payload) > 64 {
-			t.Fatalf("decoded past the bounds: %d-byte name, %d-byte payload", len(m.Name), len(m.Payload))
-		}
+		require.LessOrEqual(t, len(m.Name), 32, "decoded past the bounds: name")
+		require.LessOrEqual(t, len(m.Payload), 64, "decoded past the bounds: payload")
 		// What decodes re-encodes to the bytes it came from.
 		again, err := m.MarshalMsg(nil)
-		if err != nil {
-			t.Fatalf("re-encode: %v", err)
-		}
-		if consumed := b[:len(b)-len(rest)]; len(again) > len(consumed) {
-			t.Fatalf("re-encoding is %d bytes, the input %d", len(again), len(consumed))
-		}
+		require.NoError(t, err, "re-encode")
+		require.LessOrEqual(t, len(again), len(b)-len(rest), "bytes of the re-encoding, against the input's")
 	})
 }
 

@@ -6,9 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/memberlist-go/memberlist/bench/cluster"
 	"github.com/memberlist-go/memberlist/bench/scenario"
@@ -72,13 +76,9 @@ func sample() *Data {
 
 func goal(t *testing.T, gs []Goal, id string) Goal {
 	t.Helper()
-	for _, g := range gs {
-		if g.ID == id {
-			return g
-		}
-	}
-	t.Fatalf("no goal %q", id)
-	return Goal{}
+	i := slices.IndexFunc(gs, func(g Goal) bool { return g.ID == id })
+	require.NotEqual(t, -1, i, "no goal %q", id)
+	return gs[i]
 }
 
 func TestGoals(t *testing.T) {
@@ -97,9 +97,8 @@ func TestGoals(t *testing.T) {
 		"s6-cost":   Met,
 		"duration":  Met,
 	} {
-		if g := goal(t, gs, id); g.Verdict != want {
-			t.Errorf("goal %s: %v (%s), want %v", id, g.Verdict, g.Measured, want)
-		}
+		g := goal(t, gs, id)
+		assert.Equal(t, want, g.Verdict, "goal %s (measured %s)", id, g.Measured)
 	}
 }
 
@@ -112,19 +111,21 @@ func TestSweepStopsAtCollapse(t *testing.T) {
 		}
 		return out
 	}
-	if got := ns(Theirs); len(got) != 4 || got[3] != 128 {
-		t.Errorf("incumbent's curve at N = %v, want 32, 64, 96, 128 (collapsed at 128)", got)
-	}
+	assert.Equal(t, []int{32, 64, 96, 128}, ns(Theirs), "incumbent's curve at N (collapsed at 128)")
 	for _, p := range Sweep(d, Theirs) {
-		if p.N == 128 && (len(p.Collapsed) != 1 || len(p.Healthy) != 0 || !p.HasCollapse()) {
-			t.Errorf("incumbent at 128: %d healthy, %d collapsed trials; want 0 and 1", len(p.Healthy), len(p.Collapsed))
-		}
-		if p.N == 64 && (p.Bytes().Median != 400 || p.HasCollapse()) {
-			t.Errorf("incumbent at 64: bytes %+v, collapse %v", p.Bytes(), p.HasCollapse())
+		switch p.N {
+		case 128:
+			assert.Empty(t, p.Healthy, "incumbent at 128: healthy trials")
+			assert.Len(t, p.Collapsed, 1, "incumbent at 128: collapsed trials")
+			assert.True(t, p.HasCollapse(), "incumbent at 128: collapse")
+		case 64:
+			assert.Equal(t, 400.0, p.Bytes().Median, "incumbent at 64: median bytes")
+			assert.False(t, p.HasCollapse(), "incumbent at 64: collapse")
 		}
 	}
-	if got := ns(Ours); len(got) != 6 || got[5] != 1024 {
-		t.Errorf("our curve at N = %v, want up to 1024", got)
+	got := ns(Ours)
+	if assert.Len(t, got, 6, "our curve at N = %v", got) {
+		assert.Equal(t, 1024, got[5], "our curve's largest N")
 	}
 }
 
@@ -132,46 +133,30 @@ func TestWriteReport(t *testing.T) {
 	d := sample()
 	dir := t.TempDir()
 	plots, err := WritePlots(d, filepath.Join(dir, "img"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(plots) != 4 {
-		t.Errorf("wrote %v, want 4 plots", plots)
-	}
+	require.NoError(t, err)
+	assert.Len(t, plots, 4, "plots written")
 	for _, p := range plots {
 		f, err := os.Open(filepath.Join(dir, "img", p))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		img, err := png.Decode(f)
 		f.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", p, err)
-		}
-		if b := img.Bounds(); b.Dx() < 800 || b.Dy() < 500 {
-			t.Errorf("%s is %v, too small to read", p, b)
-		}
+		require.NoError(t, err, "%s", p)
+		b := img.Bounds()
+		assert.GreaterOrEqual(t, b.Dx(), 800, "%s's width: smaller is too small to read", p)
+		assert.GreaterOrEqual(t, b.Dy(), 500, "%s's height: smaller is too small to read", p)
 	}
 	var md bytes.Buffer
-	if err := WriteMarkdown(&md, d, "img", plots); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, WriteMarkdown(&md, d, "img", plots))
 	for _, want := range []string{
 		"| Test CPU | 2 | go1.26 |", "abc1234", "## Goals", "❌ missed", "✅ met",
 		"| S1 N=32 (200ms/100ms/50ms) | join convergence (s) |", "![crash_detection](img/crash_detection.png)",
 		"## S4: every trial of the search", "healthy at 96, not at 112", "## S6: the simulator", "## How to reproduce",
 	} {
-		if !strings.Contains(md.String(), want) {
-			t.Errorf("BENCHMARKS.md lacks %q", want)
-		}
+		assert.Contains(t, md.String(), want, "BENCHMARKS.md")
 	}
 	var table bytes.Buffer
-	if err := WriteTable(&table, d); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(table.String(), "0.54x") { // S1 bytes: 400/735
-		t.Errorf("table lacks the S1 traffic ratio:\n%s", table.String())
-	}
+	require.NoError(t, WriteTable(&table, d))
+	assert.Contains(t, table.String(), "0.54x", "table lacks the S1 traffic ratio (bytes: 400/735)")
 }
 
 // Every relative link of BENCHMARKS.md points at a file in docs/, the
@@ -179,9 +164,7 @@ func TestWriteReport(t *testing.T) {
 // a clean clone: the scenario definitions live in docs/SCENARIOS.md.
 func TestMarkdownLinksStayInDocs(t *testing.T) {
 	var md bytes.Buffer
-	if err := WriteMarkdown(&md, sample(), "img", nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, WriteMarkdown(&md, sample(), "img", nil))
 	links := regexp.MustCompile(`\]\(([^)#]+)(#[^)]*)?\)`).FindAllStringSubmatch(md.String(), -1)
 	found := false
 	for _, l := range links {
@@ -192,15 +175,10 @@ func TestMarkdownLinksStayInDocs(t *testing.T) {
 		if target == "SCENARIOS.md" {
 			found = true
 		}
-		if strings.HasPrefix(filepath.Clean(target), "..") || filepath.IsAbs(target) {
-			t.Errorf("link %q leaves docs/", target)
+		if !assert.False(t, strings.HasPrefix(filepath.Clean(target), "..") || filepath.IsAbs(target), "link %q leaves docs/", target) {
 			continue
 		}
-		if _, err := os.Stat(filepath.Join("..", "..", "docs", target)); err != nil {
-			t.Errorf("link %q: %v", target, err)
-		}
+		assert.FileExists(t, filepath.Join("..", "..", "docs", target), "link %q", target)
 	}
-	if !found {
-		t.Error("BENCHMARKS.md does not link the scenario definitions, SCENARIOS.md")
-	}
+	assert.True(t, found, "BENCHMARKS.md does not link the scenario definitions, SCENARIOS.md")
 }

@@ -3,6 +3,8 @@ package report
 import (
 	"math"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 func TestSpread(t *testing.T) {
@@ -14,27 +16,21 @@ func TestSpread(t *testing.T) {
 		{[]float64{4, 1, 2, 3}, Spread{Median: 2.5, Min: 1, Max: 4, N: 4}},
 		{[]float64{math.NaN(), 5}, Spread{Median: 5, Min: 5, Max: 5, N: 1}},
 	} {
-		if got := spreadOf(c.in); got != c.want {
-			t.Errorf("spreadOf(%v) = %+v, want %+v", c.in, got, c.want)
-		}
+		assert.Equal(t, c.want, spreadOf(c.in), "spreadOf(%v)", c.in)
 	}
-	if got := spreadOf(nil); got.N != 0 || !math.IsNaN(got.Median) {
-		t.Errorf("spreadOf(nil) = %+v, want N 0 and NaN", got)
-	}
+	got := spreadOf(nil)
+	assert.Zero(t, got.N, "spreadOf(nil).N")
+	assert.True(t, math.IsNaN(got.Median), "spreadOf(nil).Median = %v, want NaN", got.Median)
 }
 
 func TestFitLog(t *testing.T) {
 	ns := []float64{100, 1000, 10000}
 	log := []float64{5 + 2*2, 5 + 2*3, 5 + 2*4}
 	f := fitLog(ns, log)
-	if math.Abs(f.A-5) > 1e-9 || math.Abs(f.B-2) > 1e-9 || math.Abs(f.R2-1) > 1e-9 {
-		t.Errorf("fit of 5 + 2·log10 N = %+v", f)
-	}
-	if f.Exponent > 0.2 {
-		t.Errorf("logarithmic growth has power-law exponent %v, want near 0", f.Exponent)
-	}
+	assert.InDelta(t, 5, f.A, 1e-9, "fit of 5 + 2·log10 N: A")
+	assert.InDelta(t, 2, f.B, 1e-9, "fit of 5 + 2·log10 N: B")
+	assert.InDelta(t, 1, f.R2, 1e-9, "fit of 5 + 2·log10 N: R²")
+	assert.LessOrEqual(t, f.Exponent, 0.2, "logarithmic growth's power-law exponent; want near 0")
 	lin := []float64{1, 10, 100}
-	if f := fitLog(ns, lin); math.Abs(f.Exponent-1) > 1e-9 {
-		t.Errorf("linear growth has exponent %v, want 1", f.Exponent)
-	}
+	assert.InDelta(t, 1, fitLog(ns, lin).Exponent, 1e-9, "linear growth's exponent")
 }

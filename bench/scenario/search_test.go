@@ -2,9 +2,11 @@ package scenario
 
 import (
 	"context"
-	"slices"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // healthyUpTo is a probe that is healthy up to limit members.
@@ -38,15 +40,11 @@ func TestFindLargest(t *testing.T) {
 			var tried []int
 			s := Search{Start: c.start, Limit: c.limit, Precision: c.precision, Deadline: time.Now().Add(time.Hour)}
 			got := FindLargest(context.Background(), s, healthyUpTo(c.healthyUpTo, &tried))
-			if got.Largest != c.largest || got.SmallestUnhealthy != c.bad || got.Capped {
-				t.Errorf("largest %d, smallest unhealthy %d, capped %v; want %d, %d, false", got.Largest, got.SmallestUnhealthy, got.Capped, c.largest, c.bad)
-			}
-			if !slices.Equal(tried, c.tried) {
-				t.Errorf("tried %v, want %v", tried, c.tried)
-			}
-			if len(got.Probes) != len(tried) {
-				t.Errorf("%d probes recorded, %d run", len(got.Probes), len(tried))
-			}
+			assert.Equal(t, c.largest, got.Largest, "largest")
+			assert.Equal(t, c.bad, got.SmallestUnhealthy, "smallest unhealthy")
+			assert.False(t, got.Capped, "capped")
+			assert.Equal(t, c.tried, tried, "tried")
+			assert.Len(t, got.Probes, len(tried), "probes recorded; want one per run")
 		})
 	}
 }
@@ -61,9 +59,9 @@ func TestFindLargestDeadline(t *testing.T) {
 	}
 	got := FindLargest(context.Background(), s, healthyUpTo(10000, &tried))
 	// 64 and 128 fit in a minute (6.4 s, 12.8 s, ...); 1024 (102 s) does not.
-	if !got.Capped || got.Largest != 512 || !slices.Equal(tried, []int{64, 128, 256, 512}) {
-		t.Errorf("capped %v, largest %d, tried %v", got.Capped, got.Largest, tried)
-	}
+	assert.True(t, got.Capped, "capped")
+	assert.Equal(t, 512, got.Largest, "largest")
+	assert.Equal(t, []int{64, 128, 256, 512}, tried, "tried")
 }
 
 // A probe that fails to run counts as unhealthy and is recorded.
@@ -75,10 +73,11 @@ func TestFindLargestProbeError(t *testing.T) {
 		}
 		return Result{N: n, Converged: true}, nil
 	})
-	if got.Largest != 16 || got.SmallestUnhealthy != 20 {
-		t.Errorf("largest %d, smallest unhealthy %d; want 16, 20", got.Largest, got.SmallestUnhealthy)
-	}
-	if p := got.Probes[2]; p.N != 32 || p.Healthy || p.Err == "" {
-		t.Errorf("probe at 32: %+v, want unhealthy with an error", p)
-	}
+	assert.Equal(t, 16, got.Largest, "largest")
+	assert.Equal(t, 20, got.SmallestUnhealthy, "smallest unhealthy")
+	require.Greater(t, len(got.Probes), 2, "probes")
+	p := got.Probes[2]
+	assert.Equal(t, 32, p.N, "third probe's N")
+	assert.False(t, p.Healthy, "probe at 32: healthy")
+	assert.NotEmpty(t, p.Err, "probe at 32: want an error")
 }

@@ -3,6 +3,8 @@ package scenario
 import (
 	"context"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 func TestQuantile(t *testing.T) {
@@ -11,21 +13,15 @@ func TestQuantile(t *testing.T) {
 		xs[i] = float64(100 - i) // 100..1, unsorted
 	}
 	for _, c := range []struct{ q, want float64 }{{0.5, 50}, {0.99, 99}, {1, 100}, {0, 1}} {
-		if got := quantile(xs, c.q); got != c.want {
-			t.Errorf("quantile(1..100, %v) = %v, want %v", c.q, got, c.want)
-		}
+		assert.Equal(t, c.want, quantile(xs, c.q), "quantile(1..100, %v)", c.q)
 	}
-	if got := quantile([]float64{3, 1, 2}, 0.99); got != 3 {
-		t.Errorf("p99 of 3 samples = %v, want the largest", got)
-	}
+	assert.Equal(t, 3.0, quantile([]float64{3, 1, 2}, 0.99), "p99 of 3 samples: want the largest")
 }
 
 // A spec that measures nothing is refused before any member starts.
 func TestStreamSpecsInvalid(t *testing.T) {
-	if _, err := RunReliable(context.Background(), nil, ReliableSpec{Size: 1 << 20}); err == nil {
-		t.Error("RunReliable without messages: no error")
-	}
-	if _, err := RunPushPull(context.Background(), nil, PushPullSpec{N: 1, StateSize: 1, Interval: 1, Window: 1}); err == nil {
-		t.Error("RunPushPull with one member: no error")
-	}
+	_, err := RunReliable(context.Background(), nil, ReliableSpec{Size: 1 << 20})
+	assert.Error(t, err, "RunReliable without messages: no error")
+	_, err = RunPushPull(context.Background(), nil, PushPullSpec{N: 1, StateSize: 1, Interval: 1, Window: 1})
+	assert.Error(t, err, "RunPushPull with one member: no error")
 }

@@ -3,10 +3,12 @@ package scenario
 import (
 	"context"
 	"errors"
-	"math"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/memberlist-go/memberlist/bench/cluster"
 )
@@ -114,30 +116,23 @@ func TestRun(t *testing.T) {
 	f := &fake{detectAfter: 50 * time.Millisecond}
 	r, err := Run(context.Background(), f, shortSpec())
 	f.wg.Wait()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !r.Converged || r.Impl != "fake" || r.N != 6 {
-		t.Errorf("converged %v, impl %q, N %d", r.Converged, r.Impl, r.N)
-	}
+	require.NoError(t, err)
+	assert.True(t, r.Converged, "converged")
+	assert.Equal(t, "fake", r.Impl)
+	assert.Equal(t, 6, r.N)
 	// 100 datagrams a second of 100 bytes plus 28 of headers.
-	if want := 100.0 * 128; math.Abs(r.BytesPerMemberSecond-want) > want*0.15 {
-		t.Errorf("steady traffic %.0f bytes/member/s, want about %.0f", r.BytesPerMemberSecond, want)
-	}
-	if r.FalseFailures != 0 || r.WindowFalseFailures != 0 || !r.Healthy() {
-		t.Errorf("false failures %d/%d, healthy %v", r.FalseFailures, r.WindowFalseFailures, r.Healthy())
-	}
-	if len(r.Crashes) != 3 {
-		t.Fatalf("%d crashes, want 3", len(r.Crashes))
-	}
+	want := 100.0 * 128
+	assert.InDelta(t, want, r.BytesPerMemberSecond, want*0.15, "steady traffic, bytes/member/s")
+	assert.Zero(t, r.FalseFailures, "false failures")
+	assert.Zero(t, r.WindowFalseFailures, "false failures in the window")
+	assert.True(t, r.Healthy(), "healthy")
+	require.Len(t, r.Crashes, 3, "crashes")
 	for i, c := range r.Crashes {
-		if !c.Complete || c.All < 0.04 || c.All > 0.5 || c.First > c.All {
-			t.Errorf("crash %d: %+v, want complete after about 0.05 s", i, c)
-		}
+		assert.True(t, c.Complete && c.All >= 0.04 && c.All <= 0.5 && c.First <= c.All,
+			"crash %d: %+v, want complete after about 0.05 s", i, c)
 	}
-	if r.CPUCores < 0 || r.WallSeconds < 0.4 {
-		t.Errorf("cpu %.3f cores over %.2f s", r.CPUCores, r.WallSeconds)
-	}
+	assert.GreaterOrEqual(t, r.CPUCores, 0.0, "CPU cores")
+	assert.GreaterOrEqual(t, r.WallSeconds, 0.4, "wall seconds")
 }
 
 // A declaration about a running member during the window is a false
@@ -155,13 +150,10 @@ func TestRunCountsFalseFailures(t *testing.T) {
 		spec.Crashes = 0
 		r, err := Run(context.Background(), f, spec)
 		f.wg.Wait()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.FalseFailures != c.steady || r.WindowFalseFailures != c.whole || r.Healthy() {
-			t.Errorf("accusation at %v: false failures %d in the steady part, %d in the window, healthy %v; want %d, %d, false",
-				c.at, r.FalseFailures, r.WindowFalseFailures, r.Healthy(), c.steady, c.whole)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, c.steady, r.FalseFailures, "accusation at %v: false failures in the steady part", c.at)
+		assert.Equal(t, c.whole, r.WindowFalseFailures, "accusation at %v: false failures in the window", c.at)
+		assert.False(t, r.Healthy(), "accusation at %v: healthy", c.at)
 	}
 }
 
@@ -172,33 +164,31 @@ func TestRunUndetectedCrash(t *testing.T) {
 	spec.Crashes = 1
 	spec.DetectCap = 100 * time.Millisecond
 	r, err := Run(context.Background(), f, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(r.Crashes) != 1 || r.Crashes[0].Complete || r.Crashes[0].All < 0.1 {
-		t.Errorf("crashes %+v, want one incomplete after the cap", r.Crashes)
-	}
+	require.NoError(t, err)
+	require.Len(t, r.Crashes, 1, "crashes")
+	assert.False(t, r.Crashes[0].Complete, "crash complete; want incomplete after the cap")
+	assert.GreaterOrEqual(t, r.Crashes[0].All, 0.1, "seconds until the crash gave up; want the cap")
 }
 
 func TestRunRejectsBadSpec(t *testing.T) {
-	spec := shortSpec()
-	spec.Window = spec.Steady / 2
-	if _, err := Run(context.Background(), &fake{}, spec); err == nil {
-		t.Error("window shorter than steady part: no error")
-	}
-	spec = shortSpec()
-	spec.N = 1
-	if _, err := Run(context.Background(), &fake{}, spec); err == nil {
-		t.Error("N = 1: no error")
+	for _, c := range []struct {
+		name  string
+		spoil func(*Spec)
+	}{
+		{"window shorter than steady part", func(s *Spec) { s.Window = s.Steady / 2 }},
+		{"N = 1", func(s *Spec) { s.N = 1 }},
+	} {
+		spec := shortSpec()
+		c.spoil(&spec)
+		_, err := Run(context.Background(), &fake{}, spec)
+		assert.Error(t, err, c.name)
 	}
 }
 
 // A member that fails to start fails the trial with ErrStart.
 func TestRunStartError(t *testing.T) {
 	_, err := Run(context.Background(), failing{}, shortSpec())
-	if !errors.Is(err, ErrStart) {
-		t.Errorf("err = %v, want ErrStart", err)
-	}
+	assert.ErrorIs(t, err, ErrStart)
 }
 
 type failing struct{}
@@ -228,18 +218,15 @@ func TestRunJoinCaps(t *testing.T) {
 	spec.JoinCap = 200 * time.Millisecond
 	spec.StopUnconverged = true
 	r, err := Run(context.Background(), &partial{}, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Converged || r.JoinSeconds < 0.2 || r.JoinSeconds > 2 || r.BytesPerMemberSecond != 0 {
-		t.Errorf("no extension: converged %v after %.2f s, %v bytes", r.Converged, r.JoinSeconds, r.BytesPerMemberSecond)
-	}
+	require.NoError(t, err)
+	assert.False(t, r.Converged, "no extension: converged")
+	assert.GreaterOrEqual(t, r.JoinSeconds, 0.2, "no extension: seconds to join")
+	assert.LessOrEqual(t, r.JoinSeconds, 2.0, "no extension: seconds to join")
+	assert.Zero(t, r.BytesPerMemberSecond, "no extension: bytes/member/s")
 	spec.JoinCapIdle = 3 * time.Second
 	r, err = Run(context.Background(), &partial{}, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Converged || r.JoinSeconds < 2.9 || r.JoinSeconds > 5 {
-		t.Errorf("idle extension: converged %v after %.2f s, want about 3 s", r.Converged, r.JoinSeconds)
-	}
+	require.NoError(t, err)
+	assert.False(t, r.Converged, "idle extension: converged")
+	assert.GreaterOrEqual(t, r.JoinSeconds, 2.9, "idle extension: seconds to join; want about 3")
+	assert.LessOrEqual(t, r.JoinSeconds, 5.0, "idle extension: seconds to join; want about 3")
 }

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // tempModule writes files (path relative to the module → content) into a
@@ -19,12 +22,8 @@ func tempModule(t *testing.T, files map[string]string) string {
 	files["go.mod"] = "module example.com/m\n\ngo 1.26\n"
 	for name, content := range files {
 		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
 	}
 	return dir
 }
@@ -52,61 +51,43 @@ func (Ping) isMsg() {}
 func TestCommandIsIdempotent(t *testing.T) {
 	dir := tempModule(t, map[string]string{"p/p.go": pingSrc})
 	out := filepath.Join(dir, "p", "p_memberlist.go")
-	if code, stdout, stderr := runCommand(t, "-C", dir, "-v", "./p"); code != 0 || stdout != "p/p_memberlist.go\n" {
-		t.Fatalf("first run: status %d, stdout %q, stderr %s", code, stdout, stderr)
-	}
+	code, stdout, stderr := runCommand(t, "-C", dir, "-v", "./p")
+	require.Equal(t, 0, code, "first run's status; stderr:\n%s", stderr)
+	require.Equal(t, "p/p_memberlist.go\n", stdout, "first run's stdout")
 	first, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	old := time.Now().Add(-time.Hour).Truncate(time.Second)
-	if err := os.Chtimes(out, old, old); err != nil {
-		t.Fatal(err)
-	}
-	if code, stdout, stderr := runCommand(t, "-C", dir, "-v", "./p"); code != 0 || stdout != "" {
-		t.Fatalf("second run: status %d, stdout %q (want nothing written), stderr %s", code, stdout, stderr)
-	}
-	if fi, err := os.Stat(out); err != nil || !fi.ModTime().Equal(old) {
-		t.Fatalf("second run touched the output: %v %v", fi.ModTime(), err)
-	}
+	require.NoError(t, os.Chtimes(out, old, old))
+	code, stdout, stderr = runCommand(t, "-C", dir, "-v", "./p")
+	require.Equal(t, 0, code, "second run's status; stderr:\n%s", stderr)
+	require.Empty(t, stdout, "second run's stdout: want nothing written")
+	fi, err := os.Stat(out)
+	require.NoError(t, err)
+	require.True(t, fi.ModTime().Equal(old), "second run touched the output: modified %v", fi.ModTime())
 
 	// An output that no longer compiles (here: not even parses) is read as
 	// empty and replaced.
-	if err := os.WriteFile(out, []byte(header+"\n\npackage p\n\nfunc broken( {\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if code, _, stderr := runCommand(t, "-C", dir, "./p"); code != 0 {
-		t.Fatalf("repair run: status %d\n%s", code, stderr)
-	}
-	if again, _ := os.ReadFile(out); !bytes.Equal(again, first) {
-		t.Fatal("the broken output was not regenerated as before")
-	}
+	require.NoError(t, os.WriteFile(out, []byte(header+"\n\npackage p\n\nfunc broken( {\n"), 0o644))
+	code, _, stderr = runCommand(t, "-C", dir, "./p")
+	require.Equal(t, 0, code, "repair run's status; stderr:\n%s", stderr)
+	again, _ := os.ReadFile(out)
+	assert.Equal(t, string(first), string(again), "the broken output was not regenerated as before")
 }
 
 // When a family goes away, so does the output generated for it.
 func TestCommandRemovesStaleOutput(t *testing.T) {
 	other := strings.NewReplacer("Msg", "Other", "Ping", "Pong").Replace(pingSrc)
 	dir := tempModule(t, map[string]string{"p/p.go": pingSrc, "p/other.go": other})
-	if code, _, stderr := runCommand(t, "-C", dir, "./p"); code != 0 {
-		t.Fatalf("status %d\n%s", code, stderr)
-	}
+	code, _, stderr := runCommand(t, "-C", dir, "./p")
+	require.Equal(t, 0, code, "status; stderr:\n%s", stderr)
 	stale := filepath.Join(dir, "p", "other_memberlist.go")
-	if _, err := os.Stat(stale); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "p", "other.go"), []byte("package p\n\n// Other is no family any more.\ntype Other struct{}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.FileExists(t, stale)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "p", "other.go"), []byte("package p\n\n// Other is no family any more.\ntype Other struct{}\n"), 0o644))
 	code, stdout, stderr := runCommand(t, "-C", dir, "-v", "./p")
-	if code != 0 || stdout != "p/other_memberlist.go\n" {
-		t.Fatalf("status %d, stdout %q, stderr %s", code, stdout, stderr)
-	}
-	if _, err := os.Stat(stale); !os.IsNotExist(err) {
-		t.Fatalf("stale output still there: %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "p", "p_memberlist.go")); err != nil {
-		t.Fatal(err)
-	}
+	require.Equal(t, 0, code, "status; stderr:\n%s", stderr)
+	require.Equal(t, "p/other_memberlist.go\n", stdout, "stdout")
+	assert.NoFileExists(t, stale, "stale output still there")
+	assert.FileExists(t, filepath.Join(dir, "p", "p_memberlist.go"))
 }
 
 // One refused package in a run means nothing is written, not even for the
@@ -115,21 +96,28 @@ func TestCommandWritesNothingOnError(t *testing.T) {
 	bad := strings.Replace(pingSrc, "//memberlist:tag 1\n", "", 1)
 	dir := tempModule(t, map[string]string{"good/p.go": pingSrc, "bad/p.go": strings.Replace(bad, "package p", "package bad", 1)})
 	code, _, stderr := runCommand(t, "-C", dir, "./...")
-	if code != 1 || !strings.Contains(stderr, "bad/p.go:6:6: Ping implements Msg but has no //memberlist:tag") {
-		t.Fatalf("status %d, stderr:\n%s", code, stderr)
-	}
-	if matches, _ := filepath.Glob(filepath.Join(dir, "*", "*"+outputSuffix)); len(matches) > 0 {
-		t.Fatalf("written despite the error: %v", matches)
-	}
+	require.Equal(t, 1, code, "status; stderr:\n%s", stderr)
+	require.Contains(t, stderr, "bad/p.go:6:6: Ping implements Msg but has no //memberlist:tag")
+	matches, _ := filepath.Glob(filepath.Join(dir, "*", "*"+outputSuffix))
+	assert.Empty(t, matches, "written despite the error")
 }
 
 // Bad flags and patterns are errors, not crashes.
 func TestCommandUsage(t *testing.T) {
-	if code, _, stderr := runCommand(t, "-nope"); code != 2 || !strings.Contains(stderr, "usage: memberlist-gen") {
-		t.Fatalf("unknown flag: status %d, stderr %q", code, stderr)
-	}
 	dir := tempModule(t, map[string]string{"p/p.go": pingSrc})
-	if code, _, stderr := runCommand(t, "-C", dir, "./nothere"); code != 1 || !strings.Contains(stderr, "nothere") {
-		t.Fatalf("missing package: status %d, stderr %q", code, stderr)
+	for _, tc := range []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStderr string
+	}{
+		{"unknown flag", []string{"-nope"}, 2, "usage: memberlist-gen"},
+		{"missing package", []string{"-C", dir, "./nothere"}, 1, "nothere"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCommand(t, tc.args...)
+			assert.Equal(t, tc.wantCode, code, "status; stderr:\n%s", stderr)
+			assert.Contains(t, stderr, tc.wantStderr)
+		})
 	}
 }

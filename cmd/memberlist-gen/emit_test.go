@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
 
 // The generated comments name types with the right article and count
 // bytes in the right number.
@@ -23,13 +27,9 @@ func TestArticleAndPlural(t *testing.T) {
 		"x":           "a x",
 		"alarm":       "an alarm",
 	} {
-		if got := article(name); got != want {
-			t.Errorf("article(%q) = %q, want %q", name, got, want)
-		}
+		assert.Equal(t, want, article(name), "article(%q)", name)
 	}
 	for n, want := range map[int]string{0: "0 bytes", 1: "1 byte", 2: "2 bytes", 273: "273 bytes"} {
-		if got := plural(n, "byte"); got != want {
-			t.Errorf("plural(%d, byte) = %q, want %q", n, got, want)
-		}
+		assert.Equal(t, want, plural(n, "byte"), "plural(%d, byte)", n)
 	}
 }

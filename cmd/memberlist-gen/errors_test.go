@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // wantRE finds an expected diagnostic in a file under testdata/errors:
@@ -62,9 +65,7 @@ func readWants(t *testing.T, dir string) []*want {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return out
 }
 
@@ -75,32 +76,24 @@ func TestErrors(t *testing.T) {
 	root := moduleRoot(t)
 	dir := filepath.Join(root, "testdata", "errors")
 	_, err := generate(root, []string{"./testdata/errors/..."}, runtimeBudgets())
-	r, ok := err.(*errRefused)
-	if !ok {
-		t.Fatalf("generate: %v, want the input refused", err)
-	}
+	require.IsType(t, (*errRefused)(nil), err, "generate: %v, want the input refused", err)
+	r := err.(*errRefused)
 	wants := readWants(t, dir)
-	if len(wants) < 50 {
-		t.Fatalf("found %d want comments; the reader is broken", len(wants))
-	}
+	require.GreaterOrEqual(t, len(wants), 50, "want comments found; fewer means the reader is broken")
 	for _, d := range r.diags {
 		i := slices.IndexFunc(wants, func(w *want) bool {
 			return !w.seen && w.file == d.Pos.Filename && w.line == d.Pos.Line && strings.Contains(d.Msg, w.text)
 		})
-		if i < 0 {
-			t.Errorf("unexpected: %s", d.String(root))
+		if !assert.NotEqual(t, -1, i, "unexpected: %s", d.String(root)) {
 			continue
 		}
 		wants[i].seen = true
-		if d.Fix == "" || d.Pos.Column == 0 {
-			t.Errorf("%s: a diagnostic needs a column and a fix", d.String(root))
-		}
+		assert.NotEmpty(t, d.Fix, "%s: a diagnostic needs a fix", d.String(root))
+		assert.NotZero(t, d.Pos.Column, "%s: a diagnostic needs a column", d.String(root))
 	}
 	for _, w := range wants {
-		if !w.seen {
-			rel, _ := filepath.Rel(root, w.file)
-			t.Errorf("%s:%d: no diagnostic containing %q", rel, w.line, w.text)
-		}
+		rel, _ := filepath.Rel(root, w.file)
+		assert.True(t, w.seen, "%s:%d: no diagnostic containing %q", rel, w.line, w.text)
 	}
 }
 
@@ -110,24 +103,15 @@ func TestErrors(t *testing.T) {
 func TestCommandRefuses(t *testing.T) {
 	root := moduleRoot(t)
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"-C", root, "./testdata/errors/tags"}, &stdout, &stderr); code != 1 {
-		t.Fatalf("exit status %d, want 1\n%s", code, stderr.String())
-	}
+	code := run([]string{"-C", root, "./testdata/errors/tags"}, &stdout, &stderr)
+	require.Equal(t, 1, code, "exit status; stderr:\n%s", stderr.String())
 	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
-	wantFirst := "testdata/errors/tags/tags.go:10:6: Untagged implements Msg but has no //memberlist:tag"
-	if lines[0] != wantFirst {
-		t.Errorf("first line %q, want %q", lines[0], wantFirst)
-	}
-	if !strings.HasPrefix(lines[1], "\tfix: add `//memberlist:tag N` to the doc comment of Untagged") {
-		t.Errorf("second line %q, want the fix", lines[1])
-	}
-	if last := lines[len(lines)-1]; last != "memberlist-gen: nothing written: 11 problem(s)" {
-		t.Errorf("last line %q", last)
-	}
-	if stdout.Len() != 0 {
-		t.Errorf("stdout: %q", stdout.String())
-	}
-	if matches, _ := filepath.Glob(filepath.Join(root, "testdata", "errors", "*", "*"+outputSuffix)); len(matches) > 0 {
-		t.Errorf("refused packages got output: %v", matches)
-	}
+	require.GreaterOrEqual(t, len(lines), 2, "stderr lines")
+	assert.Equal(t, "testdata/errors/tags/tags.go:10:6: Untagged implements Msg but has no //memberlist:tag", lines[0], "first line")
+	assert.True(t, strings.HasPrefix(lines[1], "\tfix: add `//memberlist:tag N` to the doc comment of Untagged"),
+		"second line %q, want the fix", lines[1])
+	assert.Equal(t, "memberlist-gen: nothing written: 11 problem(s)", lines[len(lines)-1], "last line")
+	assert.Empty(t, stdout.String(), "stdout")
+	matches, _ := filepath.Glob(filepath.Join(root, "testdata", "errors", "*", "*"+outputSuffix))
+	assert.Empty(t, matches, "refused packages got output")
 }

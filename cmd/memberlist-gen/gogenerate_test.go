@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // `go generate ./...`, as a user runs it through the //go:generate lines
@@ -24,16 +27,10 @@ func TestGoGenerateTwice(t *testing.T) {
 	const modPath = "example.com/gentest"
 	dir := t.TempDir()
 	goMod := "module " + modPath + "\n\ngo 1.26\n\nrequire github.com/memberlist-go/memberlist v0.0.0\n\nreplace github.com/memberlist-go/memberlist => " + root + "\n"
-	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(goMod), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(goMod), 0o644))
 	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644))
 	golden := map[string]string{} // output path in dir → golden file
 	inputs, _ := filepath.Glob(filepath.Join(root, "testdata", "gen", "*", "*.go"))
 	for _, in := range inputs {
@@ -43,19 +40,11 @@ func TestGoGenerateTwice(t *testing.T) {
 			continue
 		}
 		src, err := os.ReadFile(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, rel)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, rel), src, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, rel)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, rel), src, 0o644))
 	}
-	if len(golden) == 0 {
-		t.Fatal("no golden outputs")
-	}
+	require.NotEmpty(t, golden, "golden outputs")
 
 	goGenerate := func() {
 		t.Helper()
@@ -64,9 +53,8 @@ func TestGoGenerateTwice(t *testing.T) {
 		// The module cache has everything: no network, and go.mod may
 		// gain the indirect requirements of the generated code.
 		cmd.Env = append(os.Environ(), "GOFLAGS="+strings.TrimSpace(os.Getenv("GOFLAGS")+" -mod=mod"), "GOPROXY=off", "GOWORK=off")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go generate ./...: %v\n%s", err, out)
-		}
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "go generate ./...:\n%s", out)
 	}
 	goGenerate()
 	stamps := map[string]time.Time{}
@@ -74,36 +62,25 @@ func TestGoGenerateTwice(t *testing.T) {
 	old := time.Now().Add(-time.Hour).Truncate(time.Second)
 	for out, gold := range golden {
 		got, err := os.ReadFile(out)
-		if err != nil {
-			t.Fatalf("go generate wrote no %s: %v", out, err)
-		}
+		require.NoError(t, err, "go generate wrote no %s", out)
 		want, err := os.ReadFile(gold)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		pkgDir, _ := filepath.Rel(dir, filepath.Dir(out))
 		g := normalize(t, string(got), modPath+"/"+filepath.ToSlash(pkgDir))
 		w := normalize(t, string(want), "github.com/memberlist-go/memberlist/testdata/"+filepath.ToSlash(pkgDir))
-		if g != w {
-			t.Errorf("%s differs from %s beyond the package path:\n%s", out, gold, firstDiff(g, w))
-		}
+		assert.True(t, g == w, "%s differs from %s beyond the package path:\n%s", out, gold, firstDiff(g, w))
 		contents[out] = string(got)
-		if err := os.Chtimes(out, old, old); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.Chtimes(out, old, old))
 		stamps[out] = old
 	}
 
 	goGenerate()
 	for out, stamp := range stamps {
 		fi, err := os.Stat(out)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		got, _ := os.ReadFile(out)
-		if string(got) != contents[out] || !fi.ModTime().Equal(stamp) {
-			t.Errorf("the second go generate changed %s", out)
-		}
+		assert.Equal(t, contents[out], string(got), "the second go generate changed %s", out)
+		assert.True(t, fi.ModTime().Equal(stamp), "the second go generate touched %s", out)
 	}
 }
 
@@ -122,8 +99,8 @@ func normalize(t *testing.T, src, pkgPath string) string {
 		if m := idRE.FindStringSubmatch(l); m != nil {
 			id, _ := strconv.ParseUint(m[2], 10, 32)
 			pinned := strings.Contains(src, "It is set by //memberlist:messages id="+m[2]+".")
-			if derived := uint64(familyID(pkgPath, m[1])); id != derived && !pinned {
-				t.Errorf("%s: id of %s is %d, want FNV-1a of %q = %d", pkgPath, m[1], id, pkgPath+"."+m[1], derived)
+			if !pinned {
+				assert.Equal(t, uint64(familyID(pkgPath, m[1])), id, "%s: id of %s; want FNV-1a of %q", pkgPath, m[1], pkgPath+"."+m[1])
 			}
 			l = "const " + m[1] + "Family uint32 = ID"
 		}

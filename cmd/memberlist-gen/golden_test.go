@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected output of the packages under testdata/gen")
@@ -17,9 +20,7 @@ var update = flag.Bool("update", false, "rewrite the expected output of the pack
 func moduleRoot(t *testing.T) string {
 	t.Helper()
 	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return root
 }
 
@@ -45,12 +46,11 @@ func TestGolden(t *testing.T) {
 	root := moduleRoot(t)
 	p, err := generate(root, []string{"./testdata/gen/..."}, runtimeBudgets())
 	if err != nil {
-		t.Fatalf("generate: %s", refusal(err, root))
+		require.NoError(t, err, "generate: %s", refusal(err, root))
 	}
 	cases, err := filepath.Glob(filepath.Join(root, "testdata", "gen", "*"))
-	if err != nil || len(cases) == 0 {
-		t.Fatalf("no golden packages: %v", err)
-	}
+	require.NoError(t, err)
+	require.NotEmpty(t, cases, "golden packages")
 	for _, c := range cases {
 		n := 0
 		for path := range p.write {
@@ -58,15 +58,11 @@ func TestGolden(t *testing.T) {
 				n++
 			}
 		}
-		if n == 0 {
-			t.Errorf("%s: no output", c)
-		}
+		assert.NotZero(t, n, "%s: files of output", c)
 	}
 	if *update {
 		changed, err := p.apply()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for _, c := range changed {
 			t.Logf("updated %s", c)
 		}
@@ -74,17 +70,13 @@ func TestGolden(t *testing.T) {
 	}
 	for path, want := range p.write {
 		got, err := os.ReadFile(path)
-		if err != nil {
-			t.Errorf("%v (run go test ./cmd/memberlist-gen -update)", err)
+		if !assert.NoError(t, err, "run go test ./cmd/memberlist-gen -update") {
 			continue
 		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s is stale: run go test ./cmd/memberlist-gen -update\n%s", path, firstDiff(string(got), string(want)))
-		}
+		// A line, not testify's diff: the whole file would drown it.
+		assert.True(t, bytes.Equal(got, want), "%s is stale: run go test ./cmd/memberlist-gen -update\n%s", path, firstDiff(string(got), string(want)))
 	}
-	for _, path := range p.remove {
-		t.Errorf("%s is no longer generated: run go test ./cmd/memberlist-gen -update", path)
-	}
+	assert.Empty(t, p.remove, "no longer generated: run go test ./cmd/memberlist-gen -update")
 }
 
 // firstDiff shows the first line where got and want differ.

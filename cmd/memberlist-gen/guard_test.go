@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // The compile-time guard really guards: built against a runtime whose
@@ -39,13 +41,9 @@ func testGuard(t *testing.T, pkg, file, maxSizeName, budgetName string) {
 	}
 	root := moduleRoot(t)
 	gen, err := os.ReadFile(filepath.Join(root, "testdata", "gen", pkg, file))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m := regexp.MustCompile(`(?m)^const ` + maxSizeName + ` = (\d+)$`).FindSubmatch(gen)
-	if m == nil {
-		t.Fatalf("no %s in %s", maxSizeName, file)
-	}
+	require.NotNil(t, m, "no %s in %s", maxSizeName, file)
 	maxSize, _ := strconv.Atoi(string(m[1]))
 	guardLine := 0
 	for i, l := range strings.Split(string(gen), "\n") {
@@ -53,23 +51,17 @@ func testGuard(t *testing.T, pkg, file, maxSizeName, budgetName string) {
 			guardLine = i + 1
 		}
 	}
-	if guardLine == 0 {
-		t.Fatalf("no guard of %s against runtime.%s in %s", maxSizeName, budgetName, file)
-	}
+	require.NotZero(t, guardLine, "no guard of %s against runtime.%s in %s", maxSizeName, budgetName, file)
 
 	budgetFile, src, valStart, valEnd := findBudget(t, filepath.Join(root, "runtime"), budgetName)
 	build := func(budget int) (string, error) {
 		dir := t.TempDir()
 		patched := filepath.Join(dir, filepath.Base(budgetFile))
 		content := src[:valStart] + strconv.Itoa(budget) + src[valEnd:]
-		if err := os.WriteFile(patched, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.WriteFile(patched, []byte(content), 0o644))
 		overlay, _ := json.Marshal(map[string]map[string]string{"Replace": {budgetFile: patched}})
 		ov := filepath.Join(dir, "overlay.json")
-		if err := os.WriteFile(ov, overlay, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.WriteFile(ov, overlay, 0o644))
 		cmd := exec.Command("go", "build", "-overlay", ov, "./testdata/gen/"+pkg)
 		cmd.Dir = root
 		out, err := cmd.CombinedOutput()
@@ -77,15 +69,11 @@ func testGuard(t *testing.T, pkg, file, maxSizeName, budgetName string) {
 	}
 
 	out, err := build(maxSize - 1)
-	if err == nil {
-		t.Fatalf("built with runtime.%s = %d, below %s = %d", budgetName, maxSize-1, maxSizeName, maxSize)
-	}
-	if want := fmt.Sprintf("%s:%d:", file, guardLine); !strings.Contains(out, want) || !strings.Contains(out, "overflows uint") {
-		t.Fatalf("the build failed, but not at the guard (%s ... overflows uint):\n%s", want, out)
-	}
-	if out, err := build(maxSize); err != nil {
-		t.Fatalf("with runtime.%s = %s = %d the build fails: %v\n%s", budgetName, maxSizeName, maxSize, err, out)
-	}
+	require.Error(t, err, "built with runtime.%s = %d, below %s = %d", budgetName, maxSize-1, maxSizeName, maxSize)
+	require.Contains(t, out, fmt.Sprintf("%s:%d:", file, guardLine), "the build failed, but not at the guard")
+	require.Contains(t, out, "overflows uint", "the build failed, but not at the guard")
+	out, err = build(maxSize)
+	require.NoError(t, err, "with runtime.%s = %s = %d the build fails:\n%s", budgetName, maxSizeName, maxSize, out)
 }
 
 // findBudget finds the declaration of the constant name among the
@@ -94,22 +82,16 @@ func testGuard(t *testing.T, pkg, file, maxSizeName, budgetName string) {
 func findBudget(t *testing.T, dir, name string) (file, src string, start, end int) {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	fset := token.NewFileSet()
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
 			continue
 		}
 		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		af, err := parser.ParseFile(fset, f, b, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for _, d := range af.Decls {
 			gd, ok := d.(*ast.GenDecl)
 			if !ok || gd.Tok != token.CONST {

@@ -91,9 +91,7 @@ func TestDemoCtrlCUnderGoRun(t *testing.T) {
 	}
 	<-readDone
 	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		t.Fatalf("go run exited with %v after Ctrl-C:\n%s", err, output())
-	}
+	require.False(t, errors.As(err, &exitErr), "go run exited with %v after Ctrl-C:\n%s", err, output())
 	require.NoError(t, err)
 	require.Contains(t, output(), "Leaving gracefully...")
 	require.Contains(t, output(), "Every node left; stopped.")

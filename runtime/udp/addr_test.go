@@ -2,12 +2,14 @@ package udp
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestAdvertiseOverride(t *testing.T) {
@@ -27,9 +29,7 @@ func TestAdvertiseOverride(t *testing.T) {
 		t.Run(tc.advertise, func(t *testing.T) {
 			tr := listen(t, Config{Bind: "127.0.0.1:0", Advertise: tc.advertise})
 			want := netip.MustParseAddrPort(strings.Replace(tc.want, "PORT", strconv.Itoa(int(tr.LocalAddr().Port())), 1))
-			if got := tr.AdvertiseAddr(); got != want {
-				t.Errorf("AdvertiseAddr() = %v; want %v", got, want)
-			}
+			assert.Equal(t, want, tr.AdvertiseAddr(), "AdvertiseAddr()")
 		})
 	}
 }
@@ -38,32 +38,25 @@ func TestAdvertiseDefaults(t *testing.T) {
 	check := func(t *testing.T, tr *Transport) {
 		t.Helper()
 		local, adv := tr.LocalAddr(), tr.AdvertiseAddr()
-		if local.Port() == 0 || adv.Port() != local.Port() {
-			t.Errorf("LocalAddr %v, AdvertiseAddr %v; want the same real port in both", local, adv)
-		}
-		if !adv.Addr().IsValid() || adv.Addr().IsUnspecified() || adv.Addr().IsMulticast() {
-			t.Errorf("AdvertiseAddr() = %v; want a unicast address", adv)
-		}
+		assert.NotZero(t, local.Port(), "LocalAddr %v; want a real port", local)
+		assert.Equal(t, local.Port(), adv.Port(), "AdvertiseAddr %v; want LocalAddr's port", adv)
+		assert.True(t, adv.Addr().IsValid() && !adv.Addr().IsUnspecified() && !adv.Addr().IsMulticast(),
+			"AdvertiseAddr() = %v; want a unicast address", adv)
 	}
 	t.Run("specific", func(t *testing.T) {
 		tr := listen(t, Config{Bind: "127.0.0.1:0"})
 		check(t, tr)
-		if tr.AdvertiseAddr() != tr.LocalAddr() {
-			t.Errorf("AdvertiseAddr %v; want the bound %v", tr.AdvertiseAddr(), tr.LocalAddr())
-		}
+		assert.Equal(t, tr.LocalAddr(), tr.AdvertiseAddr(), "AdvertiseAddr; want the bound address")
 	})
 	t.Run("0.0.0.0", func(t *testing.T) {
 		tr := listen(t, Config{Bind: "0.0.0.0:0"})
 		check(t, tr)
-		if !tr.LocalAddr().Addr().IsUnspecified() || !tr.AdvertiseAddr().Addr().Is4() {
-			t.Errorf("LocalAddr %v, AdvertiseAddr %v; want 0.0.0.0 and an IPv4 address", tr.LocalAddr(), tr.AdvertiseAddr())
-		}
+		assert.True(t, tr.LocalAddr().Addr().IsUnspecified(), "LocalAddr %v; want 0.0.0.0", tr.LocalAddr())
+		assert.True(t, tr.AdvertiseAddr().Addr().Is4(), "AdvertiseAddr %v; want an IPv4 address", tr.AdvertiseAddr())
 		// What was chosen must be this host's: a datagram to it arrives.
 		in := collect(t, tr)
 		peer := listen(t, Config{Bind: "127.0.0.1:0"})
-		if err := peer.WriteTo([]byte("hi"), tr.AdvertiseAddr()); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, peer.WriteTo([]byte("hi"), tr.AdvertiseAddr()))
 		receive(t, in)
 	})
 	t.Run("dual stack", func(t *testing.T) {
@@ -73,9 +66,7 @@ func TestAdvertiseDefaults(t *testing.T) {
 		needIPv6Loopback(t)
 		tr := listen(t, Config{Bind: "[::]:0"})
 		check(t, tr)
-		if !tr.AdvertiseAddr().Addr().Is6() {
-			t.Errorf("AdvertiseAddr() = %v; want IPv6 for an IPv6-only socket", tr.AdvertiseAddr())
-		}
+		assert.True(t, tr.AdvertiseAddr().Addr().Is6(), "AdvertiseAddr() = %v; want IPv6 for an IPv6-only socket", tr.AdvertiseAddr())
 	})
 }
 
@@ -119,9 +110,8 @@ func TestChooseAdvertise(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, from, ok := chooseAdvertise(tc.bound, tc.dual, tc.ifs)
-			if got != netip.MustParseAddr(tc.want) || ok != tc.wantOK {
-				t.Errorf("chooseAdvertise = %v (from %q), ok %v; want %v, ok %v", got, from, ok, tc.want, tc.wantOK)
-			}
+			assert.Equal(t, netip.MustParseAddr(tc.want), got, "chooseAdvertise (from %q)", from)
+			assert.Equal(t, tc.wantOK, ok, "chooseAdvertise's ok")
 		})
 	}
 }
@@ -157,11 +147,10 @@ func TestBadConfig(t *testing.T) {
 			tr, err := Listen(context.Background(), tc.cfg)
 			if err == nil {
 				tr.Close()
-				t.Fatalf("Listen(%+v) succeeded; want an error", tc.cfg)
 			}
-			if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), tc.field) || !strings.Contains(err.Error(), "want") {
-				t.Errorf("Listen(%+v) = %q; want ErrInvalidConfig naming %s and the accepted form", tc.cfg, err, tc.field)
-			}
+			require.ErrorIs(t, err, ErrInvalidConfig, "Listen(%+v)", tc.cfg)
+			assert.Contains(t, err.Error(), tc.field, "the error names the field")
+			assert.Contains(t, err.Error(), "want", "the error names the accepted form")
 		})
 	}
 }
@@ -177,12 +166,10 @@ func TestBindNetwork(t *testing.T) {
 		{":7946", "udp", ":7946"},
 	} {
 		b, err := parseBind(tc.bind)
-		if err != nil {
-			t.Errorf("parseBind(%q): %v", tc.bind, err)
+		if !assert.NoError(t, err, "parseBind(%q)", tc.bind) {
 			continue
 		}
-		if b.network() != tc.network || b.String() != tc.listenOn {
-			t.Errorf("parseBind(%q) listens on %s %q; want %s %q", tc.bind, b.network(), b.String(), tc.network, tc.listenOn)
-		}
+		assert.Equal(t, tc.network, b.network(), "parseBind(%q)'s network", tc.bind)
+		assert.Equal(t, tc.listenOn, b.String(), "parseBind(%q)'s listen address", tc.bind)
 	}
 }

@@ -109,9 +109,8 @@ func TestReceiveDoesNotAllocate(t *testing.T) {
 		for _, burst := range []int{1, BatchSize} {
 			allocs := testing.AllocsPerRun(runs, func() {
 				for range burst {
-					if _, err := raw.WriteToUDPAddrPort(datagrams[next%len(datagrams)], tr.LocalAddr()); err != nil {
-						t.Fatal(err)
-					}
+					_, err := raw.WriteToUDPAddrPort(datagrams[next%len(datagrams)], tr.LocalAddr())
+					require.NoError(t, err)
 					next++
 				}
 				for got := 0; got < burst; {
@@ -227,9 +226,7 @@ func TestWriteBatchDoesNotAllocate(t *testing.T) {
 			ps[i] = Packet{To: b.LocalAddr(), Bytes: bytes.Repeat([]byte{1}, 300)}
 		}
 		allocs := testing.AllocsPerRun(100, func() {
-			if err := a.WriteBatch(ps); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, a.WriteBatch(ps))
 		})
 		assert.Zero(t, allocs, "keys %v: allocations per WriteBatch", kr != nil)
 	}
@@ -252,12 +249,15 @@ func TestConcurrentBatches(t *testing.T) {
 				for i := range ps {
 					ps[i] = Packet{To: b.LocalAddr(), Bytes: []byte{1, byte(w), byte(r), byte(i)}}
 				}
-				if err := a.WriteBatch(ps); err != nil {
-					t.Error(err)
-				}
+				assert.NoError(t, a.WriteBatch(ps))
 				// Pace the writers so that the receiver's socket buffer
 				// never overflows on a loaded machine.
-				waitFor(t, "the receiver to keep up", func() bool { return b.Stats().PacketsIn+overflowed(b) >= a.Stats().PacketsOut-writers*per })
+				// In this goroutine a failure may only be reported (assert),
+				// not stop the test (require).
+				if !assert.Eventually(t, func() bool { return b.Stats().PacketsIn+overflowed(b) >= a.Stats().PacketsOut-writers*per },
+					waitTimeout, time.Millisecond, "waiting for the receiver to keep up") {
+					return
+				}
 			}
 		})
 	}

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/memberlist-go/memberlist/runtime/udp/frame"
 )
 
@@ -26,9 +29,7 @@ type packet struct {
 func listen(t *testing.T, cfg Config) *Transport {
 	t.Helper()
 	tr, err := Listen(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("Listen(%+v): %v", cfg, err)
-	}
+	require.NoError(t, err, "Listen(%+v)", cfg)
 	t.Cleanup(func() { tr.Close() })
 	return tr
 }
@@ -40,12 +41,11 @@ func collect(t *testing.T, tr *Transport) <-chan packet {
 	t.Helper()
 	ch := make(chan packet, 1024)
 	tr.Start(func(from netip.AddrPort, b []byte) {
-		if len(b) == 0 || len(b) > tr.MaxPayload() {
-			t.Errorf("handler got %d bytes; want 1 to %d", len(b), tr.MaxPayload())
-		}
-		if cap(b) != len(b) {
-			t.Errorf("handler got cap %d for len %d; want cap == len", cap(b), len(b))
-		}
+		// The read goroutine runs the handler, so only assert (not
+		// require) may report from here.
+		assert.NotEmpty(t, b, "handler's b")
+		assert.LessOrEqual(t, len(b), tr.MaxPayload(), "handler's len(b)")
+		assert.Equal(t, len(b), cap(b), "handler's cap(b); want cap == len")
 		ch <- packet{from, bytes.Clone(b)}
 	})
 	return ch
@@ -65,13 +65,7 @@ func receive(t *testing.T, ch <-chan packet) packet {
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", waitTimeout, what)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	require.Eventually(t, cond, waitTimeout, time.Millisecond, "waiting for %s", what)
 }
 
 // rawConn is a plain socket for sending what the transport itself refuses
@@ -79,9 +73,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func rawConn(t *testing.T, network, addr string) *net.UDPConn {
 	t.Helper()
 	pc, err := net.ListenPacket(network, addr)
-	if err != nil {
-		t.Fatalf("ListenPacket(%s, %s): %v", network, addr, err)
-	}
+	require.NoError(t, err, "ListenPacket(%s, %s)", network, addr)
 	t.Cleanup(func() { pc.Close() })
 	return pc.(*net.UDPConn)
 }
@@ -91,9 +83,7 @@ func rawConn(t *testing.T, network, addr string) *net.UDPConn {
 func seal(t *testing.T, payload []byte) []byte {
 	t.Helper()
 	c, err := frame.NewCodec("", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return c.Seal(nil, payload)
 }
 

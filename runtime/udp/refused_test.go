@@ -3,13 +3,15 @@ package udp
 import (
 	"bytes"
 	"crypto/sha256"
-	"errors"
 	"log/slog"
 	"net"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/memberlist-go/memberlist/runtime/udp/frame"
 )
@@ -22,18 +24,14 @@ func key(name string, n int) []byte {
 func keyring(t *testing.T, keys ...[]byte) *frame.Keyring {
 	t.Helper()
 	kr, err := frame.NewKeyring(keys...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return kr
 }
 
 func codec(t *testing.T, label string, kr *frame.Keyring) *frame.Codec {
 	t.Helper()
 	c, err := frame.NewCodec(label, kr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return c
 }
 
@@ -44,25 +42,18 @@ func TestEncryptedExchange(t *testing.T) {
 	cfg := Config{Bind: "127.0.0.1:0", Label: "prod", Keyring: kr}
 	a, b := listen(t, cfg), listen(t, cfg)
 	exchange(t, a, b)
-	if got, want := MaxPacketSize-a.MaxPayload(), 2+len("prod")+1+5+12+16; got != want {
-		t.Errorf("framing of an encrypted transport labelled prod: %d bytes, want %d", got, want)
-	}
+	assert.Equal(t, 2+len("prod")+1+5+12+16, MaxPacketSize-a.MaxPayload(), "framing bytes of an encrypted transport labelled prod")
 
 	// What an eavesdropper sees.
 	spy := rawConn(t, "udp4", "127.0.0.1:0")
 	secret := []byte("alive node-7 incarnation 42")
-	if err := a.WriteTo(secret, spy.LocalAddr().(*net.UDPAddr).AddrPort()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, a.WriteTo(secret, spy.LocalAddr().(*net.UDPAddr).AddrPort()))
 	buf := make([]byte, 2048)
 	spy.SetReadDeadline(time.Now().Add(waitTimeout))
 	n, err := spy.Read(buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bytes.Contains(buf[:n], secret[:6]) || !bytes.Contains(buf[:n], []byte("prod")) {
-		t.Errorf("datagram on the wire %q: want the label in clear and the payload hidden", buf[:n])
-	}
+	require.NoError(t, err)
+	assert.NotContains(t, string(buf[:n]), string(secret[:6]), "datagram on the wire: want the payload hidden")
+	assert.Contains(t, string(buf[:n]), "prod", "datagram on the wire: want the label in clear")
 }
 
 // refusalCase is a datagram the receiver must drop, and the counter that
@@ -104,9 +95,8 @@ func TestRefusedDatagramsCounted(t *testing.T) {
 	raw := rawConn(t, "udp4", "127.0.0.1:0")
 	send := func(b []byte) {
 		t.Helper()
-		if _, err := raw.WriteToUDPAddrPort(b, tr.LocalAddr()); err != nil {
-			t.Fatal(err)
-		}
+		_, err := raw.WriteToUDPAddrPort(b, tr.LocalAddr())
+		require.NoError(t, err)
 	}
 	const copies = 3
 	for _, tc := range cases {
@@ -118,23 +108,14 @@ func TestRefusedDatagramsCounted(t *testing.T) {
 	send(valid)
 	send(valid)
 	send(enc.Seal(nil, []byte("last")))
-	if p := receive(t, in); string(p.data) != "valid" {
-		t.Fatalf("first payload delivered %q; want %q: the refused datagrams reached the handler", p.data, "valid")
-	}
-	if p := receive(t, in); string(p.data) != "last" {
-		t.Fatalf("second payload delivered %q; want %q: the replay reached the handler", p.data, "last")
-	}
+	require.Equal(t, "valid", string(receive(t, in).data), "first payload delivered; otherwise the refused datagrams reached the handler")
+	require.Equal(t, "last", string(receive(t, in).data), "second payload delivered; otherwise the replay reached the handler")
 	want := Stats{PacketsIn: 2, BytesIn: uint64(len(valid) + len(enc.Seal(nil, []byte("last")))), Replayed: 1}
 	for _, tc := range cases {
 		*tc.counter(&want) += copies
 	}
-	if s := tr.Stats(); s != want {
-		t.Errorf("Stats() = %+v\nwant       %+v", s, want)
-	}
-	warns := rec.atLeast(slog.LevelWarn)
-	if len(warns) != 7 {
-		t.Errorf("%d warnings, want 7 (the first of each reason): %q", len(warns), warns)
-	}
+	assert.Equal(t, want, tr.Stats(), "Stats()")
+	assert.Len(t, rec.atLeast(slog.LevelWarn), 7, "warnings: want the first of each reason")
 	var reasons []string
 	rec.mu.Lock()
 	for _, r := range rec.records {
@@ -146,9 +127,7 @@ func TestRefusedDatagramsCounted(t *testing.T) {
 		})
 	}
 	rec.mu.Unlock()
-	if len(reasons) != len(cases)*copies+1 {
-		t.Errorf("%d refusals logged, want %d", len(reasons), len(cases)*copies+1)
-	}
+	assert.Len(t, reasons, len(cases)*copies+1, "refusals logged")
 }
 
 // A transport without keys drops what it cannot read, encrypted datagrams,
@@ -158,16 +137,13 @@ func TestPlainTransportDropsEncrypted(t *testing.T) {
 	in := collect(t, tr)
 	raw := rawConn(t, "udp4", "127.0.0.1:0")
 	for _, b := range [][]byte{codec(t, "", keyring(t, key("a", 16))).Seal(nil, []byte("secret")), seal(t, []byte("plain"))} {
-		if _, err := raw.WriteToUDPAddrPort(b, tr.LocalAddr()); err != nil {
-			t.Fatal(err)
-		}
+		_, err := raw.WriteToUDPAddrPort(b, tr.LocalAddr())
+		require.NoError(t, err)
 	}
-	if p := receive(t, in); string(p.data) != "plain" {
-		t.Fatalf("delivered %q, want %q", p.data, "plain")
-	}
-	if s := tr.Stats(); s.DecryptFailed != 1 || s.Replayed != 0 {
-		t.Errorf("Stats() = %+v; want one DecryptFailed", s)
-	}
+	require.Equal(t, "plain", string(receive(t, in).data), "delivered")
+	s := tr.Stats()
+	assert.Equal(t, uint64(1), s.DecryptFailed, "Stats().DecryptFailed")
+	assert.Zero(t, s.Replayed, "Stats().Replayed")
 }
 
 // Keys change under a running transport: the next datagram uses them.
@@ -179,33 +155,25 @@ func TestKeyringChangesApplyAtOnce(t *testing.T) {
 	in := collect(t, b)
 	send := func(msg string) {
 		t.Helper()
-		if err := a.WriteTo([]byte(msg), b.LocalAddr()); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, a.WriteTo([]byte(msg), b.LocalAddr()))
 	}
-	if err := ka.Install(newKey); err != nil {
-		t.Fatal(err)
-	}
-	if err := ka.Use(newKey); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, ka.Install(newKey))
+	require.NoError(t, ka.Use(newKey))
 	send("too early") // b does not have the new key yet
 	waitFor(t, "the datagram under a key b lacks to be refused", func() bool { return b.Stats().DecryptFailed == 1 })
-	if err := kb.Install(newKey); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, kb.Install(newKey))
 	send("in time")
-	if p := receive(t, in); string(p.data) != "in time" {
-		t.Fatalf("delivered %q, want %q", p.data, "in time")
-	}
+	require.Equal(t, "in time", string(receive(t, in).data), "delivered")
 }
 
 func TestListenRejectsBadLabel(t *testing.T) {
 	for _, label := range []string{strings.Repeat("x", frame.MaxLabelLen+1), "\xff"} {
 		_, err := Listen(t.Context(), Config{Bind: "127.0.0.1:0", Label: label})
-		if !errors.Is(err, ErrInvalidConfig) || !errors.Is(err, frame.ErrInvalidLabel) || !strings.Contains(err.Error(), "Label") {
-			t.Errorf("Listen with label %q: %v; want an error naming Label, wrapping ErrInvalidConfig and frame.ErrInvalidLabel", label, err)
+		if !assert.ErrorIs(t, err, ErrInvalidConfig, "Listen with label %q", label) {
+			continue
 		}
+		assert.ErrorIs(t, err, frame.ErrInvalidLabel, "Listen with label %q", label)
+		assert.Contains(t, err.Error(), "Label", "Listen with label %q: the error names Label", label)
 	}
 }
 
@@ -216,12 +184,8 @@ func TestWriteToDoesNotAllocate(t *testing.T) {
 		b := listen(t, Config{Bind: "127.0.0.1:0", Keyring: kr, Label: "prod"})
 		payload := slices.Repeat([]byte{1}, 1300)
 		allocs := testing.AllocsPerRun(200, func() {
-			if err := a.WriteTo(payload, b.LocalAddr()); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, a.WriteTo(payload, b.LocalAddr()))
 		})
-		if allocs > 0 {
-			t.Errorf("keys %v: %v allocations per WriteTo, want 0", kr != nil, allocs)
-		}
+		assert.Zero(t, allocs, "keys %v: allocations per WriteTo", kr != nil)
 	}
 }

@@ -11,6 +11,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // exchange sends one datagram each way between a and b and checks payloads,
@@ -20,28 +23,16 @@ func exchange(t *testing.T, a, b *Transport) {
 	ina, inb := collect(t, a), collect(t, b)
 
 	ab, ba := []byte("ping from a"), []byte("ack from b, longer")
-	if err := a.WriteTo(ab, b.AdvertiseAddr()); err != nil {
-		t.Fatalf("a.WriteTo: %v", err)
-	}
-	if err := b.WriteTo(ba, a.AdvertiseAddr()); err != nil {
-		t.Fatalf("b.WriteTo: %v", err)
-	}
-	if p := receive(t, inb); !bytes.Equal(p.data, ab) || p.from != a.LocalAddr() {
-		t.Errorf("b got %q from %v; want %q from %v", p.data, p.from, ab, a.LocalAddr())
-	}
-	if p := receive(t, ina); !bytes.Equal(p.data, ba) || p.from != b.LocalAddr() {
-		t.Errorf("a got %q from %v; want %q from %v", p.data, p.from, ba, b.LocalAddr())
-	}
+	require.NoError(t, a.WriteTo(ab, b.AdvertiseAddr()), "a.WriteTo")
+	require.NoError(t, b.WriteTo(ba, a.AdvertiseAddr()), "b.WriteTo")
+	assert.Equal(t, packet{from: a.LocalAddr(), data: ab}, receive(t, inb), "what b got")
+	assert.Equal(t, packet{from: b.LocalAddr(), data: ba}, receive(t, ina), "what a got")
 	// Byte counts are datagram sizes: the payload and its framing.
 	ov := uint64(MaxPacketSize - a.MaxPayload())
 	wantA := Stats{PacketsOut: 1, BytesOut: uint64(len(ab)) + ov, PacketsIn: 1, BytesIn: uint64(len(ba)) + ov}
 	wantB := Stats{PacketsOut: 1, BytesOut: uint64(len(ba)) + ov, PacketsIn: 1, BytesIn: uint64(len(ab)) + ov}
-	if got := a.Stats(); got != wantA {
-		t.Errorf("a.Stats() = %+v; want %+v", got, wantA)
-	}
-	if got := b.Stats(); got != wantB {
-		t.Errorf("b.Stats() = %+v; want %+v", got, wantB)
-	}
+	assert.Equal(t, wantA, a.Stats(), "a.Stats()")
+	assert.Equal(t, wantB, b.Stats(), "b.Stats()")
 }
 
 func TestExchangeIPv4(t *testing.T) {
@@ -51,9 +42,8 @@ func TestExchangeIPv4(t *testing.T) {
 func TestExchangeIPv6(t *testing.T) {
 	needIPv6Loopback(t)
 	a, b := listen(t, Config{Bind: "[::1]:0"}), listen(t, Config{Bind: "[::1]:0"})
-	if !a.LocalAddr().Addr().Is6() || a.AdvertiseAddr() != a.LocalAddr() {
-		t.Fatalf("LocalAddr %v, AdvertiseAddr %v; want both [::1]:port", a.LocalAddr(), a.AdvertiseAddr())
-	}
+	require.True(t, a.LocalAddr().Addr().Is6(), "LocalAddr %v; want [::1]:port", a.LocalAddr())
+	require.Equal(t, a.LocalAddr(), a.AdvertiseAddr(), "AdvertiseAddr")
 	exchange(t, a, b)
 }
 
@@ -69,19 +59,14 @@ func TestDualStackWithIPv4Peer(t *testing.T) {
 	ind, in4 := collect(t, d), collect(t, v4)
 	dport := d.LocalAddr().Port()
 
-	if err := d.WriteTo([]byte("to v4"), v4.LocalAddr()); err != nil {
-		t.Fatalf("dual-stack WriteTo IPv4: %v", err)
-	}
-	if p := receive(t, in4); p.from != netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), dport) {
-		t.Errorf("IPv4 peer saw the dual-stack node as %v; want 127.0.0.1:%d", p.from, dport)
-	}
+	require.NoError(t, d.WriteTo([]byte("to v4"), v4.LocalAddr()), "dual-stack WriteTo IPv4")
+	assert.Equal(t, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), dport), receive(t, in4).from,
+		"how the IPv4 peer saw the dual-stack node")
 	mapped := netip.AddrPortFrom(netip.MustParseAddr("::ffff:127.0.0.1"), dport)
-	if err := v4.WriteTo([]byte("to dual"), mapped); err != nil {
-		t.Fatalf("IPv4 WriteTo an IPv4-mapped destination: %v", err)
-	}
-	if p := receive(t, ind); p.from != v4.LocalAddr() || !p.from.Addr().Is4() {
-		t.Errorf("dual-stack node saw the IPv4 peer as %v; want %v (unmapped)", p.from, v4.LocalAddr())
-	}
+	require.NoError(t, v4.WriteTo([]byte("to dual"), mapped), "IPv4 WriteTo an IPv4-mapped destination")
+	p := receive(t, ind)
+	assert.Equal(t, v4.LocalAddr(), p.from, "how the dual-stack node saw the IPv4 peer")
+	assert.True(t, p.from.Addr().Is4(), "IPv4 peer seen as %v; want it unmapped", p.from)
 }
 
 func TestOversizedAndEmptyDropped(t *testing.T) {
@@ -91,9 +76,8 @@ func TestOversizedAndEmptyDropped(t *testing.T) {
 	raw := rawConn(t, "udp4", "127.0.0.1:0")
 	send := func(b []byte) {
 		t.Helper()
-		if _, err := raw.WriteToUDPAddrPort(b, tr.LocalAddr()); err != nil {
-			t.Fatalf("raw write of %d bytes: %v", len(b), err)
-		}
+		_, err := raw.WriteToUDPAddrPort(b, tr.LocalAddr())
+		require.NoError(t, err, "raw write of %d bytes", len(b))
 	}
 
 	largest := tr.MaxPayload()
@@ -103,21 +87,13 @@ func TestOversizedAndEmptyDropped(t *testing.T) {
 	send(seal(t, bytes.Repeat([]byte{0x01}, largest))) // the largest accepted
 	send(seal(t, []byte("after")))
 
-	if p := receive(t, in); len(p.data) != largest || p.data[0] != 0x01 {
-		t.Errorf("first delivered payload: %d bytes starting %#x; want the %d-byte one", len(p.data), p.data[:1], largest)
-	}
-	if p := receive(t, in); string(p.data) != "after" {
-		t.Errorf("second delivered payload %q; want %q", p.data, "after")
-	}
+	assert.Equal(t, bytes.Repeat([]byte{0x01}, largest), receive(t, in).data, "first delivered payload: want the %d-byte one", largest)
+	assert.Equal(t, "after", string(receive(t, in).data), "second delivered payload")
 	waitFor(t, "drops to be counted", func() bool { s := tr.Stats(); return s.Oversized == 2 && s.Empty == 1 })
 	s := tr.Stats()
 	want := Stats{PacketsIn: 2, BytesIn: MaxPacketSize + uint64(len(seal(t, []byte("after")))), Oversized: 2, Empty: 1}
-	if s != want {
-		t.Errorf("Stats() = %+v; want %+v", s, want)
-	}
-	if w := rec.atLeast(slog.LevelWarn); len(w) != 1 {
-		t.Errorf("warnings %q; want exactly one, for the first oversized datagram", w)
-	}
+	assert.Equal(t, want, s, "Stats()")
+	assert.Len(t, rec.atLeast(slog.LevelWarn), 1, "warnings: want exactly one, for the first oversized datagram")
 }
 
 // The handler's b is a buffer of the transport's, reused; what it must
@@ -140,18 +116,16 @@ func TestHandlerBufferExposesOnlyCurrentDatagram(t *testing.T) {
 		seal(t, bytes.Repeat([]byte{0xAA}, 1000)),
 		seal(t, []byte("short")),
 	} {
-		if _, err := raw.WriteToUDPAddrPort(b, tr.LocalAddr()); err != nil {
-			t.Fatal(err)
-		}
+		_, err := raw.WriteToUDPAddrPort(b, tr.LocalAddr())
+		require.NoError(t, err)
 	}
 	for _, want := range []int{1000, 5} {
 		select {
 		case s := <-ch:
-			if s.len != want || s.cap != want {
-				t.Errorf("handler got len %d cap %d; want %d and %d", s.len, s.cap, want, want)
-			}
-			if want == 5 && s.stale {
-				t.Error("handler's b reaches bytes of an earlier datagram")
+			assert.Equal(t, want, s.len, "handler's len(b)")
+			assert.Equal(t, want, s.cap, "handler's cap(b)")
+			if want == 5 {
+				assert.False(t, s.stale, "handler's b reaches bytes of an earlier datagram")
 			}
 		case <-time.After(waitTimeout):
 			t.Fatalf("no %d-byte datagram within %v", want, waitTimeout)
@@ -163,16 +137,13 @@ func TestWriteToTooLarge(t *testing.T) {
 	a := listen(t, Config{Bind: "127.0.0.1:0"})
 	b := listen(t, Config{Bind: "127.0.0.1:0"})
 	max := a.MaxPayload()
-	err := a.WriteTo(make([]byte, max+1), b.LocalAddr())
-	if !errors.Is(err, ErrTooLarge) {
-		t.Fatalf("WriteTo(%d bytes) = %v; want ErrTooLarge", max+1, err)
-	}
-	if err := a.WriteTo(make([]byte, max), b.LocalAddr()); err != nil {
-		t.Fatalf("WriteTo(%d bytes) = %v; want nil", max, err)
-	}
-	if s := a.Stats(); s.PacketsOut != 1 || s.BytesOut != MaxPacketSize || s.WriteErrors != 0 {
-		t.Errorf("Stats() = %+v; want only the %d-byte datagram counted", s, MaxPacketSize)
-	}
+	require.ErrorIs(t, a.WriteTo(make([]byte, max+1), b.LocalAddr()), ErrTooLarge, "WriteTo(%d bytes)", max+1)
+	require.NoError(t, a.WriteTo(make([]byte, max), b.LocalAddr()), "WriteTo(%d bytes)", max)
+	// Only the datagram that fit is counted, and not as a socket error.
+	s := a.Stats()
+	assert.Equal(t, uint64(1), s.PacketsOut, "Stats().PacketsOut")
+	assert.Equal(t, uint64(MaxPacketSize), s.BytesOut, "Stats().BytesOut")
+	assert.Zero(t, s.WriteErrors, "Stats().WriteErrors")
 }
 
 func TestConcurrentWriters(t *testing.T) {
@@ -184,8 +155,7 @@ func TestConcurrentWriters(t *testing.T) {
 	for w := range writers {
 		wg.Go(func() {
 			for i := range each {
-				if err := a.WriteTo([]byte{byte(w), byte(i)}, b.AdvertiseAddr()); err != nil {
-					t.Error(err)
+				if !assert.NoError(t, a.WriteTo([]byte{byte(w), byte(i)}, b.AdvertiseAddr())) {
 					return
 				}
 			}
@@ -197,13 +167,11 @@ func TestConcurrentWriters(t *testing.T) {
 		p := receive(t, in)
 		seen[[2]byte(p.data)] = true
 	}
-	if len(seen) != writers*each {
-		t.Errorf("%d distinct datagrams; want %d", len(seen), writers*each)
-	}
+	assert.Len(t, seen, writers*each, "distinct datagrams")
 	size := uint64(len(seal(t, []byte{0, 0})))
-	if s := a.Stats(); s.PacketsOut != writers*each || s.BytesOut != size*writers*each {
-		t.Errorf("a.Stats() = %+v; want %d packets, %d bytes out", s, writers*each, size*writers*each)
-	}
+	s := a.Stats()
+	assert.Equal(t, uint64(writers*each), s.PacketsOut, "a.Stats().PacketsOut")
+	assert.Equal(t, size*writers*each, s.BytesOut, "a.Stats().BytesOut")
 }
 
 func TestCloseIdempotentAndWriteAfterClose(t *testing.T) {
@@ -213,22 +181,15 @@ func TestCloseIdempotentAndWriteAfterClose(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 3 {
 		wg.Go(func() {
-			if err := a.Close(); err != nil {
-				t.Errorf("Close: %v", err)
-			}
+			assert.NoError(t, a.Close(), "Close")
 		})
 	}
 	wg.Wait()
-	if err := a.Close(); err != nil {
-		t.Errorf("Close again: %v", err)
-	}
-	err := a.WriteTo([]byte("x"), b.LocalAddr())
-	if !errors.Is(err, net.ErrClosed) {
-		t.Errorf("WriteTo after Close = %v; want net.ErrClosed", err)
-	}
-	if s := a.Stats(); s.WriteErrors != 0 || s.PacketsOut != 0 {
-		t.Errorf("Stats() = %+v; a write after Close is not a socket error", s)
-	}
+	assert.NoError(t, a.Close(), "Close again")
+	assert.ErrorIs(t, a.WriteTo([]byte("x"), b.LocalAddr()), net.ErrClosed, "WriteTo after Close")
+	s := a.Stats()
+	assert.Zero(t, s.WriteErrors, "a write after Close is not a socket error")
+	assert.Zero(t, s.PacketsOut, "a write after Close is not sent")
 	// goleak (TestMain) checks that the read goroutine is gone.
 }
 
@@ -247,9 +208,8 @@ func TestCloseWaitsForHandler(t *testing.T) {
 	})
 	raw := rawConn(t, "udp4", "127.0.0.1:0")
 	for range 2 {
-		if _, err := raw.WriteToUDPAddrPort(seal(t, []byte("x")), tr.LocalAddr()); err != nil {
-			t.Fatal(err)
-		}
+		_, err := raw.WriteToUDPAddrPort(seal(t, []byte("x")), tr.LocalAddr())
+		require.NoError(t, err)
 	}
 	<-entered
 	closed := make(chan struct{})
@@ -270,30 +230,18 @@ func TestCloseWaitsForHandler(t *testing.T) {
 	}
 	// Reading calls is race-free only because Close waited for the read
 	// goroutine; the race detector checks that.
-	if calls > 2 {
-		t.Errorf("handler ran %d times; want at most 2", calls)
-	}
+	assert.LessOrEqual(t, calls, 2, "handler runs")
 }
 
 func TestStartRules(t *testing.T) {
 	t.Run("twice", func(t *testing.T) {
 		tr := listen(t, Config{Bind: "127.0.0.1:0"})
 		tr.Start(func(netip.AddrPort, []byte) {})
-		defer func() {
-			if recover() == nil {
-				t.Error("second Start did not panic")
-			}
-		}()
-		tr.Start(func(netip.AddrPort, []byte) {})
+		assert.Panics(t, func() { tr.Start(func(netip.AddrPort, []byte) {}) }, "second Start")
 	})
 	t.Run("nil", func(t *testing.T) {
 		tr := listen(t, Config{Bind: "127.0.0.1:0"})
-		defer func() {
-			if recover() == nil {
-				t.Error("Start(nil) did not panic")
-			}
-		}()
-		tr.Start(nil)
+		assert.Panics(t, func() { tr.Start(nil) }, "Start(nil)")
 	})
 	t.Run("after close", func(t *testing.T) {
 		tr := listen(t, Config{Bind: "127.0.0.1:0"})
@@ -303,9 +251,7 @@ func TestStartRules(t *testing.T) {
 	})
 	t.Run("close without start", func(t *testing.T) {
 		tr := listen(t, Config{Bind: "127.0.0.1:0"})
-		if err := tr.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
+		assert.NoError(t, tr.Close(), "Close")
 	})
 }
 
@@ -325,15 +271,12 @@ func TestReadErrors(t *testing.T) {
 		}
 		in := collect(t, tr)
 		raw := rawConn(t, "udp4", "127.0.0.1:0")
-		if _, err := raw.WriteToUDPAddrPort(seal(t, []byte("still here")), tr.LocalAddr()); err != nil {
-			t.Fatal(err)
-		}
-		if p := receive(t, in); string(p.data) != "still here" {
-			t.Errorf("got %q after read errors", p.data)
-		}
-		if s := tr.Stats(); s.ReadErrors != 3 || s.PacketsIn != 1 {
-			t.Errorf("Stats() = %+v; want 3 read errors, 1 packet in", s)
-		}
+		_, err := raw.WriteToUDPAddrPort(seal(t, []byte("still here")), tr.LocalAddr())
+		require.NoError(t, err)
+		assert.Equal(t, "still here", string(receive(t, in).data), "payload after read errors")
+		s := tr.Stats()
+		assert.Equal(t, uint64(3), s.ReadErrors, "Stats().ReadErrors")
+		assert.Equal(t, uint64(1), s.PacketsIn, "Stats().PacketsIn")
 	})
 	t.Run("persistent", func(t *testing.T) {
 		tr := listen(t, Config{Bind: "127.0.0.1:0"})
@@ -349,14 +292,10 @@ func TestReadErrors(t *testing.T) {
 		waitFor(t, "two read errors", func() bool { return tr.Stats().ReadErrors >= 2 })
 		start := time.Now()
 		tr.Close()
-		if d := time.Since(start); d > waitTimeout/2 {
-			t.Errorf("Close took %v while the read loop was backing off", d)
-		}
+		assert.Less(t, time.Since(start), waitTimeout/2, "how long Close took while the read loop was backing off")
 		mu.Lock()
 		defer mu.Unlock()
-		if uint64(calls) != tr.Stats().ReadErrors {
-			t.Errorf("%d reads, %d counted errors; want every failed read counted", calls, tr.Stats().ReadErrors)
-		}
+		assert.Equal(t, uint64(calls), tr.Stats().ReadErrors, "counted errors; want every failed read counted")
 	})
 }
 
@@ -368,25 +307,23 @@ func TestQuietByDefault(t *testing.T) {
 	exchange(t, a, b)
 	a.Close()
 	b.Close()
-	if msgs := rec.atLeast(slog.LevelInfo); len(msgs) != 0 {
-		t.Errorf("logged at Info or above in normal operation: %q", msgs)
-	}
+	assert.Empty(t, rec.atLeast(slog.LevelInfo), "logged at Info or above in normal operation")
 }
 
 func TestListenPortInUse(t *testing.T) {
 	a := listen(t, Config{Bind: "127.0.0.1:0"})
 	_, err := Listen(context.Background(), Config{Bind: a.LocalAddr().String()})
 	var op *net.OpError
-	if !errors.As(err, &op) || errors.Is(err, ErrInvalidConfig) {
-		t.Errorf("Listen on a port in use = %v; want the socket's *net.OpError, not a config error", err)
-	}
+	assert.ErrorAs(t, err, &op, "Listen on a port in use: want the socket's *net.OpError")
+	assert.NotErrorIs(t, err, ErrInvalidConfig, "Listen on a port in use is not a config error")
 }
 
 func TestListenCanceledContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if tr, err := Listen(ctx, Config{Bind: "127.0.0.1:0"}); err == nil {
+	tr, err := Listen(ctx, Config{Bind: "127.0.0.1:0"})
+	if err == nil {
 		tr.Close()
-		t.Error("Listen with a canceled context succeeded")
 	}
+	require.Error(t, err, "Listen with a canceled context")
 }

@@ -215,9 +215,7 @@ func waitRows(t *testing.T, ctx context.Context, what string, within time.Durati
 		if cond(rows) {
 			return rows
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v; the table shows %+v", what, within, rows)
-		}
+		require.False(t, time.Now().After(deadline), "%s: not within %v; the table shows %+v", what, within, rows)
 		time.Sleep(200 * time.Millisecond)
 	}
 }

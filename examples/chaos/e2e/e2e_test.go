@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/memberlist-go/memberlist/runtime"
 )
 
@@ -113,21 +115,15 @@ func TestChaosInNetworkNamespaces(t *testing.T) {
 	for time.Since(start) < 2*detectBound {
 		for _, v := range healthy {
 			ms := l.members(v)
-			if ms == nil {
-				t.Fatalf("5 one-way: h%d's member list does not answer", v)
-			}
+			require.NotNil(t, ms, "5 one-way: h%d's member list does not answer", v)
 			for _, m := range ms {
-				if m.State == "dead" && m.Name != "h6" {
-					t.Fatalf("5 one-way: h%d holds healthy %s dead", v, m.Name)
-				}
+				require.False(t, m.State == "dead" && m.Name != "h6", "5 one-way: h%d holds healthy %s dead", v, m.Name)
 			}
 		}
 		cutOff = cutOff || l.allSee(healthy, []int{6}, "dead")
 		time.Sleep(200 * time.Millisecond)
 	}
-	if !cutOff {
-		t.Fatal("5 one-way: the healthy five never declared h6 failed: the cut did not take")
-	}
+	require.True(t, cutOff, "5 one-way: the healthy five never declared h6 failed: the cut did not take")
 	t.Logf("5 one-way loss: no healthy member declared failed in %v; h6 was", time.Since(start).Round(time.Millisecond))
 	l.oneWay(healthy, 6, "del")
 	step(t, "5b one-way healed", healBound, func() bool { return l.allSee(all, all, "alive") })
@@ -159,9 +155,7 @@ func step(t *testing.T, name string, within time.Duration, cond func() bool) {
 	t.Helper()
 	start := time.Now()
 	for !cond() {
-		if time.Since(start) > within {
-			t.Fatalf("%s: not within %v", name, within)
-		}
+		require.LessOrEqual(t, time.Since(start), within, "%s: not within %v", name, within)
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Logf("%s: %v (bound %v)", name, time.Since(start).Round(time.Millisecond), within)
@@ -171,17 +165,15 @@ func (l *lab) ns(i int) string { return fmt.Sprintf("%s-h%d", l.prefix, i) }
 
 func (l *lab) run(args ...string) {
 	l.t.Helper()
-	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-		l.t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
+	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+	require.NoError(l.t, err, "%s:\n%s", strings.Join(args, " "), out)
 }
 
 func (l *lab) build() {
 	l.bin = filepath.Join(l.t.TempDir(), "chaos")
 	cmd := exec.Command("go", "build", "-o", l.bin, "github.com/memberlist-go/memberlist/examples/chaos")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		l.t.Fatalf("build chaos: %v\n%s", err, out)
-	}
+	out, err := cmd.CombinedOutput()
+	require.NoError(l.t, err, "build chaos:\n%s", out)
 }
 
 // network makes a switch namespace with a bridge, six host namespaces
@@ -236,13 +228,9 @@ func (l *lab) start(i int) {
 	// If the test dies without its cleanup, the processes die with it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	logf, err := os.Create(filepath.Join(l.t.TempDir(), fmt.Sprintf("h%d.log", i)))
-	if err != nil {
-		l.t.Fatal(err)
-	}
+	require.NoError(l.t, err)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		l.t.Fatal(err)
-	}
+	require.NoError(l.t, cmd.Start())
 	l.procs[i] = cmd
 }
 

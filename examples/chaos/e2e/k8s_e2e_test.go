@@ -19,6 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/miekg/dns"
 
 	"github.com/memberlist-go/memberlist/examples/chaos/internal/manifest"
@@ -79,9 +82,7 @@ func TestPodsAsTheManifestRunsThem(t *testing.T) {
 	p.start(0, p.keys("right"))
 	step(t, "1 chaos-0 alive", 10*time.Second, func() bool { return p.code(0, "/healthz") == 200 })
 	for range 10 {
-		if c := p.code(0, "/readyz"); c != 503 {
-			t.Fatalf("1: chaos-0 alone answers /readyz %d, want 503", c)
-		}
+		require.Equal(t, 503, p.code(0, "/readyz"), "1: chaos-0 alone answers /readyz")
 		time.Sleep(100 * time.Millisecond)
 	}
 
@@ -101,14 +102,10 @@ func TestPodsAsTheManifestRunsThem(t *testing.T) {
 	p.start(3, p.keys("wrong"))
 	step(t, "4 intruder alive", 10*time.Second, func() bool { return p.code(3, "/healthz") == 200 })
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		if c := p.code(3, "/readyz"); c != 503 {
-			t.Fatalf("4: the pod with the wrong key answers /readyz %d", c)
-		}
+		require.Equal(t, 503, p.code(3, "/readyz"), "4: the pod with the wrong key answers /readyz")
 		for _, v := range []int{0, 1, 2} {
 			for _, m := range p.members(v) {
-				if m.Name == "chaos-3" {
-					t.Fatalf("4: chaos-%d lists the pod with the wrong key: %+v", v, m)
-				}
+				require.NotEqual(t, "chaos-3", m.Name, "4: chaos-%d lists the pod with the wrong key: %+v", v, m)
 			}
 		}
 	}
@@ -119,9 +116,7 @@ func TestPodsAsTheManifestRunsThem(t *testing.T) {
 	p.terminate(2)
 	step(t, "5 chaos-2 not ready after leaving", podLeaveBound, func() bool { return p.reason(2) == "left" })
 	step(t, "5 chaos-2 left, not failed", podLeaveBound, func() bool { return p.allSee([]int{0, 1}, []int{2}, "left") })
-	if !p.allReady(0, 1) {
-		t.Fatal("5: a member that stayed is not ready")
-	}
+	require.True(t, p.allReady(0, 1), "5: a member that stayed is not ready")
 	p.waitExit(2)
 
 	// 6: down to one: the last member stays ready (it has joined and not
@@ -129,9 +124,7 @@ func TestPodsAsTheManifestRunsThem(t *testing.T) {
 	p.terminate(1)
 	step(t, "6 chaos-1 not ready after leaving", podLeaveBound, func() bool { return p.reason(1) == "left" })
 	p.waitExit(1)
-	if c := p.code(0, "/readyz"); c != 200 {
-		t.Fatalf("6: the last member answers /readyz %d, want 200", c)
-	}
+	require.Equal(t, 200, p.code(0, "/readyz"), "6: the last member answers /readyz")
 
 	// 7: the pod comes back (a StatefulSet recreates it under its name):
 	// not ready until it has joined, then ready.
@@ -143,20 +136,15 @@ func TestPodsAsTheManifestRunsThem(t *testing.T) {
 
 func newPodsLab(t *testing.T) *podsLab {
 	set, err := manifest.Load("../k8s")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	sts := set.StatefulSet
 	c := sts.Spec.Template.Spec.Containers[0]
 	entry := dockerEntrypoint(t)
 	files, err := set.SecretFiles(c)
-	if err != nil || len(files) != 1 {
-		t.Fatalf("want one Secret file in the manifest: %v %v", files, err)
-	}
+	require.NoError(t, err)
+	require.Len(t, files, 1, "want one Secret file in the manifest")
 	cm, ok := set.ConfigMap("chaos-cluster")
-	if !ok {
-		t.Fatal("no ConfigMap chaos-cluster")
-	}
+	require.True(t, ok, "no ConfigMap chaos-cluster")
 	svc := sts.Spec.ServiceName
 	domain := fmt.Sprintf("%s.%s.svc.%s.", svc, podNamespace, cm.Data["cluster-domain"])
 	p := &podsLab{
@@ -189,14 +177,12 @@ func newPodsLab(t *testing.T) *podsLab {
 // dockerEntrypoint is the image's ENTRYPOINT, in exec form.
 func dockerEntrypoint(t *testing.T) []string {
 	b, err := os.ReadFile("../Dockerfile")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m := regexp.MustCompile(`(?m)^ENTRYPOINT\s+(\[.*\])$`).FindSubmatch(b)
 	var argv []string
-	if m == nil || json.Unmarshal(m[1], &argv) != nil || len(argv) < 1 {
-		t.Fatalf("no ENTRYPOINT in exec form in the Dockerfile")
-	}
+	require.NotNil(t, m, "no ENTRYPOINT in exec form in the Dockerfile")
+	require.NoError(t, json.Unmarshal(m[1], &argv), "the Dockerfile's ENTRYPOINT is not in exec form")
+	require.NotEmpty(t, argv, "the Dockerfile's ENTRYPOINT is empty")
 	return argv
 }
 
@@ -208,14 +194,10 @@ func (p *podsLab) keys(which string) string {
 		"wrong": "dnV0c3JxcG9ubWxramloZ2ZlZGNiYTk4NzY1NDMyMTA=\n",
 	}[which]
 	dir := filepath.Join(p.t.TempDir(), which)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		p.t.Fatal(err)
-	}
+	require.NoError(p.t, os.MkdirAll(dir, 0o755))
 	files, _ := p.set.SecretFiles(p.container)
 	path := filepath.Join(dir, filepath.Base(p.keyPath))
-	if err := os.WriteFile(path, []byte(keys), os.FileMode(files[0].Mode)); err != nil {
-		p.t.Fatal(err)
-	}
+	require.NoError(p.t, os.WriteFile(path, []byte(keys), os.FileMode(files[0].Mode)))
 	return path
 }
 
@@ -224,9 +206,7 @@ func (p *podsLab) start(i int, keyFile string) {
 	h, name := i+1, fmt.Sprintf("chaos-%d", i)
 	ip := p.addr[h]
 	env, err := p.set.Environ(p.container, manifest.Pod{Name: name, Namespace: podNamespace, IP: ip})
-	if err != nil {
-		p.t.Fatal(err)
-	}
+	require.NoError(p.t, err)
 	for j, kv := range env {
 		if kv == "MEMBERLIST_KEYS_FILE="+p.keyPath {
 			env[j] = "MEMBERLIST_KEYS_FILE=" + keyFile
@@ -237,13 +217,9 @@ func (p *podsLab) start(i int, keyFile string) {
 	cmd.Env = env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	logf, err := os.Create(filepath.Join(p.logs, name+".log"))
-	if err != nil {
-		p.t.Fatal(err)
-	}
+	require.NoError(p.t, err)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		p.t.Fatal(err)
-	}
+	require.NoError(p.t, cmd.Start())
 	p.procs[h] = cmd
 	p.dnsMu.Lock()
 	p.published[name] = ip
@@ -270,9 +246,7 @@ func (p *podsLab) waitExit(i int) {
 	go func() { done <- cmd.Wait() }()
 	select {
 	case err := <-done:
-		if err != nil {
-			p.t.Errorf("chaos-%d exited with %v after SIGTERM", i, err)
-		}
+		assert.NoError(p.t, err, "chaos-%d exited after SIGTERM", i)
 	case <-time.After(grace):
 		_ = cmd.Process.Kill()
 		<-done
@@ -297,24 +271,18 @@ func (p *podsLab) unpublish(i int) {
 // /etc/resolv.conf for the processes it starts.
 func (p *podsLab) resolvConf(h int) {
 	dir := filepath.Join("/etc/netns", p.ns(h))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		p.t.Fatal(err)
-	}
+	require.NoError(p.t, os.MkdirAll(dir, 0o755))
 	p.t.Cleanup(func() { os.RemoveAll(dir) })
 	conf := fmt.Sprintf("nameserver %s\nsearch %s.svc.%s svc.%s %s\noptions ndots:5\n",
 		dnsAddr, podNamespace, p.clusterDomain, p.clusterDomain, p.clusterDomain)
-	if err := os.WriteFile(filepath.Join(dir, "resolv.conf"), []byte(conf), 0o644); err != nil {
-		p.t.Fatal(err)
-	}
+	require.NoError(p.t, os.WriteFile(filepath.Join(dir, "resolv.conf"), []byte(conf), 0o644))
 }
 
 // serveDNS answers the SRV name with one record a published pod, each
 // target with the pod's A record, and NXDOMAIN for anything else.
 func (p *podsLab) serveDNS() {
 	pc, err := net.ListenPacket("udp4", dnsAddr+":53")
-	if err != nil {
-		p.t.Fatalf("DNS server: %v", err)
-	}
+	require.NoError(p.t, err, "DNS server")
 	started := make(chan struct{})
 	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(p.answer), NotifyStartedFunc: func() { close(started) }}
 	go func() { _ = srv.ActivateAndServe() }()

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // TestTCPFallbackProbe (issue 11): nftables on one host's input hook drops
@@ -50,9 +52,7 @@ func TestTCPFallbackProbe(t *testing.T) {
 	for time.Since(start) < watch {
 		for _, v := range rest {
 			for _, m := range l.members(v) {
-				if m.State == "dead" {
-					t.Fatalf("2 UDP to h%d dropped, TCP open: h%d holds %s dead after %v", x, v, m.Name, time.Since(start).Round(time.Millisecond))
-				}
+				require.NotEqual(t, "dead", m.State, "2 UDP to h%d dropped, TCP open: h%d holds %s dead after %v", x, v, m.Name, time.Since(start).Round(time.Millisecond))
 			}
 		}
 		samples = append(samples, acks())
@@ -60,12 +60,8 @@ func TestTCPFallbackProbe(t *testing.T) {
 	}
 	after := acks()
 	t.Logf("2 UDP to h%d dropped for %v: nobody declared failed; stream probe acks of the others %d -> %d (per second: %v)", x, watch, before, after, samples)
-	if after <= before {
-		t.Fatal("2 the fallback counter did not rise: were the probes answered over UDP (is the drop rule in place)?")
-	}
-	if half := samples[len(samples)/2]; after <= half {
-		t.Fatalf("2 the fallback counter stopped rising (%d at half time, %d at the end)", half, after)
-	}
+	require.Greater(t, after, before, "2 the fallback counter did not rise: were the probes answered over UDP (is the drop rule in place)?")
+	require.Greater(t, after, samples[len(samples)/2], "2 the fallback counter stopped rising: at the end against half time")
 
 	l.nft(x, "add rule inet mlprobe input tcp dport 7946 drop")
 	step(t, "3 UDP and TCP dropped: declared failed", detectBound, func() bool { return l.allSee(rest, []int{x}, "dead") })

@@ -3,7 +3,6 @@ package frame
 import (
 	"bytes"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -24,18 +23,14 @@ func testKey(name string, n int) []byte {
 func mustKeyring(t testing.TB, keys ...[]byte) *Keyring {
 	t.Helper()
 	kr, err := NewKeyring(keys...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return kr
 }
 
 func mustCodec(t testing.TB, label string, keys *Keyring) *Codec {
 	t.Helper()
 	c, err := NewCodec(label, keys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return c
 }
 
@@ -53,16 +48,10 @@ func codecs(t testing.TB) map[string]*Codec {
 // The frame's worst case must fit the room the core leaves: the runtime
 // checks the same against the real constants at compile time.
 func TestMaxOverhead(t *testing.T) {
-	if want := 1 + 1 + 64 + 1 + 5 + 12 + 16; MaxOverhead != want {
-		t.Errorf("MaxOverhead = %d, want %d", MaxOverhead, want)
-	}
-	if MaxOverhead > 100 {
-		t.Errorf("MaxOverhead = %d: more than the 100 bytes the core's packet budget leaves", MaxOverhead)
-	}
+	assert.Equal(t, 1+1+64+1+5+12+16, MaxOverhead, "MaxOverhead")
+	assert.LessOrEqual(t, MaxOverhead, 100, "MaxOverhead: no more than the 100 bytes the core's packet budget leaves")
 	worst := mustCodec(t, strings.Repeat("x", MaxLabelLen), mustKeyring(t, testKey("k", 32)))
-	if got := len(worst.Seal(nil, []byte{1})) - 1; got != MaxOverhead {
-		t.Errorf("longest label, encrypted: %d bytes of framing, want MaxOverhead = %d", got, MaxOverhead)
-	}
+	assert.Equal(t, MaxOverhead, len(worst.Seal(nil, []byte{1}))-1, "longest label, encrypted: bytes of framing")
 }
 
 func TestRoundTrip(t *testing.T) {
@@ -72,20 +61,12 @@ func TestRoundTrip(t *testing.T) {
 				payload := bytes.Repeat([]byte{byte(n)}, n)
 				payload[0] = 1
 				p := c.Seal([]byte("prefix"), payload)
-				if !bytes.HasPrefix(p, []byte("prefix")) {
-					t.Fatalf("Seal lost dst's prefix")
-				}
+				require.True(t, bytes.HasPrefix(p, []byte("prefix")), "Seal lost dst's prefix")
 				p = p[len("prefix"):]
-				if len(p) != n+c.Overhead() {
-					t.Errorf("%d-byte payload sealed into %d bytes, want %d + Overhead %d", n, len(p), n, c.Overhead())
-				}
+				assert.Len(t, p, n+c.Overhead(), "%d-byte payload sealed, want it + Overhead %d", n, c.Overhead())
 				got, err := c.Open([]byte("dst:"), p)
-				if err != nil {
-					t.Fatalf("Open(Seal(%d bytes)): %v", n, err)
-				}
-				if want := append([]byte("dst:"), payload...); !bytes.Equal(got, want) {
-					t.Fatalf("Open(Seal(x)) = %q, want %q", got, want)
-				}
+				require.NoError(t, err, "Open(Seal(%d bytes))", n)
+				require.Equal(t, append([]byte("dst:"), payload...), got, "Open(Seal(x))")
 			}
 		})
 	}
@@ -97,17 +78,12 @@ func TestEncryptedFramesHideAndDiffer(t *testing.T) {
 	c := mustCodec(t, "prod", mustKeyring(t, testKey("a", 16)))
 	payload := []byte("alive node-7 10.0.0.7:7946 incarnation 42")
 	a, b := c.Seal(nil, payload), c.Seal(nil, payload)
-	if bytes.Equal(a, b) {
-		t.Error("two seals of one payload are equal: the nonce repeated")
-	}
-	if bytes.Contains(a, []byte("node-7")) || bytes.Contains(a, payload[:8]) {
-		t.Error("the sealed frame shows the payload in clear")
-	}
+	assert.NotEqual(t, a, b, "two seals of one payload are equal: the nonce repeated")
+	assert.NotContains(t, string(a), "node-7", "the sealed frame shows the payload in clear")
+	assert.NotContains(t, string(a), string(payload[:8]), "the sealed frame shows the payload in clear")
 	na, _ := nonce(a)
 	nb, _ := nonce(b)
-	if na == nb {
-		t.Error("two frames share a nonce")
-	}
+	assert.NotEqual(t, na, nb, "two frames share a nonce")
 }
 
 // Every flipped bit and every truncation of every kind of frame is refused:
@@ -120,19 +96,16 @@ func TestTamperingRefused(t *testing.T) {
 				for bit := range 8 {
 					q := bytes.Clone(p)
 					q[i] ^= 1 << bit
-					if out, err := c.Open(nil, q); err == nil {
-						t.Fatalf("byte %d bit %d flipped: opened as %q", i, bit, out)
-					}
+					out, err := c.Open(nil, q)
+					require.Error(t, err, "byte %d bit %d flipped: opened as %q", i, bit, out)
 				}
 			}
 			for n := range len(p) {
-				if out, err := c.Open(nil, p[:n]); err == nil {
-					t.Fatalf("truncated to %d of %d bytes: opened as %q", n, len(p), out)
-				}
+				out, err := c.Open(nil, p[:n])
+				require.Error(t, err, "truncated to %d of %d bytes: opened as %q", n, len(p), out)
 			}
-			if out, err := c.Open(nil, append(bytes.Clone(p), 0)); err == nil {
-				t.Fatalf("one byte appended: opened as %q", out)
-			}
+			out, err := c.Open(nil, append(bytes.Clone(p), 0))
+			require.Error(t, err, "one byte appended: opened as %q", out)
 		})
 	}
 }
@@ -197,9 +170,8 @@ func TestRefusalReasons(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := tc.at.Open(nil, tc.p)
-			if err != tc.want {
-				t.Errorf("Open = %q, %v; want error %v, unwrapped", out, err, tc.want)
-			}
+			// Equal, not ErrorIs: the error must come unwrapped.
+			assert.Equal(t, tc.want, err, "Open's error (output %q)", out)
 		})
 	}
 }
@@ -208,9 +180,7 @@ func TestRefusalReasons(t *testing.T) {
 // 1, which is never a frame's first byte.
 func TestFrameNeverLooksLikeCorePacket(t *testing.T) {
 	for name, c := range codecs(t) {
-		if p := c.Seal(nil, []byte{1}); p[0] == 1 {
-			t.Errorf("%s: frame starts with the core's version byte", name)
-		}
+		assert.NotEqual(t, byte(1), c.Seal(nil, []byte{1})[0], "%s: frame starts with the core's version byte", name)
 	}
 }
 
@@ -223,38 +193,27 @@ func TestRotationSteps(t *testing.T) {
 	s, r := mustCodec(t, "c", sender), mustCodec(t, "c", receiver)
 	opens := func(step string) {
 		t.Helper()
-		if _, err := r.Open(nil, s.Seal(nil, []byte{1, 2})); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-		if _, err := s.Open(nil, r.Seal(nil, []byte{1, 2})); err != nil {
-			t.Fatalf("%s, the other way: %v", step, err)
-		}
+		_, err := r.Open(nil, s.Seal(nil, []byte{1, 2}))
+		require.NoError(t, err, step)
+		_, err = s.Open(nil, r.Seal(nil, []byte{1, 2}))
+		require.NoError(t, err, "%s, the other way", step)
 	}
 	opens("start")
 	for _, kr := range []*Keyring{sender, receiver} {
-		if err := kr.Install(newKey); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, kr.Install(newKey))
 	}
 	opens("installed everywhere")
-	if err := sender.Use(newKey); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, sender.Use(newKey))
 	opens("primary switched on the sender only")
-	if err := receiver.Use(newKey); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, receiver.Use(newKey))
 	opens("primary switched everywhere")
 	stale := mustCodec(t, "c", mustKeyring(t, oldKey)).Seal(nil, []byte{1})
 	for _, kr := range []*Keyring{sender, receiver} {
-		if err := kr.Remove(oldKey); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, kr.Remove(oldKey))
 	}
 	opens("old key removed everywhere")
-	if _, err := r.Open(nil, stale); err != ErrDecrypt {
-		t.Errorf("packet sealed with the removed key: %v, want ErrDecrypt", err)
-	}
+	_, err := r.Open(nil, stale)
+	assert.Equal(t, ErrDecrypt, err, "packet sealed with the removed key")
 }
 
 // Two installed keys may share the one-byte id; the receiver tries both.
@@ -271,21 +230,18 @@ func TestKeyIDCollision(t *testing.T) {
 	}
 	r := mustCodec(t, "", mustKeyring(t, a, b))
 	for _, k := range [][]byte{a, b} {
-		if _, err := r.Open(nil, mustCodec(t, "", mustKeyring(t, k)).Seal(nil, []byte{1})); err != nil {
-			t.Errorf("key with a shared id: %v", err)
-		}
+		_, err := r.Open(nil, mustCodec(t, "", mustKeyring(t, k)).Seal(nil, []byte{1}))
+		assert.NoError(t, err, "key with a shared id")
 	}
 }
 
 func TestNewCodecRejectsLabels(t *testing.T) {
 	for _, label := range []string{strings.Repeat("x", MaxLabelLen+1), "bad\xff"} {
-		if _, err := NewCodec(label, nil); !errors.Is(err, ErrInvalidLabel) {
-			t.Errorf("NewCodec(%q) = %v, want ErrInvalidLabel", label, err)
-		}
+		_, err := NewCodec(label, nil)
+		assert.ErrorIs(t, err, ErrInvalidLabel, "NewCodec(%q)", label)
 	}
-	if _, err := NewCodec(strings.Repeat("é", MaxLabelLen/2), nil); err != nil {
-		t.Errorf("label of %d bytes: %v", MaxLabelLen, err)
-	}
+	_, err := NewCodec(strings.Repeat("é", MaxLabelLen/2), nil)
+	assert.NoError(t, err, "label of %d bytes", MaxLabelLen)
 }
 
 // Sealing and opening go on while the keys rotate underneath: the race
@@ -333,27 +289,21 @@ func TestConcurrentUseDuringRotation(t *testing.T) {
 		}
 	}
 	for i := 1; i < len(keys); i++ {
-		if err := kr.Install(keys[i]); err != nil {
-			t.Error(err)
-		}
-		if err := kr.Use(keys[i]); err != nil {
-			t.Error(err)
-		}
+		assert.NoError(t, kr.Install(keys[i]))
+		assert.NoError(t, kr.Use(keys[i]))
 		settle()
-		if err := kr.Remove(keys[i-1]); err != nil {
-			t.Error(err)
-		}
+		assert.NoError(t, kr.Remove(keys[i-1]))
 	}
 	settle()
 	close(stop)
 	wg.Wait()
+	var failed []any
 	failures.Range(func(k, _ any) bool {
-		t.Errorf("open failed during rotation: %v", k)
+		failed = append(failed, k)
 		return true
 	})
-	if got := kr.Keys(); len(got) != 1 || !bytes.Equal(got[0], keys[len(keys)-1]) {
-		t.Errorf("after the rotations Keys() = %x, want only the last key", got)
-	}
+	assert.Empty(t, failed, "opens that failed during rotation")
+	assert.Equal(t, [][]byte{keys[len(keys)-1]}, kr.Keys(), "after the rotations Keys(); want only the last key")
 }
 
 // Refusing a packet allocates nothing, whatever the reason.
@@ -372,9 +322,8 @@ func TestOpenRefusalDoesNotAllocate(t *testing.T) {
 		"crc":     {plain, append(plain.Seal(nil, []byte{1, 2, 3})[:8], 0, 0, 0, 0)},
 		"version": {plain, []byte{0x01, 0x00, 0x00}},
 	} {
-		if a := testing.AllocsPerRun(100, func() { _, _ = tc.c.Open(out[:0], tc.p) }); a != 0 {
-			t.Errorf("%s: %v allocations per refused packet, want 0", name, a)
-		}
+		a := testing.AllocsPerRun(100, func() { _, _ = tc.c.Open(out[:0], tc.p) })
+		assert.Zero(t, a, "%s: allocations per refused packet", name)
 	}
 }
 
@@ -434,9 +383,8 @@ func TestOpenInPlaceDoesNotAllocate(t *testing.T) {
 		q := make([]byte, len(p))
 		a := testing.AllocsPerRun(100, func() {
 			copy(q, p)
-			if _, err := c.OpenInPlace(q); err != nil {
-				t.Fatal(err)
-			}
+			_, err := c.OpenInPlace(q)
+			require.NoError(t, err)
 		})
 		assert.Zero(t, a, "%s: allocations per datagram", name)
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // fuzzCodecs are the receivers FuzzOpen tries every input on: without keys
@@ -41,49 +43,30 @@ func FuzzOpen(f *testing.F) {
 			prefix := []byte("keep")
 			dst := append(make([]byte, 0, 2048), prefix...)
 			out, err := c.Open(dst, p)
-			if !bytes.HasPrefix(out, prefix) {
-				t.Fatalf("codec %d: Open lost dst's prefix: %q", i, out)
-			}
+			require.True(t, bytes.HasPrefix(out, prefix), "codec %d: Open lost dst's prefix: %q", i, out)
 			inPlace, errInPlace := c.OpenInPlace(bytes.Clone(p))
-			if errInPlace != err || err == nil && !bytes.Equal(inPlace, out[len(prefix):]) {
-				t.Fatalf("codec %d: OpenInPlace = %q, %v; Open = %q, %v", i, inPlace, errInPlace, out[len(prefix):], err)
-			}
+			require.Equal(t, err, errInPlace, "codec %d: OpenInPlace's error against Open's", i)
 			if err != nil {
-				if !isRefusal(err) {
-					t.Fatalf("codec %d: error %v is not one of the sentinels", i, err)
-				}
+				require.True(t, isRefusal(err), "codec %d: error %v is not one of the sentinels", i, err)
 				continue
 			}
-			if !c.Matches(p) {
-				t.Fatalf("codec %d: accepted a datagram it does not match", i)
-			}
 			payload := out[len(prefix):]
-			if len(payload) == 0 {
-				t.Fatalf("codec %d: accepted an empty payload", i)
-			}
-			if len(p)-len(payload) != c.Overhead() {
-				t.Fatalf("codec %d: %d-byte datagram opened to %d bytes; framing is %d", i, len(p), len(payload), c.Overhead())
-			}
+			require.Equal(t, payload, inPlace, "codec %d: OpenInPlace's payload against Open's", i)
+			require.True(t, c.Matches(p), "codec %d: accepted a datagram it does not match", i)
+			require.NotEmpty(t, payload, "codec %d: accepted an empty payload", i)
+			require.Equal(t, c.Overhead(), len(p)-len(payload), "codec %d: %d-byte datagram opened to %d bytes; want the framing's difference", i, len(p), len(payload))
 			again, err := c.Open(nil, c.Seal(nil, payload))
-			if err != nil || !bytes.Equal(again, payload) {
-				t.Fatalf("codec %d: resealed payload opens to %q, %v", i, again, err)
-			}
+			require.NoError(t, err, "codec %d: resealed payload", i)
+			require.Equal(t, payload, again, "codec %d: resealed payload opens to", i)
 			if c.Keyring() != nil {
 				sent, ok := SentAt(p, time.Now())
-				if !ok {
-					t.Fatalf("codec %d: accepted an encrypted frame without a send time", i)
-				}
+				require.True(t, ok, "codec %d: accepted an encrypted frame without a send time", i)
 				at := time.UnixMilli(sent)
 				r := NewReplays(4, 0)
-				if err := r.Check(p, at); err != nil {
-					t.Fatalf("codec %d: the replay filter refuses the first copy at its send time: %v", i, err)
-				}
-				if err := r.Check(p, at); err != ErrReplayed {
-					t.Fatalf("codec %d: the replay filter does not catch the second copy: %v", i, err)
-				}
-				if err := NewReplays(4, 0).Check(p, at.Add(DefaultClockSkew+time.Millisecond)); err != ErrStale {
-					t.Fatalf("codec %d: a datagram older than the allowance: %v, want ErrStale", i, err)
-				}
+				require.NoError(t, r.Check(p, at), "codec %d: the replay filter refuses the first copy at its send time", i)
+				require.Equal(t, ErrReplayed, r.Check(p, at), "codec %d: the replay filter does not catch the second copy", i)
+				require.Equal(t, ErrStale, NewReplays(4, 0).Check(p, at.Add(DefaultClockSkew+time.Millisecond)),
+					"codec %d: a datagram older than the allowance", i)
 			}
 		}
 	})
@@ -114,16 +97,13 @@ func FuzzRoundTrip(f *testing.F) {
 			c := mustCodec(t, label, kr)
 			p := c.Seal(nil, payload)
 			got, err := c.Open(nil, p)
-			if err != nil || !bytes.Equal(got, payload) {
-				t.Fatalf("keys %v: Open(Seal(%q)) = %q, %v", kr != nil, payload, got, err)
-			}
+			require.NoError(t, err, "keys %v: Open(Seal(%q))", kr != nil, payload)
+			require.Equal(t, payload, got, "keys %v: Open(Seal(x))", kr != nil)
 			i := int(at) % len(p)
 			p[i] ^= flip
-			if got, err := c.Open(nil, p); err == nil {
-				t.Fatalf("keys %v: byte %d of %d changed by %#x, still opens to %q", kr != nil, i, len(p), flip, got)
-			} else if !isRefusal(err) {
-				t.Fatalf("keys %v: error %v is not one of the sentinels", kr != nil, err)
-			}
+			got, err = c.Open(nil, p)
+			require.Error(t, err, "keys %v: byte %d of %d changed by %#x, still opens to %q", kr != nil, i, len(p), flip, got)
+			require.True(t, isRefusal(err), "keys %v: error %v is not one of the sentinels", kr != nil, err)
 		}
 	})
 }
@@ -166,27 +146,22 @@ func FuzzReplays(f *testing.F) {
 				}
 				free := r.n < window
 				err := r.Check(sent[i], now)
-				switch err {
-				case nil:
-					if accepted[i] {
-						t.Fatalf("datagram %d accepted twice", i)
-					}
+				require.True(t, err == nil || err == ErrReplayed || err == ErrStale,
+					"datagram %d: error %v is not one of the sentinels", i, err)
+				if err == nil {
+					require.False(t, accepted[i], "datagram %d accepted twice", i)
 					accepted[i] = true
-				case ErrReplayed, ErrStale:
-					if op%4 == 0 && a == 0 && free && now.UnixMilli() > r.floor {
-						t.Fatalf("datagram %d sealed at the receiver's time refused: %v", i, err)
-					}
-				default:
-					t.Fatalf("datagram %d: error %v is not one of the sentinels", i, err)
+				} else {
+					sealedNow := op%4 == 0 && a == 0
+					require.False(t, sealedNow && free && now.UnixMilli() > r.floor,
+						"datagram %d sealed at the receiver's time refused: %v", i, err)
 				}
 			case 2: // the receiver's clock moves on
 				now = now.Add(time.Duration(a) * skew / 32)
 			case 3: // and steps back
 				now = now.Add(-time.Duration(a) * skew / 32)
 			}
-			if r.n > window {
-				t.Fatalf("the filter remembers %d datagrams; window %d", r.n, window)
-			}
+			require.LessOrEqual(t, r.n, window, "datagrams the filter remembers")
 		}
 	})
 }

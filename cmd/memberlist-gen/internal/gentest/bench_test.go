@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/memberlist-go/memberlist/testdata/gen/s5"
 )
 
@@ -72,10 +74,6 @@ func TestEncodeAllocatesNothing(t *testing.T) {
 	msg := s5Message()
 	buf := make([]byte, 0, s5.CodecMaxSize)
 	var m s5.Codec = msg
-	if n := testing.AllocsPerRun(100, func() { buf, _ = msg.MarshalMsg(buf[:0]) }); n != 0 {
-		t.Errorf("MarshalMsg: %v allocations", n)
-	}
-	if n := testing.AllocsPerRun(100, func() { buf, _ = s5.EncodeCodec(buf[:0], m) }); n != 0 {
-		t.Errorf("EncodeCodec: %v allocations", n)
-	}
+	assert.Zero(t, testing.AllocsPerRun(100, func() { buf, _ = msg.MarshalMsg(buf[:0]) }), "MarshalMsg: allocations")
+	assert.Zero(t, testing.AllocsPerRun(100, func() { buf, _ = s5.EncodeCodec(buf[:0], m) }), "EncodeCodec: allocations")
 }

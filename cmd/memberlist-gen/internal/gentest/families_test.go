@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/memberlist-go/memberlist/runtime"
 	"github.com/memberlist-go/memberlist/testdata/gen/chaos"
@@ -125,9 +126,8 @@ func TestFamiliesAreRegistered(t *testing.T) {
 // properties.
 func TestEveryGoldenPackageIsCovered(t *testing.T) {
 	dirs, err := filepath.Glob(filepath.Join("..", "..", "..", "..", "testdata", "gen", "*"))
-	if err != nil || len(dirs) == 0 {
-		t.Fatalf("no golden packages: %v", err)
-	}
+	require.NoError(t, err)
+	require.NotEmpty(t, dirs, "golden packages")
 	listed := map[string]bool{}
 	for _, f := range families() {
 		listed[f.dir] = true
@@ -136,8 +136,6 @@ func TestEveryGoldenPackageIsCovered(t *testing.T) {
 		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
 			continue
 		}
-		if !listed[filepath.Base(d)] {
-			t.Errorf("testdata/gen/%s has no family in families()", filepath.Base(d))
-		}
+		assert.True(t, listed[filepath.Base(d)], "testdata/gen/%s has no family in families()", filepath.Base(d))
 	}
 }

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/memberlist-go/memberlist/runtime"
 	"github.com/memberlist-go/memberlist/runtime/discovery"
 	"github.com/memberlist-go/memberlist/testdata/gen/chaos"
@@ -36,9 +39,7 @@ func pair(t *testing.T) (a, b *runtime.Node) {
 	t.Helper()
 	start := func(cfg runtime.Config) *runtime.Node {
 		n, err := runtime.Start(context.Background(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		t.Cleanup(func() { n.Close() })
 		return n
 	}
@@ -54,13 +55,8 @@ func pair(t *testing.T) (a, b *runtime.Node) {
 		}
 		return false
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !alive(a, "b") || !alive(b, "a") {
-		if time.Now().After(deadline) {
-			t.Fatal("the nodes did not see each other alive within 10s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	require.Eventually(t, func() bool { return alive(a, "b") && alive(b, "a") }, 10*time.Second, 20*time.Millisecond,
+		"the nodes did not see each other alive within 10s")
 	return a, b
 }
 
@@ -80,41 +76,17 @@ func (in *inbox) add(from runtime.Member, what string, m any) {
 // else there is an error.
 func (in *inbox) waitFor(t *testing.T, want ...string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	arrived := assert.Eventually(t, func() bool {
 		in.mu.Lock()
-		got := in.got
-		if len(got) >= len(want) {
-			in.got = nil
-		}
-		in.mu.Unlock()
-		if len(got) >= len(want) {
-			if !sameItems(got, want) {
-				t.Fatalf("received\n%q\nwant\n%q", got, want)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("received %q within 10s, want %q", got, want)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func sameItems(a, b []string) bool {
-	count := map[string]int{}
-	for _, s := range a {
-		count[s]++
-	}
-	for _, s := range b {
-		count[s]--
-	}
-	for _, c := range count {
-		if c != 0 {
-			return false
-		}
-	}
-	return len(a) == len(b)
+		defer in.mu.Unlock()
+		return len(in.got) >= len(want)
+	}, 10*time.Second, 10*time.Millisecond)
+	in.mu.Lock()
+	got := in.got
+	in.got = nil
+	in.mu.Unlock()
+	require.True(t, arrived, "received %q within 10s, want %q", got, want)
+	require.ElementsMatch(t, want, got, "received")
 }
 
 // Two nodes on loopback exchange every variant of the chaos family
@@ -136,44 +108,30 @@ func TestLoopbackChaos(t *testing.T) {
 		chaos.Note{Text: "hello", Labels: []string{"a", "b"}},
 	}
 	for _, v := range values {
-		if err := chaos.SendChaosMonkey(ctx, a, "b", v); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, chaos.SendChaosMonkey(ctx, a, "b", v))
 		in.waitFor(t, fmt.Sprintf("on %s from a: %#v", reflect.TypeOf(v).Name(), v))
-		if err := chaos.BroadcastChaosMonkey(ctx, a, v); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, chaos.BroadcastChaosMonkey(ctx, a, v))
 		in.waitFor(t, fmt.Sprintf("on %s from a: %#v", reflect.TypeOf(v).Name(), v))
 	}
 
 	// From a newer version: tag 99. And bytes that are no message at all.
 	newer := msgp.AppendArrayHeader(msgp.AppendUint16(nil, 99), 0)
-	if err := a.Send(ctx, "b", chaos.ChaosMonkeyFamily, newer); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, a.Send(ctx, "b", chaos.ChaosMonkeyFamily, newer))
 	in.waitFor(t, `error string from a: "chaos.ChaosMonkey: unknown tag 99, perhaps from a newer version of the program"`)
 	garbage := []byte{0xc1}
 	_, decodeErr := chaos.DecodeChaosMonkey(garbage)
-	if err := a.Broadcast(ctx, chaos.ChaosMonkeyFamily, garbage); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, a.Broadcast(ctx, chaos.ChaosMonkeyFamily, garbage))
 	in.waitFor(t, fmt.Sprintf("error string from a: %q", decodeErr.Error()))
 
 	// A message over its bounds is refused before it is sent.
-	if err := chaos.SendChaosMonkey(ctx, a, "b", chaos.Note{Labels: make([]string, 5)}); err == nil {
-		t.Fatal("sent a Note with 5 labels, max=4")
-	}
+	require.Error(t, chaos.SendChaosMonkey(ctx, a, "b", chaos.Note{Labels: make([]string, 5)}), "sent a Note with 5 labels, max=4")
 
 	// After stop, spikes go nowhere; the Note sent after the spike shows
 	// that the spike had its chance to arrive (b dispatches in order).
 	stopSpike()
-	if err := chaos.SendChaosMonkey(ctx, a, "b", chaos.SimulateCpuSpike{Seconds: 1}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, chaos.SendChaosMonkey(ctx, a, "b", chaos.SimulateCpuSpike{Seconds: 1}))
 	note := chaos.Note{Text: "after stop"}
-	if err := chaos.SendChaosMonkey(ctx, a, "b", note); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, chaos.SendChaosMonkey(ctx, a, "b", note))
 	in.waitFor(t, fmt.Sprintf("on Note from a: %#v", note))
 }
 
@@ -193,21 +151,15 @@ func TestLoopbackTwoFamilies(t *testing.T) {
 
 	h := multi.Header{Seq: 1 << 40, Origin: "a"}
 	for _, v := range []any{multi.Pause{Header: h, Millis: 10}, multi.Resume{Header: h}} {
-		if err := multi.SendControl(ctx, a, "b", v.(multi.Control)); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, multi.SendControl(ctx, a, "b", v.(multi.Control)))
 		in.waitFor(t, fmt.Sprintf("on %s from a: %#v", reflect.TypeOf(v).Name(), v))
 	}
 	for _, v := range []any{multi.Load{Header: h, Percent: [4]uint8{1, 2, 3, 4}}, multi.Alarm{Header: h, Reason: "hot", Tags: map[string]uint32{"cpu": 99}}} {
-		if err := multi.BroadcastStatus(ctx, a, v.(multi.Status)); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, multi.BroadcastStatus(ctx, a, v.(multi.Status)))
 		in.waitFor(t, fmt.Sprintf("on %s from a: %#v", reflect.TypeOf(v).Name(), v))
 	}
 	// The user code of package multi calls the generated Broadcast.
-	if err := multi.PauseAll(ctx, a, 5); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, multi.PauseAll(ctx, a, 5))
 	in.waitFor(t, fmt.Sprintf("on Pause from a: %#v", multi.Pause{Millis: 5}))
 }
 
@@ -242,46 +194,29 @@ func TestLoopbackUndecodable(t *testing.T) {
 		seen = 0
 		mu.Unlock()
 		for _, p := range payloads {
-			if err := a.Send(ctx, "b", chaos.ChaosMonkeyFamily, p); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, a.Send(ctx, "b", chaos.ChaosMonkeyFamily, p))
 		}
-		deadline := time.Now().Add(10 * time.Second)
-		for {
+		require.Eventually(t, func() bool {
 			mu.Lock()
-			n := seen
-			mu.Unlock()
-			if n == len(payloads) {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("b dispatched %d of %d payloads within 10s", n, len(payloads))
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+			defer mu.Unlock()
+			return seen == len(payloads)
+		}, 10*time.Second, 10*time.Millisecond, "b did not dispatch all %d payloads within 10s", len(payloads))
 		return b.Stats().Undecodable - before
 	}
 	tagged := func(tag uint16, body ...byte) []byte { return append(msgp.AppendUint16(nil, tag), body...) }
 	spike, err := chaos.SimulateCpuSpike{Seconds: 7}.MarshalMsg(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 
 	// A Note's tag followed by garbage: the spike handlers stop at the tag
 	// and neither decode nor count it.
-	if got := send(tagged(2, 0xc1), tagged(2)); got != 0 {
-		t.Errorf("Note tags with garbage after them: %d counted undecodable by the spike handlers, want 0", got)
-	}
+	assert.Zero(t, send(tagged(2, 0xc1), tagged(2)), "Note tags with garbage after them: counted undecodable by the spike handlers")
 	// A spike's tag with a body that does not decode, or with a byte after
 	// it; a tag no variant has; no tag at all: each counted once, though
 	// both spike handlers fail on it.
-	if got := send(tagged(1, 0xc1), tagged(1, append(spike, 0)...), tagged(99), []byte{0xc1}, nil); got != 5 {
-		t.Errorf("5 undecodable payloads: %d counted, want 5", got)
-	}
+	assert.Equal(t, uint64(5), send(tagged(1, 0xc1), tagged(1, append(spike, 0)...), tagged(99), []byte{0xc1}, nil),
+		"5 undecodable payloads: counted")
 	// A good spike reaches both handlers and counts nothing.
-	if got := send(tagged(1, spike...)); got != 0 {
-		t.Errorf("a valid spike: %d counted undecodable", got)
-	}
+	assert.Zero(t, send(tagged(1, spike...)), "a valid spike: counted undecodable")
 	m := chaos.SimulateCpuSpike{Seconds: 7}
 	in.waitFor(t, fmt.Sprintf("on SimulateCpuSpike from a: %#v", m), fmt.Sprintf("again SimulateCpuSpike from a: %#v", m))
 
@@ -290,17 +225,11 @@ func TestLoopbackUndecodable(t *testing.T) {
 	defer chaos.OnChaosMonkeyError(b, func(from runtime.Member, err error) { in.add(from, "error", err.Error()) })()
 	bad := tagged(2, 0xc1)
 	_, decodeErr := chaos.DecodeChaosMonkey(bad)
-	if decodeErr == nil {
-		t.Fatal("a Note tag with garbage decoded")
-	}
-	if got := send(bad); got != 1 {
-		t.Errorf("a Note tag with garbage, with OnChaosMonkeyError: %d counted, want 1", got)
-	}
+	require.Error(t, decodeErr, "a Note tag with garbage decoded")
+	assert.Equal(t, uint64(1), send(bad), "a Note tag with garbage, with OnChaosMonkeyError: counted")
 	in.waitFor(t, fmt.Sprintf("error string from a: %q", decodeErr.Error()))
 	// An unknown tag: both spike handlers and the error handler fail on
 	// it, and it still counts once.
-	if got := send(tagged(99)); got != 1 {
-		t.Errorf("an unknown tag, with OnChaosMonkeyError: %d counted, want 1", got)
-	}
+	assert.Equal(t, uint64(1), send(tagged(99)), "an unknown tag, with OnChaosMonkeyError: counted")
 	in.waitFor(t, `error string from a: "chaos.ChaosMonkey: unknown tag 99, perhaps from a newer version of the program"`)
 }

@@ -2,13 +2,11 @@ package gentest
 
 import (
 	"bytes"
-	"errors"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"math/rand/v2"
 	"reflect"
 	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/memberlist-go/memberlist/testdata/gen/chaos"
@@ -24,28 +22,21 @@ func TestDecodeRefusesMalformed(t *testing.T) {
 		for _, zero := range f.variants {
 			v := (&maker{r: r, worst: true}).make(reflect.TypeOf(zero), bounds{}).Interface()
 			b, err := f.encode(nil, v)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			for i := range len(b) {
-				if got, err := f.decode(b[:i]); err == nil {
-					t.Fatalf("%s: a %d-byte prefix of a %d-byte %T decoded as %#v", f.name, i, len(b), v, got)
-				}
+				got, err := f.decode(b[:i])
+				require.Error(t, err, "%s: a %d-byte prefix of a %d-byte %T decoded as %#v", f.name, i, len(b), v, got)
 			}
-			if _, err := f.decode(append(b, 0)); err == nil || !strings.Contains(err.Error(), "1 bytes after the message") {
-				t.Errorf("%s: trailing byte: %v", f.name, err)
-			}
+			_, err = f.decode(append(b, 0))
+			assert.ErrorContains(t, err, "1 bytes after the message", "%s: trailing byte", f.name)
 		}
 		body, _ := f.variants[0].(marshaler).MarshalMsg(nil)
 		for _, tag := range []uint16{0, 9999} {
 			_, err := f.decode(append(msgp.AppendUint16(nil, tag), body...))
-			if err == nil || !strings.Contains(err.Error(), f.name+": unknown tag") {
-				t.Errorf("%s: tag %d: %v, want unknown tag", f.name, tag, err)
-			}
+			assert.ErrorContains(t, err, f.name+": unknown tag", "%s: tag %d", f.name, tag)
 		}
-		if _, err := f.decode(msgp.AppendString(nil, "tag")); err == nil || !strings.Contains(err.Error(), f.name+": tag: ") {
-			t.Errorf("%s: a string for a tag: %v", f.name, err)
-		}
+		_, err := f.decode(msgp.AppendString(nil, "tag"))
+		assert.ErrorContains(t, err, f.name+": tag: ", "%s: a string for a tag", f.name)
 	}
 }
 
@@ -86,16 +77,11 @@ func checkDecode(t *testing.T, f family, in []byte) {
 		return
 	}
 	b, err := f.encode(nil, v)
-	if err != nil {
-		t.Fatalf("%s: %x decoded as %#v, which does not encode: %v", f.name, in, v, err)
-	}
+	require.NoError(t, err, "%s: %x decoded as %#v, which does not encode", f.name, in, v)
 	v2, err := f.decode(b)
-	if err != nil {
-		t.Fatalf("%s: re-encoding of %x does not decode: %v", f.name, in, err)
-	}
-	if b2, _ := f.encode(nil, v2); len(b2) != len(b) {
-		t.Fatalf("%s: %x: encodings of %d and %d bytes", f.name, in, len(b), len(b2))
-	}
+	require.NoError(t, err, "%s: re-encoding of %x does not decode", f.name, in)
+	b2, _ := f.encode(nil, v2)
+	require.Len(t, b2, len(b), "%s: %x: the second encoding against the first", f.name, in)
 }
 
 // A length that breaks a bound is refused before anything is allocated
@@ -109,34 +95,28 @@ func TestDecodeBoundsBeforeAllocating(t *testing.T) {
 		return labels(b)
 	}
 	claim := note(nil, func(b []byte) []byte { return append(b, 0xdd, 0xff, 0xff, 0xff, 0xff) })
-	if _, err := chaos.DecodeChaosMonkey(claim); err == nil || !strings.Contains(err.Error(), "chaos.Note.Labels: 4294967295 elements, more than max=4") {
-		t.Fatalf("claimed array: %v", err)
-	}
+	_, err := chaos.DecodeChaosMonkey(claim)
+	require.ErrorContains(t, err, "chaos.Note.Labels: 4294967295 elements, more than max=4", "claimed array")
 
 	big := note(bytes.Repeat([]byte("x"), 100_000), func(b []byte) []byte { return msgp.AppendArrayHeader(b, 0) })
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	const runs = 20
 	for range runs {
-		if _, err := chaos.DecodeChaosMonkey(big); err == nil || !strings.Contains(err.Error(), "chaos.Note.Text: 100000 bytes, more than max=200") {
-			t.Fatalf("long text: %v", err)
-		}
+		_, err := chaos.DecodeChaosMonkey(big)
+		require.ErrorContains(t, err, "chaos.Note.Text: 100000 bytes, more than max=200", "long text")
 	}
 	runtime.ReadMemStats(&after)
-	if per := (after.TotalAlloc - before.TotalAlloc) / runs; per > 1024 {
-		t.Fatalf("refusing a 100 KB text allocated %d bytes per decode", per)
-	}
+	require.LessOrEqual(t, (after.TotalAlloc-before.TotalAlloc)/runs, uint64(1024), "bytes allocated per refusal of a 100 KB text")
 
 	wrongType := msgp.AppendInt(msgp.AppendArrayHeader(msgp.AppendUint16(nil, 2), 2), 7)
-	_, err := chaos.DecodeChaosMonkey(wrongType)
+	_, err = chaos.DecodeChaosMonkey(wrongType)
 	var te msgp.TypeError
-	if !errors.As(err, &te) || !strings.Contains(err.Error(), "chaos.Note.Text") {
-		t.Fatalf("an int for a string: %v, want a msgp.TypeError naming the field", err)
-	}
+	require.ErrorAs(t, err, &te, "an int for a string")
+	require.ErrorContains(t, err, "chaos.Note.Text", "an int for a string: the error names the field")
 	fields := msgp.AppendArrayHeader(msgp.AppendUint16(nil, 2), 3)
-	if _, err := chaos.DecodeChaosMonkey(fields); err == nil || !strings.Contains(err.Error(), "chaos.Note: 3 fields, want 2") {
-		t.Fatalf("three fields: %v", err)
-	}
+	_, err = chaos.DecodeChaosMonkey(fields)
+	require.ErrorContains(t, err, "chaos.Note: 3 fields, want 2", "three fields")
 }
 
 // Encode refuses what is not a variant's value, saying which it got: nil,

@@ -1,10 +1,12 @@
 package gentest
 
 import (
-	"bytes"
 	"math/rand/v2"
 	"reflect"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The variants' own codecs, as msgp's Marshaler and Unmarshaler.
@@ -44,43 +46,26 @@ func roundTrip(t *testing.T, f family, v any) {
 	t.Helper()
 	prefix := []byte("head")
 	b, err := f.encode(prefix, v)
-	if err != nil {
-		t.Fatalf("encode %#v: %v", v, err)
-	}
-	if !bytes.Equal(b[:len(prefix)], prefix) {
-		t.Fatalf("encode overwrote the buffer's contents")
-	}
+	require.NoError(t, err, "encode %#v", v)
+	require.Equal(t, prefix, b[:len(prefix)], "encode overwrote the buffer's contents")
 	enc := b[len(prefix):]
-	if len(enc) > f.maxSize {
-		t.Fatalf("%d bytes, over %s's MaxSize %d: %#v", len(enc), f.name, f.maxSize, v)
-	}
+	require.LessOrEqual(t, len(enc), f.maxSize, "bytes of %#v, against %s's MaxSize", v, f.name)
 	got, err := f.decode(enc)
-	if err != nil {
-		t.Fatalf("decode %#v: %v", v, err)
-	}
-	if !reflect.DeepEqual(got, v) {
-		t.Fatalf("round trip:\n got %#v\nwant %#v", got, v)
-	}
+	require.NoError(t, err, "decode %#v", v)
+	require.Equal(t, v, got, "round trip")
 
 	// The variant's own methods, and the decoder on bytes written apart
 	// from the generator.
 	body, err := v.(marshaler).MarshalMsg(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tagLen := len(enc) - len(body) // maps encode in random order: compare lengths
-	if tagLen < 1 || tagLen > 3 {
-		t.Fatalf("Encode is not a tag followed by MarshalMsg: %d and %d bytes", len(enc), len(body))
-	}
+	require.True(t, tagLen >= 1 && tagLen <= 3, "Encode is not a tag followed by MarshalMsg: %d and %d bytes", len(enc), len(body))
 	for _, in := range [][]byte{body, enc[tagLen:], wireEncode(nil, reflect.ValueOf(v))} {
 		p := reflect.New(reflect.TypeOf(v))
 		rest, err := p.Interface().(unmarshaler).UnmarshalMsg(append(in, 0xc0))
-		if err != nil || !bytes.Equal(rest, []byte{0xc0}) {
-			t.Fatalf("UnmarshalMsg: %v, rest %x", err, rest)
-		}
-		if !reflect.DeepEqual(p.Elem().Interface(), v) {
-			t.Fatalf("UnmarshalMsg:\n got %#v\nwant %#v", p.Elem().Interface(), v)
-		}
+		require.NoError(t, err, "UnmarshalMsg")
+		require.Equal(t, []byte{0xc0}, rest, "UnmarshalMsg's rest")
+		require.Equal(t, v, p.Elem().Interface(), "UnmarshalMsg")
 	}
 }
 
@@ -94,15 +79,11 @@ func TestMaxSizeIsExact(t *testing.T) {
 			m := &maker{r: rand.New(rand.NewPCG(2, 3)), worst: true}
 			v := m.make(reflect.TypeOf(zero), bounds{}).Interface()
 			b, err := f.encode(nil, v)
-			if err != nil {
-				t.Fatalf("%s: worst-case %T: %v", f.name, v, err)
-			}
+			require.NoError(t, err, "%s: worst-case %T", f.name, v)
 			roundTrip(t, f, v)
 			largest = max(largest, len(b))
 		}
-		if largest != f.maxSize {
-			t.Errorf("%s: the largest worst case is %d bytes, MaxSize says %d", f.name, largest, f.maxSize)
-		}
+		assert.Equal(t, f.maxSize, largest, "%s: bytes of the largest worst case, against MaxSize", f.name)
 	}
 }
 
@@ -117,17 +98,12 @@ func TestDecodeIntoUsedValue(t *testing.T) {
 				old := (&maker{r: r, worst: true}).make(typ, bounds{})
 				v := (&maker{r: r}).make(typ, bounds{}).Interface()
 				body, err := v.(marshaler).MarshalMsg(nil)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				p := reflect.New(typ)
 				p.Elem().Set(old)
-				if _, err := p.Interface().(unmarshaler).UnmarshalMsg(body); err != nil {
-					t.Fatal(err)
-				}
-				if !reflect.DeepEqual(emptyToNil(p.Elem()).Interface(), v) {
-					t.Fatalf("%s: decoded into a used %T:\n got %#v\nwant %#v", f.name, v, p.Elem().Interface(), v)
-				}
+				_, err = p.Interface().(unmarshaler).UnmarshalMsg(body)
+				require.NoError(t, err)
+				require.Equal(t, v, emptyToNil(p.Elem()).Interface(), "%s: decoded into a used %T", f.name, v)
 			}
 		}
 	}
