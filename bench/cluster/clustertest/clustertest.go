@@ -69,13 +69,23 @@ func Run(t *testing.T, impl cluster.Impl) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*deadline)
 	defer cancel()
 	var l log
+	const n = 5
+	nodes := startMembers(ctx, t, impl, &l, n)
+	waitFor(t, "convergence", func() bool { return allHaveMembers(nodes, n) })
+	checkTrafficCounted(t, nodes)
+	checkCrashDeclaredFailed(t, &l, nodes, n)
+	checkLeaveDeclaredLeft(ctx, t, &l, nodes, n)
+}
+
+// startMembers starts n members, every one after the first joining through
+// the first, and crashes them all when t ends, even if a start fails.
+func startMembers(ctx context.Context, t *testing.T, impl cluster.Impl, l *log, n int) []cluster.Node {
 	var nodes []cluster.Node
 	t.Cleanup(func() {
-		for _, n := range nodes {
-			_ = n.Crash()
+		for _, nd := range nodes {
+			_ = nd.Crash()
 		}
 	})
-	const n = 5
 	for i := range n {
 		opts := cluster.Options{Name: fmt.Sprintf("m-%d", i), Settings: fast, OnEvent: l.record}
 		if i > 0 {
@@ -90,14 +100,23 @@ func Run(t *testing.T, impl cluster.Impl) {
 		}
 		nodes = append(nodes, nd)
 	}
-	waitFor(t, "convergence", func() bool {
-		for _, nd := range nodes {
-			if nd.NumMembers() != n {
-				return false
-			}
+	return nodes
+}
+
+// allHaveMembers reports whether every one of nodes counts n members.
+func allHaveMembers(nodes []cluster.Node, n int) bool {
+	for _, nd := range nodes {
+		if nd.NumMembers() != n {
+			return false
 		}
-		return true
-	})
+	}
+	return true
+}
+
+// checkTrafficCounted checks that every member counts its datagrams, that
+// Wire adds the headers to the payload bytes, and that the counts grow.
+func checkTrafficCounted(t *testing.T, nodes []cluster.Node) {
+	t.Helper()
 	// Every member probes others once a period, so each soon has sent
 	// datagrams.
 	waitFor(t, "every member's datagrams counted", func() bool {
@@ -116,7 +135,12 @@ func Run(t *testing.T, impl cluster.Impl) {
 	}
 	before := nodes[1].Traffic()
 	waitFor(t, "traffic grows", func() bool { return nodes[1].Traffic().Datagrams > before.Datagrams })
+}
 
+// checkCrashDeclaredFailed crashes the fifth member and checks that the
+// four others declare it failed, never left, and drop it.
+func checkCrashDeclaredFailed(t *testing.T, l *log, nodes []cluster.Node, n int) {
+	t.Helper()
 	victim := nodes[4]
 	if err := victim.Crash(); err != nil {
 		t.Fatalf("crash: %v", err)
@@ -125,15 +149,14 @@ func Run(t *testing.T, impl cluster.Impl) {
 	if got := l.count(victim.Name(), cluster.Left); got != 0 {
 		t.Errorf("the crashed member was declared left %d times", got)
 	}
-	waitFor(t, "others drop the crashed member", func() bool {
-		for _, nd := range nodes[:4] {
-			if nd.NumMembers() != n-1 {
-				return false
-			}
-		}
-		return true
-	})
+	waitFor(t, "others drop the crashed member", func() bool { return allHaveMembers(nodes[:4], n-1) })
+}
 
+// checkLeaveDeclaredLeft makes the fourth member leave and checks that the
+// three others declare it left, never failed, and that nothing is declared
+// about the members still running.
+func checkLeaveDeclaredLeft(ctx context.Context, t *testing.T, l *log, nodes []cluster.Node, n int) {
+	t.Helper()
 	leaver := nodes[3]
 	lctx, lcancel := context.WithTimeout(ctx, 10*time.Second)
 	defer lcancel()
