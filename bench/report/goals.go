@@ -82,8 +82,19 @@ func Goals(d *Data) []Goal {
 		ratioGoal("s1-detect", "S1 crash detection, all", rows, "S1", "crash detection, all (s)", 1.0),
 		ratioGoal("s1-cpu", "S1 CPU", rows, "S1", "CPU (cores, whole run)", 0.5),
 		ratioGoal("s3-bytes", "S3 steady traffic at the LAN preset (runtime/swim's BenchmarkSteadyBytes goal)", rows, "S3", "steady traffic (bytes/member/s)", 0.6),
+		falseFailuresGoal(d),
+		scaleGoal(d),
+		codecGoal(d),
 	)
+	gs = append(gs, simGrowthGoals(d)...)
+	gs = append(gs, simCostGoal(d))
+	gs = append(gs, streamGoals(d)...)
+	gs = append(gs, durationGoal(d))
+	return gs
+}
 
+// falseFailuresGoal checks that S2 saw no false failures of ours.
+func falseFailuresGoal(d *Data) Goal {
 	g := Goal{ID: "s2-false", Name: "S2 false failures (ours)", Target: "zero in every run"}
 	for _, sc := range d.Scenarios {
 		if sc.ID != "S2" {
@@ -101,9 +112,12 @@ func Goals(d *Data) []Goal {
 		g.Measured = fmt.Sprintf("%d in %d runs (the incumbent: %d in %d runs)", total, len(sc.Runs[Ours]), theirs, len(sc.Runs[Theirs]))
 		g.Verdict = verdict(len(sc.Runs[Ours]) > 0, total == 0)
 	}
-	gs = append(gs, g)
+	return g
+}
 
-	g = Goal{ID: "s4-scale", Name: "S4 largest N with zero false failures", Target: "at least 10x the incumbent's"}
+// scaleGoal checks S4's largest healthy N against the incumbent's.
+func scaleGoal(d *Data) Goal {
+	g := Goal{ID: "s4-scale", Name: "S4 largest N with zero false failures", Target: "at least 10x the incumbent's"}
 	if o, t := d.Search[Ours], d.Search[Theirs]; o.Largest > 0 && t.Largest > 0 {
 		ratio := float64(o.Largest) / float64(t.Largest)
 		g.Measured = fmt.Sprintf("%.1fx (%d vs %d)", ratio, o.Largest, t.Largest)
@@ -116,9 +130,13 @@ func Goals(d *Data) []Goal {
 			g.Verdict = verdict(true, ok)
 		}
 	}
-	gs = append(gs, g)
+	return g
+}
 
-	g = Goal{ID: "s5-codec", Name: "S5 codec", Target: "at least 10x faster encode+decode, zero allocations on encode"}
+// codecGoal checks S5's codec speed against the incumbent's and ours'
+// allocations on encode.
+func codecGoal(d *Data) Goal {
+	g := Goal{ID: "s5-codec", Name: "S5 codec", Target: "at least 10x faster encode+decode, zero allocations on encode"}
 	o := codecSpread(d, Ours, "encode+decode", func(b Bench) float64 { return b.NsPerOp })
 	t := codecSpread(d, Theirs, "encode+decode", func(b Bench) float64 { return b.NsPerOp })
 	enc := codecSpread(d, Ours, "encode", func(b Bench) float64 { return b.AllocsPerOp })
@@ -126,9 +144,14 @@ func Goals(d *Data) []Goal {
 		g.Measured = fmt.Sprintf("%.1fx faster (%.0f vs %.0f ns/op), %.0f allocations on encode", t.Median/o.Median, o.Median, t.Median, enc.Max)
 		g.Verdict = verdict(true, t.Median/o.Median >= 10 && enc.Max == 0)
 	}
-	gs = append(gs, g)
+	return g
+}
 
+// simGrowthGoals checks that S6's simulated join, late join and crash
+// dissemination grow no faster than log N.
+func simGrowthGoals(d *Data) []Goal {
 	ps := SimPoints(d.Sim)
+	var gs []Goal
 	for _, s := range []struct {
 		id, name string
 		fig      func(SimPoint) Spread
@@ -147,8 +170,13 @@ func Goals(d *Data) []Goal {
 		}
 		gs = append(gs, g)
 	}
+	return gs
+}
 
-	g = Goal{ID: "s6-cost", Name: "S6 cost of simulating 1,000 members for 10 minutes (runtime/swim's benchmark goal)", Target: "under 60 s of wall time on 2 cores"}
+// simCostGoal checks the wall time of simulating 1,000 members for ten
+// minutes.
+func simCostGoal(d *Data) Goal {
+	g := Goal{ID: "s6-cost", Name: "S6 cost of simulating 1,000 members for 10 minutes (runtime/swim's benchmark goal)", Target: "under 60 s of wall time on 2 cores"}
 	for _, r := range d.Sim {
 		if r.N == 1000 && r.VirtualSeconds >= 600 {
 			g.Measured = fmt.Sprintf("%.1f s for %.0f simulated seconds (join, steady, one more join, a crash)", r.WallSeconds, r.VirtualSeconds)
@@ -156,17 +184,18 @@ func Goals(d *Data) []Goal {
 			break
 		}
 	}
-	gs = append(gs, g)
+	return g
+}
 
-	gs = append(gs, streamGoals(d)...)
-
-	g = Goal{ID: "duration", Name: "make bench on this machine", Target: "under 20 minutes"}
+// durationGoal checks the wall time of a full make bench; a quick run
+// does not measure it.
+func durationGoal(d *Data) Goal {
+	g := Goal{ID: "duration", Name: "make bench on this machine", Target: "under 20 minutes"}
 	if !d.Quick && d.Seconds > 0 {
 		g.Measured = fmt.Sprintf("%.1f minutes", d.Seconds/60)
 		g.Verdict = verdict(true, d.Seconds < 20*60)
 	}
-	gs = append(gs, g)
-	return gs
+	return g
 }
 
 // fmtNum prints x with prec decimals, or "—" for NaN.
