@@ -55,87 +55,139 @@ func RunReliable(ctx context.Context, impl cluster.Impl, spec ReliableSpec) (Rel
 		return ReliableResult{}, fmt.Errorf("scenario: invalid S7 spec %+v", spec)
 	}
 	res := ReliableResult{Impl: impl.Name()}
-	var received atomic.Int64
-	arrived := make(chan time.Time, spec.Messages+spec.Samples+1)
-	onMsg := func(b []byte) {
-		if len(b) == spec.Size {
-			received.Add(1)
-			arrived <- time.Now()
-		}
-	}
-	recv, err := impl.Start(ctx, cluster.Options{Name: "receiver", Settings: spec.Settings, OnReliable: onMsg})
-	if err != nil {
-		return res, fmt.Errorf("%w: %w", ErrStart, err)
-	}
-	nodes := []cluster.Node{recv}
-	defer func() { closeAll(nodes) }()
-	send, err := impl.Start(ctx, cluster.Options{Name: "sender", Seed: recv.Addr(), Settings: spec.Settings})
-	if err != nil {
-		return res, fmt.Errorf("%w: %w", ErrStart, err)
-	}
-	nodes = append(nodes, send)
-	jctx, cancel := context.WithTimeout(ctx, spec.Timeout)
-	defer cancel()
-	if !waitConverged(jctx, nodes, newJoinCap(time.Now(), Spec{JoinCap: spec.Timeout})) {
-		return res, fmt.Errorf("scenario: S7: the two members did not converge within %v", spec.Timeout)
+	r := &reliableRun{spec: spec, arrived: make(chan time.Time, spec.Messages+spec.Samples+1)}
+	defer func() { closeAll(r.nodes) }()
+	if err := r.startPair(ctx, impl); err != nil {
+		return res, err
 	}
 
 	// Random bytes, as compressed or encrypted application data is: the
 	// incumbent compresses stream messages by default.
-	payload := make([]byte, spec.Size)
-	_, _ = rand.NewChaCha8([32]byte{7}).Read(payload)
-	wait := func(ctx context.Context, n int64) (time.Time, error) {
-		var last time.Time
-		for received.Load() < n || len(arrived) > 0 {
-			select {
-			case last = <-arrived:
-			case <-ctx.Done():
-				return last, fmt.Errorf("scenario: S7: %d of %d messages received: %w", received.Load(), n, ctx.Err())
-			}
-		}
-		return last, nil
-	}
+	r.payload = make([]byte, spec.Size)
+	_, _ = rand.NewChaCha8([32]byte{7}).Read(r.payload)
 	pctx, cancel := context.WithTimeout(ctx, spec.Timeout)
 	defer cancel()
-	if err := send.SendReliable(pctx, recv.Name(), payload); err != nil {
-		return res, fmt.Errorf("scenario: S7: %w", err)
-	}
-	if _, err := wait(pctx, 1); err != nil {
+	if err := r.openWay(pctx); err != nil {
 		return res, err
 	}
-
-	t0, cpu0, start := sumTraffic(nodes), cpuTime(), time.Now()
-	for range spec.Messages {
-		if err := send.SendReliable(pctx, recv.Name(), payload); err != nil {
-			return res, fmt.Errorf("scenario: S7: %w", err)
-		}
+	if err := r.measureThroughput(pctx, &res); err != nil {
+		return res, err
 	}
-	last, err := wait(pctx, int64(1+spec.Messages))
+	lctx, cancel := context.WithTimeout(ctx, spec.Timeout)
+	defer cancel()
+	lat, err := r.measureLatency(lctx)
 	if err != nil {
 		return res, err
 	}
-	cpu := cpuTime() - cpu0
-	wire := sumTraffic(nodes).Sub(t0).Wire()
-	res.MBPerSecond = float64(spec.Size*spec.Messages) / 1e6 / last.Sub(start).Seconds()
-	res.CPUMsPerMessage = float64(cpu.Microseconds()) / 1e3 / float64(spec.Messages)
-	res.WireBytesPerMessage = float64(wire) / float64(spec.Messages)
+	res.P50Ms, res.P99Ms = quantile(lat, 0.5), quantile(lat, 0.99)
+	return res, nil
+}
 
-	lctx, cancel := context.WithTimeout(ctx, spec.Timeout)
+// reliableRun is the state of one S7 trial: its two members, the payload,
+// and what the receiver's application has had so far.
+type reliableRun struct {
+	spec       ReliableSpec
+	recv, send cluster.Node
+	// nodes are the members started so far, to close at the end.
+	nodes   []cluster.Node
+	payload []byte
+	// received counts the payloads the receiver's application had, and
+	// arrived gets the time each did.
+	received atomic.Int64
+	arrived  chan time.Time
+}
+
+// onMsg counts a payload the receiver's application had; other messages
+// are not the trial's.
+func (r *reliableRun) onMsg(b []byte) {
+	if len(b) == r.spec.Size {
+		r.received.Add(1)
+		r.arrived <- time.Now()
+	}
+}
+
+// startPair starts the receiver and the sender, which joins through it,
+// and waits until both hold both.
+func (r *reliableRun) startPair(ctx context.Context, impl cluster.Impl) error {
+	recv, err := impl.Start(ctx, cluster.Options{Name: "receiver", Settings: r.spec.Settings, OnReliable: r.onMsg})
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrStart, err)
+	}
+	r.recv, r.nodes = recv, []cluster.Node{recv}
+	send, err := impl.Start(ctx, cluster.Options{Name: "sender", Seed: recv.Addr(), Settings: r.spec.Settings})
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrStart, err)
+	}
+	r.send, r.nodes = send, append(r.nodes, send)
+	jctx, cancel := context.WithTimeout(ctx, r.spec.Timeout)
 	defer cancel()
-	lat := make([]float64, 0, spec.Samples)
-	for i := range spec.Samples {
-		t := time.Now()
-		if err := send.SendReliable(lctx, recv.Name(), payload); err != nil {
-			return res, fmt.Errorf("scenario: S7: %w", err)
+	if !waitConverged(jctx, r.nodes, newJoinCap(time.Now(), Spec{JoinCap: r.spec.Timeout})) {
+		return fmt.Errorf("scenario: S7: the two members did not converge within %v", r.spec.Timeout)
+	}
+	return nil
+}
+
+// wait waits until the receiver's application has had n payloads and
+// drains arrived, returning the time the last one drained arrived.
+func (r *reliableRun) wait(ctx context.Context, n int64) (time.Time, error) {
+	var last time.Time
+	for r.received.Load() < n || len(r.arrived) > 0 {
+		select {
+		case last = <-r.arrived:
+		case <-ctx.Done():
+			return last, fmt.Errorf("scenario: S7: %d of %d messages received: %w", r.received.Load(), n, ctx.Err())
 		}
-		at, err := wait(lctx, int64(2+spec.Messages+i))
+	}
+	return last, nil
+}
+
+// openWay sends one message and waits for it, so that neither phase
+// measures the first connection.
+func (r *reliableRun) openWay(ctx context.Context) error {
+	if err := r.send.SendReliable(ctx, r.recv.Name(), r.payload); err != nil {
+		return fmt.Errorf("scenario: S7: %w", err)
+	}
+	_, err := r.wait(ctx, 1)
+	return err
+}
+
+// measureThroughput sends spec.Messages back to back and sets res's
+// throughput, CPU and wire bytes per message.
+func (r *reliableRun) measureThroughput(ctx context.Context, res *ReliableResult) error {
+	t0, cpu0, start := sumTraffic(r.nodes), cpuTime(), time.Now()
+	for range r.spec.Messages {
+		if err := r.send.SendReliable(ctx, r.recv.Name(), r.payload); err != nil {
+			return fmt.Errorf("scenario: S7: %w", err)
+		}
+	}
+	last, err := r.wait(ctx, int64(1+r.spec.Messages))
+	if err != nil {
+		return err
+	}
+	cpu := cpuTime() - cpu0
+	wire := sumTraffic(r.nodes).Sub(t0).Wire()
+	res.MBPerSecond = float64(r.spec.Size*r.spec.Messages) / 1e6 / last.Sub(start).Seconds()
+	res.CPUMsPerMessage = float64(cpu.Microseconds()) / 1e3 / float64(r.spec.Messages)
+	res.WireBytesPerMessage = float64(wire) / float64(r.spec.Messages)
+	return nil
+}
+
+// measureLatency sends spec.Samples messages one at a time, each after the
+// last arrived, and returns each one's latency in ms.
+func (r *reliableRun) measureLatency(ctx context.Context) ([]float64, error) {
+	lat := make([]float64, 0, r.spec.Samples)
+	for i := range r.spec.Samples {
+		t := time.Now()
+		if err := r.send.SendReliable(ctx, r.recv.Name(), r.payload); err != nil {
+			return nil, fmt.Errorf("scenario: S7: %w", err)
+		}
+		at, err := r.wait(ctx, int64(2+r.spec.Messages+i))
 		if err != nil {
-			return res, err
+			return nil, err
 		}
 		lat = append(lat, float64(at.Sub(t).Microseconds())/1e3)
 	}
-	res.P50Ms, res.P99Ms = quantile(lat, 0.5), quantile(lat, 0.99)
-	return res, nil
+	return lat, nil
 }
 
 // quantile is the q-quantile of xs by the nearest rank.
