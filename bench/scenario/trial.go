@@ -112,41 +112,72 @@ func Run(ctx context.Context, impl cluster.Impl, spec Spec) (Result, error) {
 	if spec.N < 2 || spec.Window < spec.Steady || spec.Steady <= 0 {
 		return Result{}, fmt.Errorf("scenario: invalid spec: N = %d (want at least 2), Steady = %v, Window = %v (want 0 < Steady <= Window)", spec.N, spec.Steady, spec.Window)
 	}
-	res := Result{Impl: impl.Name(), N: spec.N}
-	cpu0, wall0 := cpuTime(), time.Now()
-	rec := NewRecorder()
+	tr := &trial{impl: impl, spec: spec, res: Result{Impl: impl.Name(), N: spec.N}}
+	tr.cpu0, tr.wall0 = cpuTime(), time.Now()
+	tr.rec = NewRecorder()
+	tr.nodes = make([]cluster.Node, 0, spec.N)
+	defer func() { closeAll(tr.nodes) }()
 
-	nodes := make([]cluster.Node, 0, spec.N)
-	defer func() { closeAll(nodes) }()
-	start := func(ctx context.Context, i int, seed string) error {
-		nd, err := impl.Start(ctx, cluster.Options{
-			Name:     fmt.Sprintf("node-%d", i),
-			Seed:     seed,
-			Settings: spec.Settings,
-			OnEvent:  rec.Record,
-		})
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrStart, err)
-		}
-		nodes = append(nodes, nd)
-		return nil
+	over, err := tr.joinAll(ctx)
+	if err != nil {
+		return tr.res, err
 	}
-	if err := start(ctx, 0, ""); err != nil {
-		return res, err
+	if over {
+		return tr.finish()
+	}
+	if err := tr.measureSteady(ctx); err != nil {
+		return tr.res, err
+	}
+	if err := tr.crashSome(ctx); err != nil {
+		return tr.res, err
+	}
+	return tr.finish()
+}
+
+// trial is the state of one Run: its members, what they declared, and the
+// result so far.
+type trial struct {
+	impl cluster.Impl
+	spec Spec
+	rec  *Recorder
+	// nodes are the members started so far, to close at the end.
+	nodes []cluster.Node
+	res   Result
+	// cpu0 and wall0 are the process CPU time and the wall clock at the
+	// start, for the whole run's figures.
+	cpu0  time.Duration
+	wall0 time.Time
+}
+
+// startMember starts member i, joining through seed unless it is empty.
+func (tr *trial) startMember(ctx context.Context, i int, seed string) error {
+	nd, err := tr.impl.Start(ctx, cluster.Options{
+		Name:     fmt.Sprintf("node-%d", i),
+		Seed:     seed,
+		Settings: tr.spec.Settings,
+		OnEvent:  tr.rec.Record,
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrStart, err)
+	}
+	tr.nodes = append(tr.nodes, nd)
+	return nil
+}
+
+// joinAll starts every member, each after the first joining through it,
+// and waits for convergence within the join cap. It reports over when the
+// trial should stop there: the joins outlasted the cap, or the cluster did
+// not converge and spec.StopUnconverged.
+func (tr *trial) joinAll(ctx context.Context) (over bool, err error) {
+	if err := tr.startMember(ctx, 0, ""); err != nil {
+		return false, err
 	}
 	joinStart := time.Now()
-	jc := newJoinCap(joinStart, spec)
+	jc := newJoinCap(joinStart, tr.spec)
 	joinCtx, cancel := context.WithDeadline(ctx, jc.idle)
 	defer cancel()
-	finish := func() (Result, error) {
-		res.Gaps = rec.Gaps()
-		res.CPUSeconds = (cpuTime() - cpu0).Seconds()
-		res.WallSeconds = time.Since(wall0).Seconds()
-		res.CPUCores = res.CPUSeconds / res.WallSeconds
-		return res, nil
-	}
-	for i := 1; i < spec.N; i++ {
-		err := start(joinCtx, i, nodes[0].Addr())
+	for i := 1; i < tr.spec.N; i++ {
+		err := tr.startMember(joinCtx, i, tr.nodes[0].Addr())
 		if err == nil && jc.over() {
 			err = context.DeadlineExceeded
 		}
@@ -154,36 +185,40 @@ func Run(ctx context.Context, impl cluster.Impl, spec Spec) (Result, error) {
 			if ctx.Err() == nil && (joinCtx.Err() != nil || jc.over()) {
 				// The joins alone took longer than the cap: the cluster
 				// did not converge, which is a result, not a failure.
-				res.JoinSeconds = time.Since(joinStart).Seconds()
-				return finish()
+				tr.res.JoinSeconds = time.Since(joinStart).Seconds()
+				return true, nil
 			}
-			return res, err
+			return false, err
 		}
 	}
-	res.Converged = waitConverged(joinCtx, nodes, jc)
-	res.JoinSeconds = time.Since(joinStart).Seconds()
+	tr.res.Converged = waitConverged(joinCtx, tr.nodes, jc)
+	tr.res.JoinSeconds = time.Since(joinStart).Seconds()
 	if err := ctx.Err(); err != nil {
-		return res, err
+		return false, err
 	}
-	if !res.Converged && spec.StopUnconverged {
-		return finish()
-	}
+	return !tr.res.Converged && tr.spec.StopUnconverged, nil
+}
 
+// measureSteady waits spec.Settle, then measures traffic over spec.Steady
+// and CPU and false failures over spec.Window.
+func (tr *trial) measureSteady(ctx context.Context) error {
+	spec := tr.spec
 	if err := sleep(ctx, spec.Settle); err != nil {
-		return res, err
+		return err
 	}
 	all := func(string) bool { return true }
-	t0, cpuW0 := sumTraffic(nodes), cpuTime()
+	t0, cpuW0 := sumTraffic(tr.nodes), cpuTime()
 	w0 := time.Now()
 	if err := sleep(ctx, spec.Steady); err != nil {
-		return res, err
+		return err
 	}
-	t1 := sumTraffic(nodes)
+	t1 := sumTraffic(tr.nodes)
 	ws := time.Now()
 	if err := sleep(ctx, spec.Window-spec.Steady); err != nil {
-		return res, err
+		return err
 	}
 	we := time.Now()
+	res := &tr.res
 	res.SteadyCPUCores = (cpuTime() - cpuW0).Seconds() / we.Sub(w0).Seconds()
 	d := t1.Sub(t0)
 	res.BytesPerMemberSecond = float64(d.Wire()) / float64(spec.N) / ws.Sub(w0).Seconds()
@@ -191,15 +226,20 @@ func Run(ctx context.Context, impl cluster.Impl, spec Spec) (Result, error) {
 	if d.Wire() > 0 {
 		res.TCPShare = float64(d.TCPBytes) / float64(d.Wire())
 	}
-	res.FalseFailures = rec.Declarations(w0, ws, all)
-	res.WindowFalseFailures = rec.Declarations(w0, we, all)
+	res.FalseFailures = tr.rec.Declarations(w0, ws, all)
+	res.WindowFalseFailures = tr.rec.Declarations(w0, we, all)
+	return nil
+}
 
-	alive := nodes
-	for k := range spec.Crashes {
+// crashSome crashes spec.Crashes members one after another, spread over
+// the members other than the seed, and records how each was detected.
+func (tr *trial) crashSome(ctx context.Context) error {
+	alive := tr.nodes
+	for k := range tr.spec.Crashes {
 		if len(alive) < 3 {
 			break
 		}
-		victim := alive[1+k*(len(alive)-2)/spec.Crashes]
+		victim := alive[1+k*(len(alive)-2)/tr.spec.Crashes]
 		var rest []cluster.Node
 		for _, x := range alive {
 			if x != victim {
@@ -207,16 +247,26 @@ func Run(ctx context.Context, impl cluster.Impl, spec Spec) (Result, error) {
 			}
 		}
 		alive = rest
-		c, err := crash(ctx, rec, victim, len(alive), spec.DetectCap)
+		c, err := crash(ctx, tr.rec, victim, len(alive), tr.spec.DetectCap)
 		if err != nil {
-			return res, err
+			return err
 		}
-		res.Crashes = append(res.Crashes, c)
-		if err := sleep(ctx, spec.CrashGap); err != nil {
-			return res, err
+		tr.res.Crashes = append(tr.res.Crashes, c)
+		if err := sleep(ctx, tr.spec.CrashGap); err != nil {
+			return err
 		}
 	}
-	return finish()
+	return nil
+}
+
+// finish sets the whole run's figures and returns the result.
+func (tr *trial) finish() (Result, error) {
+	res := &tr.res
+	res.Gaps = tr.rec.Gaps()
+	res.CPUSeconds = (cpuTime() - tr.cpu0).Seconds()
+	res.WallSeconds = time.Since(tr.wall0).Seconds()
+	res.CPUCores = res.CPUSeconds / res.WallSeconds
+	return tr.res, nil
 }
 
 // crash stops victim and waits until the others, of which there are
