@@ -60,12 +60,56 @@ func runDemo(ctx context.Context, out io.Writer) error {
 	begin := time.Now()
 	out = &stampWriter{w: out, start: begin}
 	fmt.Fprintf(out, "Starting %d nodes on loopback (Ctrl-C to leave gracefully and stop).\n", demoSize)
-	var nodes []*runtime.Node
-	defer func() {
+	nodes, stopNodes, err := startDemoNodes(ctx, out)
+	defer stopNodes()
+	if err != nil {
+		return err
+	}
+	d := &demo{out: out, nodes: nodes, observer: nodes[0], begin: begin}
+	sub := d.observer.Subscribe()
+	defer sub.Close()
+	failures, unwatch := watchFailures(nodes[1:])
+	defer unwatch()
+
+	d.rng = rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	d.table = newTable(out, d.observer.LocalMember().Name)
+	d.table.print(d.observer.Members())
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	d.start = time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			d.leaveAll()
+			return nil
+		case ev, ok := <-sub.C:
+			if !ok {
+				sub = d.observer.Subscribe()
+				continue
+			}
+			d.onEvent(ev)
+		case line := <-failures:
+			fmt.Fprintf(out, "%s%s\n", line, since(d.crashedAt))
+		case <-tick.C:
+			d.onTick(ctx)
+		}
+	}
+}
+
+// startDemoNodes starts demoSize nodes, each after the first joining
+// through it, each with its chaos handler. The returned stop, set even on
+// error so that the nodes started are cleaned up, stops the handlers, the
+// last first, then closes every node.
+func startDemoNodes(ctx context.Context, out io.Writer) (nodes []*runtime.Node, stop func(), err error) {
+	var stops []func()
+	stop = func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
 		for _, n := range nodes {
 			n.Close()
 		}
-	}()
+	}
 	for i := range demoSize {
 		cfg := demoConfig(fmt.Sprintf("node-%d", i+1))
 		if i > 0 {
@@ -73,69 +117,72 @@ func runDemo(ctx context.Context, out io.Writer) error {
 		}
 		n, err := runtime.Start(ctx, cfg)
 		if err != nil {
-			return err
+			return nodes, stop, err
 		}
 		nodes = append(nodes, n)
-		stop := handleChaos(n, out, cfg.Name)
-		defer stop()
+		stops = append(stops, handleChaos(n, out, cfg.Name))
 	}
-	observer := nodes[0]
-	sub := observer.Subscribe()
-	defer sub.Close()
-	failures, unwatch := watchFailures(nodes[1:])
-	defer unwatch()
+	return nodes, stop, nil
+}
 
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
-	table := newTable(out, observer.LocalMember().Name)
-	table.print(observer.Members())
-	allJoined := false
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	start := time.Now()
-	var crashed *runtime.Node
-	var crashedAt time.Time
-	sent := 0
-	for {
-		select {
-		case <-ctx.Done():
-			fmt.Fprintln(out, "Leaving gracefully...")
-			leaveCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			for _, n := range nodes {
-				if n != crashed {
-					if err := n.Leave(leaveCtx); err != nil {
-						fmt.Fprintf(out, "%s: %v\n", n.LocalMember().Name, err)
-					}
-				}
-			}
-			fmt.Fprintln(out, "Every node left; stopped.")
-			return nil
-		case ev, ok := <-sub.C:
-			if !ok {
-				sub = observer.Subscribe()
-				continue
-			}
-			if ev.Type == runtime.EventFailed {
-				fmt.Fprintf(out, "%s detected: %s failed%s\n", observer.LocalMember().Name, ev.Member.Name, since(crashedAt))
-			}
-			ms := observer.Members()
-			table.print(ms)
-			if !allJoined && len(ms) == demoSize {
-				allJoined = true
-				fmt.Fprintf(out, "All %d nodes joined, %v after the first started.\n", demoSize, time.Since(begin).Round(time.Millisecond))
-			}
-		case line := <-failures:
-			fmt.Fprintf(out, "%s%s\n", line, since(crashedAt))
-		case <-tick.C:
-			sendSomething(ctx, out, rng, alive(nodes, crashed), sent)
-			sent++
-			if crashed == nil && time.Since(start) > 5*time.Second {
-				crashed = nodes[demoSize-1]
-				crashedAt = time.Now()
-				fmt.Fprintf(out, "Stopping %s abruptly (no leave)...\n", crashed.LocalMember().Name)
-				crashed.Close()
+// demo is the state of a running demo, as the observer, the first node,
+// sees it.
+type demo struct {
+	out      io.Writer
+	nodes    []*runtime.Node
+	observer *runtime.Node
+	table    *table
+	rng      *rand.Rand
+	// begin is when the first node started, start when the demo began to
+	// tick.
+	begin, start time.Time
+	allJoined    bool
+	// crashed is the node stopped abruptly, once it is, at crashedAt.
+	crashed   *runtime.Node
+	crashedAt time.Time
+	// sent counts the messages sent so far, which picks what the next is.
+	sent int
+}
+
+// leaveAll makes every node still running leave gracefully.
+func (d *demo) leaveAll() {
+	fmt.Fprintln(d.out, "Leaving gracefully...")
+	leaveCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, n := range d.nodes {
+		if n != d.crashed {
+			if err := n.Leave(leaveCtx); err != nil {
+				fmt.Fprintf(d.out, "%s: %v\n", n.LocalMember().Name, err)
 			}
 		}
+	}
+	fmt.Fprintln(d.out, "Every node left; stopped.")
+}
+
+// onEvent reports a failure the observer detected, reprints the members
+// and says once when all have joined.
+func (d *demo) onEvent(ev runtime.Event) {
+	if ev.Type == runtime.EventFailed {
+		fmt.Fprintf(d.out, "%s detected: %s failed%s\n", d.observer.LocalMember().Name, ev.Member.Name, since(d.crashedAt))
+	}
+	ms := d.observer.Members()
+	d.table.print(ms)
+	if !d.allJoined && len(ms) == demoSize {
+		d.allJoined = true
+		fmt.Fprintf(d.out, "All %d nodes joined, %v after the first started.\n", demoSize, time.Since(d.begin).Round(time.Millisecond))
+	}
+}
+
+// onTick sends something between live nodes and, once the cluster has run
+// for 5 s, stops the last node abruptly so that the others detect it.
+func (d *demo) onTick(ctx context.Context) {
+	sendSomething(ctx, d.out, d.rng, alive(d.nodes, d.crashed), d.sent)
+	d.sent++
+	if d.crashed == nil && time.Since(d.start) > 5*time.Second {
+		d.crashed = d.nodes[demoSize-1]
+		d.crashedAt = time.Now()
+		fmt.Fprintf(d.out, "Stopping %s abruptly (no leave)...\n", d.crashed.LocalMember().Name)
+		d.crashed.Close()
 	}
 }
 
