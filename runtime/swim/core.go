@@ -658,12 +658,13 @@ func (c *Core) broadcast(now time.Time, key uint64, payload []byte) error {
 	c.nextBcast++
 	c.markSeen(id)
 	b := &wire.Broadcast{Origin: id.origin, ID: id.id, Payload: payload, Key: key}
+	var msg []byte
 	if key != 0 {
 		b.Epoch = c.epoch
+		msg = c.keyed.keep(c.now, b)
 	}
-	msg := wire.AppendBroadcast(nil, b)
-	if key != 0 {
-		c.keyed.keep(c.now, b, msg)
+	if msg == nil { // unkeyed, or the store holds ours from a life whose clock ran ahead
+		msg = wire.AppendBroadcast(nil, b)
 	}
 	it := c.user.push(qkey, msg, nil)
 	it.id, it.epoch = id.id, b.Epoch

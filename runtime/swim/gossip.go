@@ -96,10 +96,9 @@ func (c *Core) handleBroadcast(m *wire.Broadcast) {
 	id := broadcastID{origin: m.Origin, id: m.ID}
 	var msg []byte
 	if m.Key != 0 {
-		msg = wire.AppendBroadcast(nil, m)
 		// Our own, from an earlier life, is kept too (not delivered), so
 		// that our store's sum agrees with the others'.
-		if !c.keyed.keep(c.now, m, msg) {
+		if msg = c.keyed.keep(c.now, m); msg == nil {
 			if m.Origin != c.self.Name {
 				c.stats.BroadcastsStale++
 			}
@@ -126,7 +125,7 @@ func (c *Core) handleBroadcast(m *wire.Broadcast) {
 func (c *Core) relay(m *wire.Broadcast, msg []byte) {
 	key := broadcastKey(m.Origin, m.Key)
 	queued := c.user.queued(key)
-	if queued && !c.user.supersedesAt(key, m.Epoch, m.ID) {
+	if queued && !c.user.supersedes(key, m.Epoch, m.ID) {
 		c.stats.BroadcastsReplaced++
 		return
 	}

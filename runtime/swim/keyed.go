@@ -57,26 +57,29 @@ type keyedStore struct {
 	sums    [wire.KeyedBuckets]uint64
 }
 
-// newerThan reports whether e's version is later than (epoch, id): a
-// later epoch, or the same epoch and an id less than half the id space
-// ahead (one origin numbers its broadcasts in order, wrapping).
-func (e *keyedEntry) newerThan(epoch uint64, id uint32) bool {
-	if e.epoch != epoch {
-		return e.epoch > epoch
+// later reports whether the broadcast (epoch, id) of an origin follows
+// (oldEpoch, oldID): a later epoch (a restarted origin numbers anew), or
+// the same epoch and an id less than half the id space ahead (one origin
+// numbers its broadcasts in order, wrapping).
+func later(epoch uint64, id uint32, oldEpoch uint64, oldID uint32) bool {
+	if epoch != oldEpoch {
+		return epoch > oldEpoch
 	}
-	return int32(e.id-id) > 0
+	return int32(id-oldID) > 0
 }
 
-// keep stores b, encoded as msg, if it is later than the broadcast held
-// for its origin and key, and reports whether it was.
-func (s *keyedStore) keep(now time.Time, b *wire.Broadcast, msg []byte) bool {
+// keep stores b if it is later than the broadcast held for its origin and
+// key, and returns it encoded; nil if it was not later. Only a stored
+// broadcast is encoded: most that arrive are further copies of one held.
+func (s *keyedStore) keep(now time.Time, b *wire.Broadcast) []byte {
 	skey := broadcastKey(b.Origin, b.Key)
 	if old, ok := s.entries[skey]; ok {
-		if !(&keyedEntry{epoch: b.Epoch, id: b.ID}).newerThan(old.epoch, old.id) {
-			return false
+		if !later(b.Epoch, b.ID, old.epoch, old.id) {
+			return nil
 		}
 		s.remove(old)
 	}
+	msg := wire.AppendBroadcast(nil, b)
 	if s.entries == nil {
 		s.entries = make(map[string]*keyedEntry)
 	}
@@ -92,7 +95,7 @@ func (s *keyedStore) keep(now time.Time, b *wire.Broadcast, msg []byte) bool {
 	if len(s.order) > 2*len(s.entries)+64 {
 		s.compact()
 	}
-	return true
+	return msg
 }
 
 // remove takes e out of the store; its refs go stale.

@@ -30,26 +30,11 @@ func (q *queue) queued(key string) bool {
 	return key != "" && ok
 }
 
-// supersedes reports whether the broadcast numbered id, of the epoch of
-// the one queued under key, may replace it: one origin numbers its
-// broadcasts in order, wrapping, so the later of two ids is the one less
-// than half the id space ahead.
-func (q *queue) supersedes(key string, id uint32) bool {
+// supersedes reports whether the broadcast (epoch, id) may replace the
+// one queued under key: whether it is later (see later).
+func (q *queue) supersedes(key string, epoch uint64, id uint32) bool {
 	old, ok := q.keyed[key]
-	return !ok || q.supersedesAt(key, old.epoch, id)
-}
-
-// supersedesAt is supersedes for a broadcast of the given epoch: the
-// later epoch wins, whatever the ids (a restarted origin numbers anew).
-func (q *queue) supersedesAt(key string, epoch uint64, id uint32) bool {
-	old, ok := q.keyed[key]
-	if !ok {
-		return true
-	}
-	if old.epoch != epoch {
-		return epoch > old.epoch
-	}
-	return int32(id-old.id) > 0
+	return !ok || later(epoch, id, old.epoch, old.id)
 }
 
 // push queues msg; with a non-empty key it replaces queued news of that key.

@@ -77,7 +77,7 @@ func TestChaosInNetworkNamespaces(t *testing.T) {
 	if out, err := exec.Command("ip", "netns", "list").CombinedOutput(); err != nil {
 		t.Skipf("e2e: ip netns unusable: %v %s", err, out)
 	}
-	cleanStale()
+	cleanStale("mle")
 	l := &lab{t: t, prefix: fmt.Sprintf("mle%d", os.Getpid()%10000), procs: map[int]*exec.Cmd{}, addr: map[int]string{}}
 	l.build()
 	l.network()
@@ -133,18 +133,18 @@ func TestChaosInNetworkNamespaces(t *testing.T) {
 	step(t, "6 SIGTERM: left, not failed", detectBound, func() bool { return l.allSee(rest, []int{5}, "left") })
 }
 
-// cleanStale removes namespaces and links an earlier run left behind when it
-// was killed before its cleanup ran.
-func cleanStale() {
+// cleanStale removes the namespaces and links named with prefix that an
+// earlier run left behind when it was killed before its cleanup ran.
+func cleanStale(prefix string) {
 	out, _ := exec.Command("ip", "netns", "list").Output()
 	for _, line := range strings.Split(string(out), "\n") {
-		if f := strings.Fields(line); len(f) > 0 && strings.HasPrefix(f[0], "mle") {
+		if f := strings.Fields(line); len(f) > 0 && strings.HasPrefix(f[0], prefix) {
 			_ = exec.Command("ip", "netns", "del", f[0]).Run()
 		}
 	}
 	out, _ = exec.Command("ip", "-o", "link", "show").Output()
 	for _, line := range strings.Split(string(out), "\n") {
-		if f := strings.Fields(line); len(f) > 1 && strings.HasPrefix(f[1], "mle") {
+		if f := strings.Fields(line); len(f) > 1 && strings.HasPrefix(f[1], prefix) {
 			_ = exec.Command("ip", "link", "del", strings.TrimSuffix(strings.Split(f[1], "@")[0], ":")).Run()
 		}
 	}

@@ -56,7 +56,7 @@ const (
 // recordings of sealed datagrams.
 func TestHostileNetwork(t *testing.T) {
 	needNamespaces(t)
-	cleanStale()
+	cleanStale("mle")
 	dir := t.TempDir()
 	chaos := goBuild(t, dir, "chaos", "github.com/memberlist-go/memberlist/examples/chaos")
 	hostile := goBuild(t, dir, "hostile", "github.com/memberlist-go/memberlist/examples/chaos/e2e/internal/hostile")

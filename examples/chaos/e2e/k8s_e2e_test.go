@@ -75,7 +75,7 @@ func TestPodsAsTheManifestRunsThem(t *testing.T) {
 	if out, err := exec.Command("ip", "netns", "list").CombinedOutput(); err != nil {
 		t.Skipf("e2e: ip netns unusable: %v %s", err, out)
 	}
-	cleanStale()
+	cleanStale("mle")
 	p := newPodsLab(t)
 
 	// 1: the first pod of a new cluster is alone: alive, not ready.

@@ -94,7 +94,7 @@ func TestScale128(t *testing.T) {
 	}
 	require.True(t, n >= 3 && n <= 250, "-scale.n %d: want 3 to 250", n)
 	require.True(t, k >= 1 && k <= n-2, "-scale.kill %d: want 1 to %d", k, n-2)
-	cleanStaleScale()
+	cleanStale("mls") // its own prefix: the other tests take mle
 	s := &scaleLab{
 		lab:    &lab{t: t, prefix: fmt.Sprintf("mls%d", os.Getpid()%10000), procs: map[int]*exec.Cmd{}, addr: map[int]string{}},
 		n:      n,
@@ -179,24 +179,6 @@ func pickVictims(all []int, k int) (victims, rest []int) {
 	slices.Sort(victims)
 	slices.Sort(rest)
 	return victims, rest
-}
-
-// cleanStaleScale removes the namespaces and links a run of this test
-// left behind when it was killed before its cleanup ran. Its prefix, mls,
-// is its own: the other e2e tests' cleanStale takes mle.
-func cleanStaleScale() {
-	out, _ := exec.Command("ip", "netns", "list").Output()
-	for _, line := range strings.Split(string(out), "\n") {
-		if f := strings.Fields(line); len(f) > 0 && strings.HasPrefix(f[0], "mls") {
-			_ = exec.Command("ip", "netns", "del", f[0]).Run()
-		}
-	}
-	out, _ = exec.Command("ip", "-o", "link", "show").Output()
-	for _, line := range strings.Split(string(out), "\n") {
-		if f := strings.Fields(line); len(f) > 1 && strings.HasPrefix(f[1], "mls") {
-			_ = exec.Command("ip", "link", "del", strings.TrimSuffix(strings.Split(f[1], "@")[0], ":")).Run()
-		}
-	}
 }
 
 // scaleLab is the lab of e2e_test.go at n hosts, with each process's

@@ -23,7 +23,7 @@ func TestTCPFallbackProbe(t *testing.T) {
 	if _, err := exec.LookPath("nft"); err != nil {
 		t.Skip("e2e: needs the nft command (Debian package nftables) to drop UDP alone")
 	}
-	cleanStale()
+	cleanStale("mle")
 	l := &lab{t: t, prefix: fmt.Sprintf("mle%dt", os.Getpid()%1000), procs: map[int]*exec.Cmd{}, addr: map[int]string{}}
 	l.build()
 	l.network()
