@@ -278,10 +278,12 @@ func (n *Node) flush(timer *time.Timer) {
 	n.runStreamProbes(rd.StreamProbes)
 	n.publishState(time.Now(), rd.Events)
 	n.publish(rd.Events)
-	n.deliverPongs(rd.Pongs)
+	// Timed before the pongs go out, so a Ping's caller finds its own round
+	// trip in Stats once Ping returns.
 	for _, r := range rd.RTTs {
 		n.meters.observe(timingProbeRTT, r.RTT)
 	}
+	n.deliverPongs(rd.Pongs)
 	for _, s := range rd.Syncs {
 		n.meters.observe(timingSync, s.Took)
 	}
