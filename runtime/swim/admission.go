@@ -38,6 +38,12 @@ const (
 	fromStranger source = iota
 	fromSolicited
 	fromMember
+	// fromVouched: a chunk of the state we asked for that echoes our
+	// request's nonce, so that it came from the address we asked (or from
+	// someone who saw the request). Its records are believed as they
+	// stand, without a verification ping each: the member that sent them
+	// heard from each member it passes on.
+	fromVouched
 )
 
 // Budgets for names never seen before, per protocol period. A solicited
@@ -97,6 +103,7 @@ type cookieState struct {
 // request is a state request of ours, awaiting an answer.
 type request struct {
 	until      time.Time
+	nonce      uint64    // the nonce of our last request or digest to the address
 	cookie     []byte    // the cookie the address gave us, echoed in front of requests
 	pushedBack bool      // our state went back in answer to its state
 	asked      time.Time // when we last asked it (a digest or a state request), for Ready.Syncs
@@ -114,6 +121,7 @@ type periodLimits struct {
 	answered    map[netip.AddrPort]int
 	answerBytes int
 	corrected   map[correction]bool
+	verified    int // verification pings sent by verifySome this period
 }
 
 type correction struct {
@@ -125,7 +133,7 @@ type correction struct {
 // secret when it is due.
 func (c *Core) newPeriod() {
 	l := &c.limits
-	l.added, l.refused, l.newNames, l.answerBytes = 0, 0, 0, 0
+	l.added, l.refused, l.newNames, l.answerBytes, l.verified = 0, 0, 0, 0, 0
 	if len(c.pending) > maxSourcesTracked/4 {
 		c.expirePending()
 	}
@@ -189,7 +197,7 @@ func (c *Core) admitNew(src source, from netip.AddrPort) bool {
 		c.stats.MembersRefused++
 		return false
 	}
-	if src == fromSolicited {
+	if src == fromSolicited || src == fromVouched {
 		return true
 	}
 	l := &c.limits

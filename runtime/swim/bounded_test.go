@@ -65,7 +65,7 @@ func craftedPackets() []struct {
 	}
 	syncOf := func(count uint32, records int) []byte {
 		b := wire.AppendHeader(nil)
-		b = wire.AppendSyncStart(b, 0, "b", int(count))
+		b = wire.AppendSyncStart(b, 0, "b", int(count), 0)
 		for i := range records {
 			b = wire.AppendRecord(b, record(i))
 		}

@@ -133,13 +133,8 @@ type Core struct {
 	awaiting  [ackKinds]int // entries of acks by kind
 	viv       vivaldi       // our network coordinate
 	verifyIdx int           // where verifySome goes on
-	// verifyQueue holds candidates whose verification ping found the
-	// table full, in the order they were learnt, from verifyHead on: an
-	// answered verification ping starts the next one (verifyNext).
-	verifyQueue []*member
-	verifyHead  int
-	health      int
-	selfTag     uint32 // nameTag of our name, bound into every ack we send
+	health    int
+	selfTag   uint32 // nameTag of our name, bound into every ack we send
 
 	timers  timeq.Queue[timer]
 	suspGen uint64
@@ -169,11 +164,15 @@ type Core struct {
 	// is the member our last digest went to; resyncRng picks the member
 	// the check goes to.
 	resyncArmed bool
-	lastSynced  netip.AddrPort
-	resyncRng   *rand.Rand
-	leaving     bool
-	leaveDone   bool
-	conflictAt  uint64 // incarnation of the last conflict reported
+	// resynced: the check after this member's last join was armed.
+	resynced   bool
+	lastSynced netip.AddrPort
+	resyncRng  *rand.Rand
+	// nonceRng draws the nonces our state requests and digests carry.
+	nonceRng   *rand.Rand
+	leaving    bool
+	leaveDone  bool
+	conflictAt uint64 // incarnation of the last conflict reported
 
 	out   Ready
 	msgs  []wire.Message
@@ -196,9 +195,6 @@ type member struct {
 	unspread bool
 	// verifyFails counts unanswered verification pings of a candidate.
 	verifyFails int
-	// verifying: a verification ping to it is awaited; verifyQueued: it
-	// is in Core.verifyQueue.
-	verifying, verifyQueued bool
 	// coord is the network coordinate the member last sent.
 	coord    Coordinate
 	hasCoord bool
@@ -245,12 +241,14 @@ func New(now time.Time, cfg Config, self Member, seed uint64) (*Core, error) {
 		// leaves every other random choice where it was: a replay or a
 		// transcript shows the checks and nothing else moved.
 		resyncRng: rand.New(rand.NewPCG(seed^0x7f4a7c159e3779b9, seed)),
-		now:       now,
-		members:   make(map[string]*member),
-		byAddr:    make(map[netip.AddrPort]*member),
-		acks:      make(map[uint32]ackHandler),
-		seen:      make(map[broadcastID]time.Time),
-		pending:   make(map[netip.AddrPort]*request),
+		// So do nonces, for the same reason.
+		nonceRng: rand.New(rand.NewPCG(seed^0x2545f4914f6cdd1d, seed^0x9e3779b97f4a7c15)),
+		now:      now,
+		members:  make(map[string]*member),
+		byAddr:   make(map[netip.AddrPort]*member),
+		acks:     make(map[uint32]ackHandler),
+		seen:     make(map[broadcastID]time.Time),
+		pending:  make(map[netip.AddrPort]*request),
 	}
 	c.self = &member{Member: self, idx: -1, verified: true}
 	c.selfTag = nameTag(self.Name)

@@ -72,6 +72,7 @@ func (c *Core) userRetransmitLimit() int {
 // probes and acks.
 func (c *Core) gossipTick() {
 	c.schedule(c.now.Add(c.scaled(c.cfg.GossipInterval)), timer{kind: timerGossip})
+	c.verifySome()
 	if c.news.len() == 0 && c.user.len() == 0 {
 		return
 	}

@@ -63,9 +63,6 @@ type ackHandler struct {
 	check *addrCheck
 	// ackVerify, ackPing: the member pinged.
 	name string
-	// ackVerify: its record, whose verifying flag the answer or the
-	// expiry clears.
-	cand *member
 	// ackPing: when the ping left.
 	sentAt time.Time
 }
@@ -385,17 +382,23 @@ func (c *Core) relayForget(want uint32) {
 // verifyPerPeriod bounds the members verifySome pings per protocol period.
 const verifyPerPeriod = 128
 
-// verifySome pings a few alive members not heard from yet (those that the
-// table of verifications had no room for when they were learnt), going
-// round the member list from where it stopped.
+// verifySome pings a few alive members not heard from yet, going round
+// the member list from where it stopped. It runs every gossip round and
+// every period, and sends at most verifyPerPeriod a period: candidates are
+// heard from within a gossip interval, while a member told of hundreds at
+// once spreads its pings over periods rather than sending them in one
+// burst.
 func (c *Core) verifySome() {
+	if c.candidates == 0 {
+		return
+	}
 	n := len(c.nodes)
-	for i, sent := 0, 0; i < n && sent < verifyPerPeriod && c.awaiting[ackVerify] < maxVerifying; i++ {
+	for i := 0; i < n && c.limits.verified < verifyPerPeriod && c.awaiting[ackVerify] < maxVerifying; i++ {
 		c.verifyIdx = (c.verifyIdx + 1) % n
 		m := c.nodes[c.verifyIdx]
 		if !m.verified && m.State == StateAlive && !c.verifyingAddr(m.Addr) {
 			c.verify(m)
-			sent++
+			c.limits.verified++
 		}
 	}
 }
@@ -413,68 +416,16 @@ func (c *Core) verifyingAddr(addr netip.AddrPort) bool {
 // verify pings a member learnt second-hand, so that it becomes a gossip,
 // relay and sync target as soon as it answers rather than when its turn
 // to be probed comes. A fake one never answers and never becomes one.
-// With the table of verifications full, the member waits in verifyQueue
-// for an answer to make room.
+// verifySome calls it at most verifyPerPeriod times a period, and only
+// with room in the table of verifications.
 func (c *Core) verify(m *member) {
-	nonce, ok := c.await(ackHandler{kind: ackVerify, from: m.Addr, name: m.Name, cand: m}, m.Name, c.cfg.ProbeInterval, timerCheckExpire)
+	nonce, ok := c.await(ackHandler{kind: ackVerify, from: m.Addr, name: m.Name}, m.Name, c.cfg.ProbeInterval, timerCheckExpire)
 	if !ok {
-		c.queueVerify(m)
 		return
 	}
-	m.verifying = true
 	b := wire.AppendHeader(nil)
 	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce})
 	c.sendPacket(m.Addr, b)
-}
-
-// queueVerify puts a candidate in line for a verification ping. Entries
-// that are no longer candidates are dropped when the line grows past
-// twice the candidates, so it never holds many more than there are.
-func (c *Core) queueVerify(m *member) {
-	if m.verifyQueued {
-		return
-	}
-	if len(c.verifyQueue)-c.verifyHead >= 2*c.candidates+64 {
-		kept := c.verifyQueue[:0]
-		for _, q := range c.verifyQueue[c.verifyHead:] {
-			if c.awaitsVerify(q) {
-				kept = append(kept, q)
-			} else {
-				q.verifyQueued = false
-			}
-		}
-		clear(c.verifyQueue[len(kept):])
-		c.verifyQueue, c.verifyHead = kept, 0
-	}
-	m.verifyQueued = true
-	c.verifyQueue = append(c.verifyQueue, m)
-}
-
-// awaitsVerify reports whether m is a live candidate with no verification
-// ping awaited.
-func (c *Core) awaitsVerify(m *member) bool {
-	return !m.gone && !m.verified && !m.verifying && m.State == StateAlive
-}
-
-// verifyNext sends the verification ping next in line, if the table has
-// room. An answered verification ping calls it, so that the candidates a
-// state transfer brought (thousands, when as many join at once) are heard
-// from at the pace of their answers, not verifyPerPeriod a period: a
-// candidate that never answers starts nothing.
-func (c *Core) verifyNext() {
-	for c.verifyHead < len(c.verifyQueue) && c.awaiting[ackVerify] < maxVerifying {
-		m := c.verifyQueue[c.verifyHead]
-		c.verifyQueue[c.verifyHead] = nil
-		c.verifyHead++
-		m.verifyQueued = false
-		if c.awaitsVerify(m) {
-			c.verify(m)
-			break
-		}
-	}
-	if c.verifyHead == len(c.verifyQueue) {
-		c.verifyQueue, c.verifyHead = c.verifyQueue[:0], 0
-	}
 }
 
 func (c *Core) sendNack(to netip.AddrPort, nonce uint32) {
@@ -519,11 +470,9 @@ func (c *Core) handleAck(from netip.AddrPort, v uint32, coord []byte) {
 	case ackCheck:
 		c.checkPassed(h.check)
 	case ackVerify:
-		h.cand.verifying = false
 		if m, ok := c.members[h.name]; ok && m.Addr == from {
 			c.markVerified(m)
 		}
-		c.verifyNext()
 	case ackPing:
 		rtt := c.now.Sub(h.sentAt)
 		c.sample(h.name, rtt, coord)

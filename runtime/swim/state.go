@@ -101,7 +101,7 @@ func (c *Core) applyAlive(src source, from netip.AddrPort, a *wire.Alive) {
 	}
 	m, ok := c.members[a.Name]
 	if !ok {
-		if !first && src != fromSolicited && c.candidates >= maxCandidates {
+		if !first && src != fromSolicited && src != fromVouched && c.candidates >= maxCandidates {
 			c.stats.MembersRefused++
 			return
 		}
@@ -114,9 +114,17 @@ func (c *Core) applyAlive(src source, from netip.AddrPort, a *wire.Alive) {
 		if !c.admitNew(src, from) || !c.admitted(a) {
 			return
 		}
-		m = c.addMember(a, first)
+		m = c.addMember(a, first || src == fromVouched)
 		switch {
 		case first:
+			c.queueAlive(m)
+			c.emit(EventJoined, m)
+		case src == fromVouched:
+			// A state we asked for: the member that sent it has heard
+			// from this one, so no verification ping. Passed on, as
+			// news heard second-hand is once verified: members that
+			// already hold it ignore it, and those that joined at the
+			// same moment as it may hear of it no other way.
 			c.queueAlive(m)
 			c.emit(EventJoined, m)
 		default:
@@ -124,13 +132,19 @@ func (c *Core) applyAlive(src source, from netip.AddrPort, a *wire.Alive) {
 			// only once it has answered, so that made-up members never
 			// crowd real news out of the queue. Passed on then even when
 			// a state transfer brought it: news of a join must not depend
-			// on the one member that heard it first-hand.
+			// on the one member that heard it first-hand. Pinged at the
+			// next gossip round (verifySome), not at once: while many
+			// join, the member's own announcement or a state we asked for
+			// often vouches for it first, and the ping is saved; and the
+			// pings of many candidates are paced, not one burst.
 			m.unspread = true
-			c.verify(m)
 		}
 		return
 	}
 	if a.Incarnation <= m.Incarnation {
+		if src == fromVouched && !m.verified && m.Addr == a.Addr && a.Incarnation == m.Incarnation {
+			c.markVerified(m)
+		}
 		return
 	}
 	if m.Addr != a.Addr && !first {
@@ -305,7 +319,6 @@ func (c *Core) checkExpired(want uint32) {
 		return
 	}
 	if h.kind == ackVerify {
-		h.cand.verifying = false
 		c.verifyFailed(h.name, h.from)
 		return
 	}

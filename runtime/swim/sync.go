@@ -74,14 +74,22 @@ func (c *Core) syncIfGrowing() {
 // gets misses whoever joined after its source answered; the check finds
 // them, and stops once a digest matches, as it does in a converged
 // cluster: steady traffic does not change.
+//
+// One check per join, no more: each that finds views differ costs two
+// whole-state transfers, and with hundreds of members joining in one
+// process, a check after every transfer that taught something kept both
+// cores busy with transfers (S4: 512 members collapsed, where one check
+// leaves them healthy). Past it, the growth sync and the sync interval
+// go on as in any cluster.
 const resyncPeriods = 3
 
-// armResync schedules the check, unless one is pending already.
+// armResync schedules the check, unless one is pending already or this
+// member has had its check since it last joined.
 func (c *Core) armResync() {
-	if c.resyncArmed || c.leaving {
+	if c.resyncArmed || c.resynced || c.leaving {
 		return
 	}
-	c.resyncArmed = true
+	c.resyncArmed, c.resynced = true, true
 	// No jitter: members that join at once got their transfers at
 	// different times already, and the check needs no random draw.
 	c.schedule(c.now.Add(resyncPeriods*c.cfg.ProbeInterval), timer{kind: timerResync})
@@ -100,7 +108,7 @@ func (c *Core) resyncTick() {
 		peers = c.randomMembersFrom(c.resyncRng, 1, func(m *member) bool { return m.State == StateAlive && m.verified })
 	}
 	if len(peers) > 0 {
-		c.digestTo(peers[0])
+		c.digestTo(peers[0], true)
 	}
 }
 
@@ -112,19 +120,22 @@ func (c *Core) sendDigest() {
 	}
 	peers := c.randomMembers(1, func(m *member) bool { return m.State == StateAlive && m.verified })
 	if len(peers) > 0 {
-		c.digestTo(peers[0])
+		c.digestTo(peers[0], false)
 	}
 }
 
-// digestTo sends a digest of our view to peer.
-func (c *Core) digestTo(peer *member) {
+// digestTo sends a digest of our view to peer; with vouch, one carrying a
+// nonce, so that its answer's records are believed without pings (see
+// vouchNonce).
+func (c *Core) digestTo(peer *member, vouch bool) {
 	c.lastSynced = peer.Addr
 	// Its state, if it answers with it, is ours to take unbudgeted.
 	r := c.solicit(peer.Addr, 2*c.cfg.ProbeInterval)
 	r.asked = c.now
 	r.keyedDigest = true
+	r.nonce = c.vouchNonce(vouch)
 	b := wire.AppendHeader(nil)
-	b = wire.AppendDigest(b, &wire.Digest{From: c.self.Name, Digest: c.digest(), KeyedSum: c.keyed.sum()})
+	b = wire.AppendDigest(b, &wire.Digest{From: c.self.Name, Digest: c.digest(), KeyedSum: c.keyed.sum(), Nonce: r.nonce})
 	c.sendPacket(peer.Addr, b)
 }
 
@@ -140,7 +151,7 @@ func (c *Core) handleDigest(pk *packet, d *wire.Digest) {
 		c.sendKeyedSums(pk.from, 0)
 	}
 	if d.Digest != c.digest() {
-		c.answerState(pk.from, wire.SyncWantReply)
+		c.answerState(pk.from, wire.SyncWantReply, d.Nonce)
 	}
 }
 
@@ -209,24 +220,40 @@ func (c *Core) sendSyncRequest(to netip.AddrPort) {
 	r := c.solicit(to, c.cfg.ReconnectInterval)
 	r.pushedBack = false
 	r.asked = c.now
+	r.nonce = c.vouchNonce(c.joining)
 	b := wire.AppendHeader(nil)
 	if r.cookie != nil {
 		b = wire.AppendCookie(b, &wire.Cookie{Value: r.cookie})
 	}
-	b = wire.AppendSyncStart(b, wire.SyncWantReply|wire.SyncLast, c.self.Name, 1)
+	b = wire.AppendSyncStart(b, wire.SyncWantReply|wire.SyncLast, c.self.Name, 1, r.nonce)
 	b = wire.AppendRecord(b, c.record(c.self))
 	c.sendPacket(to, b)
 }
 
 // answerState sends our state to to in answer to its request, once the
-// caller has checked the answer budget (answerBudget).
-func (c *Core) answerState(to netip.AddrPort, flags uint8) {
+// caller has checked the answer budget (answerBudget); every chunk echoes
+// the request's nonce.
+func (c *Core) answerState(to netip.AddrPort, flags uint8, nonce uint64) {
 	if flags&wire.SyncWantReply != 0 {
 		// We ask for its state in turn: its answer is ours to take. What
 		// comes back from a request we merely answered is budgeted.
 		c.solicit(to, 2*c.cfg.ProbeInterval)
 	}
-	c.limits.answerBytes += c.sendState(to, flags, nil)
+	c.limits.answerBytes += c.sendState(to, flags, nil, nonce)
+}
+
+// vouchNonce is the nonce of a request whose answer, echoing it, is
+// believed record by record without a verification ping each: a joiner's
+// state request and the check after a join (resyncTick), when the
+// answerer's view is the cluster's latest news. Other requests carry
+// none (zero), so their answers' new names are candidates: a member that
+// thaws after a long pause holds members everyone else has forgotten,
+// and a routine digest answered from its view must not bring them back.
+func (c *Core) vouchNonce(vouch bool) uint64 {
+	if !vouch {
+		return 0
+	}
+	return c.nonceRng.Uint64() | 1 // never zero, which means none
 }
 
 // record is m's state as a sync record.
@@ -237,8 +264,8 @@ func (c *Core) record(m *member) *wire.Record {
 // sendState sends our whole state to addr in as many packets as it takes
 // and returns the bytes sent; flags go on every chunk except SyncWantReply,
 // on the first only, and SyncLast, on the last. A cookie, if given, goes in
-// front of every chunk.
-func (c *Core) sendState(to netip.AddrPort, flags uint8, cookie []byte) int {
+// front of every chunk, and a nonce, if not zero, in every one.
+func (c *Core) sendState(to netip.AddrPort, flags uint8, cookie []byte, nonce uint64) int {
 	// Only members this view has heard from: a view passes on nothing it
 	// was merely told, so made-up members stay where they were told.
 	all := make([]*member, 0, len(c.nodes)+1)
@@ -257,7 +284,7 @@ func (c *Core) sendState(to netip.AddrPort, flags uint8, cookie []byte) int {
 	for first := true; len(all) > 0; first = false {
 		// Count how many records fit; the prefix grows by a byte at a few
 		// counts, so size it for the worst case of the whole remainder.
-		prefix := 1 + len(cookieMsg) + wire.SyncStartSize(c.self.Name, len(all))
+		prefix := 1 + len(cookieMsg) + wire.SyncStartSize(c.self.Name, len(all), nonce)
 		size, n := prefix, 0
 		for n < len(all) {
 			rs := wire.RecordSize(c.record(all[n]))
@@ -277,7 +304,7 @@ func (c *Core) sendState(to netip.AddrPort, flags uint8, cookie []byte) int {
 		b := make([]byte, 0, size)
 		b = wire.AppendHeader(b)
 		b = append(b, cookieMsg...)
-		b = wire.AppendSyncStart(b, f, c.self.Name, n)
+		b = wire.AppendSyncStart(b, f, c.self.Name, n, nonce)
 		for _, m := range all[:n] {
 			b = wire.AppendRecord(b, c.record(m))
 		}
@@ -314,13 +341,14 @@ func (c *Core) handleSync(pk *packet, s *wire.Sync) {
 		// be the one bottleneck every newcomer's news goes through.
 		c.joining = false
 		c.justJoined = true
+		c.resynced = false
 		c.announceSelf()
 	}
 	if c.leaving {
 		return
 	}
 	if s.Flags&wire.SyncWantReply != 0 && c.answerBudget(asked, pk.from) {
-		c.answerState(pk.from, wire.SyncReply)
+		c.answerState(pk.from, wire.SyncReply, s.Nonce)
 	}
 	if s.Flags&wire.SyncLast != 0 {
 		// The last chunk of a state we asked for: the exchange took this
@@ -333,7 +361,7 @@ func (c *Core) handleSync(pk *packet, s *wire.Sync) {
 	if s.Flags&(wire.SyncReply|wire.SyncLast) == wire.SyncReply|wire.SyncLast {
 		if r, ok := c.pending[pk.from]; ok && !r.pushedBack && !c.now.After(r.until) {
 			r.pushedBack = true
-			c.sendState(pk.from, 0, r.cookie)
+			c.sendState(pk.from, 0, r.cookie, 0)
 		}
 	}
 }
@@ -377,6 +405,9 @@ func (c *Core) mergeRecords(pk *packet, s *wire.Sync) bool {
 	src := pk.src
 	if r, ok := c.pending[pk.from]; ok && !c.now.After(r.until) {
 		src = fromSolicited // our own request's answer: not budgeted
+		if s.Nonce != 0 && s.Nonce == r.nonce {
+			src = fromVouched // and provably so: believed without pings
+		}
 	}
 	for i := range s.Records {
 		r := &s.Records[i]
@@ -394,7 +425,7 @@ func (c *Core) mergeRecords(pk *packet, s *wire.Sync) bool {
 			c.onLeave(r.Name, r.Incarnation, pk.sender)
 		}
 	}
-	return src == fromSolicited
+	return src == fromSolicited || src == fromVouched
 }
 
 // reapInterval is how often old dead members and caches are swept.

@@ -67,7 +67,7 @@ func TestTraceNamesEveryPacket(t *testing.T) {
 	c.Run(3 * time.Second)
 	lines := strings.Split(strings.TrimSpace(trace.String()), "\n")
 	require.NotEmpty(t, lines)
-	assert.Regexp(t, `^0s node-1 -> node-0: sync want-reply,last from=node-1 \[node-1@10\.0\.0\.2:7946 inc=\d+ alive\]$`, lines[0])
+	assert.Regexp(t, `^0s node-1 -> node-0: sync want-reply,last from=node-1 nonce=[0-9a-f]{8} \[node-1@10\.0\.0\.2:7946 inc=\d+ alive\]$`, lines[0])
 	assert.Equal(t, int(nodes[0].PacketsOut+nodes[1].PacketsOut), strings.Count(trace.String(), " -> "), "one line per packet sent")
 	assert.Contains(t, trace.String(), "node-0: event joined node-1@10.0.0.2:7946")
 }

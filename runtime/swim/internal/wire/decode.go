@@ -179,11 +179,15 @@ func (r *reader) message(m *Message) {
 	case TypeBroadcast:
 		r.broadcast(&m.Broadcast)
 	case TypeDigest:
-		n := r.arrayHeaderOf("digest", 2, 3)
+		n := r.arrayHeaderOf("digest", 2, 4)
 		m.Digest.From = r.name("digest.from")
 		m.Digest.Digest = r.uint64("digest.digest")
-		if n == 3 {
+		switch n {
+		case 3:
 			m.Digest.KeyedSum = r.nonZero("digest.keyedsum")
+		case 4: // the nonce follows the sum, which may then be zero
+			m.Digest.KeyedSum = r.uint64("digest.keyedsum")
+			m.Digest.Nonce = r.nonZero("digest.nonce")
 		}
 	case TypeKeyedSums:
 		r.keyedSums(&m.KeyedSums)
@@ -238,9 +242,12 @@ func (r *reader) nonZero(where string) uint64 {
 }
 
 func (r *reader) sync(s *Sync) {
-	r.arrayHeader("sync", 3)
+	n := r.arrayHeaderOf("sync", 3, 4)
 	s.Flags = r.uint8("sync.flags")
 	s.From = r.name("sync.from")
+	if n == 4 {
+		s.Nonce = r.nonZero("sync.nonce")
+	}
 	if r.err != nil {
 		return
 	}

@@ -81,6 +81,9 @@ func describeMessage(b *strings.Builder, m *Message) {
 		if m.Digest.KeyedSum != 0 {
 			fmt.Fprintf(b, " keyed=0x%016x", m.Digest.KeyedSum)
 		}
+		if m.Digest.Nonce != 0 {
+			fmt.Fprintf(b, " nonce=%s", describeNonce(m.Digest.Nonce))
+		}
 	case TypeKeyedSums:
 		describeKeyedSums(b, &m.KeyedSums)
 	case TypeCookie:
@@ -88,7 +91,6 @@ func describeMessage(b *strings.Builder, m *Message) {
 	}
 }
 
-// describeSync writes a sync's flags, sender and records.
 // describeKeyedSums names the buckets whose sums are not zero, so that a
 // transcript shows which part of the store two members compared.
 func describeKeyedSums(b *strings.Builder, m *KeyedSums) {
@@ -105,6 +107,7 @@ func describeKeyedSums(b *strings.Builder, m *KeyedSums) {
 	fmt.Fprintf(b, " buckets=%d/%d", n, len(m.Sums))
 }
 
+// describeSync writes a sync's flags, sender, nonce and records.
 func describeSync(b *strings.Builder, s *Sync) {
 	var flags []string
 	for _, f := range []struct {
@@ -121,7 +124,11 @@ func describeSync(b *strings.Builder, s *Sync) {
 	if len(flags) > 0 {
 		b.WriteString(" " + strings.Join(flags, ","))
 	}
-	b.WriteString(" from=" + s.From + " [")
+	b.WriteString(" from=" + s.From)
+	if s.Nonce != 0 {
+		b.WriteString(" nonce=" + describeNonce(s.Nonce))
+	}
+	b.WriteString(" [")
 	for i, r := range s.Records {
 		if i == describeRecords {
 			fmt.Fprintf(b, ", ... %d more", len(s.Records)-describeRecords)
@@ -134,6 +141,10 @@ func describeSync(b *strings.Builder, s *Sync) {
 	}
 	b.WriteString("]")
 }
+
+// describeNonce shows a nonce by its low 32 bits: enough to match an
+// answer to its request by eye, without 16 digits of noise per line.
+func describeNonce(n uint64) string { return fmt.Sprintf("%08x", uint32(n)) }
 
 // describeMeta notes metadata by its length; the bytes are the
 // application's and seldom readable.

@@ -99,12 +99,20 @@ func AppendLeave(b []byte, m *Leave) []byte {
 // [AppendRecord], or the packet will not decode. Splitting the message this
 // way lets a sender fill a packet up to its size budget with
 // [SyncStartSize] and [RecordSize] without building a Sync value first.
-// count must be between 0 and math.MaxUint32.
-func AppendSyncStart(b []byte, flags uint8, from string, count int) []byte {
+// count must be between 0 and math.MaxUint32. A non-zero nonce goes in
+// as a field of its own, before the records (see [Sync]).
+func AppendSyncStart(b []byte, flags uint8, from string, count int, nonce uint64) []byte {
 	b = append(b, byte(TypeSync))
-	b = msgp.AppendArrayHeader(b, 3)
+	if nonce == 0 {
+		b = msgp.AppendArrayHeader(b, 3)
+	} else {
+		b = msgp.AppendArrayHeader(b, 4)
+	}
 	b = msgp.AppendUint8(b, flags)
 	b = msgp.AppendString(b, from)
+	if nonce != 0 {
+		b = msgp.AppendUint64(b, nonce)
+	}
 	return msgp.AppendArrayHeader(b, uint32(count))
 }
 
@@ -127,7 +135,7 @@ func AppendRecord(b []byte, r *Record) []byte {
 // AppendSync appends m as a sync message, all records included. Use
 // [AppendSyncStart] and [AppendRecord] to split records across packets.
 func AppendSync(b []byte, m *Sync) []byte {
-	b = AppendSyncStart(b, m.Flags, m.From, len(m.Records))
+	b = AppendSyncStart(b, m.Flags, m.From, len(m.Records), m.Nonce)
 	for i := range m.Records {
 		b = AppendRecord(b, &m.Records[i])
 	}
@@ -167,15 +175,21 @@ func AppendBroadcast(b []byte, m *Broadcast) []byte {
 // AppendDigest appends m as a digest message.
 func AppendDigest(b []byte, m *Digest) []byte {
 	b = append(b, byte(TypeDigest))
-	if m.KeyedSum == 0 {
-		b = msgp.AppendArrayHeader(b, 2)
-	} else {
+	switch {
+	case m.Nonce != 0:
+		b = msgp.AppendArrayHeader(b, 4)
+	case m.KeyedSum != 0:
 		b = msgp.AppendArrayHeader(b, 3)
+	default:
+		b = msgp.AppendArrayHeader(b, 2)
 	}
 	b = msgp.AppendString(b, m.From)
 	b = msgp.AppendUint64(b, m.Digest)
-	if m.KeyedSum != 0 {
+	if m.KeyedSum != 0 || m.Nonce != 0 {
 		b = msgp.AppendUint64(b, m.KeyedSum)
+	}
+	if m.Nonce != 0 {
+		b = msgp.AppendUint64(b, m.Nonce)
 	}
 	return b
 }
@@ -214,15 +228,20 @@ func RecordSize(r *Record) int {
 }
 
 // SyncStartSize returns the exact number of bytes [AppendSyncStart] appends
-// for from and count, provided flags uses only the defined Sync* bits (any
-// flags below 0x80). Flags from 0x80 up take one byte more; none is defined,
-// and taking flags here would only make every caller pass them.
-func SyncStartSize(from string, count int) int {
-	return 1 + // type
+// for from, count and nonce, provided flags uses only the defined Sync*
+// bits (any flags below 0x80). Flags from 0x80 up take one byte more; none
+// is defined, and taking flags here would only make every caller pass
+// them.
+func SyncStartSize(from string, count int, nonce uint64) int {
+	n := 1 + // type
 		msgpsize.ArrayHeader(3) +
 		1 + // flags as a positive fixint
 		msgpsize.Str(len(from)) +
 		msgpsize.ArrayHeader(count)
+	if nonce != 0 {
+		n += msgpsize.Uint(nonce)
+	}
+	return n
 }
 
 // Encoded address lengths: address bytes plus a big-endian port.

@@ -36,6 +36,8 @@ func seeds(t testing.TB) map[string][]byte {
 	m[seedPrefix+"broadcast-keyed"] = packet(t, Message{Type: TypeBroadcast, Broadcast: Broadcast{Origin: "a", ID: 3, Payload: []byte("v"), Key: 0xfeed}})
 	m[seedPrefix+"broadcast-epoch"] = packet(t, Message{Type: TypeBroadcast, Broadcast: Broadcast{Origin: "a", ID: 4, Payload: []byte("v"), Key: 0xfeed, Epoch: 1764740000000}})
 	m[seedPrefix+"digest-keyed"] = packet(t, Message{Type: TypeDigest, Digest: Digest{From: "node-a", Digest: 1, KeyedSum: 0xfedcba9876543210}})
+	m[seedPrefix+"digest-nonce"] = packet(t, Message{Type: TypeDigest, Digest: Digest{From: "node-a", Digest: 1, Nonce: 0x0123456789abcdef}})
+	m[seedPrefix+"sync-nonce"] = packet(t, Message{Type: TypeSync, Sync: Sync{Flags: SyncReply | SyncLast, From: "node-a", Nonce: 7, Records: records(2)}})
 	return m
 }
 

@@ -22,10 +22,11 @@
 // would be a cycle, and a codec-only mode of the generator would still
 // leave the other reasons. And some fields are optional, left off the
 // array when empty: the Ack's Coord, on one ack in several, the
-// Broadcast's Key and Epoch, on keyed broadcasts only, and the Digest's
-// KeyedSum, only where keyed broadcasts are held, so the commonest
-// messages stay as short as they were, while a generated struct always
-// writes all its fields. What the two share is the size arithmetic of msgp, in
+// Broadcast's Key and Epoch, on keyed broadcasts only, the Digest's
+// KeyedSum, only where keyed broadcasts are held, and the nonce of a
+// Digest or Sync, only on a joiner's requests and their answers, so the
+// commonest messages stay as short as they were, while a generated struct
+// always writes all its fields. What the two share is the size arithmetic of msgp, in
 // internal/msgpsize.
 package wire
 
@@ -167,9 +168,16 @@ type Record struct {
 }
 
 // Sync carries a chunk of the sender's member state (anti-entropy and join).
+//
+// Nonce, unless zero, ties the chunk to a request: a state request carries
+// the requester's nonce, and every chunk of the answer to it (or to a
+// Digest carrying one) echoes it, so the requester can tell its own
+// answer from a chunk forged from the answerer's address. It is written as
+// a third field, before the records, only when non-zero.
 type Sync struct {
 	Flags   uint8
 	From    string
+	Nonce   uint64
 	Records []Record
 }
 
@@ -215,10 +223,15 @@ const MaxBroadcastKeyLen = 18
 // own sum differs answers with its KeyedSums. It is a third field, left
 // off when zero (no keyed broadcast held), so a digest without keyed
 // broadcasts is as it was before.
+//
+// Nonce, unless zero, is echoed by every chunk of the Sync sent in answer
+// (see [Sync]). It is a fourth field; KeyedSum is written, zero or not,
+// whenever it is.
 type Digest struct {
 	From     string
 	Digest   uint64
 	KeyedSum uint64
+	Nonce    uint64
 }
 
 // KeyedBuckets is how many sums a KeyedSums carries.

@@ -62,6 +62,9 @@ func TestRoundTrip(t *testing.T) {
 		{"broadcast/keyed", []Message{{Type: TypeBroadcast, Broadcast: Broadcast{Origin: "a", ID: 7, Payload: []byte("v"), Key: math.MaxUint64}}}},
 		{"broadcast/epoch", []Message{{Type: TypeBroadcast, Broadcast: Broadcast{Origin: "a", ID: 7, Payload: []byte("v"), Key: 3, Epoch: math.MaxUint64}}}},
 		{"digest/keyed", []Message{{Type: TypeDigest, Digest: Digest{From: "a", Digest: 2, KeyedSum: 1}}}},
+		{"digest/nonce", []Message{{Type: TypeDigest, Digest: Digest{From: "a", Digest: 2, Nonce: math.MaxUint64}}}},
+		{"digest/keyed nonce", []Message{{Type: TypeDigest, Digest: Digest{From: "a", Digest: 2, KeyedSum: 3, Nonce: 1}}}},
+		{"sync/nonce", []Message{{Type: TypeSync, Sync: Sync{Flags: SyncReply, From: "a", Nonce: 0x80, Records: records(3)}}}},
 		{"keyedsums", []Message{{Type: TypeKeyedSums, KeyedSums: KeyedSums{From: maxName(), Flags: 0xff, Sums: keyedSums()}}}},
 		{"broadcast/small key", []Message{{Type: TypeBroadcast, Broadcast: Broadcast{Origin: "a", ID: 7, Key: 1}}}},
 		{"one of each", oneOfEach()},
@@ -383,7 +386,7 @@ func TestWrongArrayCount(t *testing.T) {
 			if n > 5 {
 				enc = append(enc, 0)
 			}
-			_, err := DecodePacket(rawPacket(AppendSyncStart(nil, 0, "a", 1), enc), nil)
+			_, err := DecodePacket(rawPacket(AppendSyncStart(nil, 0, "a", 1, 0), enc), nil)
 			if assert.ErrorIs(t, err, ErrMalformed, "record of %d elements", n) {
 				assert.ErrorContains(t, err, "sync.record: ", "record of %d elements", n)
 			}
@@ -458,8 +461,8 @@ func TestAllocationBoundedByInput(t *testing.T) {
 		acks = AppendAck(acks, &Ack{})
 	}
 	minRec := Record{Name: "r", Addr: v4()}
-	n := (budget - SyncStartSize("a", 0xffff)) / RecordSize(&minRec)
-	syncs := AppendSyncStart(AppendHeader(nil), 0, "a", n)
+	n := (budget - SyncStartSize("a", 0xffff, 0)) / RecordSize(&minRec)
+	syncs := AppendSyncStart(AppendHeader(nil), 0, "a", n, 0)
 	for range n {
 		syncs = AppendRecord(syncs, &minRec)
 	}
@@ -510,7 +513,7 @@ func TestEncodeAllocs(t *testing.T) {
 		b = AppendDead(b, &msgs[6].Dead)
 		b = AppendLeave(b, &msgs[7].Leave)
 		b = AppendSync(b, &msgs[8].Sync)
-		b = AppendSyncStart(b, 0, "a", 1)
+		b = AppendSyncStart(b, 0, "a", 1, 0)
 		b = AppendRecord(b, &invalid)
 		b = AppendUser(b, &msgs[9].User)
 		b = AppendBroadcast(b, &msgs[10].Broadcast)
@@ -547,8 +550,10 @@ func TestSizes(t *testing.T) {
 		from := strings.Repeat("f", fl)
 		for _, c := range counts {
 			for flags := range uint8(SyncWantReply | SyncReply | SyncLast + 1) {
-				require.Equal(t, len(AppendSyncStart(nil, flags, from, c)), SyncStartSize(from, c),
-					"SyncStartSize(from %d, count %d) against the bytes appended (flags %#x)", fl, c, flags)
+				for _, nonce := range []uint64{0, 1, 0x7f, 0x80, 1 << 32, math.MaxUint64} {
+					require.Equal(t, len(AppendSyncStart(nil, flags, from, c, nonce)), SyncStartSize(from, c, nonce),
+						"SyncStartSize(from %d, count %d, nonce %#x) against the bytes appended (flags %#x)", fl, c, nonce, flags)
+				}
 			}
 		}
 	}
@@ -561,16 +566,16 @@ func TestPackSyncToBudget(t *testing.T) {
 	recs := records(200)
 	var decoded []Record
 	for rest := recs; len(rest) > 0; {
-		n, size := 0, SyncStartSize("me", 0)
+		n, size := 0, SyncStartSize("me", 0, 0)
 		for n < len(rest) {
-			grown := size - SyncStartSize("me", n) + SyncStartSize("me", n+1) + RecordSize(&rest[n])
+			grown := size - SyncStartSize("me", n, 0) + SyncStartSize("me", n+1, 0) + RecordSize(&rest[n])
 			if 1+grown > budget {
 				break
 			}
 			n, size = n+1, grown
 		}
 		require.NotZero(t, n, "record does not fit an empty packet")
-		pkt := AppendSyncStart(AppendHeader(make([]byte, 0, budget)), 0, "me", n)
+		pkt := AppendSyncStart(AppendHeader(make([]byte, 0, budget)), 0, "me", n, 0)
 		for i := range n {
 			pkt = AppendRecord(pkt, &rest[i])
 		}
