@@ -139,6 +139,28 @@ func TestUnvouchedStateIsPingedNextPeriod(t *testing.T) {
 	assert.Equal(t, 700-len(pings), c.Stats().Candidates, "the answered ones are members")
 }
 
+// An attacker forging the answer from the address asked, off the path,
+// does not know the nonce: a chunk with another one brings candidates
+// only, no member and no event.
+func TestWrongNonceBringsCandidatesOnly(t *testing.T) {
+	c, now := testCore(t, 0)
+	r := c.solicit(gossiper, 2*c.cfg.ProbeInterval)
+	r.nonce = c.vouchNonce(true)
+	var recs []wire.Record
+	for i := range 40 {
+		name, addr := stateMember(i)
+		recs = append(recs, wire.Record{Name: name, Addr: addr, Incarnation: 1})
+	}
+	step(t, c, now, wire.AppendSync(wire.AppendHeader(nil), &wire.Sync{Flags: wire.SyncLast, From: "z", Nonce: r.nonce + 2, Records: recs}))
+	assert.Empty(t, c.Ready().Events)
+	assert.Equal(t, 40, c.Stats().Candidates)
+	for i := range 40 {
+		name, _ := stateMember(i)
+		_, ok := c.Member(name)
+		assert.False(t, ok, "%s a member", name)
+	}
+}
+
 // digestsBy ticks c every 10 ms from from to to and lists where the
 // digests it sent went.
 func digestsBy(t *testing.T, c *Core, from, to time.Time) []netip.AddrPort {
