@@ -144,6 +144,9 @@ type Node interface {
 	// NumMembers counts the members this one holds that are neither
 	// failed nor left (alive or suspect), itself included.
 	NumMembers() int
+	// ReadMembers reads the whole member list, as an application that
+	// routes by it does, and returns its length.
+	ReadMembers() int
 	// Traffic reports what the member sent since it started.
 	Traffic() Traffic
 	// Crash stops the member abruptly: its sockets close and it sends

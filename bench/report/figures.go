@@ -115,6 +115,9 @@ func ScenarioRows(d *Data) []Row {
 		add("CPU (cores, steady window)", 3, func(rs []scenario.Result) []float64 {
 			return field(rs, func(r scenario.Result) float64 { return r.SteadyCPUCores })
 		})
+		add("CPU per datagram sent and received (µs, steady window)", 1, func(rs []scenario.Result) []float64 {
+			return field(rs, func(r scenario.Result) float64 { return r.CPUPerDatagram })
+		})
 		var notes []string
 		for _, impl := range []string{Ours, Theirs} {
 			if n := scenarioNote(impl, sc.Runs[impl]); n != "" {

@@ -246,7 +246,7 @@ func writeSearch(b *strings.Builder, d *Data) {
 	p("A trial that has not converged 30 s after the first join (plus 10 ms per member) while its process uses a core or more has collapsed and stops there, so it has no traffic figures; ")
 	p("one that uses less may be slowly repairing a missed join by anti-entropy and is waited for up to %v. ", d.SearchSpec.JoinCapIdle)
 	p("An N at which one of S1 to S3's runs, at the same timings, saw false failures is unhealthy without another trial (the row then shows that run).\n\n")
-	p("| implementation | N | healthy | join (s) | false failures (20 s) | bytes/member/s | CPU cores in the window |\n|---|---|---|---|---|---|---|\n")
+	p("| implementation | N | healthy | join (s) | false failures (20 s) | bytes/member/s | CPU cores in the window | CPU ms/member/s |\n|---|---|---|---|---|---|---|---|\n")
 	for _, impl := range []string{Ours, Theirs} {
 		s, ok := d.Search[impl]
 		if !ok {
@@ -254,7 +254,7 @@ func writeSearch(b *strings.Builder, d *Data) {
 		}
 		for _, pr := range s.Probes {
 			if pr.Err != "" {
-				p("| %s | %d | no | failed to run: %s | | | |\n", impl, pr.N, mdEscape(pr.Err))
+				p("| %s | %d | no | failed to run: %s | | | | |\n", impl, pr.N, mdEscape(pr.Err))
 				continue
 			}
 			r := pr.Result
@@ -262,17 +262,18 @@ func writeSearch(b *strings.Builder, d *Data) {
 			if !r.Converged {
 				join = fmt.Sprintf("not converged in %.0f", r.JoinSeconds)
 			}
-			bytes, ff, cpu := "—", "—", "—"
+			bytes, ff, cpu, perMember := "—", "—", "—", "—"
 			if r.BytesPerMemberSecond > 0 {
 				bytes, ff, cpu = fmt.Sprintf("%.0f", r.BytesPerMemberSecond), fmt.Sprint(r.WindowFalseFailures), fmt.Sprintf("%.2f", r.SteadyCPUCores)
+				perMember = fmt.Sprintf("%.2f", r.SteadyCPUCores/float64(r.N)*1000)
 			}
 			yes := "no"
 			if pr.Healthy {
 				yes = "yes"
 			}
-			p("| %s | %d | %s | %s | %s | %s | %s |\n", impl, pr.N, yes, join, ff, bytes, cpu)
+			p("| %s | %d | %s | %s | %s | %s | %s | %s |\n", impl, pr.N, yes, join, ff, bytes, cpu, perMember)
 		}
-		p("| %s | | **%s** | | | | |\n", impl, searchBracket(s))
+		p("| %s | | **%s** | | | | | |\n", impl, searchBracket(s))
 	}
 	p("\n")
 }
@@ -340,7 +341,9 @@ func method(d *Data) string {
 	p("- **False failures**: declarations during the window that a running member failed or left: our EventFailed and EventLeft, the incumbent's EventDelegate.NotifyLeave (whose Node does not say which), counted once per declaring member.\n")
 	p("- **Crash detection**: a member is closed abruptly (sockets closed, nothing sent); *first* is until any member declares it gone, *all* until every remaining member has. ")
 	p("Three crashes of different members, one second apart after each is fully detected; a run's figure is the median of its three.\n")
-	p("- **CPU**: the trial process's user+sys time (getrusage) over the whole trial, divided by its wall time; also over the steady window alone.\n")
+	p("- **CPU**: the trial process's user+sys time (getrusage) over the whole trial, divided by its wall time; also over the steady window alone. ")
+	p("In S1 to S3 every member's whole list is read every 100 ms during the window, as an application routing by it would (ours' Members(), the incumbent's Members()); S4 reads none (N² records a second). ")
+	p("*CPU per datagram* is the window's CPU over the datagrams sent in it: each is also received, so it is one datagram's send and receive, the rest of the work (timers, list reads) shared out among them.\n")
 	p("- **S7 and S8**: as their sections above say; ours' stream bytes are counted by its stream transport (runtime.Stats.Stream.BytesOut, framing included), the incumbent's by its wrapped TCP connections.\n")
 	p("- **S5**: `go test -bench S5 -benchmem ./codec` in bench/: our MessagePack array-form code (tinylib/msgp) against go-msgpack/v2's MsgpackHandle used as the incumbent uses it (a fresh encoder and decoder per message, struct as a map).\n\n")
 	p("## How to reproduce\n\n")

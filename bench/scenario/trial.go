@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"syscall"
+	"sync"
 	"time"
 
 	"github.com/memberlist-go/memberlist/bench/cluster"
@@ -48,6 +49,10 @@ type Spec struct {
 	CrashGap time.Duration
 	// DetectCap bounds the wait for one crash to be detected by all.
 	DetectCap time.Duration
+	// ReadEvery, unless zero, is how often every member's list is read
+	// (Node.ReadMembers) during the window, as an application would; the
+	// reads' cost is part of the window's CPU.
+	ReadEvery time.Duration
 }
 
 // Crash is the detection of one crashed member.
@@ -94,6 +99,11 @@ type Result struct {
 	CPUSeconds, WallSeconds, CPUCores float64
 	// SteadyCPUCores is the process's CPU use during the window, in cores.
 	SteadyCPUCores float64
+	// CPUPerDatagram is the window's CPU over the datagrams sent in the
+	// steady part of it, in microseconds: each datagram is also received,
+	// so it is the cost of one sent and received, everything else
+	// (timers, member list reads) shared out among them.
+	CPUPerDatagram float64
 }
 
 // Healthy reports whether the trial converged and saw no false failure in
@@ -207,6 +217,8 @@ func (tr *trial) measureSteady(ctx context.Context) error {
 		return err
 	}
 	all := func(string) bool { return true }
+	stopReads := readMembers(tr.nodes, spec.ReadEvery)
+	defer stopReads()
 	t0, cpuW0 := sumTraffic(tr.nodes), cpuTime()
 	w0 := time.Now()
 	if err := sleep(ctx, spec.Steady); err != nil {
@@ -218,11 +230,16 @@ func (tr *trial) measureSteady(ctx context.Context) error {
 		return err
 	}
 	we := time.Now()
+	cpuW1 := cpuTime()
+	stopReads()
 	res := &tr.res
-	res.SteadyCPUCores = (cpuTime() - cpuW0).Seconds() / we.Sub(w0).Seconds()
+	res.SteadyCPUCores = (cpuW1 - cpuW0).Seconds() / we.Sub(w0).Seconds()
 	d := t1.Sub(t0)
 	res.BytesPerMemberSecond = float64(d.Wire()) / float64(spec.N) / ws.Sub(w0).Seconds()
 	res.DatagramsPerMemberSecond = float64(d.Datagrams) / float64(spec.N) / ws.Sub(w0).Seconds()
+	if perSecond := res.DatagramsPerMemberSecond * float64(spec.N); perSecond > 0 {
+		res.CPUPerDatagram = res.SteadyCPUCores / perSecond * 1e6
+	}
 	if d.Wire() > 0 {
 		res.TCPShare = float64(d.TCPBytes) / float64(d.Wire())
 	}
@@ -402,6 +419,37 @@ func closeAll(nodes []cluster.Node) {
 	}
 	for range nodes {
 		<-done
+	}
+}
+
+// readMembers reads every member's list every d until the returned stop
+// is called (more than once is fine); zero d reads nothing.
+func readMembers(nodes []cluster.Node, d time.Duration) (stop func()) {
+	if d <= 0 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(d)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				for _, n := range nodes {
+					n.ReadMembers()
+				}
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() { close(done) })
+		wg.Wait()
 	}
 }
 

@@ -24,6 +24,9 @@ type fake struct {
 	// after member 2 starts.
 	falseAt time.Duration
 	wg      sync.WaitGroup
+	// reads counts ReadMembers calls, and when they came.
+	reads               int
+	firstRead, lastRead time.Time
 }
 
 type fakeNode struct {
@@ -65,6 +68,17 @@ func (n *fakeNode) NumMembers() int {
 		}
 	}
 	return c
+}
+
+func (n *fakeNode) ReadMembers() int {
+	n.f.mu.Lock()
+	if n.f.reads == 0 {
+		n.f.firstRead = time.Now()
+	}
+	n.f.reads++
+	n.f.lastRead = time.Now()
+	n.f.mu.Unlock()
+	return n.NumMembers()
 }
 
 func (n *fakeNode) Traffic() cluster.Traffic {
@@ -133,6 +147,25 @@ func TestRun(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, r.CPUCores, 0.0, "CPU cores")
 	assert.GreaterOrEqual(t, r.WallSeconds, 0.4, "wall seconds")
+	assert.Zero(t, f.reads, "member lists read without ReadEvery")
+	// CPU per datagram: the window's cores over the datagrams sent a second.
+	assert.InDelta(t, r.SteadyCPUCores*1e6, r.CPUPerDatagram*r.DatagramsPerMemberSecond*6, 1e-6, "CPU per datagram (µs)")
+}
+
+// With ReadEvery, every member's list is read that often during the
+// window, and only then.
+func TestRunReadsMemberLists(t *testing.T) {
+	f := &fake{detectAfter: 50 * time.Millisecond}
+	spec := shortSpec()
+	spec.ReadEvery = 20 * time.Millisecond
+	start := time.Now()
+	_, err := Run(context.Background(), f, spec)
+	f.wg.Wait()
+	require.NoError(t, err)
+	// 400 ms of window at one round of 6 reads per 20 ms.
+	assert.InDelta(t, 6*400/20, f.reads, 6*400/20*0.4, "reads")
+	assert.GreaterOrEqual(t, f.firstRead.Sub(start), spec.Settle, "reads before the window")
+	assert.Less(t, f.lastRead.Sub(f.firstRead), spec.Window, "reads after the window")
 }
 
 // A declaration about a running member during the window is a false

@@ -98,6 +98,7 @@ type node struct {
 func (n *node) Name() string             { return n.name }
 func (n *node) Addr() string             { return n.addr }
 func (n *node) NumMembers() int          { return n.m.NumMembers() }
+func (n *node) ReadMembers() int         { return len(n.m.Members()) }
 func (n *node) Traffic() cluster.Traffic { return n.tr.traffic() }
 
 // SendReliable is the incumbent's SendReliable to the member named to: a

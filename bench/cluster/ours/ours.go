@@ -141,6 +141,8 @@ func (nd *node) NumMembers() int {
 	return s.Alive + s.Suspect
 }
 
+func (nd *node) ReadMembers() int { return len(nd.n.Members()) }
+
 func (nd *node) Traffic() cluster.Traffic {
 	s := nd.n.Stats()
 	return cluster.Traffic{Datagrams: s.PacketsOut, UDPBytes: s.BytesOut, TCPBytes: s.Stream.BytesOut}
