@@ -9,8 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"syscall"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/memberlist-go/memberlist/bench/cluster"
