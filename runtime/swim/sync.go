@@ -218,7 +218,12 @@ func (c *Core) reconnectTick() {
 // The cookie the address gave us, if any, goes in front.
 func (c *Core) sendSyncRequest(to netip.AddrPort) {
 	r := c.solicit(to, c.cfg.ReconnectInterval)
-	r.pushedBack = false
+	// Our state goes back with the answer, so that the two halves of a
+	// healed partition (or two clusters joined) learn each other; a
+	// joiner that holds nobody but itself has nothing to push that its
+	// request did not carry, and the seed of hundreds joining one after
+	// another would take in a whole state per joiner.
+	r.pushedBack = c.joining && c.liveCount() == 1
 	r.asked = c.now
 	r.nonce = c.vouchNonce(c.joining)
 	b := wire.AppendHeader(nil)
