@@ -14,7 +14,7 @@ import (
 // Joins by state transfer (issue 12): a state transfer we asked for that
 // echoes our nonce brings a joiner thousands of members at once, without
 // a verification ping each; one that does not is candidates, pinged from
-// the next period on; and the first transfer after a join that brought
+// the next gossip round on; and the first transfer after a join that brought
 // new members is checked again soon with another member.
 
 // stateMember is the i-th member of a state transfer in these tests.
