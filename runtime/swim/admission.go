@@ -122,6 +122,9 @@ type periodLimits struct {
 	answerBytes int
 	corrected   map[correction]bool
 	verified    int // verification pings sent by verifySome this period
+	// verifyAnswered counts verification pings answered this period;
+	// verifyBudget is what verifySome may send this period.
+	verifyAnswered, verifyBudget int
 }
 
 type correction struct {
@@ -133,7 +136,8 @@ type correction struct {
 // secret when it is due.
 func (c *Core) newPeriod() {
 	l := &c.limits
-	l.added, l.refused, l.newNames, l.answerBytes, l.verified = 0, 0, 0, 0, 0
+	l.verifyBudget = min(maxVerifying, max(verifyPerPeriod, 2*l.verifyAnswered))
+	l.added, l.refused, l.newNames, l.answerBytes, l.verified, l.verifyAnswered = 0, 0, 0, 0, 0, 0
 	if len(c.pending) > maxSourcesTracked/4 {
 		c.expirePending()
 	}

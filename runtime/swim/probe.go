@@ -379,12 +379,16 @@ func (c *Core) relayForget(want uint32) {
 	}
 }
 
-// verifyPerPeriod bounds the members verifySome pings per protocol period.
+// verifyPerPeriod bounds the members verifySome pings per protocol period,
+// unless they are being answered: then a period may send twice as many as
+// the last one had answered, up to maxVerifying, so that the hundreds of
+// real members a join at once brings are heard from in a few periods while
+// made-up ones, which never answer, still cost 128 pings a period.
 const verifyPerPeriod = 128
 
 // verifySome pings a few alive members not heard from yet, going round
 // the member list from where it stopped. It runs every gossip round and
-// every period, and sends at most verifyPerPeriod a period: candidates are
+// every period, and sends at most the period's budget: candidates are
 // heard from within a gossip interval, while a member told of hundreds at
 // once spreads its pings over periods rather than sending them in one
 // burst.
@@ -393,7 +397,8 @@ func (c *Core) verifySome() {
 		return
 	}
 	n := len(c.nodes)
-	for i := 0; i < n && c.limits.verified < verifyPerPeriod && c.awaiting[ackVerify] < maxVerifying; i++ {
+	budget := max(verifyPerPeriod, c.limits.verifyBudget)
+	for i := 0; i < n && c.limits.verified < budget && c.awaiting[ackVerify] < maxVerifying; i++ {
 		c.verifyIdx = (c.verifyIdx + 1) % n
 		m := c.nodes[c.verifyIdx]
 		if !m.verified && m.State == StateAlive && !c.verifyingAddr(m.Addr) {
@@ -416,7 +421,7 @@ func (c *Core) verifyingAddr(addr netip.AddrPort) bool {
 // verify pings a member learnt second-hand, so that it becomes a gossip,
 // relay and sync target as soon as it answers rather than when its turn
 // to be probed comes. A fake one never answers and never becomes one.
-// verifySome calls it at most verifyPerPeriod times a period, and only
+// verifySome calls it within the period's budget, and only
 // with room in the table of verifications.
 func (c *Core) verify(m *member) {
 	nonce, ok := c.await(ackHandler{kind: ackVerify, from: m.Addr, name: m.Name}, m.Name, c.cfg.ProbeInterval, timerCheckExpire)
@@ -470,6 +475,7 @@ func (c *Core) handleAck(from netip.AddrPort, v uint32, coord []byte) {
 	case ackCheck:
 		c.checkPassed(h.check)
 	case ackVerify:
+		c.limits.verifyAnswered++
 		if m, ok := c.members[h.name]; ok && m.Addr == from {
 			c.markVerified(m)
 		}

@@ -139,6 +139,42 @@ func TestUnvouchedStateIsPingedNextPeriod(t *testing.T) {
 	assert.Equal(t, 700-len(pings), c.Stats().Candidates, "the answered ones are members")
 }
 
+// pingsPerPeriod hands c a transfer of 700 candidates, then for three
+// periods lets verifySome ping (as the period's gossip rounds do), acking
+// every ping at once if answer, and returns the pings of each period.
+func pingsPerPeriod(t *testing.T, answer bool) []int {
+	t.Helper()
+	c, now := testCore(t, 0)
+	giveState(t, c, now, 0, 700, false)
+	c.Ready()
+	var per []int
+	for range 3 {
+		c.newPeriod()
+		n := 0
+		for range 4 { // a period's gossip rounds
+			c.verifySome()
+			pings := pingsTo(t, c.Ready())
+			n += len(pings)
+			if answer {
+				for _, p := range pings {
+					require.NoError(t, c.Step(now, p.to, p.ack))
+				}
+			}
+		}
+		per = append(per, n)
+	}
+	return per
+}
+
+// The verification budget follows the answers: made-up candidates, which
+// never answer, cost verifyPerPeriod pings a period however many there
+// are; real ones, answering, double it each period up to maxVerifying,
+// so that a join of thousands is heard from in a few periods.
+func TestVerificationBudgetFollowsAnswers(t *testing.T) {
+	assert.Equal(t, []int{verifyPerPeriod, verifyPerPeriod, verifyPerPeriod}, pingsPerPeriod(t, false), "never answered")
+	assert.Equal(t, []int{verifyPerPeriod, 2 * verifyPerPeriod, 700 - 3*verifyPerPeriod}, pingsPerPeriod(t, true), "all answered")
+}
+
 // An attacker forging the answer from the address asked, off the path,
 // does not know the nonce: a chunk with another one brings candidates
 // only, no member and no event.
