@@ -21,26 +21,21 @@ var missedNotes = map[string]string{
 	"s2-false": "A false failure in ours at 128 members means a probe's ack arrived after the suspicion timeout on a loaded machine; " +
 		"the S2 trials' CPU figures show how close to saturation the process was. Lifeguard's local health score should slow such a member's probing " +
 		"before it accuses others; see the trial's log (go run . -only s2) for which members were accused.",
-	"s4-scale": "The limit is CPU during the joins, not the steady state: at 512 members the steady window costs ours about a quarter of a core, " +
-		"but at 768 and 1024 the joins never finish, with both cores saturated. A profile of ours at 768 members " +
-		"(go run . -only s4 -cpuprofile DIR; go tool pprof -top) puts about a third of the CPU in the sendto and recvfrom system calls, one per datagram " +
-		"(udp.Transport.WriteTo 27%, the read loop 10%), about half in the protocol core (Core.Step 29%, Core.Tick 17%), and about a tenth in garbage collection. " +
-		"Within the core, the gossip queue (queue.fill 8%) carries the joins' news to every member, and once acks start arriving late on the saturated machine, " +
-		"suspicions and their refutations follow (onSuspect 9%, suspicionTimeout 4%, correctStale 4%), each one more news to gossip: " +
-		"the same feedback that collapses the incumbent at about 100 members, 6 to 8 times further out. " +
-		"What would fix it, in order of effect: (1) send and receive datagrams in batches (sendmmsg/recvmmsg, through golang.org/x/net/ipv4's WriteBatch and ReadBatch), " +
-		"which removes most of the system-call share; (2) spread joins by state transfer rather than by gossip alone: every member that hears of a burst of joins " +
-		"asks one member for its full state once, instead of receiving each join from gossip N times over; (3) back-pressure on gossip from Lifeguard's health score: " +
-		"a member whose probes time out gossips less often and to fewer members, so a saturated process stops feeding its own collapse; " +
-		"(4) fewer allocations per packet (every received datagram is copied, every queued item allocated). " +
+	"s4-scale": "The limit is CPU during the joins, not the steady state: at 256 members the steady window costs ours a fifth of a core, " +
+		"but members start one after another, each waiting for the seed's answer, and every join costs O(N): its gossip to every member, " +
+		"a verification ping from each member that hears of it second-hand, the seed's whole-state answer and the joiner's check exchange. " +
+		"At 512 the process runs at one to two cores through the joins (16 to 30 s); when acks then arrive late, suspicions and refutations follow, " +
+		"each more news to gossip, and the run either recovers (five standalone trials of 512 did: 0 false failures, 0.36 to 0.51 cores) " +
+		"or collapses (this run's 512: 67 KB per member per second, both cores busy). It is the feedback that collapses the incumbent at about 100 members, " +
+		"two to five times further out. Batched system calls (sendmmsg/recvmmsg), state transfer for joins and gossip back-pressure from the health score are in; " +
+		"what is left, in order of effect: a joiner's first-hand announcement to each member in place of a ping and ack per member, " +
+		"a cheaper decoded message (per-type slices: fewer allocations and less GC), and a check exchange that sends only what differs. " +
 		"Note what this scenario measures: N members sharing 2 cores in one process, so N times the per-member cost; on separate machines each member pays only its own share.",
-	"s6-join": "When every member joins through one seed at the same instant, convergence grows about linearly with N (1 period at 100, about 15 at 1,000, 53 at 3,000). " +
-		"That is a bandwidth limit, not a dissemination one: each member must learn of N−1 others, and learns of them from gossip packets of bounded size " +
-		"(1,300 bytes, a few dozen alive messages) sent at a fixed rate, so the time is proportional to N. One join spreads in a period or so at every N " +
-		"(the next row), and a crash's verdict in log N, so dissemination itself scales as SWIM says. " +
-		"What would fix it: a member whose view grows by more than a few members in a period asks a random member for its full state at once " +
-		"(a digest sync now, not at the next SyncInterval), so that members that joined early learn the later ones by state transfer instead of one by one; " +
-		"the incumbent does a TCP push/pull with the seed on every join for the same reason.",
+	"s6-join": "When every member joins through one seed at the same instant, the seed's state, believed without pings because it echoes the joiner's nonce, " +
+		"brings each joiner everyone who joined before it; members who joined at the same moment are heard from by verification pings whose budget follows their answers, " +
+		"and one check a few periods after the join finds the rest. Convergence took 1.8 periods at 100 members, 3.1 at 300, 3.4 at 1,000 and 6.1 at 3,000 " +
+		"(make bench-sim-large; issue 12's goal is 10 at 3,000): more than log N, because the seed answers a bounded number of joiners a period and " +
+		"the verification budget grows over a few periods. One join spreads in a period or two at every N (the next row), and a crash's verdict in log N.",
 	"s6-late":  "One join's spread is news carried by gossip and piggybacking, which SWIM bounds by O(log N) periods; a larger growth means the news was dropped from full queues and repaired by anti-entropy.",
 	"s6-crash": "Detection by all is the first probe (about 1.58 periods), the suspicion timeout (SuspicionMult·max(1, log10 N) periods, by design growing with log N) and the verdict's spread.",
 	"s6-cost":  "The simulator's cost is dominated by the joins' news: every join reaches every member, O(N²) deliveries.",
