@@ -72,7 +72,11 @@ func (c *Core) userRetransmitLimit() int {
 // probes and acks.
 func (c *Core) gossipTick() {
 	c.schedule(c.now.Add(c.scaled(c.cfg.GossipInterval)), timer{kind: timerGossip})
-	c.verifySome()
+	if c.awaiting[ackVerify] < c.candidates {
+		// Some candidate has no ping awaited. When every one has, the
+		// scan would only find them all awaited, round after round.
+		c.verifySome()
+	}
 	if c.news.len() == 0 && c.user.len() == 0 {
 		return
 	}

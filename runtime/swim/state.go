@@ -101,44 +101,7 @@ func (c *Core) applyAlive(src source, from netip.AddrPort, a *wire.Alive) {
 	}
 	m, ok := c.members[a.Name]
 	if !ok {
-		if !first && src != fromSolicited && src != fromVouched && c.candidates >= maxCandidates {
-			c.stats.MembersRefused++
-			return
-		}
-		if holder, ok := c.byAddr[a.Addr]; ok && holder.verified && holder.State <= StateSuspect {
-			// One address, one live member: a new name there is believed
-			// only once the member holding it is found dead.
-			c.stats.MembersRefused++
-			return
-		}
-		if !c.admitNew(src, from) || !c.admitted(a) {
-			return
-		}
-		m = c.addMember(a, first || src == fromVouched)
-		switch {
-		case first:
-			c.queueAlive(m)
-			c.emit(EventJoined, m)
-		case src == fromVouched:
-			// A state we asked for: the member that sent it has heard
-			// from this one, so no verification ping. Passed on, as
-			// news heard second-hand is once verified: members that
-			// already hold it ignore it, and those that joined at the
-			// same moment as it may hear of it no other way.
-			c.queueAlive(m)
-			c.emit(EventJoined, m)
-		default:
-			// Learnt second-hand (gossip or a state transfer): passed on
-			// only once it has answered, so that made-up members never
-			// crowd real news out of the queue. Passed on then even when
-			// a state transfer brought it: news of a join must not depend
-			// on the one member that heard it first-hand. Pinged at the
-			// next gossip round (verifySome), not at once: while many
-			// join, the member's own announcement or a state we asked for
-			// often vouches for it first, and the ping is saved; and the
-			// pings of many candidates are paced, not one burst.
-			m.unspread = true
-		}
+		c.addHeardOf(src, from, a, first)
 		return
 	}
 	if a.Incarnation <= m.Incarnation {
@@ -155,6 +118,45 @@ func (c *Core) applyAlive(src source, from netip.AddrPort, a *wire.Alive) {
 	if first {
 		c.markVerified(m)
 	}
+}
+
+// addHeardOf adds a member this view has not held, announced in a, within
+// the admission rules. First-hand, or in a state we asked for that echoes
+// our nonce (fromVouched: the member that sent it heard from this one), it
+// is a member at once and its news is passed on; else it is a candidate.
+func (c *Core) addHeardOf(src source, from netip.AddrPort, a *wire.Alive, first bool) {
+	trusted := first || src == fromVouched
+	if !trusted && src != fromSolicited && c.candidates >= maxCandidates {
+		c.stats.MembersRefused++
+		return
+	}
+	if holder, ok := c.byAddr[a.Addr]; ok && holder.verified && holder.State <= StateSuspect {
+		// One address, one live member: a new name there is believed
+		// only once the member holding it is found dead.
+		c.stats.MembersRefused++
+		return
+	}
+	if !c.admitNew(src, from) || !c.admitted(a) {
+		return
+	}
+	m := c.addMember(a, trusted)
+	if trusted {
+		// Passed on even when vouched for: members that already hold it
+		// ignore it, and those that joined at the same moment as it may
+		// hear of it no other way.
+		c.queueAlive(m)
+		c.emit(EventJoined, m)
+		return
+	}
+	// Learnt second-hand (gossip or a state transfer): passed on only once
+	// it has answered, so that made-up members never crowd real news out
+	// of the queue. Passed on then even when a state transfer brought it:
+	// news of a join must not depend on the one member that heard it
+	// first-hand. Pinged at the next gossip round (verifySome), not at
+	// once: while many join, the member's own announcement or a state we
+	// asked for often vouches for it first, and the ping is saved; and the
+	// pings of many candidates are paced, not one burst.
+	m.unspread = true
 }
 
 // updateAlive applies newer alive news about a known member.
