@@ -44,7 +44,18 @@ const (
 	// stand, without a verification ping each: the member that sent them
 	// heard from each member it passes on.
 	fromVouched
+	// fromAnswer: a member's packet that answers a ping of ours (it holds
+	// an ack echoing the ping's nonce), so that it came from the member's
+	// address (or from someone who saw the ping). The news it carries is
+	// believed as news in a vouched state is, without a verification ping
+	// per new member, but budgeted as any member's.
+	fromAnswer
 )
+
+// vouches reports whether news from src is believed without a
+// verification ping: it answers a request or a ping of ours that an
+// off-path sender could not have seen.
+func (src source) vouches() bool { return src == fromVouched || src == fromAnswer }
 
 // Budgets for names never seen before, per protocol period. A solicited
 // state transfer is not budgeted (we asked for it), nor bounded but by
@@ -185,7 +196,7 @@ func (c *Core) solicit(to netip.AddrPort, d time.Duration) *request {
 // sourceKey is the key of a sender's budgets: a member's own address, or a
 // stranger's IP, so that a stranger gains nothing by rotating its port.
 func sourceKey(src source, from netip.AddrPort) netip.AddrPort {
-	if src == fromMember {
+	if src == fromMember || src == fromAnswer {
 		return from
 	}
 	return netip.AddrPortFrom(from.Addr(), 0)
@@ -207,7 +218,7 @@ func (c *Core) admitNew(src source, from netip.AddrPort) bool {
 	l := &c.limits
 	key := sourceKey(src, from)
 	n, tracked := l.perSource[key]
-	total := src == fromMember && l.newNames >= newNamesPerPeriod
+	total := (src == fromMember || src == fromAnswer) && l.newNames >= newNamesPerPeriod
 	if total || n >= newNamesPerSource || (!tracked && len(l.perSource) >= maxSourcesTracked) {
 		c.stats.MembersRefused++
 		l.refused++

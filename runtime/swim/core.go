@@ -380,7 +380,10 @@ type packet struct {
 	sender *member // the member at from, if src is fromMember
 	// cookie: the packet echoed a valid cookie, so its sender receives at
 	// the address it sends from.
-	cookie                     bool
+	cookie bool
+	// answer: the packet, from a member, holds an ack to a ping of ours
+	// to its address, so its news is vouched for (fromAnswer).
+	answer                     bool
 	alone                      bool // the packet holds one message
 	pinged, relayed, corrected bool
 }
@@ -393,6 +396,7 @@ func (c *Core) newPacket(from netip.AddrPort, msgs []wire.Message) packet {
 		c.markVerified(pk.sender)
 	}
 	if pk.src == fromMember {
+		pk.answer = c.answersPing(from, msgs)
 		return pk
 	}
 	for i := range msgs {

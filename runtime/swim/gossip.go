@@ -81,6 +81,14 @@ func (c *Core) gossipTick() {
 		return
 	}
 	fanout := max(1, c.cfg.GossipNodes-c.health)
+	if c.news.urgent == 0 && c.user.len() == 0 {
+		// Only alive news waits: joins, which anti-entropy backs, and
+		// refutations, which suspicion timeouts of seconds wait for. One
+		// member a round still spreads them through a thousand in well
+		// under a second, and while hundreds join one after another a
+		// member sends a third of the gossip datagrams, each fuller.
+		fanout = 1
+	}
 	targets := c.randomMembers(fanout, func(m *member) bool {
 		return m.verified && (m.State <= StateSuspect || c.recentlyDead(m, c.cfg.GossipToTheDeadTime))
 	})

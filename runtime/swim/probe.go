@@ -486,6 +486,24 @@ func (c *Core) handleAck(from netip.AddrPort, v uint32, coord []byte) {
 	}
 }
 
+// answersPing reports whether msgs hold an ack that answers a ping of ours
+// awaited from from, before handleAck takes it.
+func (c *Core) answersPing(from netip.AddrPort, msgs []wire.Message) bool {
+	for i := range msgs {
+		if msgs[i].Type != wire.TypeAck {
+			continue
+		}
+		v := msgs[i].Ack.Nonce
+		if p := c.probe; p != nil && p.want == v && (from == p.addr || slices.Contains(p.relays, from)) {
+			return true
+		}
+		if h, ok := c.acks[v]; ok && h.from == from {
+			return true
+		}
+	}
+	return false
+}
+
 // handleNack counts a nack from a relay we asked, once per relay.
 func (c *Core) handleNack(from netip.AddrPort, nonce uint32) {
 	p := c.probe

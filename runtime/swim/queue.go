@@ -1,5 +1,7 @@
 package swim
 
+import "github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
+
 // queue holds news waiting to be piggybacked, least-transmitted first.
 // Items sit in buckets by transmit count, each bucket a list with the newest
 // item in front, so picking the next items costs no sort and newer news
@@ -8,6 +10,9 @@ type queue struct {
 	buckets []*item          // buckets[t]: items sent t times, newest first
 	keyed   map[string]*item // protocol news by member name
 	n       int
+	// urgent counts the items that are not alive news: accusations,
+	// departures, user broadcasts (see gossipTick).
+	urgent int
 }
 
 // item is one encoded message (type byte and body) waiting to be sent.
@@ -74,7 +79,14 @@ func (q *queue) link(it *item) {
 	}
 	q.buckets[it.tx] = it
 	q.n++
+	if !it.alive() {
+		q.urgent++
+	}
 }
+
+// alive reports whether it is alive news: a join, a refutation or a
+// metadata change.
+func (it *item) alive() bool { return len(it.msg) > 0 && wire.Type(it.msg[0]) == wire.TypeAlive }
 
 // detach takes it out of its bucket, leaving the key index alone.
 func (q *queue) detach(it *item) {
@@ -88,6 +100,9 @@ func (q *queue) detach(it *item) {
 	}
 	it.prev, it.next = nil, nil
 	q.n--
+	if !it.alive() {
+		q.urgent--
+	}
 }
 
 // fill appends to b, least-transmitted first, as many items as fit within

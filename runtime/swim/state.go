@@ -81,7 +81,11 @@ func (c *Core) setState(m *member, s State) {
 
 // onAliveFrom applies an alive announcement that came in pk.
 func (c *Core) onAliveFrom(pk *packet, a *wire.Alive) {
-	c.applyAlive(pk.src, pk.from, a)
+	src := pk.src
+	if pk.answer {
+		src = fromAnswer
+	}
+	c.applyAlive(src, pk.from, a)
 }
 
 // applyAlive applies an alive announcement received from the address from.
@@ -105,7 +109,7 @@ func (c *Core) applyAlive(src source, from netip.AddrPort, a *wire.Alive) {
 		return
 	}
 	if a.Incarnation <= m.Incarnation {
-		if src == fromVouched && !m.verified && m.Addr == a.Addr && a.Incarnation == m.Incarnation {
+		if src.vouches() && !m.verified && m.Addr == a.Addr && a.Incarnation == m.Incarnation {
 			c.markVerified(m)
 		}
 		return
@@ -125,7 +129,7 @@ func (c *Core) applyAlive(src source, from netip.AddrPort, a *wire.Alive) {
 // our nonce (fromVouched: the member that sent it heard from this one), it
 // is a member at once and its news is passed on; else it is a candidate.
 func (c *Core) addHeardOf(src source, from netip.AddrPort, a *wire.Alive, first bool) {
-	trusted := first || src == fromVouched
+	trusted := first || src.vouches()
 	if !trusted && src != fromSolicited && c.candidates >= maxCandidates {
 		c.stats.MembersRefused++
 		return

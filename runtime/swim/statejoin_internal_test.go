@@ -222,8 +222,8 @@ func TestStateWithNewMembersIsCheckedAgain(t *testing.T) {
 	giveState(t, c, now, 0, 20, true)
 	c.Ready()
 	check := now.Add(resyncPeriods * c.cfg.ProbeInterval)
-	// The growth sync of the next period (syncIfGrowing) goes anywhere;
-	// the check, at the third period, goes to another member than the
+	// The just-joined sync of the next period (syncIfGrowing) goes
+	// anywhere; the check, at the third period, goes to another member than the
 	// last digest's.
 	c.lastSynced = gossiper
 	digestsBy(t, c, now, check.Add(-time.Millisecond))
@@ -244,4 +244,85 @@ func TestStateWithNewMembersIsCheckedAgain(t *testing.T) {
 	now = now.Add(resyncPeriods*c.cfg.ProbeInterval + 2*time.Second)
 	giveState(t, c, now, 20, 20, true)
 	assert.False(t, c.resyncArmed, "a second check after one join")
+}
+
+// aliveRecords appends alive news of state members first to first+n-1 to b.
+func aliveRecords(b []byte, first, n int) []byte {
+	for i := first; i < first+n; i++ {
+		name, addr := stateMember(i)
+		b = wire.AppendAlive(b, &wire.Alive{Name: name, Addr: addr, Incarnation: 1})
+	}
+	return b
+}
+
+// News that rides on an ack to our own ping is believed without pings,
+// as a vouched state is: the ack echoes the ping's nonce, which an
+// off-path sender never saw. The same news without the ack, or with an
+// ack to no ping of ours, brings candidates; and vouched news still counts
+// against the sender's budget of new names.
+func TestNewsOnAnAckNeedsNoPings(t *testing.T) {
+	cases := []struct {
+		name      string
+		ack       bool // the packet answers our ping
+		forged    bool // ... or carries an ack with a nonce we never sent
+		n, packed int  // records, and per packet
+		members   int  // members afterwards (z and a included)
+	}{
+		{name: "on our ack", ack: true, n: 20, packed: 20, members: 22},
+		{name: "gossip", n: 20, packed: 20, members: 2},
+		{name: "on a forged ack", forged: true, n: 20, packed: 20, members: 2},
+		{name: "over the budget", ack: true, n: 180, packed: 20, members: 2 + newNamesPerSource},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, now := testCore(t, 0)
+			for at := 0; at < tc.n; at += tc.packed {
+				b := wire.AppendHeader(nil)
+				switch {
+				case tc.ack:
+					token, err := c.Ping(now, "z")
+					require.NoError(t, err)
+					b = wire.AppendAck(b, &wire.Ack{Nonce: token})
+				case tc.forged:
+					b = wire.AppendAck(b, &wire.Ack{Nonce: 0x5eed})
+				}
+				step(t, c, now, aliveRecords(b, at, tc.packed))
+			}
+			rd := c.Ready()
+			assert.Len(t, c.Members(), tc.members)
+			assert.Empty(t, pingsTo(t, rd), "verification pings")
+			assert.Equal(t, tc.members-2, c.counts[StateAlive]-1, "alive members but self and z")
+		})
+	}
+}
+
+// A view that grows by many members in a period does not sync for that
+// alone; a member that has just joined does, once.
+func TestGrowthAloneDoesNotSync(t *testing.T) {
+	c, _ := testCore(t, 0)
+	c.Ready()
+	c.limits.added = 50
+	c.syncIfGrowing()
+	assert.Empty(t, digestsTo(t, c.Ready()), "a view that grew")
+	c.justJoined = true
+	c.syncIfGrowing()
+	assert.Len(t, digestsTo(t, c.Ready()), 1, "a member that has just joined")
+	c.syncIfGrowing()
+	assert.Empty(t, digestsTo(t, c.Ready()), "once")
+}
+
+// A gossip round with only alive news queued (joins, refutations) goes to
+// one member; with an accusation queued, to GossipNodes members.
+func TestGossipOfJoinsGoesToOneMember(t *testing.T) {
+	c, _ := testCore(t, 6)
+	c.Ready()
+	require.Positive(t, c.news.len(), "the peers' joins are queued")
+	require.Zero(t, c.news.urgent)
+	c.gossipTick()
+	assert.Len(t, c.Ready().Packets, 1, "alive news only")
+
+	c.queueSuspect(c.members["b"], "a")
+	require.Equal(t, 1, c.news.urgent)
+	c.gossipTick()
+	assert.Len(t, c.Ready().Packets, c.cfg.GossipNodes, "an accusation queued")
 }
