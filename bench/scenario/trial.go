@@ -75,6 +75,9 @@ type Result struct {
 	N int
 	// Converged reports whether every member held all N within JoinCap.
 	Converged bool
+	// Started is how many members had started (each joining through the
+	// first) when the joins ended: N, unless the cap cut them short.
+	Started int
 	// JoinSeconds is the join convergence time (JoinCap if not converged).
 	JoinSeconds float64
 	// BytesPerMemberSecond is the steady traffic: wire bytes sent by all
@@ -196,11 +199,13 @@ func (tr *trial) joinAll(ctx context.Context) (over bool, err error) {
 				// The joins alone took longer than the cap: the cluster
 				// did not converge, which is a result, not a failure.
 				tr.res.JoinSeconds = time.Since(joinStart).Seconds()
+				tr.res.Started = len(tr.nodes)
 				return true, nil
 			}
 			return false, err
 		}
 	}
+	tr.res.Started = len(tr.nodes)
 	tr.res.Converged = waitConverged(joinCtx, tr.nodes, jc)
 	tr.res.JoinSeconds = time.Since(joinStart).Seconds()
 	if err := ctx.Err(); err != nil {
