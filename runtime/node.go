@@ -231,31 +231,53 @@ func (n *Node) loop() {
 		case <-n.quit:
 			return
 		case b := <-n.in:
-			// One wake-up for the batch; the core copies what it keeps
-			// (swim's decoding shares no memory with the packet), so the
-			// buffers go back to the transport at once.
-			now := time.Now()
-			for _, d := range b.Datagrams {
-				joined := n.core.Joined()
-				if err := n.core.Step(now, d.From, d.Payload); err != nil {
-					n.dropped.Add(1)
-					n.log.Debug("memberlist: dropped packet", "from", d.From, "err", err)
-				} else {
-					n.heard(d.From)
-				}
-				if !joined && n.core.Joined() {
-					n.joinedThrough(d.From)
-				}
-			}
-			b.Release()
+			n.step(b)
 		case f := <-n.calls:
 			f(time.Now())
 		case <-timer.C:
+			// Packets already read go first: a loop short of CPU finds
+			// the ack to its probe and the probe's timeout both waiting,
+			// and the ack came first. Taking the timeout first made
+			// members in a saturated process suspect each other.
+			n.stepWaiting()
 			n.core.Tick(time.Now())
 		case <-metrics.C:
 			if n.cfg.Metrics != nil {
 				n.cfg.Metrics.Observe(n.statsLocked())
 			}
+		}
+	}
+}
+
+// step hands a batch of datagrams to the core: one wake-up for the batch.
+// The core copies what it keeps (swim's decoding shares no memory with the
+// packet), so the buffers go back to the transport at once.
+func (n *Node) step(b *udp.Batch) {
+	now := time.Now()
+	for _, d := range b.Datagrams {
+		joined := n.core.Joined()
+		if err := n.core.Step(now, d.From, d.Payload); err != nil {
+			n.dropped.Add(1)
+			n.log.Debug("memberlist: dropped packet", "from", d.From, "err", err)
+		} else {
+			n.heard(d.From)
+		}
+		if !joined && n.core.Joined() {
+			n.joinedThrough(d.From)
+		}
+	}
+	b.Release()
+}
+
+// stepWaiting steps the batches the transport has handed over and the
+// loop has not taken yet, without waiting for more.
+func (n *Node) stepWaiting() {
+	for {
+		select {
+		case b := <-n.in:
+			n.step(b)
+		default:
+			return
 		}
 	}
 }

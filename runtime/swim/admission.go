@@ -44,18 +44,19 @@ const (
 	// stand, without a verification ping each: the member that sent them
 	// heard from each member it passes on.
 	fromVouched
-	// fromAnswer: a member's packet that answers a ping of ours (it holds
-	// an ack echoing the ping's nonce), so that it came from the member's
-	// address (or from someone who saw the ping). The news it carries is
+	// fromProven: a member's packet that answers a ping of ours (it holds
+	// an ack echoing the ping's nonce) or echoes a token we gave it (see
+	// token.go), so that it came from the member's address (or from
+	// someone who saw the ping or the token). The news it carries is
 	// believed as news in a vouched state is, without a verification ping
 	// per new member, but budgeted as any member's.
-	fromAnswer
+	fromProven
 )
 
 // vouches reports whether news from src is believed without a
-// verification ping: it answers a request or a ping of ours that an
-// off-path sender could not have seen.
-func (src source) vouches() bool { return src == fromVouched || src == fromAnswer }
+// verification ping: it answers a request or a ping of ours, or echoes a
+// token of ours, that an off-path sender could not have seen.
+func (src source) vouches() bool { return src == fromVouched || src == fromProven }
 
 // Budgets for names never seen before, per protocol period. A solicited
 // state transfer is not budgeted (we asked for it), nor bounded but by
@@ -155,6 +156,7 @@ func (c *Core) newPeriod() {
 	clear(l.perSource)
 	clear(l.answered)
 	clear(l.corrected)
+	c.renewTokens()
 	if !c.now.Before(c.cookies.renewAt) {
 		c.cookies.prev = c.cookies.cur
 		c.fillSecret(&c.cookies.cur)
@@ -196,7 +198,7 @@ func (c *Core) solicit(to netip.AddrPort, d time.Duration) *request {
 // sourceKey is the key of a sender's budgets: a member's own address, or a
 // stranger's IP, so that a stranger gains nothing by rotating its port.
 func sourceKey(src source, from netip.AddrPort) netip.AddrPort {
-	if src == fromMember || src == fromAnswer {
+	if src == fromMember || src == fromProven {
 		return from
 	}
 	return netip.AddrPortFrom(from.Addr(), 0)
@@ -218,7 +220,7 @@ func (c *Core) admitNew(src source, from netip.AddrPort) bool {
 	l := &c.limits
 	key := sourceKey(src, from)
 	n, tracked := l.perSource[key]
-	total := (src == fromMember || src == fromAnswer) && l.newNames >= newNamesPerPeriod
+	total := (src == fromMember || src == fromProven) && l.newNames >= newNamesPerPeriod
 	if total || n >= newNamesPerSource || (!tracked && len(l.perSource) >= maxSourcesTracked) {
 		c.stats.MembersRefused++
 		l.refused++

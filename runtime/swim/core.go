@@ -158,6 +158,7 @@ type Core struct {
 	pending    map[netip.AddrPort]*request // our state requests and digests, by address
 	limits     periodLimits
 	cookies    cookieState
+	tokens     tokenState
 	// viewsDiffered: the last anti-entropy round found views that differ.
 	viewsDiffered bool
 	// resyncArmed: a timerResync is pending (at most one is); lastSynced
@@ -199,6 +200,11 @@ type member struct {
 	coord    Coordinate
 	hasCoord bool
 	coordAge int // probes of the member since its coordinate was asked for
+	// tokenIn is the token the member gave us, echoed in front of the
+	// alive news we send it; tokenGiven is when we last gave it one of
+	// ours (see token.go).
+	tokenIn    uint64
+	tokenGiven time.Time
 }
 
 type broadcastID struct {
@@ -259,6 +265,9 @@ func New(now time.Time, cfg Config, self Member, seed uint64) (*Core, error) {
 	c.fillSecret(&c.cookies.cur)
 	c.fillSecret(&c.cookies.prev)
 	c.cookies.renewAt = now.Add(cookieRotation)
+	c.fillSecret(&c.tokens.cur)
+	c.fillSecret(&c.tokens.prev)
+	c.tokens.renewAt = now.Add(c.tokenRotation())
 	// Stagger the periodic work so that members started together do not
 	// probe, gossip and sync in lockstep.
 	c.schedule(now.Add(c.jitter(cfg.ProbeInterval)), timer{kind: timerProbe})
@@ -381,9 +390,10 @@ type packet struct {
 	// cookie: the packet echoed a valid cookie, so its sender receives at
 	// the address it sends from.
 	cookie bool
-	// answer: the packet, from a member, holds an ack to a ping of ours
-	// to its address, so its news is vouched for (fromAnswer).
-	answer                     bool
+	// proven: the packet, from a member, holds an ack to a ping of ours
+	// to its address or echoes a token we gave it, so its news is vouched
+	// for (fromProven).
+	proven                     bool
 	alone                      bool // the packet holds one message
 	pinged, relayed, corrected bool
 }
@@ -396,7 +406,9 @@ func (c *Core) newPacket(from netip.AddrPort, msgs []wire.Message) packet {
 		c.markVerified(pk.sender)
 	}
 	if pk.src == fromMember {
-		pk.answer = c.answersPing(from, msgs)
+		// Tokens first: a token given is kept whatever else holds.
+		pk.proven = c.takeTokens(pk.sender, from, msgs)
+		pk.proven = c.answersPing(from, msgs) || pk.proven
 		return pk
 	}
 	for i := range msgs {

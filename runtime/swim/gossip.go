@@ -27,10 +27,24 @@ func (c *Core) piggyback(to netip.AddrPort, b []byte) []byte {
 	if c.news.len() == 0 && c.user.len() == 0 {
 		return b
 	}
-	if m, ok := c.byAddr[to]; !ok || !m.verified || m.State > StateSuspect {
+	m, ok := c.byAddr[to]
+	if !ok || !m.verified || m.State > StateSuspect {
 		return b
 	}
-	return c.fill(b)
+	return c.fillFor(m, b)
+}
+
+// fillFor fills packet b, bound for member m, with queued news, and then,
+// if alive news waited and some went in, adds the tokens that let m
+// believe it (see token.go), when room is left: after the news, so that a
+// user broadcast of the largest size still finds a packet of its own.
+func (c *Core) fillFor(m *member, b []byte) []byte {
+	alive := c.news.len() > c.news.urgent
+	n := len(b)
+	if b = c.fill(b); alive && len(b) > n {
+		b = c.appendTokens(m, b)
+	}
+	return b
 }
 
 // fill fills the rest of packet b with queued news, whoever it goes to:
@@ -93,7 +107,7 @@ func (c *Core) gossipTick() {
 		return m.verified && (m.State <= StateSuspect || c.recentlyDead(m, c.cfg.GossipToTheDeadTime))
 	})
 	for _, m := range targets {
-		b := c.fill(wire.AppendHeader(nil))
+		b := c.fillFor(m, wire.AppendHeader(nil))
 		if len(b) <= 1 {
 			return // the queues ran dry
 		}

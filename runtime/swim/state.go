@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"net/netip"
+	"time"
 
 	"github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
 )
@@ -82,8 +83,8 @@ func (c *Core) setState(m *member, s State) {
 // onAliveFrom applies an alive announcement that came in pk.
 func (c *Core) onAliveFrom(pk *packet, a *wire.Alive) {
 	src := pk.src
-	if pk.answer {
-		src = fromAnswer
+	if pk.proven {
+		src = fromProven
 	}
 	c.applyAlive(src, pk.from, a)
 }
@@ -181,6 +182,10 @@ func (c *Core) updateAlive(m *member, a *wire.Alive) {
 			b = wire.AppendAlive(b, a)
 			c.sendPacket(m.Addr, b)
 		}
+	}
+	if m.Addr != a.Addr {
+		// Tokens are for an address.
+		m.tokenIn, m.tokenGiven = 0, time.Time{}
 	}
 	m.Addr, m.Meta, m.Incarnation = a.Addr, a.Meta, a.Incarnation
 	c.setState(m, StateAlive)

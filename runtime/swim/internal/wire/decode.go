@@ -58,6 +58,8 @@ func (t Type) String() string {
 		return "cookie"
 	case TypeKeyedSums:
 		return "keyedsums"
+	case TypeToken:
+		return "token"
 	}
 	return "Type(" + strconv.Itoa(int(t)) + ")"
 }
@@ -194,6 +196,10 @@ func (r *reader) message(m *Message) {
 	case TypeCookie:
 		r.arrayHeader("cookie", 1)
 		m.Cookie.Value = r.bytes("cookie.value", MaxCookieLen)
+	case TypeToken:
+		r.arrayHeader("token", 2)
+		m.Token.Given = r.uint64("token.given")
+		m.Token.Echoed = r.uint64("token.echoed")
 	default:
 		r.err = fmt.Errorf("wire: %w %d", ErrUnknownType, byte(t))
 		r.b = nil

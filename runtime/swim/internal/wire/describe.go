@@ -88,6 +88,13 @@ func describeMessage(b *strings.Builder, m *Message) {
 		describeKeyedSums(b, &m.KeyedSums)
 	case TypeCookie:
 		fmt.Fprintf(b, " %dB", len(m.Cookie.Value))
+	case TypeToken:
+		if m.Token.Given != 0 {
+			fmt.Fprintf(b, " given=%s", describeNonce(m.Token.Given))
+		}
+		if m.Token.Echoed != 0 {
+			fmt.Fprintf(b, " echoed=%s", describeNonce(m.Token.Echoed))
+		}
 	}
 }
 

@@ -215,6 +215,14 @@ func AppendCookie(b []byte, m *Cookie) []byte {
 	return msgp.AppendBytes(b, m.Value)
 }
 
+// AppendToken appends m as a token message.
+func AppendToken(b []byte, m *Token) []byte {
+	b = append(b, byte(TypeToken))
+	b = msgp.AppendArrayHeader(b, 2)
+	b = msgp.AppendUint64(b, m.Given)
+	return msgp.AppendUint64(b, m.Echoed)
+}
+
 // RecordSize returns the exact number of bytes [AppendRecord] appends for r.
 // It and [SyncStartSize] add up msgpsize's sizes, which its tests hold to
 // msgp's at every size-class boundary; TestSizes here checks the sums.

@@ -39,6 +39,8 @@ func appendMessage(t testing.TB, b []byte, m *Message) []byte {
 		return AppendCookie(b, &m.Cookie)
 	case TypeKeyedSums:
 		return AppendKeyedSums(b, &m.KeyedSums)
+	case TypeToken:
+		return AppendToken(b, &m.Token)
 	}
 	t.Fatalf("appendMessage: unknown type %v", m.Type)
 	return nil
@@ -150,6 +152,7 @@ func oneOfEach() []Message {
 		{Type: TypeBroadcast, Broadcast: Broadcast{Origin: "node-a", ID: 9, Payload: []byte("news")}},
 		{Type: TypeDigest, Digest: Digest{From: "node-a", Digest: 0x0123456789abcdef}},
 		{Type: TypeKeyedSums, KeyedSums: KeyedSums{From: "node-a", Flags: KeyedReply, Sums: keyedSums()}},
+		{Type: TypeToken, Token: Token{Given: 0x0123456789abcdef, Echoed: 0xfedcba9876543210}},
 		// The cookie stays last: the all-or-nothing tests spoil it.
 		{Type: TypeCookie, Cookie: Cookie{Value: []byte("0123456789abcdef")}},
 	}
@@ -158,7 +161,7 @@ func oneOfEach() []Message {
 // allTypes lists every defined message type.
 func allTypes() []Type {
 	return []Type{TypePing, TypeAck, TypeNack, TypePingReq, TypeAlive, TypeSuspect,
-		TypeDead, TypeLeave, TypeSync, TypeUser, TypeBroadcast, TypeDigest, TypeCookie, TypeKeyedSums}
+		TypeDead, TypeLeave, TypeSync, TypeUser, TypeBroadcast, TypeDigest, TypeCookie, TypeKeyedSums, TypeToken}
 }
 
 // keyedSums returns KeyedBuckets sums, a few of them zero, some needing

@@ -68,6 +68,7 @@ const (
 	TypeDigest    Type = 12
 	TypeCookie    Type = 13
 	TypeKeyedSums Type = 14
+	TypeToken     Type = 15
 )
 
 // State is a member's state as carried in sync records.
@@ -264,6 +265,17 @@ type Cookie struct {
 	Value []byte
 }
 
+// Token lets a member show, without keys, that a packet comes from its own
+// address. A member hands each member it sends alive news to a token
+// (Given): a keyed hash of that member's address under a secret of the
+// giver's. The member puts it back (Echoed) in front of the alive news it
+// sends the giver, who believes that news without a verification ping per
+// new member: an off-path sender never saw the token. Zero means absent;
+// one message may give one token and echo another.
+type Token struct {
+	Given, Echoed uint64
+}
+
 // Message is one decoded message; only the field named like Type is set.
 type Message struct {
 	Type      Type
@@ -281,4 +293,5 @@ type Message struct {
 	Digest    Digest
 	Cookie    Cookie
 	KeyedSums KeyedSums
+	Token     Token
 }
