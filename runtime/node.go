@@ -81,6 +81,8 @@ type Node struct {
 	// handlers fail to decode it.
 	counted atomic.Bool
 
+	// pumps counts the subscriptions' backlog pumps (see Subscription).
+	pumps      sync.WaitGroup
 	subsMu     sync.Mutex
 	subs       map[*Subscription]struct{}
 	subsClosed bool
@@ -432,6 +434,7 @@ func (n *Node) Close() error {
 		n.closeStreams()
 		n.wg.Wait()
 		n.closeSubs()
+		n.pumps.Wait()
 		n.log.Info("memberlist: node closed")
 	})
 	return err
