@@ -200,9 +200,9 @@ type member struct {
 	coord    Coordinate
 	hasCoord bool
 	coordAge int // probes of the member since its coordinate was asked for
-	// tokenIn is the token the member gave us, echoed in front of the
-	// alive news we send it; tokenGiven is when we last gave it one of
-	// ours (see token.go).
+	// tokenIn is the token the member gave us, echoed with the alive
+	// news we send it; tokenGiven is when we last gave it one of ours
+	// (see token.go).
 	tokenIn    uint64
 	tokenGiven time.Time
 }

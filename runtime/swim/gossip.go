@@ -39,7 +39,7 @@ func (c *Core) piggyback(to netip.AddrPort, b []byte) []byte {
 // believe it (see token.go), when room is left: after the news, so that a
 // user broadcast of the largest size still finds a packet of its own.
 func (c *Core) fillFor(m *member, b []byte) []byte {
-	alive := c.news.len() > c.news.urgent
+	alive := c.news.len() > c.news.notAlive
 	n := len(b)
 	if b = c.fill(b); alive && len(b) > n {
 		b = c.appendTokens(m, b)
@@ -95,14 +95,6 @@ func (c *Core) gossipTick() {
 		return
 	}
 	fanout := max(1, c.cfg.GossipNodes-c.health)
-	if c.news.urgent == 0 && c.user.len() == 0 {
-		// Only alive news waits: joins, which anti-entropy backs, and
-		// refutations, which suspicion timeouts of seconds wait for. One
-		// member a round still spreads them through a thousand in well
-		// under a second, and while hundreds join one after another a
-		// member sends a third of the gossip datagrams, each fuller.
-		fanout = 1
-	}
 	targets := c.randomMembers(fanout, func(m *member) bool {
 		return m.verified && (m.State <= StateSuspect || c.recentlyDead(m, c.cfg.GossipToTheDeadTime))
 	})

@@ -10,9 +10,10 @@ type queue struct {
 	buckets []*item          // buckets[t]: items sent t times, newest first
 	keyed   map[string]*item // protocol news by member name
 	n       int
-	// urgent counts the items that are not alive news: accusations,
-	// departures, user broadcasts (see gossipTick).
-	urgent int
+	// notAlive counts the items that are not alive news: accusations,
+	// departures, user broadcasts; the rest are alive news, which tokens
+	// ride with (see fillFor).
+	notAlive int
 }
 
 // item is one encoded message (type byte and body) waiting to be sent.
@@ -80,7 +81,7 @@ func (q *queue) link(it *item) {
 	q.buckets[it.tx] = it
 	q.n++
 	if !it.alive() {
-		q.urgent++
+		q.notAlive++
 	}
 }
 
@@ -101,7 +102,7 @@ func (q *queue) detach(it *item) {
 	it.prev, it.next = nil, nil
 	q.n--
 	if !it.alive() {
-		q.urgent--
+		q.notAlive--
 	}
 }
 

@@ -34,31 +34,31 @@ func TestBroadcastKeyNamespaces(t *testing.T) {
 	assert.NotEqual(t, broadcastKey("a", 0x6200000000000001), broadcastKey("ab", 1))
 }
 
-// urgent counts the queued items that are not alive news, through
+// notAlive counts the queued items that are not alive news, through
 // replacement, transmission and exhaustion.
-func TestQueueCountsUrgentItems(t *testing.T) {
+func TestQueueCountsItemsNotAlive(t *testing.T) {
 	var q queue
 	alive := wire.AppendAlive(nil, &wire.Alive{Name: "b", Incarnation: 1})
 	suspect := wire.AppendSuspect(nil, &wire.Suspect{Name: "c", Incarnation: 1, From: "a"})
 	q.push("b", alive, nil)
-	assert.Equal(t, 0, q.urgent)
+	assert.Equal(t, 0, q.notAlive)
 	q.push("c", suspect, nil)
 	q.push("c", suspect, nil) // replaces the first
-	assert.Equal(t, 1, q.urgent)
+	assert.Equal(t, 1, q.notAlive)
 	q.push("c", alive, nil) // a refutation replaces the accusation
-	assert.Equal(t, 0, q.urgent)
+	assert.Equal(t, 0, q.notAlive)
 	q.push("d", suspect, nil)
 	for q.len() > 0 {
 		q.fill(nil, 1400, 3)
-		urgent := 0
+		notAlive := 0
 		for _, h := range q.buckets {
 			for it := h; it != nil; it = it.next {
 				if !it.alive() {
-					urgent++
+					notAlive++
 				}
 			}
 		}
-		assert.Equal(t, urgent, q.urgent)
+		assert.Equal(t, notAlive, q.notAlive)
 	}
-	assert.Equal(t, 0, q.urgent)
+	assert.Equal(t, 0, q.notAlive)
 }

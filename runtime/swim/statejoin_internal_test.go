@@ -310,19 +310,3 @@ func TestGrowthAloneDoesNotSync(t *testing.T) {
 	c.syncIfGrowing()
 	assert.Empty(t, digestsTo(t, c.Ready()), "once")
 }
-
-// A gossip round with only alive news queued (joins, refutations) goes to
-// one member; with an accusation queued, to GossipNodes members.
-func TestGossipOfJoinsGoesToOneMember(t *testing.T) {
-	c, _ := testCore(t, 6)
-	c.Ready()
-	require.Positive(t, c.news.len(), "the peers' joins are queued")
-	require.Zero(t, c.news.urgent)
-	c.gossipTick()
-	assert.Len(t, c.Ready().Packets, 1, "alive news only")
-
-	c.queueSuspect(c.members["b"], "a")
-	require.Equal(t, 1, c.news.urgent)
-	c.gossipTick()
-	assert.Len(t, c.Ready().Packets, c.cfg.GossipNodes, "an accusation queued")
-}

@@ -83,9 +83,9 @@ func tokensIn(t *testing.T, rd Ready, to netip.AddrPort) []wire.Token {
 	return out
 }
 
-// While alive news waits, a packet to a member gives it a token once a
-// rotation and echoes the one it gave us; with no alive news waiting,
-// packets carry no token.
+// A packet that carries alive news gives its member a token once a
+// rotation and echoes the one the member gave us; with no alive news
+// waiting, packets carry no token.
 func TestTokensRideWithAliveNews(t *testing.T) {
 	c, now := testCore(t, 0)
 	c.Ready()
