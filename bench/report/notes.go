@@ -21,21 +21,21 @@ var missedNotes = map[string]string{
 	"s2-false": "A false failure in ours at 128 members means a probe's ack arrived after the suspicion timeout on a loaded machine; " +
 		"the S2 trials' CPU figures show how close to saturation the process was. Lifeguard's local health score should slow such a member's probing " +
 		"before it accuses others; see the trial's log (go run . -only s2) for which members were accused.",
-	"s4-scale": "The limit is CPU during the joins, not the steady state: at 256 members the steady window costs ours a fifth of a core, " +
-		"but members start one after another, each waiting for the seed's answer, and every join costs O(N): its gossip to every member, " +
-		"a verification ping from each member that hears of it second-hand, the seed's whole-state answer and the joiner's check exchange. " +
-		"At 512 the process runs at one to two cores through the joins (16 to 30 s); when acks then arrive late, suspicions and refutations follow, " +
-		"each more news to gossip, and the run either recovers (five standalone trials of 512 did: 0 false failures, 0.36 to 0.51 cores) " +
-		"or collapses (this run's 512: 67 KB per member per second, both cores busy). It is the feedback that collapses the incumbent at about 100 members, " +
-		"two to five times further out. Batched system calls (sendmmsg/recvmmsg), state transfer for joins and gossip back-pressure from the health score are in; " +
-		"what is left, in order of effect: a joiner's first-hand announcement to each member in place of a ping and ack per member, " +
-		"a cheaper decoded message (per-type slices: fewer allocations and less GC), and a check exchange that sends only what differs. " +
+	"s4-scale": "The limit is CPU during the joins, not the steady state: at 512 members the steady window costs ours a third of a core, " +
+		"but members start one after another as fast as the seed answers, so the process runs at two cores through the joins whatever each costs. " +
+		"Past about 550 members the garbage collector then decides it: with half a gigabyte to a gigabyte live (every member holds a record of every other), " +
+		"a collection's mark phase puts scheduling delays of 0.4 to 1.3 s (p99) on the members' loops, acks arrive after their probes' timeouts, " +
+		"and suspicions and refutations follow, each more news to gossip; the joins crawl and the cap runs out with 580 to 645 of 640, 768 or 1,024 members started. " +
+		"The same build with GOGC=400 joined 640 in 26 s. What this stop took out of each join (the simulator's rolling join of 512: 834,274 datagrams → 350,080): " +
+		"a sync per period for views that merely grew, and most verification pings (news proven by an ack to our ping or a token of ours is believed without one); " +
+		"and of the heap: subscriptions no longer hold buffers of thousands of events. Left, in order of effect: the live heap per member record and per node, " +
+		"the view published after every event (a tenth of the CPU while hundreds join), and a cheaper decoded message. " +
 		"Note what this scenario measures: N members sharing 2 cores in one process, so N times the per-member cost; on separate machines each member pays only its own share.",
 	"s6-join": "When every member joins through one seed at the same instant, the seed's state, believed without pings because it echoes the joiner's nonce, " +
 		"brings each joiner everyone who joined before it; members who joined at the same moment are heard from by verification pings whose budget follows their answers, " +
-		"and one check a few periods after the join finds the rest. Convergence took 1.8 periods at 100 members, 3.1 at 300, 3.4 at 1,000 and 6.1 at 3,000 " +
-		"(make bench-sim-large; issue 12's goal is 10 at 3,000): more than log N, because the seed answers a bounded number of joiners a period and " +
-		"the verification budget grows over a few periods. One join spreads in a period or two at every N (the next row), and a crash's verdict in log N.",
+		"and one check three periods after the join finds the rest. Convergence took about 3 periods from 100 to 1,000 members and 6.3 at 3,000 " +
+		"(make bench-sim-large; issue 12's goal is 10 at 3,000): the check's three periods at every N, and more at 3,000 because the seed answers a bounded " +
+		"number of joiners a period and the verification budget grows over a few periods. One join spreads in a period or two at every N (the next row), and a crash's verdict in log N.",
 	"s6-late":  "One join's spread is news carried by gossip and piggybacking, which SWIM bounds by O(log N) periods; a larger growth means the news was dropped from full queues and repaired by anti-entropy.",
 	"s6-crash": "Detection by all is the first probe (about 1.58 periods), the suspicion timeout (SuspicionMult·max(1, log10 N) periods, by design growing with log N) and the verdict's spread.",
 	"s6-cost":  "The simulator's cost is dominated by the joins' news: every join reaches every member, O(N²) deliveries.",
