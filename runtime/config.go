@@ -55,7 +55,9 @@ type Config struct {
 	// readiness check (Node.Ready) to tell when the node is in.
 	JoinTimeout time.Duration
 	// EventBuffer is how many events a subscriber may fall behind before it
-	// is cut off (see Subscribe). Default 1024.
+	// is cut off (see Subscribe). A subscription holds memory only for the
+	// events it is behind by, so a large value costs nothing while the
+	// subscriber keeps up. Default 1024.
 	EventBuffer int
 	// Logger receives the node's log; nil is quiet. Nothing is logged per
 	// packet above Debug.
