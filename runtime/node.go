@@ -271,16 +271,12 @@ func (n *Node) step(b *udp.Batch) {
 	b.Release()
 }
 
-// stepWaiting steps the batches the transport has handed over and the
-// loop has not taken yet, without waiting for more.
+// stepWaiting steps the batches the transport had handed over and the loop
+// had not taken yet when it was called; no more, so that a flood of
+// datagrams cannot hold a due timer back for ever.
 func (n *Node) stepWaiting() {
-	for {
-		select {
-		case b := <-n.in:
-			n.step(b)
-		default:
-			return
-		}
+	for range len(n.in) {
+		n.step(<-n.in)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"hash"
 	"net/netip"
 	"time"
 
@@ -106,10 +107,39 @@ const (
 	cookieRotation = time.Minute
 )
 
-// cookieState is the core's cookie secret, current and previous.
-type cookieState struct {
-	cur, prev [32]byte
+// secrets is a secret the core draws from its seeded generator and renews
+// every so often, and the previous one, which is still accepted: cookies
+// and tokens (token.go) are HMACs under a pair each. The HMACs are kept,
+// keyed, so that computing one under them allocates no new hash.
+type secrets struct {
+	cur, prev hash.Hash // HMAC-SHA256 under the current and previous secret
 	renewAt   time.Time
+}
+
+// startSecrets draws both secrets of s, the current one first, and sets
+// the first renewal every from now.
+func (c *Core) startSecrets(s *secrets, every time.Duration) {
+	s.cur, s.prev = c.newSecret(), c.newSecret()
+	s.renewAt = c.now.Add(every)
+}
+
+// renewSecrets draws a new current secret for s when it is due, keeping
+// the last one as the previous.
+func (c *Core) renewSecrets(s *secrets, every time.Duration) {
+	if c.now.Before(s.renewAt) {
+		return
+	}
+	s.prev, s.cur = s.cur, c.newSecret()
+	s.renewAt = c.now.Add(every)
+}
+
+// newSecret draws a secret and returns the HMAC-SHA256 keyed with it.
+func (c *Core) newSecret() hash.Hash {
+	var k [32]byte
+	for i := 0; i < len(k); i += 8 {
+		binary.LittleEndian.PutUint64(k[i:], c.rng.Uint64())
+	}
+	return hmac.New(sha256.New, k[:])
 }
 
 // request is a state request of ours, awaiting an answer.
@@ -156,18 +186,8 @@ func (c *Core) newPeriod() {
 	clear(l.perSource)
 	clear(l.answered)
 	clear(l.corrected)
-	c.renewTokens()
-	if !c.now.Before(c.cookies.renewAt) {
-		c.cookies.prev = c.cookies.cur
-		c.fillSecret(&c.cookies.cur)
-		c.cookies.renewAt = c.now.Add(cookieRotation)
-	}
-}
-
-func (c *Core) fillSecret(s *[32]byte) {
-	for i := 0; i < len(s); i += 8 {
-		binary.LittleEndian.PutUint64(s[i:], c.rng.Uint64())
-	}
+	c.renewSecrets(&c.tokens, c.tokenRotation())
+	c.renewSecrets(&c.cookies, cookieRotation)
 }
 
 // classify says what the sender at from is to this view, and which member
@@ -234,22 +254,23 @@ func (c *Core) admitNew(src source, from netip.AddrPort) bool {
 	return true
 }
 
-// cookieFor computes the cookie for ip under secret in time slot slot.
-func cookieFor(secret *[32]byte, ip netip.Addr, slot int64) []byte {
-	h := hmac.New(sha256.New, secret[:])
+// cookieFor computes the cookie for ip in time slot slot with mac, one of
+// the cookie secrets' HMACs.
+func cookieFor(mac hash.Hash, ip netip.Addr, slot int64) []byte {
+	mac.Reset()
 	a := ip.As16()
-	h.Write(a[:])
+	mac.Write(a[:])
 	var s [8]byte
 	binary.BigEndian.PutUint64(s[:], uint64(slot))
-	h.Write(s[:])
-	return h.Sum(nil)[:cookieLen]
+	mac.Write(s[:])
+	return mac.Sum(nil)[:cookieLen]
 }
 
 func (c *Core) cookieSlot() int64 { return c.now.UnixNano() / int64(cookieSlot) }
 
 // newCookie is the cookie a stranger at ip must echo.
 func (c *Core) newCookie(ip netip.Addr) []byte {
-	return cookieFor(&c.cookies.cur, ip, c.cookieSlot())
+	return cookieFor(c.cookies.cur, ip, c.cookieSlot())
 }
 
 // validCookie reports whether v is a cookie this core gave ip lately.
@@ -258,9 +279,9 @@ func (c *Core) validCookie(ip netip.Addr, v []byte) bool {
 		return false
 	}
 	slot := c.cookieSlot()
-	for _, secret := range []*[32]byte{&c.cookies.cur, &c.cookies.prev} {
+	for _, mac := range []hash.Hash{c.cookies.cur, c.cookies.prev} {
 		for _, s := range []int64{slot, slot - 1} {
-			if hmac.Equal(v, cookieFor(secret, ip, s)) {
+			if hmac.Equal(v, cookieFor(mac, ip, s)) {
 				return true
 			}
 		}

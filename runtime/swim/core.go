@@ -157,8 +157,8 @@ type Core struct {
 	joinGen    uint64
 	pending    map[netip.AddrPort]*request // our state requests and digests, by address
 	limits     periodLimits
-	cookies    cookieState
-	tokens     tokenState
+	cookies    secrets
+	tokens     secrets
 	// viewsDiffered: the last anti-entropy round found views that differ.
 	viewsDiffered bool
 	// resyncArmed: a timerResync is pending (at most one is); lastSynced
@@ -262,12 +262,8 @@ func New(now time.Time, cfg Config, self Member, seed uint64) (*Core, error) {
 	c.members[self.Name] = c.self
 	c.nextBcast = c.rng.Uint32()
 	c.epoch = uint64(max(now.UnixMilli(), 1))
-	c.fillSecret(&c.cookies.cur)
-	c.fillSecret(&c.cookies.prev)
-	c.cookies.renewAt = now.Add(cookieRotation)
-	c.fillSecret(&c.tokens.cur)
-	c.fillSecret(&c.tokens.prev)
-	c.tokens.renewAt = now.Add(c.tokenRotation())
+	c.startSecrets(&c.cookies, cookieRotation)
+	c.startSecrets(&c.tokens, c.tokenRotation())
 	// Stagger the periodic work so that members started together do not
 	// probe, gossip and sync in lockstep.
 	c.schedule(now.Add(c.jitter(cfg.ProbeInterval)), timer{kind: timerProbe})
@@ -406,9 +402,10 @@ func (c *Core) newPacket(from netip.AddrPort, msgs []wire.Message) packet {
 		c.markVerified(pk.sender)
 	}
 	if pk.src == fromMember {
-		// Tokens first: a token given is kept whatever else holds.
-		pk.proven = c.takeTokens(pk.sender, from, msgs)
-		pk.proven = c.answersPing(from, msgs) || pk.proven
+		// Tokens are read in every packet: one given is kept whatever
+		// else the packet holds.
+		tokened := c.takeTokens(pk.sender, from, msgs)
+		pk.proven = tokened || c.answersPing(from, msgs)
 		return pk
 	}
 	for i := range msgs {

@@ -15,10 +15,9 @@ import (
 // over the period's budget, syncs at once (syncIfGrowing), and a state we
 // asked for that brought new members is checked again a few periods later
 // with another member (armResync), so members joining by the thousand
-// converge in a few periods. A sync
-// sends the sender's whole member state in packet-sized chunks over the
-// packet path; a sync request carries just the sender's own record and
-// asks for the receiver's state.
+// converge in a few periods. A sync sends the sender's whole member state
+// in packet-sized chunks over the packet path; a sync request carries just
+// the sender's own record and asks for the receiver's state.
 // Join sends requests to the seeds; ReconnectInterval sends one to a member
 // held dead or a seed that is not an alive member, and when the answer comes
 // the requester pushes its own state back, so both halves of a healed
@@ -81,8 +80,8 @@ func (c *Core) syncIfGrowing() {
 // whole-state transfers, and with hundreds of members joining in one
 // process, a check after every transfer that taught something kept both
 // cores busy with transfers (S4: 512 members collapsed in every trial;
-// with one check, five trials of five were healthy). Past it, the growth
-// sync and the sync interval go on as in any cluster.
+// with one check, five trials of five were healthy). Past it, the sync
+// interval goes on as in any cluster.
 const resyncPeriods = 3
 
 // armResync schedules the check, unless one is pending already or this

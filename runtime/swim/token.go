@@ -1,9 +1,9 @@
 package swim
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"hash"
 	"net/netip"
 	"time"
 
@@ -15,21 +15,15 @@ import (
 // without a verification ping per member (see wire.Token). A packet to a
 // member that carries alive news carries a token for it too (a keyed hash
 // of its address under a secret of ours) unless it has a recent one, and
-// echoes the token that member gave us. A packet from a
-// member that echoes a valid token is proven (fromProven), as one that
-// answers a ping of ours is: an off-path sender never saw the token.
+// echoes the token that member gave us. A packet from a member that
+// echoes a valid token is proven (fromProven), as one that answers a ping
+// of ours is: an off-path sender never saw the token.
 //
 // A joined member's news of thousands costs each member one ping and ack
 // per new member otherwise: in the simulator, 512 members joining one
 // after another 25 ms apart sent 125,530 pings without tokens and 60,232
 // with them (146,076 with neither tokens nor acks as proof). Steady
 // traffic carries none: tokens ride only with alive news.
-
-// tokenState is the core's token secret, current and previous.
-type tokenState struct {
-	cur, prev [32]byte
-	renewAt   time.Time
-}
 
 // tokenRotation is how often the token secret is renewed. A token given
 // under the previous secret is still accepted, so one is good for one to
@@ -41,33 +35,23 @@ func (c *Core) tokenRotation() time.Duration {
 	return min(time.Minute, c.cfg.DeadRetention/4)
 }
 
-// tokenFor is the token of address a under secret: never zero, which
-// means none on the wire.
-func tokenFor(secret *[32]byte, a netip.AddrPort) uint64 {
-	h := hmac.New(sha256.New, secret[:])
+// tokenFor is the token of address a with mac, one of the token secrets'
+// HMACs: never zero, which means none on the wire.
+func tokenFor(mac hash.Hash, a netip.AddrPort) uint64 {
+	mac.Reset()
 	ip := a.Addr().As16()
-	h.Write(ip[:])
+	mac.Write(ip[:])
 	var port [2]byte
 	binary.BigEndian.PutUint16(port[:], a.Port())
-	h.Write(port[:])
+	mac.Write(port[:])
 	var sum [sha256.Size]byte
-	return max(1, binary.BigEndian.Uint64(h.Sum(sum[:0])))
-}
-
-// renewTokens renews the token secret when it is due; called every period.
-func (c *Core) renewTokens() {
-	if c.now.Before(c.tokens.renewAt) {
-		return
-	}
-	c.tokens.prev = c.tokens.cur
-	c.fillSecret(&c.tokens.cur)
-	c.tokens.renewAt = c.now.Add(c.tokenRotation())
+	return max(1, binary.BigEndian.Uint64(mac.Sum(sum[:0])))
 }
 
 // validToken reports whether v is a token this core gave the address from
 // lately.
 func (c *Core) validToken(from netip.AddrPort, v uint64) bool {
-	return v != 0 && (v == tokenFor(&c.tokens.cur, from) || v == tokenFor(&c.tokens.prev, from))
+	return v != 0 && (v == tokenFor(c.tokens.cur, from) || v == tokenFor(c.tokens.prev, from))
 }
 
 // maxTokenLen is the most a token message takes: type, array header and
@@ -83,7 +67,7 @@ func (c *Core) appendTokens(m *member, b []byte) []byte {
 	}
 	t := wire.Token{Echoed: m.tokenIn}
 	if m.tokenGiven.IsZero() || c.now.Sub(m.tokenGiven) >= c.tokenRotation() {
-		t.Given = tokenFor(&c.tokens.cur, m.Addr)
+		t.Given = tokenFor(c.tokens.cur, m.Addr)
 		m.tokenGiven = c.now
 	}
 	if t == (wire.Token{}) {

@@ -23,11 +23,11 @@ func TestTokenProvesNews(t *testing.T) {
 		wait    time.Duration // before the packet arrives
 		members int
 	}{
-		{name: "our token", echo: func(c *Core) uint64 { return tokenFor(&c.tokens.cur, gossiper) }, members: 22},
-		{name: "a rotation old", echo: func(c *Core) uint64 { return tokenFor(&c.tokens.cur, gossiper) }, wait: time.Minute + time.Second, members: 22},
-		{name: "two rotations old", echo: func(c *Core) uint64 { return tokenFor(&c.tokens.cur, gossiper) }, wait: 2*time.Minute + time.Second, members: 2},
+		{name: "our token", echo: func(c *Core) uint64 { return tokenFor(c.tokens.cur, gossiper) }, members: 22},
+		{name: "a rotation old", echo: func(c *Core) uint64 { return tokenFor(c.tokens.cur, gossiper) }, wait: time.Minute + time.Second, members: 22},
+		{name: "two rotations old", echo: func(c *Core) uint64 { return tokenFor(c.tokens.cur, gossiper) }, wait: 2*time.Minute + time.Second, members: 2},
 		{name: "made up", echo: func(*Core) uint64 { return 0x5eed }, members: 2},
-		{name: "another address's", echo: func(c *Core) uint64 { return tokenFor(&c.tokens.cur, other) }, members: 2},
+		{name: "another address's", echo: func(c *Core) uint64 { return tokenFor(c.tokens.cur, other) }, members: 2},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -97,7 +97,7 @@ func TestTokensRideWithAliveNews(t *testing.T) {
 	c.gossipTick()
 	got := tokensIn(t, c.Ready(), gossiper)
 	require.Len(t, got, 1)
-	assert.Equal(t, wire.Token{Given: tokenFor(&c.tokens.cur, gossiper), Echoed: 77}, got[0])
+	assert.Equal(t, wire.Token{Given: tokenFor(c.tokens.cur, gossiper), Echoed: 77}, got[0])
 
 	c.gossipTick()
 	got = tokensIn(t, c.Ready(), gossiper)
