@@ -68,10 +68,13 @@ type Node struct {
 	in    chan *udp.Batch
 	out   []udp.Packet // the loop's, for flush
 	calls chan func(now time.Time)
-	quit  chan struct{}
-	stop  context.CancelFunc
-	wg    sync.WaitGroup
-	once  sync.Once
+	// called holds the calls run since the last flush, told they are done
+	// once it has published what they changed (see do).
+	called []chan struct{}
+	quit   chan struct{}
+	stop   context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
 
 	dropped     atomic.Uint64
 	undelivered atomic.Uint64
@@ -336,13 +339,20 @@ func (n *Node) flush(timer *time.Timer) {
 	if !rd.Wake.IsZero() {
 		timer.Reset(time.Until(rd.Wake))
 	}
+	for _, done := range n.called {
+		close(done)
+	}
+	clear(n.called)
+	n.called = n.called[:0]
 }
 
-// do runs f on the loop and waits for it, ctx or Close.
+// do runs f on the loop and waits for it, ctx or Close. It returns once
+// the loop has flushed after f: what f sent is on its way, and Stats,
+// Members and LocalMember show what it changed.
 func (n *Node) do(ctx context.Context, f func(now time.Time)) error {
 	done := make(chan struct{})
 	select {
-	case n.calls <- func(now time.Time) { f(now); close(done) }:
+	case n.calls <- func(now time.Time) { f(now); n.called = append(n.called, done) }:
 	case <-n.quit:
 		return ErrClosed
 	case <-ctx.Done():
