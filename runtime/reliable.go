@@ -296,7 +296,7 @@ func (n *Node) takeReliable(ctx context.Context, from Member, b []byte) byte {
 		n.undelivered.Add(1)
 		return statusBusy
 	}
-	d := delivery{from: from, family: family, payload: payload, done: func() { n.streams.pending.release(size) }}
+	d := &delivery{from: from, family: family, payload: payload, done: func() { n.streams.pending.release(size) }}
 	select {
 	case n.deliver <- d:
 		n.streams.reliableIn.Add(1)
@@ -310,7 +310,7 @@ func (n *Node) takeReliable(ctx context.Context, from Member, b []byte) byte {
 }
 
 // release gives back what a delivery holds once its handlers have run.
-func (d delivery) release() {
+func (d *delivery) release() {
 	if d.done != nil {
 		d.done()
 	}

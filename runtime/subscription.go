@@ -44,8 +44,9 @@ type Subscription struct {
 	done    chan struct{}
 }
 
-// subscriptionBuffer is the most events C itself buffers.
-const subscriptionBuffer = 256
+// subscriptionBuffer is the most events C itself buffers: enough for a
+// subscriber that keeps up, small because every collection scans it.
+const subscriptionBuffer = 32
 
 // Err reports why C was closed: nil while open or after Close,
 // ErrSlowSubscriber after falling behind, ErrClosed when the node closed.

@@ -188,6 +188,9 @@ func (c *Core) newPeriod() {
 	clear(l.corrected)
 	c.renewSecrets(&c.tokens, c.tokenRotation())
 	c.renewSecrets(&c.cookies, cookieRotation)
+	if cap(c.msgs) > keptMessages {
+		c.msgs = nil
+	}
 }
 
 // classify says what the sender at from is to this view, and which member

@@ -180,13 +180,27 @@ type Core struct {
 	stats Stats
 }
 
-// member is the core's record of one member.
+// member is the core's record of one member. Every member holds one of
+// every other, so a process running hundreds of members holds hundreds of
+// thousands: the fields are ordered to pack tightly (176 bytes), pointers
+// first, for the garbage collector scans a record only up to its last.
 type member struct {
 	Member
-	idx     int // position in Core.nodes, -1 for self
-	gone    bool
-	susp    *suspicion
-	probeIn bool // in probeList
+	susp *suspicion
+	// coord is the network coordinate the member last sent, nil before
+	// its first.
+	coord *Coordinate
+	// tokenIn is the token the member gave us, echoed with the alive
+	// news we send it; tokenGiven is when we last gave it one of ours
+	// (see token.go).
+	tokenGiven time.Time
+	tokenIn    uint64
+	idx        int    // position in Core.nodes, -1 for self
+	coordAge   uint16 // probes of the member since its coordinate was asked for
+	// verifyFails counts unanswered verification pings of a candidate.
+	verifyFails uint8
+	gone        bool
+	probeIn     bool // in probeList
 	// verified: the member has been heard from at its address (a packet
 	// from there, or an ack that echoed our nonce). Only verified members
 	// are gossip, relay and sync targets or move the health score, so a
@@ -194,17 +208,6 @@ type member struct {
 	verified bool
 	// unspread: news of the member waits for it to be verified.
 	unspread bool
-	// verifyFails counts unanswered verification pings of a candidate.
-	verifyFails int
-	// coord is the network coordinate the member last sent.
-	coord    Coordinate
-	hasCoord bool
-	coordAge int // probes of the member since its coordinate was asked for
-	// tokenIn is the token the member gave us, echoed with the alive
-	// news we send it; tokenGiven is when we last gave it one of ours
-	// (see token.go).
-	tokenIn    uint64
-	tokenGiven time.Time
 }
 
 type broadcastID struct {
@@ -377,6 +380,14 @@ func (c *Core) Step(now time.Time, from netip.AddrPort, packet []byte) error {
 	c.msgs = msgs[:0]
 	return nil
 }
+
+// keptMessages is the most decoded messages whose room outlives a protocol
+// period: Step reuses its room from packet to packet, so that a stream of
+// packets packed with tiny messages allocates nothing, but most packets
+// hold a few, and a state transfer's hundred (44 KB, scanned by every
+// collection) is not worth keeping in each core of a process that runs
+// hundreds.
+const keptMessages = 16
 
 // packet is what the core knows of the packet being handled.
 type packet struct {

@@ -2,6 +2,7 @@ package swim
 
 import (
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -20,4 +21,12 @@ func TestStateString(t *testing.T) {
 	} {
 		assert.Equal(t, c.want, c.state.String())
 	}
+}
+
+// Every member holds a record of every other, so a process running
+// hundreds of members holds hundreds of thousands: the record must not
+// grow unnoticed (it was 288 bytes before its fields were packed and the
+// coordinate, absent until a member's first, moved behind a pointer).
+func TestMemberRecordSize(t *testing.T) {
+	assert.LessOrEqual(t, unsafe.Sizeof(member{}), uintptr(176))
 }

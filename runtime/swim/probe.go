@@ -194,7 +194,7 @@ func (c *Core) probeTick() {
 	// Ask for the target's coordinate when we have none, and then on one
 	// probe of it in coordinateEvery: coordinates change slowly.
 	m.coordAge++
-	wantCoord := !m.hasCoord || m.coordAge >= coordinateEvery
+	wantCoord := m.coord == nil || m.coordAge >= coordinateEvery
 	if wantCoord {
 		m.coordAge = 0
 	}
@@ -580,12 +580,15 @@ func (c *Core) sample(name string, rtt time.Duration, coord []byte) {
 	}
 	if len(coord) > 0 {
 		if co, ok := parseCoord(coord); ok {
-			m.coord, m.hasCoord = co, true
+			if m.coord == nil {
+				m.coord = new(Coordinate)
+			}
+			*m.coord = co
 		}
 	}
 	c.out.RTTs = append(c.out.RTTs, RTT{Member: name, RTT: rtt})
-	if m.hasCoord {
-		c.viv.observe(name, m.coord, rtt, c.rng)
+	if m.coord != nil {
+		c.viv.observe(name, *m.coord, rtt, c.rng)
 	}
 }
 
@@ -618,8 +621,8 @@ func (c *Core) Coordinate() Coordinate { return c.viv.coord }
 // two network coordinates; ok is false while its coordinate is unknown.
 func (c *Core) EstimateRTT(name string) (time.Duration, bool) {
 	m, ok := c.members[name]
-	if !ok || !m.verified || !m.hasCoord {
+	if !ok || !m.verified || m.coord == nil {
 		return 0, false
 	}
-	return c.viv.coord.DistanceTo(m.coord), true
+	return c.viv.coord.DistanceTo(*m.coord), true
 }
