@@ -30,6 +30,7 @@
 //	memberlist_stream_probes_failed_total           counter: those not answered
 //	memberlist_suspicions_total                     counter: members this node started suspecting
 //	memberlist_refutations_total                    counter: times this node refuted news about itself
+//	memberlist_late_timers_total                    counter: times this node found its timers late (short of CPU)
 //	memberlist_address_checks_total                 counter: pings checking a claimed new address
 //	memberlist_cookies_sent_total                   counter: state requests of strangers answered with a cookie
 //	memberlist_broadcasts_replaced_total            counter: keyed broadcasts replaced by a later one of their key
@@ -104,7 +105,7 @@ type descs struct {
 	stateExchanges, stateMerges, stateTooLarge              *prom.Desc
 	packetsIn, packetsOut, bytesIn, bytesOut, udpErrors     *prom.Desc
 	probes, failedProbes, indirect, suspicions, refutations *prom.Desc
-	addressChecks, cookies, replaced                        *prom.Desc
+	addressChecks, cookies, replaced, lateTimers            *prom.Desc
 	packetsDropped, messagesDropped, limited                *prom.Desc
 	userSent, userReceived, userDropped                     *prom.Desc
 	probeRTT, syncDuration, joinDuration, handlerDuration   *prom.Desc
@@ -135,6 +136,7 @@ func New(src Source, opts Options) *Collector {
 		streamProbesFailed: d("stream_probes_failed_total", "TCP fallback probes not answered."),
 		suspicions:         d("suspicions_total", "Members this node started suspecting."),
 		refutations:        d("refutations_total", "Times this node refuted news that it was suspect or dead."),
+		lateTimers:         d("late_timers_total", "Times this node found its own timers run late, short of CPU, and raised its health score."),
 		addressChecks:      d("address_checks_total", "Pings sent to check a member's claimed new address before believing it."),
 		cookies:            d("cookies_sent_total", "State requests from addresses that are no member, answered with a return-routability cookie alone."),
 		replaced:           d("broadcasts_replaced_total", "Keyed broadcasts replaced by a later one of their origin and key (BroadcastKeyed), here or passing through."),
@@ -176,7 +178,7 @@ func (c *Collector) Describe(ch chan<- *prom.Desc) {
 		d.streamConns, d.streamMsgsIn, d.streamMsgsOut, d.streamBytesIn, d.streamBytesOut, d.streamsRefused,
 		d.reliableIn, d.reliableOut, d.stateExchanges, d.stateMerges, d.stateTooLarge,
 		d.packetsIn, d.packetsOut, d.bytesIn, d.bytesOut, d.udpErrors,
-		d.probes, d.failedProbes, d.indirect, d.suspicions, d.refutations, d.addressChecks, d.cookies, d.replaced,
+		d.probes, d.failedProbes, d.indirect, d.suspicions, d.refutations, d.addressChecks, d.cookies, d.replaced, d.lateTimers,
 		d.packetsDropped, d.messagesDropped, d.limited,
 		d.userSent, d.userReceived, d.userDropped,
 		d.probeRTT, d.syncDuration, d.joinDuration, d.handlerDuration,
@@ -236,6 +238,7 @@ func (e emitter) protocol(s runtime.Stats) {
 	e.counter(d.streamProbesFailed, p.StreamProbesFailed)
 	e.counter(d.suspicions, p.Suspicions)
 	e.counter(d.refutations, p.Refutations)
+	e.counter(d.lateTimers, p.LateTimers)
 	e.counter(d.addressChecks, p.AddressChecks)
 	e.counter(d.cookies, p.CookiesSent)
 	e.counter(d.replaced, p.BroadcastsReplaced)

@@ -134,7 +134,8 @@ type Core struct {
 	viv       vivaldi       // our network coordinate
 	verifyIdx int           // where verifySome goes on
 	health    int
-	selfTag   uint32 // nameTag of our name, bound into every ack we send
+	lateUntil time.Time // no health penalty for late timers before then
+	selfTag   uint32    // nameTag of our name, bound into every ack we send
 
 	timers  timeq.Queue[timer]
 	suspGen uint64
@@ -316,13 +317,17 @@ func (c *Core) Ready() Ready {
 	return rd
 }
 
-// Tick runs every timer due at or before now.
+// Tick runs every timer due at or before now. A timer run late says this
+// member is the slow one (see lateTimer).
 func (c *Core) Tick(now time.Time) {
 	c.advance(now)
+	var late time.Duration
 	for at, ok := c.timers.Next(); ok && !at.After(c.now); at, ok = c.timers.Next() {
 		_, t := c.timers.Pop()
+		late = max(late, c.now.Sub(at))
 		c.fire(t)
 	}
+	c.lateTimer(late)
 }
 
 func (c *Core) fire(t timer) {

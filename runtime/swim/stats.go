@@ -74,6 +74,11 @@ type Stats struct {
 	AddressChecks, ChecksRefused uint64
 	// Refutations counts times this member refuted news about itself.
 	Refutations uint64
+	// LateTimers counts the times this member found its own timers run
+	// late by more than a quarter of ProbeTimeout, a sign that its process is
+	// short of CPU, and raised its health score (at most once a probe
+	// interval).
+	LateTimers uint64
 	// Health is Lifeguard's local health score (0 is healthy).
 	Health int
 	// QueueDepth is the number of pieces of news and user broadcasts

@@ -1,0 +1,65 @@
+package swim
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A member whose own timers run late is short of CPU: it raises its health
+// score, once a probe interval however late they run, and not for a delay
+// within a quarter of ProbeTimeout.
+func TestLateTimersRaiseHealth(t *testing.T) {
+	cfg := DefaultLANConfig()
+	// Alone, so that no unanswered probe moves the score.
+	c, err := New(time.Unix(1_000_000, 0), cfg, Member{Name: "a", Addr: netip.MustParseAddrPort("10.0.0.1:1")}, 1)
+	require.NoError(t, err)
+	for range 40 { // on time, every timer run when due
+		c.Tick(c.nextWake())
+		c.Ready()
+	}
+	assert.Zero(t, c.HealthScore(), "timers run on time")
+	c.Tick(c.nextWake().Add(cfg.ProbeTimeout / 4))
+	assert.Zero(t, c.HealthScore(), "a timer late by a quarter of ProbeTimeout")
+
+	late := c.nextWake()
+	c.Tick(late.Add(cfg.ProbeTimeout / 2))
+	assert.Equal(t, 1, c.HealthScore(), "a timer late by half ProbeTimeout")
+	c.Tick(c.nextWake().Add(cfg.ProbeTimeout / 2))
+	assert.Equal(t, 1, c.HealthScore(), "again within the same probe interval")
+	// The next penalty waits for a probe interval, stretched by the score.
+	c.advance(late.Add(cfg.ProbeTimeout/2 + c.scaled(cfg.ProbeInterval)))
+	c.Tick(c.nextWake().Add(cfg.ProbeTimeout))
+	assert.Equal(t, 2, c.HealthScore(), "late again a probe interval later")
+	assert.Equal(t, uint64(2), c.Stats().LateTimers)
+}
+
+// Differing views bring the next anti-entropy round forward, but not while
+// the health score says this member is short of CPU.
+func TestDifferingViewsResyncSoonOnlyWhenHealthy(t *testing.T) {
+	for _, health := range []int{0, 1} {
+		c, now := testCore(t, 3)
+		for c.timers.Len() > 0 {
+			c.timers.Pop()
+		}
+		c.health = health
+		c.viewsDiffered = true
+		c.syncTick()
+		var next time.Time
+		for c.timers.Len() > 0 {
+			at, tm := c.timers.Pop()
+			if tm.kind == timerSync {
+				next = at
+			}
+		}
+		if health == 0 {
+			assert.LessOrEqual(t, next.Sub(now), 6*c.cfg.ProbeInterval, "healthy: checks again within a few periods")
+		} else {
+			assert.GreaterOrEqual(t, next.Sub(now), c.syncInterval(), "unhealthy: a whole sync interval")
+		}
+		assert.False(t, c.viewsDiffered)
+	}
+}
