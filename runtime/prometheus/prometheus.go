@@ -31,6 +31,7 @@
 //	memberlist_suspicions_total                     counter: members this node started suspecting
 //	memberlist_refutations_total                    counter: times this node refuted news about itself
 //	memberlist_late_timers_total                    counter: times this node found its timers late (short of CPU)
+//	memberlist_inconclusive_probes_total            counter: failed probes that accused nobody, this node's timers late
 //	memberlist_address_checks_total                 counter: pings checking a claimed new address
 //	memberlist_cookies_sent_total                   counter: state requests of strangers answered with a cookie
 //	memberlist_broadcasts_replaced_total            counter: keyed broadcasts replaced by a later one of their key
@@ -105,7 +106,8 @@ type descs struct {
 	stateExchanges, stateMerges, stateTooLarge              *prom.Desc
 	packetsIn, packetsOut, bytesIn, bytesOut, udpErrors     *prom.Desc
 	probes, failedProbes, indirect, suspicions, refutations *prom.Desc
-	addressChecks, cookies, replaced, lateTimers            *prom.Desc
+	addressChecks, cookies, replaced                        *prom.Desc
+	lateTimers, inconclusive                                *prom.Desc
 	packetsDropped, messagesDropped, limited                *prom.Desc
 	userSent, userReceived, userDropped                     *prom.Desc
 	probeRTT, syncDuration, joinDuration, handlerDuration   *prom.Desc
@@ -137,6 +139,7 @@ func New(src Source, opts Options) *Collector {
 		suspicions:         d("suspicions_total", "Members this node started suspecting."),
 		refutations:        d("refutations_total", "Times this node refuted news that it was suspect or dead."),
 		lateTimers:         d("late_timers_total", "Times this node found its own timers run late, short of CPU, and raised its health score."),
+		inconclusive:       d("inconclusive_probes_total", "Failed probes that accused nobody because this node's own timers ran late."),
 		addressChecks:      d("address_checks_total", "Pings sent to check a member's claimed new address before believing it."),
 		cookies:            d("cookies_sent_total", "State requests from addresses that are no member, answered with a return-routability cookie alone."),
 		replaced:           d("broadcasts_replaced_total", "Keyed broadcasts replaced by a later one of their origin and key (BroadcastKeyed), here or passing through."),
@@ -178,7 +181,7 @@ func (c *Collector) Describe(ch chan<- *prom.Desc) {
 		d.streamConns, d.streamMsgsIn, d.streamMsgsOut, d.streamBytesIn, d.streamBytesOut, d.streamsRefused,
 		d.reliableIn, d.reliableOut, d.stateExchanges, d.stateMerges, d.stateTooLarge,
 		d.packetsIn, d.packetsOut, d.bytesIn, d.bytesOut, d.udpErrors,
-		d.probes, d.failedProbes, d.indirect, d.suspicions, d.refutations, d.addressChecks, d.cookies, d.replaced, d.lateTimers,
+		d.probes, d.failedProbes, d.indirect, d.suspicions, d.refutations, d.addressChecks, d.cookies, d.replaced, d.lateTimers, d.inconclusive,
 		d.packetsDropped, d.messagesDropped, d.limited,
 		d.userSent, d.userReceived, d.userDropped,
 		d.probeRTT, d.syncDuration, d.joinDuration, d.handlerDuration,
@@ -239,6 +242,7 @@ func (e emitter) protocol(s runtime.Stats) {
 	e.counter(d.suspicions, p.Suspicions)
 	e.counter(d.refutations, p.Refutations)
 	e.counter(d.lateTimers, p.LateTimers)
+	e.counter(d.inconclusive, p.InconclusiveProbes)
 	e.counter(d.addressChecks, p.AddressChecks)
 	e.counter(d.cookies, p.CookiesSent)
 	e.counter(d.replaced, p.BroadcastsReplaced)

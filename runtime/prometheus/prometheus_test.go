@@ -208,6 +208,7 @@ func TestScrape(t *testing.T) {
 		"memberlist_suspicions_total":                 {{counter, l(), float64(p.Suspicions)}},
 		"memberlist_refutations_total":                {{counter, l(), float64(p.Refutations)}},
 		"memberlist_late_timers_total":                {{counter, l(), float64(p.LateTimers)}},
+		"memberlist_inconclusive_probes_total":        {{counter, l(), float64(p.InconclusiveProbes)}},
 		"memberlist_address_checks_total":             {{counter, l(), float64(p.AddressChecks)}},
 		"memberlist_cookies_sent_total":               {{counter, l(), float64(p.CookiesSent)}},
 		"memberlist_broadcasts_replaced_total":        {{counter, l(), float64(p.BroadcastsReplaced)}},

@@ -28,13 +28,17 @@ func (c *Core) adjustHealth(delta int) {
 // worse. The health score then stretches this member's probe interval and
 // timeout and thins its gossip until its probes succeed again.
 func (c *Core) lateTimer(late time.Duration) {
-	if late <= c.cfg.ProbeTimeout/4 || c.now.Before(c.lateUntil) {
+	if !c.isLate(late) || c.now.Before(c.lateUntil) {
 		return
 	}
 	c.lateUntil = c.now.Add(c.scaled(c.cfg.ProbeInterval))
 	c.stats.LateTimers++
 	c.adjustHealth(1)
 }
+
+// isLate says whether a timer run this much after it was due is late: by
+// more than a quarter of ProbeTimeout.
+func (c *Core) isLate(d time.Duration) bool { return d > c.cfg.ProbeTimeout/4 }
 
 // scaled stretches a probe duration by the health multiplier.
 func (c *Core) scaled(d time.Duration) time.Duration {

@@ -63,3 +63,37 @@ func TestDifferingViewsResyncSoonOnlyWhenHealthy(t *testing.T) {
 		assert.False(t, c.viewsDiffered)
 	}
 }
+
+// A probe whose timers ran late accuses nobody: this member was short of
+// CPU while it waited, and the ack may sit unread in its socket. The same
+// member is probed again the next period; on time, the failure accuses.
+func TestLateProbeAccusesNobody(t *testing.T) {
+	for _, late := range []bool{false, true} {
+		c, _ := testCore(t, 3)
+		c.Ready()
+		for c.probe == nil {
+			c.Tick(c.nextWake())
+			c.Ready()
+		}
+		p := c.probe
+		delay := time.Duration(0)
+		if late {
+			delay = c.cfg.ProbeTimeout
+		}
+		for c.probe == p { // nobody answers
+			c.Tick(c.nextWake().Add(delay))
+			c.Ready()
+		}
+		target := c.members[p.target]
+		if late {
+			assert.Equal(t, StateAlive, target.State, "late: no accusation")
+			assert.Equal(t, uint64(1), c.Stats().InconclusiveProbes)
+			assert.Zero(t, c.Stats().Suspicions)
+			require.NotNil(t, c.probe)
+			assert.Equal(t, p.target, c.probe.target, "late: the same member probed again")
+		} else {
+			assert.Equal(t, StateSuspect, target.State, "on time: accused")
+			assert.Zero(t, c.Stats().InconclusiveProbes)
+		}
+	}
+}

@@ -135,7 +135,11 @@ type Core struct {
 	verifyIdx int           // where verifySome goes on
 	health    int
 	lateUntil time.Time // no health penalty for late timers before then
-	selfTag   uint32    // nameTag of our name, bound into every ack we send
+	// firedLate: the timer being run is late (see isLate).
+	firedLate bool
+	// retry is the member whose probe was inconclusive, probed again next.
+	retry   *member
+	selfTag uint32 // nameTag of our name, bound into every ack we send
 
 	timers  timeq.Queue[timer]
 	suspGen uint64
@@ -324,9 +328,11 @@ func (c *Core) Tick(now time.Time) {
 	var late time.Duration
 	for at, ok := c.timers.Next(); ok && !at.After(c.now); at, ok = c.timers.Next() {
 		_, t := c.timers.Pop()
+		c.firedLate = c.isLate(c.now.Sub(at))
 		late = max(late, c.now.Sub(at))
 		c.fire(t)
 	}
+	c.firedLate = false
 	c.lateTimer(late)
 }
 

@@ -36,6 +36,10 @@ type probeState struct {
 	streamed bool
 	relays   []netip.AddrPort
 	nacked   []bool // per relay, so a duplicated nack counts once
+	// late: a timer of this probe ran late, so this member was short of
+	// CPU while it waited, and a failure is not the target's (see
+	// finishProbe).
+	late bool
 }
 
 // ackKind says what an awaited ack belongs to.
@@ -148,6 +152,12 @@ func (c *Core) addToProbeList(m *member) {
 // nextProbeTarget returns the next member of the round to probe, reshuffling
 // at the end of each round and dropping members that are dead, left or gone.
 func (c *Core) nextProbeTarget() *member {
+	if m := c.retry; m != nil {
+		c.retry = nil
+		if !m.gone && m.verified && m.State <= StateSuspect {
+			return m
+		}
+	}
 	for range 2 {
 		for c.probeIdx < len(c.probeList) {
 			m := c.probeList[c.probeIdx]
@@ -178,6 +188,9 @@ func (c *Core) nextProbeTarget() *member {
 
 // probeTick ends the current protocol period and starts the next.
 func (c *Core) probeTick() {
+	if c.probe != nil && c.firedLate {
+		c.probe.late = true
+	}
 	c.finishProbe()
 	c.syncIfGrowing()
 	c.newPeriod()
@@ -221,6 +234,7 @@ func (c *Core) probeTimeout(want uint32) {
 	if p == nil || p.want != want || p.acked {
 		return
 	}
+	p.late = p.late || c.firedLate
 	m, ok := c.members[p.target]
 	if !ok || !p.verified {
 		return // a member never heard from gets no relays' effort
@@ -304,6 +318,18 @@ func (c *Core) finishProbe() {
 	}
 	m, ok := c.members[p.target]
 	if !ok || m.Incarnation != p.incarnation || m.State > StateSuspect {
+		return
+	}
+	if p.late {
+		// Our own timers ran late while we waited: the ack may sit
+		// unread in our socket. Every accusation (or confirmation of one)
+		// costs the whole cluster news to spread, and on a saturated
+		// machine those were what kept it saturated; so the probe is
+		// inconclusive, and the same member is probed again next period
+		// (a crash is detected one period later, and only while this
+		// member is short of CPU).
+		c.stats.InconclusiveProbes++
+		c.retry = m
 		return
 	}
 	c.onSuspect(m.Name, m.Incarnation, c.self.Name)

@@ -74,6 +74,10 @@ type Stats struct {
 	AddressChecks, ChecksRefused uint64
 	// Refutations counts times this member refuted news about itself.
 	Refutations uint64
+	// InconclusiveProbes counts failed probes that accused nobody because
+	// this member's own timers ran late while it waited (see LateTimers):
+	// the target is probed again the next period.
+	InconclusiveProbes uint64
 	// LateTimers counts the times this member found its own timers run
 	// late by more than a quarter of ProbeTimeout, a sign that its process is
 	// short of CPU, and raised its health score (at most once a probe
