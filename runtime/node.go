@@ -105,10 +105,11 @@ type Node struct {
 	view        atomic.Pointer[view]
 	statsMu     sync.Mutex
 	coreStats   swim.Stats
-	viewGen     uint64    // loop only, as the rest
-	viewBuilt   time.Time // when the view was last rebuilt from the core
-	selfChanged bool      // this node's record may have changed
-	refutations uint64    // the core's count when the view last took our record
+	lastListed  atomic.Int64 // when Members was last called, in Unix nanoseconds
+	viewGen     uint64       // loop only, as the rest
+	viewBuilt   time.Time    // when the view was last rebuilt from the core
+	selfChanged bool         // this node's record may have changed
+	refutations uint64       // the core's count when the view last took our record
 }
 
 type handler struct {
@@ -383,15 +384,27 @@ func (n *Node) LocalMember() Member {
 // sorted by name: alive, suspect, and dead or left ones until they are
 // forgotten. The slice and its metadata are the caller's own. It reads
 // the view the loop publishes after each batch of input, so it costs no
-// round trip through the loop and never waits for it, and it reflects
-// every event already delivered to subscribers. It returns nil after Close.
+// round trip through the loop, and it reflects every event already
+// delivered to subscribers. The loop keeps that list only while it is
+// read: the first call after ten seconds without one waits for the loop
+// to build it. It returns nil after Close.
 func (n *Node) Members() []Member {
 	select {
 	case <-n.quit:
 		return nil
 	default:
 	}
-	return n.view.Load().members()
+	n.lastListed.Store(time.Now().UnixNano())
+	v := n.view.Load()
+	if !v.listed {
+		if err := n.do(context.Background(), func(now time.Time) {
+			n.rebuildView(now, n.core.Stats().Refutations)
+		}); err != nil {
+			return nil
+		}
+		v = n.view.Load()
+	}
+	return v.members()
 }
 
 // UpdateMeta replaces this node's metadata and announces it.

@@ -24,6 +24,13 @@ import (
 // batch (a member forgotten, say), and by a full rebuild every
 // viewRefresh (an incarnation raised with nothing else changed): then it
 // is rebuilt from the core's list.
+//
+// The list is kept only while someone reads it: after viewIdle without a
+// call to Members, the loop publishes just the counts and this node's own
+// record, and the next call waits once for the loop to build the list. A
+// process running hundreds of members that nobody lists (a test cluster,
+// a bench) held a copy of every member list, a third of its heap at 1,024
+// members, and spent a tenth of its CPU keeping them.
 
 // viewChunk is how many members a chunk of the view holds, about; a chunk
 // is split when it reaches twice that. Small, because an event copies its
@@ -36,8 +43,14 @@ const viewChunk = 16
 // whatever the events said.
 const viewRefresh = 10 * time.Second
 
+// viewIdle is how long the list is kept after the last call to Members.
+const viewIdle = viewRefresh
+
 // view is one published state of the member list.
 type view struct {
+	// listed says that chunks hold the member list; without it, only
+	// local and counts are current (see viewIdle).
+	listed bool
 	chunks []*chunk // in name order; none empty
 	local  Member
 	// counts are the members by state (alive, suspect, dead, left) in
@@ -94,7 +107,7 @@ func stateIndex(s State) int {
 
 // viewFromMembers builds a view from the core's list, sorted by name.
 func viewFromMembers(ms []Member, local Member, gen uint64) *view {
-	v := &view{local: local}
+	v := &view{local: local, listed: true}
 	for start := 0; start < len(ms); start += viewChunk {
 		end := min(start+viewChunk, len(ms))
 		v.chunks = append(v.chunks, &chunk{members: slices.Clip(ms[start:end]), gen: gen})
@@ -116,7 +129,7 @@ type viewUpdate struct {
 // put sets the record of m.Name to m, adding it if the view lacks it.
 func (u *viewUpdate) put(m Member) {
 	if u.next == nil {
-		u.next = &view{chunks: slices.Clone(u.base.chunks), local: u.base.local, counts: u.base.counts}
+		u.next = &view{listed: true, chunks: slices.Clone(u.base.chunks), local: u.base.local, counts: u.base.counts}
 	}
 	v := u.next
 	if m.Meta != nil {
@@ -181,7 +194,11 @@ func (n *Node) publishState(now time.Time, events []Event) {
 	core[0], core[1], core[2], core[3] = n.core.NumMembers()
 	cur := n.view.Load()
 	n.viewGen++
-	if cur == nil || now.Sub(n.viewBuilt) >= viewRefresh {
+	if !n.listing(now) {
+		n.publishCounts(cur, core, st.Refutations)
+		return
+	}
+	if cur == nil || !cur.listed || now.Sub(n.viewBuilt) >= viewRefresh {
 		n.rebuildView(now, st.Refutations)
 		return
 	}
@@ -208,6 +225,30 @@ func (n *Node) publishState(now time.Time, events []Event) {
 	}
 	if next != cur {
 		n.view.Store(next)
+	}
+}
+
+// listing says whether Members was called within viewIdle of now, so that
+// the loop keeps the member list.
+func (n *Node) listing(now time.Time) bool {
+	last := n.lastListed.Load()
+	return last != 0 && now.UnixNano()-last < int64(viewIdle)
+}
+
+// publishCounts publishes a view without the member list: the core's
+// counts and, when it may have changed, this node's own record. Nothing
+// is published when neither changed.
+func (n *Node) publishCounts(cur *view, counts [4]int, refutations uint64) {
+	local, changed := Member{}, cur == nil || cur.listed || cur.counts != counts
+	if cur != nil {
+		local = cur.local
+	}
+	if cur == nil || n.selfChanged || refutations != n.refutations {
+		n.selfChanged, n.refutations = false, refutations
+		local, changed = n.core.LocalMember(), true
+	}
+	if changed {
+		n.view.Store(&view{local: local, counts: counts})
 	}
 }
 

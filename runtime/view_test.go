@@ -256,6 +256,7 @@ func TestViewNotRebuiltWhenSteady(t *testing.T) {
 	}
 	n0 := nodes[0]
 	require.Eventually(t, func() bool { return n0.Stats().Alive == 3 }, 20*time.Second, 10*time.Millisecond)
+	require.Len(t, n0.Members(), 3) // someone reads the list: it is kept
 	built := func() (at time.Time, view *view) {
 		require.NoError(t, n0.do(context.Background(), func(time.Time) { at, view = n0.viewBuilt, n0.view.Load() }))
 		return
@@ -268,4 +269,43 @@ func TestViewNotRebuiltWhenSteady(t *testing.T) {
 		assert.Equal(t, at0, at1, "the view was rebuilt while nothing changed")
 		assert.Same(t, v0, v1, "a new view was published while nothing changed")
 	}
+}
+
+// The member list is kept only while someone reads it: a node nobody
+// lists publishes its counts and its own record, the first Members()
+// builds the list (and it is right), and the list is dropped again after
+// viewIdle without a call.
+func TestMemberListKeptOnlyWhileRead(t *testing.T) {
+	nodes := make([]*Node, 3)
+	for i := range nodes {
+		c := DefaultLocalConfig()
+		c.Name = fmt.Sprintf("k%d", i)
+		c.BindAddr = "127.0.0.1:0"
+		if i > 0 {
+			c.Discovery = discovery.Static(nodes[0].LocalMember().Addr.String())
+		}
+		n, err := Start(context.Background(), c)
+		require.NoError(t, err)
+		t.Cleanup(func() { n.Close() })
+		nodes[i] = n
+	}
+	n0 := nodes[0]
+	require.Eventually(t, func() bool { return n0.Stats().Alive == 3 }, 20*time.Second, 10*time.Millisecond)
+	v := n0.view.Load()
+	assert.False(t, v.listed, "nobody has listed the members")
+	assert.Nil(t, v.chunks)
+	assert.Equal(t, "k0", n0.LocalMember().Name, "the own record is published without the list")
+
+	var names []string
+	for _, m := range n0.Members() {
+		names = append(names, m.Name+"/"+m.State.String())
+	}
+	assert.Equal(t, []string{"k0/alive", "k1/alive", "k2/alive"}, names)
+	assert.True(t, n0.view.Load().listed, "listed once read")
+
+	n0.lastListed.Store(time.Now().Add(-viewIdle).UnixNano())           // as if read viewIdle ago
+	require.NoError(t, n0.do(context.Background(), func(time.Time) {})) // and the loop publishes
+	assert.False(t, n0.view.Load().listed, "dropped after viewIdle without a read")
+	assert.Equal(t, 3, n0.Stats().Alive, "the counts are still published")
+	assert.Len(t, n0.Members(), 3)
 }
