@@ -372,8 +372,8 @@ func (n *Node) do(ctx context.Context, f func(now time.Time)) error {
 	}
 }
 
-// LocalMember returns this node's own record. Like Members, it reads the
-// view the loop publishes, and never waits for the loop.
+// LocalMember returns this node's own record. It reads the view the loop
+// publishes, and never waits for the loop.
 func (n *Node) LocalMember() Member {
 	m := n.view.Load().local
 	m.Meta = bytes.Clone(m.Meta)

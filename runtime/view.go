@@ -12,7 +12,8 @@ import (
 // Members, LocalMember and the member counts of Stats are served from a
 // view: an immutable copy of the member list that the loop publishes
 // through an atomic pointer after every change, so that reading it costs
-// no round trip through the loop and never waits for it.
+// no round trip through the loop (but the first call to Members after a
+// quiet spell: see viewIdle).
 //
 // The loop keeps the view current from the core's events, which report
 // every change of a member's state, address or metadata, and from its own

@@ -21,20 +21,21 @@ var missedNotes = map[string]string{
 	"s2-false": "A false failure in ours at 128 members means a probe's ack arrived after the suspicion timeout on a loaded machine; " +
 		"the S2 trials' CPU figures show how close to saturation the process was. Lifeguard's local health score should slow such a member's probing " +
 		"before it accuses others; see the trial's log (go run . -only s2) for which members were accused.",
-	"s4-scale": "The limit is CPU during the joins, not the steady state: at 512 members the steady window costs ours a third of a core, " +
+	"s4-scale": "The limit is CPU during the joins, not the steady state: at 512 members the steady window costs ours a quarter of a core, " +
 		"but members start one after another as fast as the seed answers, so the process runs at two cores through the joins whatever each costs. " +
-		"Past about 550 members the garbage collector then decides it: with half a gigabyte to a gigabyte live (every member holds a record of every other), " +
-		"a collection's mark phase puts scheduling delays of 0.4 to 1.3 s (p99) on the members' loops, acks arrive after their probes' timeouts, " +
-		"and suspicions and refutations follow, each more news to gossip; the joins crawl and the cap runs out with 580 to 645 of 640, 768 or 1,024 members started. " +
-		"The same build with GOGC=400 joined 640 in 26 s. What this stop took out of each join (the simulator's rolling join of 512: 834,274 datagrams → 350,080): " +
-		"a sync per period for views that merely grew, and most verification pings (news proven by an ack to our ping or a token of ours is believed without one); " +
-		"and of the heap: subscriptions no longer hold buffers of thousands of events. Left, in order of effect: the live heap per member record and per node, " +
-		"the view published after every event (a tenth of the CPU while hundreds join), and a cheaper decoded message. " +
+		"Saturated, every member's loop is scheduled late (p99 0.2 to 1.3 s); its probes time out, and each false accusation is a suspicion and a refutation " +
+		"that every member must hear, more work for a process that had none to spare: until this stop, 640 to 1,024 members never all started, and 768 that did " +
+		"stayed saturated with 2,617 false failures. Now a member whose own timers run late takes itself for the slow one: its failed probe accuses nobody " +
+		"(the target is probed again), it raises its health score (longer probe periods, thinner gossip), and it does not hasten anti-entropy " +
+		"(whole-state exchanges every second had been a storm's largest traffic). Standalone trials of 768 were then healthy (join 15 to 23 s, 0.25 to 0.44 cores steady), " +
+		"but the search's three-minute cap ran out after the 1,024 trial, whose 1,024 members all started only as the 40 s cap ended, so 768 is not in this table. " +
+		"Memory this stop took out: member records 288 → 176 bytes, the handlers' queue and subscriptions' buffers, and the member list a node keeps " +
+		"only while someone reads it (at 1,024, ~380 MB). Left: the joins' CPU (about a gigabyte live at 1,024; decoded messages of 560 bytes kept by the cores). " +
 		"Note what this scenario measures: N members sharing 2 cores in one process, so N times the per-member cost; on separate machines each member pays only its own share.",
 	"s6-join": "When every member joins through one seed at the same instant, the seed's state, believed without pings because it echoes the joiner's nonce, " +
 		"brings each joiner everyone who joined before it; members who joined at the same moment are heard from by verification pings whose budget follows their answers, " +
-		"and one check three periods after the join finds the rest. Convergence took about 3 periods from 100 to 1,000 members and 6.3 at 3,000 " +
-		"(make bench-sim-large; issue 12's goal is 10 at 3,000): the check's three periods at every N, and more at 3,000 because the seed answers a bounded " +
+		"and one check three periods after the join finds the rest. Convergence took about 3 periods from 100 to 1,000 members and 5 to 6.3 at 3,000 " +
+		"(issue 12's goal is 10 at 3,000): the check's three periods at every N, and more at 3,000 because the seed answers a bounded " +
 		"number of joiners a period and the verification budget grows over a few periods. One join spreads in a period or two at every N (the next row), and a crash's verdict in log N.",
 	"s6-late":  "One join's spread is news carried by gossip and piggybacking, which SWIM bounds by O(log N) periods; a larger growth means the news was dropped from full queues and repaired by anti-entropy.",
 	"s6-crash": "Detection by all is the first probe (about 1.58 periods), the suspicion timeout (SuspicionMult·max(1, log10 N) periods, by design growing with log N) and the verdict's spread.",
