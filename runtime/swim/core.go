@@ -395,9 +395,9 @@ func (c *Core) Step(now time.Time, from netip.AddrPort, packet []byte) error {
 // keptMessages is the most decoded messages whose room outlives a protocol
 // period: Step reuses its room from packet to packet, so that a stream of
 // packets packed with tiny messages allocates nothing, but most packets
-// hold a few, and a state transfer's hundred (560 bytes each, scanned by
-// every collection) is not worth keeping in each core of a process that
-// runs hundreds.
+// hold a few, and the room a packet of dozens needed (560 bytes a message,
+// scanned by every collection) is not worth keeping in each core of a
+// process that runs hundreds.
 const keptMessages = 16
 
 // packet is what the core knows of the packet being handled.
