@@ -240,17 +240,17 @@ func (n *Node) listing(now time.Time) bool {
 // counts and, when it may have changed, this node's own record. Nothing
 // is published when neither changed.
 func (n *Node) publishCounts(cur *view, counts [4]int, refutations uint64) {
-	local, changed := Member{}, cur == nil || cur.listed || cur.counts != counts
-	if cur != nil {
-		local = cur.local
-	}
-	if cur == nil || n.selfChanged || refutations != n.refutations {
+	next := &view{counts: counts}
+	switch {
+	case cur == nil || n.selfChanged || refutations != n.refutations:
 		n.selfChanged, n.refutations = false, refutations
-		local, changed = n.core.LocalMember(), true
+		next.local = n.core.LocalMember()
+	case !cur.listed && cur.counts == counts:
+		return
+	default:
+		next.local = cur.local
 	}
-	if changed {
-		n.view.Store(&view{local: local, counts: counts})
-	}
+	n.view.Store(next)
 }
 
 // rebuildView publishes a view built afresh from the core's list.

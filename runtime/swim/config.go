@@ -106,7 +106,9 @@ type Config struct {
 	// added, by any path (a join, gossip, a state transfer); an error
 	// refuses it: it is not added, so never probed nor reported, and the
 	// refusal is counted (Stats.AdmitRefused). It runs on the core's
-	// caller, so it must return quickly and not call back into the core.
+	// caller (a runtime.Node's loop), so it must return quickly and not
+	// call back into the core, nor into a Node method that waits for the
+	// loop (Members may, after ten seconds without a call).
 	Admit func(Member) error
 	// DisableTCPProbe turns off the TCP fallback probe. By default, when a
 	// direct ping goes unanswered, the core asks its caller to try the

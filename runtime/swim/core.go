@@ -328,8 +328,8 @@ func (c *Core) Tick(now time.Time) {
 	var late time.Duration
 	for at, ok := c.timers.Next(); ok && !at.After(c.now); at, ok = c.timers.Next() {
 		_, t := c.timers.Pop()
-		c.firedLate = c.isLate(c.now.Sub(at))
-		late = max(late, c.now.Sub(at))
+		d := c.now.Sub(at)
+		c.firedLate, late = c.isLate(d), max(late, d)
 		c.fire(t)
 	}
 	c.firedLate = false

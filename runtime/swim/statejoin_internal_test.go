@@ -62,17 +62,32 @@ func pingsTo(t *testing.T, rd Ready) []sentPing {
 		names[addr] = name
 	}
 	var out []sentPing
-	for _, p := range rd.Packets {
-		name, ok := names[p.To]
-		if !ok {
-			continue
+	for _, s := range sentOfType(t, rd, wire.TypePing) {
+		if name, ok := names[s.to]; ok {
+			ack := wire.AppendAck(wire.AppendHeader(nil), &wire.Ack{Nonce: s.msg.Ping.Nonce ^ nameTag(name)})
+			out = append(out, sentPing{to: s.to, ack: ack})
 		}
+	}
+	return out
+}
+
+// sent is a message the core sent, and where to.
+type sent struct {
+	to  netip.AddrPort
+	msg wire.Message
+}
+
+// sentOfType decodes the packets in rd and returns their messages of type
+// typ, in order.
+func sentOfType(t *testing.T, rd Ready, typ wire.Type) []sent {
+	t.Helper()
+	var out []sent
+	for _, p := range rd.Packets {
 		msgs, err := wire.DecodePacket(p.Bytes, nil)
 		require.NoError(t, err)
 		for _, m := range msgs {
-			if m.Type == wire.TypePing {
-				ack := wire.AppendAck(wire.AppendHeader(nil), &wire.Ack{Nonce: m.Ping.Nonce ^ nameTag(name)})
-				out = append(out, sentPing{to: p.To, ack: ack})
+			if m.Type == typ {
+				out = append(out, sent{to: p.To, msg: m})
 			}
 		}
 	}
@@ -83,14 +98,8 @@ func pingsTo(t *testing.T, rd Ready) []sentPing {
 func digestsTo(t *testing.T, rd Ready) []netip.AddrPort {
 	t.Helper()
 	var out []netip.AddrPort
-	for _, p := range rd.Packets {
-		msgs, err := wire.DecodePacket(p.Bytes, nil)
-		require.NoError(t, err)
-		for _, m := range msgs {
-			if m.Type == wire.TypeDigest {
-				out = append(out, p.To)
-			}
-		}
+	for _, s := range sentOfType(t, rd, wire.TypeDigest) {
+		out = append(out, s.to)
 	}
 	return out
 }

@@ -68,16 +68,9 @@ func answer(t *testing.T, c *Core, now time.Time, p Outbound) {
 func tokensIn(t *testing.T, rd Ready, to netip.AddrPort) []wire.Token {
 	t.Helper()
 	var out []wire.Token
-	for _, p := range rd.Packets {
-		if p.To != to {
-			continue
-		}
-		msgs, err := wire.DecodePacket(p.Bytes, nil)
-		require.NoError(t, err)
-		for _, m := range msgs {
-			if m.Type == wire.TypeToken {
-				out = append(out, m.Token)
-			}
+	for _, s := range sentOfType(t, rd, wire.TypeToken) {
+		if s.to == to {
+			out = append(out, s.msg.Token)
 		}
 	}
 	return out
