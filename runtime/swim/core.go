@@ -133,6 +133,9 @@ type Core struct {
 	awaiting  [ackKinds]int // entries of acks by kind
 	viv       vivaldi       // our network coordinate
 	verifyIdx int           // where verifySome goes on
+	// verifyAt: while candidates storm in, verifySome has none to ping
+	// before this time (zero: it must look).
+	verifyAt  time.Time
 	health    int
 	lateUntil time.Time // no health penalty for late timers before then
 	// firedLate: the timer being run is late (see isLate).
@@ -213,6 +216,9 @@ type member struct {
 	verified bool
 	// unspread: news of the member waits for it to be verified.
 	unspread bool
+	// relayOnly: a state transfer brought the member, and its news is
+	// passed on only to a few (see spreadAlive).
+	relayOnly bool
 }
 
 type broadcastID struct {
@@ -394,11 +400,12 @@ func (c *Core) Step(now time.Time, from netip.AddrPort, packet []byte) error {
 
 // keptMessages is the most decoded messages whose room outlives a protocol
 // period: Step reuses its room from packet to packet, so that a stream of
-// packets packed with tiny messages allocates nothing, but most packets
-// hold a few, and the room a packet of dozens needed (560 bytes a message,
-// scanned by every collection) is not worth keeping in each core of a
-// process that runs hundreds.
-const keptMessages = 16
+// packets packed with tiny messages allocates nothing. A full packet of
+// news holds up to about 50 (560 bytes each, 36 KB kept per core); with
+// room for 16 only, every core of a process running 1,024 members
+// regrew its room each period while they joined, and growing it was a
+// thirtieth of the process's CPU.
+const keptMessages = 64
 
 // packet is what the core knows of the packet being handled.
 type packet struct {

@@ -43,6 +43,16 @@ func (q *queue) supersedes(key string, epoch uint64, id uint32) bool {
 	return !ok || later(epoch, id, old.epoch, old.id)
 }
 
+// pushSent queues msg under the non-empty key as if sent tx times
+// already: it leaves the queue after limit-tx more sends, and fresher news
+// goes first.
+func (q *queue) pushSent(key string, msg []byte, tx int) {
+	it := q.push(key, msg, nil)
+	q.detach(it)
+	it.tx = tx
+	q.link(it)
+}
+
 // push queues msg; with a non-empty key it replaces queued news of that key.
 func (q *queue) push(key string, msg []byte, onDone func()) *item {
 	if key != "" {

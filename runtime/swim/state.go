@@ -145,23 +145,46 @@ func (c *Core) addHeardOf(src source, from netip.AddrPort, a *wire.Alive, first 
 		return
 	}
 	m := c.addMember(a, trusted)
+	// A member learnt from a state we asked for is passed on too, but
+	// only to a few (stateRelaySends): news of a join must not depend on
+	// the one member that heard it first-hand, and two views that merge
+	// learn each other's members this way; but a member that has just
+	// joined learns every member of the cluster from one state, and at
+	// the full retransmit limit it would send each of them to every member
+	// again (at 1,024 members joining one after another, half of all the
+	// alive news sent).
+	m.relayOnly = src == fromSolicited || src == fromVouched
 	if trusted {
 		// Passed on even when vouched for: members that already hold it
 		// ignore it, and those that joined at the same moment as it may
 		// hear of it no other way.
-		c.queueAlive(m)
+		c.spreadAlive(m)
 		c.emit(EventJoined, m)
 		return
 	}
 	// Learnt second-hand (gossip or a state transfer): passed on only once
 	// it has answered, so that made-up members never crowd real news out
-	// of the queue. Passed on then even when a state transfer brought it:
-	// news of a join must not depend on the one member that heard it
-	// first-hand. Pinged at the next gossip round (verifySome), not at
-	// once: while many join, the member's own announcement or a state we
-	// asked for often vouches for it first, and the ping is saved; and the
-	// pings of many candidates are paced, not one burst.
+	// of the queue. Pinged at a gossip round (verifySome), not at once:
+	// while many join, the member's own announcement or a state we asked
+	// for often vouches for it first, and the ping is saved; and the pings
+	// of many candidates are paced, not one burst.
 	m.unspread = true
+}
+
+// stateRelaySends is how many members are sent news of a member learnt
+// from a state transfer (see addHeardOf): enough that its news does not
+// hang on one packet; each that had not heard of it passes it on in full.
+const stateRelaySends = 2
+
+// spreadAlive queues news of m, a member just added or verified: in full,
+// or only for stateRelaySends sends if a state transfer brought it.
+func (c *Core) spreadAlive(m *member) {
+	if !m.relayOnly {
+		c.queueAlive(m)
+		return
+	}
+	m.relayOnly = false
+	c.news.pushSent(m.Name, c.aliveMsg(m), max(0, c.retransmitLimit()-stateRelaySends))
 }
 
 // updateAlive applies newer alive news about a known member.
@@ -312,9 +335,10 @@ func (c *Core) markVerified(m *member) {
 	if m.unspread {
 		m.unspread = false
 		if m.State == StateAlive {
-			c.queueAlive(m)
+			c.spreadAlive(m)
 		}
 	}
+	m.relayOnly = false
 }
 
 // checkExpired drops a check or verification whose address did not
@@ -522,7 +546,12 @@ func (c *Core) announceSelf() {
 }
 
 func (c *Core) queueAlive(m *member) {
-	c.news.push(m.Name, wire.AppendAlive(nil, &wire.Alive{Name: m.Name, Addr: m.Addr, Meta: m.Meta, Incarnation: m.Incarnation}), nil)
+	c.news.push(m.Name, c.aliveMsg(m), nil)
+}
+
+// aliveMsg encodes m's alive announcement as a queue item.
+func (c *Core) aliveMsg(m *member) []byte {
+	return wire.AppendAlive(nil, &wire.Alive{Name: m.Name, Addr: m.Addr, Meta: m.Meta, Incarnation: m.Incarnation})
 }
 
 func (c *Core) queueSuspect(m *member, from string) {

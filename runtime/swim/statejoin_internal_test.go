@@ -156,6 +156,9 @@ func pingsPerPeriod(t *testing.T, answer bool) []int {
 	c, now := testCore(t, 0)
 	giveState(t, c, now, 0, 700, false)
 	c.Ready()
+	// So many candidates are a storm: none is pinged before it has waited
+	// a period (see TestCandidateStormWaitsAPeriod).
+	c.advance(now.Add(c.cfg.ProbeInterval))
 	var per []int
 	for range 3 {
 		c.newPeriod()
@@ -182,6 +185,32 @@ func pingsPerPeriod(t *testing.T, answer bool) []int {
 func TestVerificationBudgetFollowsAnswers(t *testing.T) {
 	assert.Equal(t, []int{verifyPerPeriod, verifyPerPeriod, verifyPerPeriod}, pingsPerPeriod(t, false), "never answered")
 	assert.Equal(t, []int{verifyPerPeriod, 2 * verifyPerPeriod, 700 - 3*verifyPerPeriod}, pingsPerPeriod(t, true), "all answered")
+}
+
+// While candidates storm in, each waits a period for its ping, in which
+// news vouched for may make it a member for free; a few are pinged at
+// once, so that one join is heard from within a gossip interval.
+func TestCandidateStormWaitsAPeriod(t *testing.T) {
+	for _, tc := range []struct {
+		candidates     int
+		atOnce, period int // pinged at once, and a period later
+	}{
+		{stormCandidates, stormCandidates, 0},
+		{stormCandidates + 1, 0, stormCandidates + 1},
+		{300, 0, verifyPerPeriod},
+	} {
+		c, now := testCore(t, 0)
+		giveState(t, c, now, 0, tc.candidates, false)
+		c.Ready()
+		c.verifySome()
+		assert.Len(t, pingsTo(t, c.Ready()), tc.atOnce, "%d candidates, at once", tc.candidates)
+		c.advance(now.Add(c.cfg.ProbeInterval - time.Millisecond))
+		c.verifySome()
+		assert.Empty(t, pingsTo(t, c.Ready()), "%d candidates, before a period", tc.candidates)
+		c.advance(now.Add(c.cfg.ProbeInterval))
+		c.verifySome()
+		assert.Len(t, pingsTo(t, c.Ready()), tc.period, "%d candidates, a period later", tc.candidates)
+	}
 }
 
 // An attacker forging the answer from the address asked, off the path,
@@ -318,4 +347,47 @@ func TestGrowthAloneDoesNotSync(t *testing.T) {
 	assert.Len(t, digestsTo(t, c.Ready()), 1, "a member that has just joined")
 	c.syncIfGrowing()
 	assert.Empty(t, digestsTo(t, c.Ready()), "once")
+}
+
+// sendsOfNews fills packets from c's queue until it is empty and counts
+// the alive news sent of each member.
+func sendsOfNews(t *testing.T, c *Core) map[string]int {
+	t.Helper()
+	sent := map[string]int{}
+	for c.news.len() > 0 {
+		msgs, err := wire.DecodePacket(c.fill(wire.AppendHeader(nil)), nil)
+		require.NoError(t, err)
+		for _, m := range msgs {
+			if m.Type == wire.TypeAlive {
+				sent[m.Alive.Name]++
+			}
+		}
+	}
+	return sent
+}
+
+// A member that a state transfer brought is passed on to a few members
+// only, vouched for or verified later: a member that has just joined
+// learns every member from one state, and all of them know each other.
+// One heard of in gossip goes out at the full retransmit limit.
+func TestStateMembersRelayedToAFew(t *testing.T) {
+	c, now := testCore(t, 0)
+	giveState(t, c, now, 0, 3, true)  // vouched: members at once
+	giveState(t, c, now, 3, 3, false) // candidates until they answer
+	c.Ready()
+	c.advance(now.Add(c.cfg.ProbeInterval)) // past a storm's wait
+	c.verifySome()
+	for _, p := range pingsTo(t, c.Ready()) {
+		require.NoError(t, c.Step(now, p.to, p.ack))
+	}
+	// News from a member's packet that echoes our token (fromProven).
+	c.addHeardOf(fromProven, gossiper, &wire.Alive{Name: "gossiped", Addr: netip.MustParseAddrPort("10.0.9.9:1"), Incarnation: 1}, false)
+	limit := c.retransmitLimit()
+	require.Greater(t, limit, stateRelaySends)
+	sent := sendsOfNews(t, c)
+	for i := range 6 {
+		name, _ := stateMember(i)
+		assert.Equal(t, stateRelaySends, sent[name], name)
+	}
+	assert.Equal(t, limit, sent["gossiped"])
 }
