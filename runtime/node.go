@@ -263,6 +263,7 @@ func (n *Node) loop() {
 // packet), so the buffers go back to the transport at once.
 func (n *Node) step(b *udp.Batch) {
 	now := time.Now()
+	n.core.InputDelay(now, now.Sub(b.Read))
 	for _, d := range b.Datagrams {
 		joined := n.core.Joined()
 		if err := n.core.Step(now, d.From, d.Payload); err != nil {

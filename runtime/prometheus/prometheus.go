@@ -138,7 +138,7 @@ func New(src Source, opts Options) *Collector {
 		streamProbesFailed: d("stream_probes_failed_total", "TCP fallback probes not answered."),
 		suspicions:         d("suspicions_total", "Members this node started suspecting."),
 		refutations:        d("refutations_total", "Times this node refuted news that it was suspect or dead."),
-		lateTimers:         d("late_timers_total", "Times this node found its own timers run late, short of CPU, and raised its health score."),
+		lateTimers:         d("late_timers_total", "Times this node found its own timers or received packets run late, short of CPU, and raised its health score."),
 		inconclusive:       d("inconclusive_probes_total", "Failed probes that accused nobody because this node's own timers ran late."),
 		addressChecks:      d("address_checks_total", "Pings sent to check a member's claimed new address before believing it."),
 		cookies:            d("cookies_sent_total", "State requests from addresses that are no member, answered with a return-routability cookie alone."),

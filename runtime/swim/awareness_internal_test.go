@@ -11,7 +11,7 @@ import (
 
 // A member whose own timers run late is short of CPU: it raises its health
 // score, once a probe interval however late they run, and not for a delay
-// within a quarter of ProbeTimeout.
+// within a tenth of ProbeTimeout.
 func TestLateTimersRaiseHealth(t *testing.T) {
 	cfg := DefaultLANConfig()
 	// Alone, so that no unanswered probe moves the score.
@@ -22,8 +22,8 @@ func TestLateTimersRaiseHealth(t *testing.T) {
 		c.Ready()
 	}
 	assert.Zero(t, c.HealthScore(), "timers run on time")
-	c.Tick(c.nextWake().Add(cfg.ProbeTimeout / 4))
-	assert.Zero(t, c.HealthScore(), "a timer late by a quarter of ProbeTimeout")
+	c.Tick(c.nextWake().Add(cfg.ProbeTimeout / 10))
+	assert.Zero(t, c.HealthScore(), "a timer late by a tenth of ProbeTimeout")
 
 	late := c.nextWake()
 	c.Tick(late.Add(cfg.ProbeTimeout / 2))
@@ -96,4 +96,63 @@ func TestLateProbeAccusesNobody(t *testing.T) {
 			assert.Zero(t, c.Stats().InconclusiveProbes)
 		}
 	}
+}
+
+// Packets that reach the core late say what late timers say: the process
+// is short of CPU. A probe under way while they do accuses nobody, and
+// the health score goes up (LateTimers); a delay within a tenth of ProbeTimeout
+// changes nothing.
+func TestLateInputMakesProbeInconclusive(t *testing.T) {
+	for _, late := range []bool{false, true} {
+		c, _ := testCore(t, 3)
+		c.Ready()
+		for c.probe == nil {
+			c.Tick(c.nextWake())
+			c.Ready()
+		}
+		p := c.probe
+		delay := c.cfg.ProbeTimeout / 10
+		if late {
+			delay += time.Millisecond
+		}
+		c.InputDelay(c.now, delay)
+		for c.probe == p { // nobody answers; the timers run on time
+			c.Tick(c.nextWake())
+			c.Ready()
+		}
+		target := c.members[p.target]
+		if late {
+			assert.Equal(t, StateAlive, target.State, "late: no accusation")
+			assert.Equal(t, uint64(1), c.Stats().InconclusiveProbes)
+			assert.Equal(t, uint64(1), c.Stats().LateTimers, "late: the health score raised")
+		} else {
+			assert.Equal(t, StateSuspect, target.State, "on time: accused")
+			assert.Zero(t, c.Stats().InconclusiveProbes)
+			assert.Zero(t, c.Stats().LateTimers)
+		}
+	}
+}
+
+// A member whose delays never end still accuses: after maxInconclusive
+// inconclusive probes of one member in a row, the next failure suspects
+// it, so a crash is detected at most that many periods later.
+func TestInconclusiveProbesBounded(t *testing.T) {
+	c, _ := testCore(t, 3)
+	c.Ready()
+	for c.probe == nil {
+		c.Tick(c.nextWake())
+		c.Ready()
+	}
+	target := c.probe.target
+	for i := 0; i <= maxInconclusive; i++ {
+		require.NotNil(t, c.probe)
+		require.Equal(t, target, c.probe.target, "probe %d", i)
+		p := c.probe
+		for c.probe == p { // nobody answers, and every timer runs late
+			c.Tick(c.nextWake().Add(c.cfg.ProbeTimeout))
+			c.Ready()
+		}
+	}
+	assert.Equal(t, uint64(maxInconclusive), c.Stats().InconclusiveProbes)
+	assert.Equal(t, StateSuspect, c.members[target].State, "accused after %d inconclusive probes", maxInconclusive)
 }

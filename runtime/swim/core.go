@@ -140,8 +140,10 @@ type Core struct {
 	lateUntil time.Time // no health penalty for late timers before then
 	// firedLate: the timer being run is late (see isLate).
 	firedLate bool
-	// retry is the member whose probe was inconclusive, probed again next.
+	// retry is the member whose probe was inconclusive, probed again next;
+	// retries counts such probes in a row.
 	retry   *member
+	retries int
 	selfTag uint32 // nameTag of our name, bound into every ack we send
 
 	timers  timeq.Queue[timer]

@@ -296,6 +296,7 @@ func (c *Core) finishProbe() {
 	}
 	c.probe = nil
 	if p.acked {
+		c.retries = 0
 		return
 	}
 	c.stats.FailedProbes++
@@ -320,20 +321,27 @@ func (c *Core) finishProbe() {
 	if !ok || m.Incarnation != p.incarnation || m.State > StateSuspect {
 		return
 	}
-	if p.late {
-		// Our own timers ran late while we waited: the ack may sit
-		// unread in our socket. Every accusation (or confirmation of one)
-		// costs the whole cluster news to spread, and on a saturated
+	if p.late && c.retries < maxInconclusive {
+		// Our own timers or input ran late while we waited: the ack may
+		// sit unread in our socket. Every accusation (or confirmation of
+		// one) costs the whole cluster news to spread, and on a saturated
 		// machine those were what kept it saturated; so the probe is
-		// inconclusive, and the same member is probed again next period
-		// (a crash is detected one period later, and only while this
-		// member is short of CPU).
+		// inconclusive, and the same member is probed again next period.
+		// A crash is detected at most maxInconclusive periods later, and
+		// only while this member is short of CPU.
 		c.stats.InconclusiveProbes++
+		c.retries++
 		c.retry = m
 		return
 	}
+	c.retries = 0
 	c.onSuspect(m.Name, m.Incarnation, c.self.Name)
 }
+
+// maxInconclusive is how many probes of one member in a row may be
+// inconclusive (see finishProbe): a member whose own delays never end
+// still accuses a member that never answers.
+const maxInconclusive = 2
 
 // handlePing answers a ping, binding our name into the ack: a ping meant
 // for a member that used to be at our address gets an ack its sender does

@@ -75,13 +75,14 @@ type Stats struct {
 	// Refutations counts times this member refuted news about itself.
 	Refutations uint64
 	// InconclusiveProbes counts failed probes that accused nobody because
-	// this member's own timers ran late while it waited (see LateTimers):
-	// the target is probed again the next period.
+	// this member's own timers, or the packets it was given, ran late while
+	// it waited (see LateTimers): the target is probed again the next
+	// period, at most twice in a row.
 	InconclusiveProbes uint64
-	// LateTimers counts the times this member found its own timers run
-	// late by more than a quarter of ProbeTimeout, a sign that its process is
-	// short of CPU, and raised its health score (at most once a probe
-	// interval).
+	// LateTimers counts the times this member found its own timers run, or
+	// the packets it was given reach it (Core.InputDelay), late by more
+	// than a tenth of ProbeTimeout, a sign that its process is short of
+	// CPU, and raised its health score (at most once a probe interval).
 	LateTimers uint64
 	// Health is Lifeguard's local health score (0 is healthy).
 	Health int

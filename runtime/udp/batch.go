@@ -2,6 +2,7 @@ package udp
 
 import (
 	"net/netip"
+	"time"
 )
 
 // BatchSize is the most datagrams one read of the socket takes and one
@@ -41,6 +42,9 @@ type Packet struct {
 type Batch struct {
 	// Datagrams are the accepted datagrams; never empty.
 	Datagrams []Datagram
+	// Read is when the read that returned them did: the time they then
+	// wait for their handler says how far behind it is.
+	Read time.Time
 
 	pool *batchPool
 	msgs []message // the read's slots, each with its own buffer

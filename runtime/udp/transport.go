@@ -528,6 +528,7 @@ func (t *Transport) readLoop(handle func(*Batch)) {
 		if t.replays != nil {
 			now = t.now() // one reading of the clock per batch
 		}
+		b.Read = time.Now()
 		for i := range n {
 			if d, ok := r.accept(&b.msgs[i], now); ok {
 				b.Datagrams = append(b.Datagrams, d)
