@@ -47,10 +47,14 @@ func TestDatagramsArriveInBatches(t *testing.T) {
 		require.NoError(t, err)
 	}
 	// Listen does not read: all of them wait in the socket buffer.
+	started := time.Now()
 	ch := batches(t, tr)
 	var sizes []int
 	for got := 0; got < total; {
 		b := nextBatch(t, ch)
+		// When the read returned: what the handler measures its delay from.
+		require.False(t, b.Read.Before(started), "batch read at %v, before reading started", b.Read)
+		require.False(t, b.Read.After(time.Now()))
 		for i, d := range b.Datagrams {
 			require.Equal(t, []byte{1, byte(got + i)}, d.Payload, "datagram %d out of order", got+i)
 			require.Equal(t, raw.LocalAddr().(*net.UDPAddr).AddrPort(), d.From)
