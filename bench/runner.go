@@ -238,6 +238,9 @@ func (r *runner) simulate(ctx context.Context) error {
 func (r *runner) search(ctx context.Context) error {
 	for i, impl := range []string{report.Theirs, report.Ours} {
 		s := r.plan.search
+		if impl == report.Ours && r.plan.oursStart > 0 {
+			s.Start = r.plan.oursStart
+		}
 		// The two searches share what is left, less a minute for the
 		// extra trials of the curves.
 		capped := min(r.plan.searchCap, (r.remaining()-time.Minute)/time.Duration(2-i))

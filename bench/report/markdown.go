@@ -239,8 +239,8 @@ func writeSearch(b *strings.Builder, d *Data) {
 	}
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	p("## S4: every trial of the search\n\n")
-	p("Doubling from %d members, then bisecting, until the bracket is within 25%% or the cap of %v per implementation. ",
-		searchStart(d), d.SearchCap)
+	p("Doubling from %s, then bisecting, until the bracket is within 25%% or the cap of %v per implementation. ",
+		searchStarts(d), d.SearchCap)
 	p("A trial is healthy if every member holds all N and then no member declares a running one failed in the %v window that starts %v later. ",
 		d.SearchSpec.Window, d.SearchSpec.Settle)
 	p("A trial that has not converged 30 s after the first join (plus 10 ms per member) while its process uses a core or more has collapsed and stops there, so it has no traffic figures; ")
@@ -278,13 +278,22 @@ func writeSearch(b *strings.Builder, d *Data) {
 	p("\n")
 }
 
-func searchStart(d *Data) int {
-	for _, s := range d.Search {
-		if len(s.Probes) > 0 {
+// searchStarts says where each implementation's search began: "64
+// members", or "64 members (ours from 256)" when they differ.
+func searchStarts(d *Data) string {
+	start := func(impl string) int {
+		if s, ok := d.Search[impl]; ok && len(s.Probes) > 0 {
 			return s.Probes[0].N
 		}
+		return 0
 	}
-	return 0
+	theirs, ours := start(Theirs), start(Ours)
+	switch {
+	case theirs == 0 || ours == 0 || theirs == ours:
+		return fmt.Sprintf("%d members", max(theirs, ours))
+	default:
+		return fmt.Sprintf("%d members (ours from %d)", theirs, ours)
+	}
 }
 
 func writeSim(b *strings.Builder, d *Data) {
