@@ -21,16 +21,16 @@ var missedNotes = map[string]string{
 	"s2-false": "A false failure in ours at 128 members means a probe's ack arrived after the suspicion timeout on a loaded machine; " +
 		"the S2 trials' CPU figures show how close to saturation the process was. Lifeguard's local health score should slow such a member's probing " +
 		"before it accuses others; see the trial's log (go run . -only s2) for which members were accused.",
-	"s4-scale": "The limit is CPU during the joins, not the steady state: at 512 members the steady window costs ours a quarter of a core, " +
+	"s4-scale": "The limit is CPU during the joins, not the steady state: at 1,024 members the steady window costs ours about half a core, " +
 		"but members start one after another as fast as the seed answers, so the process runs at two cores through the joins whatever each costs. " +
 		"Saturated, every member's loop is scheduled late (p99 0.2 to 1.3 s); its probes time out, and each false accusation is a suspicion and a refutation " +
-		"that every member must hear, more work for a process that had none to spare: until this stop, 640 to 1,024 members never all started, and 768 that did " +
-		"stayed saturated with 2,617 false failures. Now a member whose own timers run late takes itself for the slow one: its failed probe accuses nobody " +
-		"(the target is probed again), it raises its health score (longer probe periods, thinner gossip), and it does not hasten anti-entropy " +
-		"(whole-state exchanges every second had been a storm's largest traffic). Standalone trials of 768 were then healthy (join 15 to 23 s, 0.25 to 0.44 cores steady), " +
-		"but the search's three-minute cap ran out after the 1,024 trial, whose 1,024 members all started only as the 40 s cap ended, so 768 is not in this table. " +
-		"Memory this stop took out: member records 288 → 176 bytes, the handlers' queue and subscriptions' buffers, and the member list a node keeps " +
-		"only while someone reads it (at 1,024, ~380 MB). Left: the joins' CPU (about a gigabyte live at 1,024; decoded messages of 560 bytes kept by the cores). " +
+		"that every member must hear, more work for a process that had none to spare. A member now takes itself for the slow one when its timers run, " +
+		"or the datagrams it is handed wait, more than a tenth of ProbeTimeout: its failed probe accuses nobody (at most twice in a row) and its health score " +
+		"goes up (longer periods, thinner gossip). At a quarter, 1,024 never converged (three trials of three); at a tenth it did in 21 to 29 s with no false " +
+		"failure (five of five). Joins also cost less: members a state transfer brought are passed on to two members, not at the full retransmit limit " +
+		"(half the alive news of a rolling join), and while candidates storm in their verification pings wait ProbeTimeout for news that vouches for them. " +
+		"2,048 is not healthy: 1,435 members had started when the 50 s cap ran out, the process saturated by the joins' verification pings and gossip rounds " +
+		"(about 50 datagrams per member per second against 10 in the steady state), each datagram costing 50 to 60 µs of CPU sent and received. " +
 		"Note what this scenario measures: N members sharing 2 cores in one process, so N times the per-member cost; on separate machines each member pays only its own share.",
 	"s6-join": "When every member joins through one seed at the same instant, the seed's state, believed without pings because it echoes the joiner's nonce, " +
 		"brings each joiner everyone who joined before it; members who joined at the same moment are heard from by verification pings whose budget follows their answers, " +

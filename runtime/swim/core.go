@@ -133,9 +133,6 @@ type Core struct {
 	awaiting  [ackKinds]int // entries of acks by kind
 	viv       vivaldi       // our network coordinate
 	verifyIdx int           // where verifySome goes on
-	// verifyAt: while candidates storm in, verifySome has none to ping
-	// before this time (zero: it must look).
-	verifyAt  time.Time
 	health    int
 	lateUntil time.Time // no health penalty for late timers before then
 	// firedLate: the timer being run is late (see isLate).

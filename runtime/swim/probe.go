@@ -158,6 +158,7 @@ func (c *Core) nextProbeTarget() *member {
 			return m
 		}
 	}
+	c.retries = 0 // a new target: its failures count afresh
 	for range 2 {
 		for c.probeIdx < len(c.probeList) {
 			m := c.probeList[c.probeIdx]
@@ -426,56 +427,21 @@ const verifyPerPeriod = 128
 // heard from within a gossip interval, while a member told of hundreds at
 // once spreads its pings over periods rather than sending them in one
 // burst.
-//
-// While more than stormCandidates wait, members are joining faster than
-// news of them comes vouched for, and a candidate is pinged only once it
-// has waited ProbeTimeout, the time an ack may take: by then many are
-// vouched for by a token or a state. In the simulator, 512 members
-// joining 8 ms apart sent 67,000 verification pings without the wait and
-// 30,000 with it; a whole period's wait saved more (15,000) but slowed
-// all members joining at once (1,000: 3.3 periods to converge without a
-// wait, 4.2 with this one, 6.1 with a period's). A lone candidate, the
-// news of one join, is pinged at once.
 func (c *Core) verifySome() {
 	if c.candidates == 0 {
 		return
 	}
-	storm := c.candidates > stormCandidates
-	if storm && c.now.Before(c.verifyAt) {
-		return // none waited long enough at the last scan
-	}
-	var next time.Time // when the youngest candidate passed over is due
 	n := len(c.nodes)
 	budget := max(verifyPerPeriod, c.limits.verifyBudget)
-	i := 0
-	for ; i < n && c.limits.verified < budget && c.awaiting[ackVerify] < maxVerifying; i++ {
+	for i := 0; i < n && c.limits.verified < budget && c.awaiting[ackVerify] < maxVerifying; i++ {
 		c.verifyIdx = (c.verifyIdx + 1) % n
 		m := c.nodes[c.verifyIdx]
-		if m.verified || m.State != StateAlive {
-			continue
-		}
-		if due := m.Since.Add(c.cfg.ProbeTimeout); storm && c.now.Before(due) {
-			if next.IsZero() || due.Before(next) {
-				next = due
-			}
-			continue
-		}
-		if !c.verifyingAddr(m.Addr) {
+		if !m.verified && m.State == StateAlive && !c.verifyingAddr(m.Addr) {
 			c.verify(m)
 			c.limits.verified++
 		}
 	}
-	c.verifyAt = time.Time{}
-	if i == n {
-		// Every candidate was seen: none is due before next, and any added
-		// since will be due later still.
-		c.verifyAt = next
-	}
 }
-
-// stormCandidates is how many candidates may wait before verifySome holds
-// each one's ping back for ProbeTimeout.
-const stormCandidates = 2
 
 // verifyingAddr reports whether a verification ping to addr is awaited.
 func (c *Core) verifyingAddr(addr netip.AddrPort) bool {

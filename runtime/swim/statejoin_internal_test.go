@@ -156,9 +156,6 @@ func pingsPerPeriod(t *testing.T, answer bool) []int {
 	c, now := testCore(t, 0)
 	giveState(t, c, now, 0, 700, false)
 	c.Ready()
-	// So many candidates are a storm: none is pinged before it has waited
-	// ProbeTimeout (see TestCandidateStormWaits).
-	c.advance(now.Add(c.cfg.ProbeTimeout))
 	var per []int
 	for range 3 {
 		c.newPeriod()
@@ -185,32 +182,6 @@ func pingsPerPeriod(t *testing.T, answer bool) []int {
 func TestVerificationBudgetFollowsAnswers(t *testing.T) {
 	assert.Equal(t, []int{verifyPerPeriod, verifyPerPeriod, verifyPerPeriod}, pingsPerPeriod(t, false), "never answered")
 	assert.Equal(t, []int{verifyPerPeriod, 2 * verifyPerPeriod, 700 - 3*verifyPerPeriod}, pingsPerPeriod(t, true), "all answered")
-}
-
-// While candidates storm in, each waits ProbeTimeout for its ping, in
-// which news vouched for may make it a member for free; a few are pinged
-// at once, so that one join is heard from within a gossip interval.
-func TestCandidateStormWaits(t *testing.T) {
-	for _, tc := range []struct {
-		candidates    int
-		atOnce, later int // pinged at once, and ProbeTimeout later
-	}{
-		{stormCandidates, stormCandidates, 0},
-		{stormCandidates + 1, 0, stormCandidates + 1},
-		{300, 0, verifyPerPeriod},
-	} {
-		c, now := testCore(t, 0)
-		giveState(t, c, now, 0, tc.candidates, false)
-		c.Ready()
-		c.verifySome()
-		assert.Len(t, pingsTo(t, c.Ready()), tc.atOnce, "%d candidates, at once", tc.candidates)
-		c.advance(now.Add(c.cfg.ProbeTimeout - time.Millisecond))
-		c.verifySome()
-		assert.Empty(t, pingsTo(t, c.Ready()), "%d candidates, before ProbeTimeout", tc.candidates)
-		c.advance(now.Add(c.cfg.ProbeTimeout))
-		c.verifySome()
-		assert.Len(t, pingsTo(t, c.Ready()), tc.later, "%d candidates, ProbeTimeout later", tc.candidates)
-	}
 }
 
 // An attacker forging the answer from the address asked, off the path,
@@ -375,7 +346,6 @@ func TestStateMembersRelayedToAFew(t *testing.T) {
 	giveState(t, c, now, 0, 3, true)  // vouched: members at once
 	giveState(t, c, now, 3, 3, false) // candidates until they answer
 	c.Ready()
-	c.advance(now.Add(c.cfg.ProbeTimeout)) // past a storm's wait
 	c.verifySome()
 	for _, p := range pingsTo(t, c.Ready()) {
 		require.NoError(t, c.Step(now, p.to, p.ack))
