@@ -101,12 +101,14 @@ type streams struct {
 
 // listenTransports binds the UDP socket and the TCP listener on the same
 // address and port number. With port 0, the port the UDP socket gets may
-// be taken for TCP; then both are tried again on another.
+// be taken for TCP; then both are tried again on another, up to 64 times:
+// a process running 1,536 members on loopback (bench S4) had TCP ports
+// so crowded with connections that ten tries all failed.
 func listenTransports(ctx context.Context, cfg Config, log *slog.Logger, keys *udpframe.Keyring) (*udp.Transport, *stream.Transport, error) {
 	_, port, _ := net.SplitHostPort(cfg.BindAddr)
 	attempts := 1
 	if port == "0" {
-		attempts = 10
+		attempts = 64
 	}
 	for i := 1; ; i++ {
 		tr, err := udp.Listen(ctx, udp.Config{Bind: cfg.BindAddr, Advertise: cfg.AdvertiseAddr, Label: cfg.Label, Keyring: keys, ClockSkew: cfg.ClockSkew, Transition: cfg.Transition, Logger: log})

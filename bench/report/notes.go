@@ -26,9 +26,9 @@ var missedNotes = map[string]string{
 		"Saturated, every member's loop is scheduled late (p99 0.2 to 1.3 s); its probes time out, and each false accusation is a suspicion and a refutation " +
 		"that every member must hear, more work for a process that had none to spare. A member now takes itself for the slow one when its timers run, " +
 		"or the datagrams it is handed wait, more than a tenth of ProbeTimeout: its failed probe accuses nobody (at most twice in a row) and its health score " +
-		"goes up (longer periods, thinner gossip). At a quarter, 1,024 never converged (three trials of three); at a tenth it did in 21 to 29 s with no false " +
-		"failure (five of five). Joins also cost less: members a state transfer brought are passed on to two members, not at the full retransmit limit " +
-		"(half the alive news of a rolling join), and while candidates storm in their verification pings wait ProbeTimeout for news that vouches for them. " +
+		"goes up (longer periods, thinner gossip). At a quarter, 1,024 never converged (three trials of three); at a tenth it did in 21 to 30 s with no false " +
+		"failure (seven of seven). Joins also cost less: members a state transfer brought are passed on to two members, not at the full retransmit limit " +
+		"(half the alive news of a rolling join). " +
 		"2,048 is not healthy: 1,435 members had started when the 50 s cap ran out, the process saturated by the joins' verification pings and gossip rounds " +
 		"(about 50 datagrams per member per second against 10 in the steady state), each datagram costing 50 to 60 µs of CPU sent and received. " +
 		"Note what this scenario measures: N members sharing 2 cores in one process, so N times the per-member cost; on separate machines each member pays only its own share.",

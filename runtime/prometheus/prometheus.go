@@ -139,7 +139,7 @@ func New(src Source, opts Options) *Collector {
 		suspicions:         d("suspicions_total", "Members this node started suspecting."),
 		refutations:        d("refutations_total", "Times this node refuted news that it was suspect or dead."),
 		lateTimers:         d("late_timers_total", "Times this node found its own timers or received packets run late, short of CPU, and raised its health score."),
-		inconclusive:       d("inconclusive_probes_total", "Failed probes that accused nobody because this node's own timers ran late."),
+		inconclusive:       d("inconclusive_probes_total", "Failed probes that accused nobody because this node's own timers or received packets ran late."),
 		addressChecks:      d("address_checks_total", "Pings sent to check a member's claimed new address before believing it."),
 		cookies:            d("cookies_sent_total", "State requests from addresses that are no member, answered with a return-routability cookie alone."),
 		replaced:           d("broadcasts_replaced_total", "Keyed broadcasts replaced by a later one of their origin and key (BroadcastKeyed), here or passing through."),

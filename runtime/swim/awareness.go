@@ -58,7 +58,7 @@ func (c *Core) InputDelay(now time.Time, d time.Duration) {
 // at a quarter enough probes still failed on the probers' own delays to
 // saturate the process with suspicions and refutations, and the cluster
 // never converged (three trials of three); at a tenth it converged in 21
-// to 29 s with no false failure (five of five). With only the probe's
+// to 30 s with no false failure (seven of seven). With only the probe's
 // verdict at a tenth and the health score at a quarter, the joins took 40
 // to 47 s: the stretched periods are what relieves the process.
 func (c *Core) isLate(d time.Duration) bool { return d > c.cfg.ProbeTimeout/10 }

@@ -20,7 +20,7 @@
 //
 // A driver that reads packets on another goroutine tells the core how long
 // they waited for it (Core.InputDelay): a core whose input waits is short
-// of CPU, and accuses nobody while it is.
+// of CPU, and holds its accusations back while it is.
 //
 // The runtime package drives a Core over UDP; package swimtest drives many
 // over a simulated network in virtual time.
