@@ -64,17 +64,24 @@ func TestDifferingViewsResyncSoonOnlyWhenHealthy(t *testing.T) {
 	}
 }
 
+// probing returns a core of four members with its first probe under way.
+func probing(t *testing.T) *Core {
+	t.Helper()
+	c, _ := testCore(t, 3)
+	c.Ready()
+	for c.probe == nil {
+		c.Tick(c.nextWake())
+		c.Ready()
+	}
+	return c
+}
+
 // A probe whose timers ran late accuses nobody: this member was short of
 // CPU while it waited, and the ack may sit unread in its socket. The same
 // member is probed again the next period; on time, the failure accuses.
 func TestLateProbeAccusesNobody(t *testing.T) {
 	for _, late := range []bool{false, true} {
-		c, _ := testCore(t, 3)
-		c.Ready()
-		for c.probe == nil {
-			c.Tick(c.nextWake())
-			c.Ready()
-		}
+		c := probing(t)
 		p := c.probe
 		delay := time.Duration(0)
 		if late {
@@ -104,12 +111,7 @@ func TestLateProbeAccusesNobody(t *testing.T) {
 // changes nothing.
 func TestLateInputMakesProbeInconclusive(t *testing.T) {
 	for _, late := range []bool{false, true} {
-		c, _ := testCore(t, 3)
-		c.Ready()
-		for c.probe == nil {
-			c.Tick(c.nextWake())
-			c.Ready()
-		}
+		c := probing(t)
 		p := c.probe
 		delay := c.cfg.ProbeTimeout / 10
 		if late {
@@ -137,12 +139,7 @@ func TestLateInputMakesProbeInconclusive(t *testing.T) {
 // inconclusive probes of one member in a row, the next failure suspects
 // it, so a crash is detected at most that many periods later.
 func TestInconclusiveProbesBounded(t *testing.T) {
-	c, _ := testCore(t, 3)
-	c.Ready()
-	for c.probe == nil {
-		c.Tick(c.nextWake())
-		c.Ready()
-	}
+	c := probing(t)
 	target := c.probe.target
 	for i := 0; i <= maxInconclusive; i++ {
 		require.NotNil(t, c.probe)
