@@ -258,17 +258,27 @@ func findChromium(t *testing.T) string {
 	return ""
 }
 
-// freePorts returns n ports that were free on 127.0.0.1 a moment ago.
+// freePorts returns n ports that were free on 127.0.0.1 a moment ago. A
+// "udp" port was free for TCP too: a node binds both on one port number,
+// and a UDP port whose number a TCP connection held made a node fail to
+// start (CI, once).
 func freePorts(t *testing.T, network string, n int) []int {
 	t.Helper()
 	var ports []int
 	var closers []func() error
-	for range n {
+	for tries := 0; len(ports) < n; tries++ {
+		require.Less(t, tries, 100, "no port free for both UDP and TCP")
 		if network == "udp" {
 			c, err := net.ListenPacket("udp", "127.0.0.1:0")
 			require.NoError(t, err)
-			ports = append(ports, c.LocalAddr().(*net.UDPAddr).Port)
-			closers = append(closers, c.Close)
+			port := c.LocalAddr().(*net.UDPAddr).Port
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+			if err != nil {
+				_ = c.Close()
+				continue // taken for TCP: another
+			}
+			ports = append(ports, port)
+			closers = append(closers, c.Close, l.Close)
 		} else {
 			l, err := net.Listen("tcp", "127.0.0.1:0")
 			require.NoError(t, err)
