@@ -45,10 +45,16 @@ func (c *Core) InputDelay(now time.Time, d time.Duration) {
 	if !c.isLate(d) {
 		return
 	}
+	c.probeRanLate()
+	c.lateTimer(d)
+}
+
+// probeRanLate marks the probe under way, if any, as run while this member
+// was late: if it fails, it accuses nobody (see finishProbe).
+func (c *Core) probeRanLate() {
 	if c.probe != nil {
 		c.probe.late = true
 	}
-	c.lateTimer(d)
 }
 
 // isLate says whether a timer run, or a packet handed over, this long

@@ -138,7 +138,8 @@ type Core struct {
 	// firedLate: the timer being run is late (see isLate).
 	firedLate bool
 	// retry is the member whose probe was inconclusive, probed again next;
-	// retries counts such probes in a row.
+	// retries counts such probes of it in a row (nextProbeTarget starts
+	// it afresh with any other target).
 	retry   *member
 	retries int
 	selfTag uint32 // nameTag of our name, bound into every ack we send
@@ -216,7 +217,8 @@ type member struct {
 	// unspread: news of the member waits for it to be verified.
 	unspread bool
 	// relayOnly: a state transfer brought the member, and its news is
-	// passed on only to a few (see spreadAlive).
+	// passed on only to a few (see spreadAlive); read once, when the
+	// member is added or, a candidate, verified.
 	relayOnly bool
 }
 

@@ -189,8 +189,8 @@ func (c *Core) nextProbeTarget() *member {
 
 // probeTick ends the current protocol period and starts the next.
 func (c *Core) probeTick() {
-	if c.probe != nil && c.firedLate {
-		c.probe.late = true
+	if c.firedLate {
+		c.probeRanLate()
 	}
 	c.finishProbe()
 	c.syncIfGrowing()
@@ -235,7 +235,9 @@ func (c *Core) probeTimeout(want uint32) {
 	if p == nil || p.want != want || p.acked {
 		return
 	}
-	p.late = p.late || c.firedLate
+	if c.firedLate {
+		c.probeRanLate()
+	}
 	m, ok := c.members[p.target]
 	if !ok || !p.verified {
 		return // a member never heard from gets no relays' effort
@@ -297,7 +299,6 @@ func (c *Core) finishProbe() {
 	}
 	c.probe = nil
 	if p.acked {
-		c.retries = 0
 		return
 	}
 	c.stats.FailedProbes++
@@ -335,7 +336,6 @@ func (c *Core) finishProbe() {
 		c.retry = m
 		return
 	}
-	c.retries = 0
 	c.onSuspect(m.Name, m.Incarnation, c.self.Name)
 }
 

@@ -183,7 +183,6 @@ func (c *Core) spreadAlive(m *member) {
 		c.queueAlive(m)
 		return
 	}
-	m.relayOnly = false
 	c.news.pushSent(m.Name, c.aliveMsg(m), max(0, c.retransmitLimit()-stateRelaySends))
 }
 
@@ -338,7 +337,6 @@ func (c *Core) markVerified(m *member) {
 			c.spreadAlive(m)
 		}
 	}
-	m.relayOnly = false
 }
 
 // checkExpired drops a check or verification whose address did not

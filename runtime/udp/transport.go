@@ -466,6 +466,35 @@ const (
 	maxReadBackoff = time.Second
 )
 
+// waitAfterReadError counts and logs a failed read, then waits before the
+// next: backoff doubles from minReadBackoff up to maxReadBackoff over a
+// streak of failures. It returns the new backoff, and false if the
+// transport closed meanwhile.
+func (t *Transport) waitAfterReadError(err error, backoff time.Duration) (time.Duration, bool) {
+	t.stats.readErrors.Add(1)
+	switch {
+	case backoff == 0:
+		backoff = minReadBackoff
+	case backoff < maxReadBackoff:
+		backoff = min(2*backoff, maxReadBackoff)
+	}
+	// Warn once the socket has failed long enough to reach the longest
+	// wait; the first errors of a streak are usually noise.
+	if backoff == maxReadBackoff {
+		t.log.Warn("udp: read failing", slog.Any("err", err), slog.Duration("retry_in", backoff))
+	} else {
+		t.log.Debug("udp: read failed", slog.Any("err", err), slog.Duration("retry_in", backoff))
+	}
+	timer := time.NewTimer(backoff)
+	defer timer.Stop()
+	select {
+	case <-t.done:
+		return backoff, false
+	case <-timer.C:
+		return backoff, true
+	}
+}
+
 func (t *Transport) readLoop(handle func(*Batch)) {
 	defer t.wg.Done()
 	var backoff time.Duration
@@ -487,26 +516,9 @@ func (t *Transport) readLoop(handle func(*Batch)) {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
-			t.stats.readErrors.Add(1)
-			switch {
-			case backoff == 0:
-				backoff = minReadBackoff
-			case backoff < maxReadBackoff:
-				backoff = min(2*backoff, maxReadBackoff)
-			}
-			// Warn once the socket has failed long enough to reach the
-			// longest wait; the first errors of a streak are usually noise.
-			if backoff == maxReadBackoff {
-				t.log.Warn("udp: read failing", slog.Any("err", err), slog.Duration("retry_in", backoff))
-			} else {
-				t.log.Debug("udp: read failed", slog.Any("err", err), slog.Duration("retry_in", backoff))
-			}
-			timer := time.NewTimer(backoff)
-			select {
-			case <-t.done:
-				timer.Stop()
+			var ok bool
+			if backoff, ok = t.waitAfterReadError(err, backoff); !ok {
 				return
-			case <-timer.C:
 			}
 			continue
 		}
