@@ -84,9 +84,10 @@ func (n *Node) Coordinate() Coordinate {
 }
 
 // EstimateRTT estimates the round trip to the member named name from the
-// two network coordinates, without sending anything. It fails with
-// ErrUnknownMember while that member's coordinate is not known (it comes
-// on an ack now and then).
+// two network coordinates, without sending anything. Until that member's
+// coordinate is known (it comes on one ack in several), the estimate is
+// the median of the last round trips its acks measured. It fails with
+// ErrUnknownMember before the member has answered one of our probes.
 func (n *Node) EstimateRTT(name string) (time.Duration, error) {
 	var d time.Duration
 	ok := false
@@ -94,7 +95,7 @@ func (n *Node) EstimateRTT(name string) (time.Duration, error) {
 		return 0, err
 	}
 	if !ok {
-		return 0, fmt.Errorf("memberlist: estimate round trip to %q: no coordinate yet: %w", name, ErrUnknownMember)
+		return 0, fmt.Errorf("memberlist: estimate round trip to %q: not probed yet: %w", name, ErrUnknownMember)
 	}
 	return d, nil
 }

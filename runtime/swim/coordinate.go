@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 )
 
@@ -14,9 +15,9 @@ import (
 // distance between two members' coordinates estimates their round-trip
 // time. Each direct ack is a sample: its round trip, and the coordinate the
 // pinged member last sent. A prober asks for the target's coordinate (the
-// lowest bit of the ping's nonce) when it has none and then on one probe
-// of that member in coordinateEvery, so coordinates cost about two bytes
-// per member and protocol period.
+// lowest bit of the ping's nonce) on one probe of that member in
+// coordinateEvery, so coordinates cost about two bytes per member and
+// protocol period (see Core.wantCoord for a member's first).
 //
 // The constants are serf's defaults; this is our own implementation, tested
 // against the behaviour the papers publish (convergence on a fixed
@@ -37,6 +38,9 @@ const (
 	// coordinateEvery: a prober asks a member for its coordinate on one
 	// probe of it in this many.
 	coordinateEvery = 16
+	// coordWarm: until it holds this many members' coordinates, a prober
+	// asks every member for one at its first probe.
+	coordWarm = 8
 )
 
 // Coordinate is a member's position in network-coordinate space; times are
@@ -111,18 +115,14 @@ type vivaldi struct {
 	coord      Coordinate
 	adjust     [adjustmentWindow]float64
 	adjustNext int
-	// latency holds the last few samples per member, whose median is used:
-	// one delayed ack must not throw a coordinate off.
-	latency map[string][]float64
 }
 
-// observe updates the coordinate with a round trip to a member whose
-// coordinate is other.
-func (v *vivaldi) observe(name string, other Coordinate, rtt time.Duration, rng *rand.Rand) {
+// observe updates the coordinate with a round trip of s seconds (filtered,
+// see measured) to a member whose coordinate is other.
+func (v *vivaldi) observe(other Coordinate, s float64, rng *rand.Rand) {
 	if !other.valid() {
 		return
 	}
-	s := v.filter(name, max(rtt.Seconds(), zeroThreshold))
 	// Vivaldi's step, weighted by the relative confidence of the two.
 	dist := v.coord.DistanceTo(other).Seconds()
 	wrongness := math.Abs(dist-s) / s
@@ -144,28 +144,33 @@ func (v *vivaldi) observe(name string, other Coordinate, rtt time.Duration, rng 
 	v.coord = v.coord.applyForce(-g*g, origin, rng)
 }
 
-// filter records a sample and returns the median of the last few.
-func (v *vivaldi) filter(name string, s float64) float64 {
-	if v.latency == nil {
-		v.latency = make(map[string][]float64)
-	}
-	samples := append(v.latency[name], s)
-	if len(samples) > latencyFilterSize {
-		samples = samples[1:]
-	}
-	v.latency[name] = samples
-	sorted := make([]float64, len(samples))
-	copy(sorted, samples)
-	for i := 1; i < len(sorted); i++ {
-		for j := i; j > 0 && sorted[j] < sorted[j-1]; j-- {
-			sorted[j], sorted[j-1] = sorted[j-1], sorted[j]
-		}
-	}
-	return sorted[len(sorted)/2]
+// measured is what probing one member has taught us: the coordinate it
+// last sent, if any, and its last few round trips, whose median is used so
+// that one delayed ack throws no estimate off. A member has one from its
+// first direct ack on; the many members a large view holds that were never
+// probed cost nothing.
+type measured struct {
+	coord    Coordinate
+	hasCoord bool
+	rtts     [latencyFilterSize]float64 // seconds, oldest overwritten first
+	n, next  int
 }
 
-// forget drops a member's samples when it is removed.
-func (v *vivaldi) forget(name string) { delete(v.latency, name) }
+// add records a round trip of s seconds.
+func (p *measured) add(s float64) {
+	p.rtts[p.next] = max(s, zeroThreshold)
+	p.next = (p.next + 1) % len(p.rtts)
+	p.n = min(p.n+1, len(p.rtts))
+}
+
+// median is the median of the round trips held, in seconds; add must have
+// been called.
+func (p *measured) median() float64 {
+	s := p.rtts
+	held := s[:p.n]
+	slices.Sort(held)
+	return held[len(held)/2]
+}
 
 // valid reports whether a coordinate holds finite numbers in range: one
 // from the network is checked before it can move ours.

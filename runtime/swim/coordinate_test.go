@@ -3,6 +3,8 @@ package swim_test
 import (
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,5 +71,47 @@ func TestCoordinateIsBoundedOnTheWire(t *testing.T) {
 	co := nodes[0].Core.Coordinate()
 	for _, f := range co.Vec {
 		assert.False(t, math.IsNaN(f))
+	}
+}
+
+// A member that joins 31 others asks only a few of them for their
+// coordinate in its first round of probes (a ping asks with the lowest bit
+// of its nonce): coordWarm (8) at once, then about one member in 16. Asking
+// all of them cost the acks of the first round 24 bytes each. Meanwhile,
+// every member's round trip is estimated from what its acks measured.
+func TestFirstRoundAsksForFewCoordinates(t *testing.T) {
+	cfg := swim.DefaultLANConfig()
+	c := swimtest.New(swimtest.Options{Config: cfg, Seed: 53})
+	nodes := c.AddN(32)
+	stop := c.Capture()
+	require.NoError(t, c.JoinAll(nodes[0]))
+	// One round: every member probes each of the other 31 once.
+	c.Run(31 * cfg.ProbeInterval)
+	pings, asks := 0, 0
+	for _, p := range stop() {
+		d := swim.DescribePacket(p.Data)
+		if !strings.HasPrefix(d, "ping nonce=0x") {
+			continue
+		}
+		nonce, err := strconv.ParseUint(strings.Fields(d)[1][len("nonce=0x"):], 16, 32)
+		require.NoError(t, err, d)
+		pings++
+		if nonce&1 == 1 {
+			asks++
+		}
+	}
+	require.Greater(t, pings, 32*25, "too few probes to judge")
+	t.Logf("%d of %d probes asked for a coordinate", asks, pings)
+	assert.LessOrEqual(t, asks, 32*12, "more than 12 coordinates asked per member in its first round")
+	for _, a := range nodes {
+		for _, b := range nodes {
+			if a == b {
+				continue
+			}
+			est, ok := a.Core.EstimateRTT(b.Name)
+			require.True(t, ok, "%s has no estimate of %s after a round", a.Name, b.Name)
+			// Links take 1 to 2 ms one way.
+			assert.InDelta(t, 3*time.Millisecond, est, float64(2*time.Millisecond), "%s's estimate of %s", a.Name, b.Name)
+		}
 	}
 }

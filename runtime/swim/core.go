@@ -132,9 +132,11 @@ type Core struct {
 	acks      map[uint32]ackHandler
 	awaiting  [ackKinds]int // entries of acks by kind
 	viv       vivaldi       // our network coordinate
-	verifyIdx int           // where verifySome goes on
-	health    int
-	lateUntil time.Time // no health penalty for late timers before then
+	// coordsHeld counts the members whose coordinate we hold.
+	coordsHeld int
+	verifyIdx  int // where verifySome goes on
+	health     int
+	lateUntil  time.Time // no health penalty for late timers before then
 	// firedLate: the timer being run is late (see isLate).
 	firedLate bool
 	// retry is the member whose probe was inconclusive, probed again next;
@@ -195,9 +197,9 @@ type Core struct {
 type member struct {
 	Member
 	susp *suspicion
-	// coord is the network coordinate the member last sent, nil before
-	// its first.
-	coord *Coordinate
+	// net holds the member's network coordinate and round trips, nil
+	// before its first direct ack.
+	net *measured
 	// tokenIn is the token the member gave us, echoed with the alive
 	// news we send it; tokenGiven is when we last gave it one of ours
 	// (see token.go).

@@ -205,14 +205,7 @@ func (c *Core) probeTick() {
 	if m == nil {
 		return
 	}
-	// Ask for the target's coordinate when we have none, and then on one
-	// probe of it in coordinateEvery: coordinates change slowly.
-	m.coordAge++
-	wantCoord := m.coord == nil || m.coordAge >= coordinateEvery
-	if wantCoord {
-		m.coordAge = 0
-	}
-	nonce, want := c.newNonce(m.Name, wantCoord)
+	nonce, want := c.newNonce(m.Name, c.wantCoord(m))
 	c.probe = &probeState{nonce: nonce, want: want, target: m.Name, addr: m.Addr, incarnation: m.Incarnation, verified: m.verified, sentAt: c.now, end: end}
 	c.stats.Probes++
 	b := wire.AppendHeader(nil)
@@ -613,18 +606,43 @@ func (c *Core) sample(name string, rtt time.Duration, coord []byte) {
 	if !ok {
 		return
 	}
-	if len(coord) > 0 {
-		if co, ok := parseCoord(coord); ok {
-			if m.coord == nil {
-				m.coord = new(Coordinate)
-			}
-			*m.coord = co
+	if m.net == nil {
+		m.net = new(measured)
+	}
+	if co, ok := parseCoord(coord); ok {
+		if !m.net.hasCoord {
+			c.coordsHeld++
 		}
+		m.net.coord, m.net.hasCoord = co, true
 	}
+	m.net.add(rtt.Seconds())
 	c.out.RTTs = append(c.out.RTTs, RTT{Member: name, RTT: rtt})
-	if m.coord != nil {
-		c.viv.observe(name, *m.coord, rtt, c.rng)
+	if m.net.hasCoord {
+		c.viv.observe(m.net.coord, m.net.median(), c.rng)
 	}
+}
+
+// wantCoord says whether this probe of m asks for its coordinate: one
+// probe of it in coordinateEvery does, for coordinates change slowly.
+// Until we hold coordWarm coordinates, a member without one is asked at
+// once, so that ours starts moving; after that, at each probe with a
+// chance of one in coordinateEvery. Asking every member at its first
+// probe cost a new member's first round a coordinate on every ack (24
+// bytes each, a tenth of the traffic of 32 members in the minute after
+// they joined); the members asked later are estimated from their measured
+// round trips meanwhile (EstimateRTT).
+func (c *Core) wantCoord(m *member) bool {
+	m.coordAge++
+	switch {
+	case m.net != nil && m.net.hasCoord:
+		if m.coordAge < coordinateEvery {
+			return false
+		}
+	case c.coordsHeld >= coordWarm && c.rng.IntN(coordinateEvery) != 0:
+		return false
+	}
+	m.coordAge = 0
+	return true
 }
 
 // Ping sends a ping to the member named name; the ack's round trip comes
@@ -653,11 +671,16 @@ func (c *Core) Ping(now time.Time, name string) (uint32, error) {
 func (c *Core) Coordinate() Coordinate { return c.viv.coord }
 
 // EstimateRTT estimates the round trip to the member named name from the
-// two network coordinates; ok is false while its coordinate is unknown.
+// two network coordinates or, while its coordinate is unknown, as the
+// median of the last round trips measured to it; ok is false before the
+// member answered a probe of ours.
 func (c *Core) EstimateRTT(name string) (time.Duration, bool) {
 	m, ok := c.members[name]
-	if !ok || !m.verified || m.coord == nil {
+	if !ok || !m.verified || m.net == nil {
 		return 0, false
 	}
-	return c.viv.coord.DistanceTo(*m.coord), true
+	if m.net.hasCoord {
+		return c.viv.coord.DistanceTo(m.net.coord), true
+	}
+	return time.Duration(m.net.median() * float64(time.Second)), true
 }

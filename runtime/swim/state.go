@@ -53,7 +53,9 @@ func (c *Core) removeMember(m *member) {
 		c.candidates--
 	}
 	delete(c.members, m.Name)
-	c.viv.forget(m.Name)
+	if m.net != nil && m.net.hasCoord {
+		c.coordsHeld--
+	}
 	if c.byAddr[m.Addr] == m {
 		delete(c.byAddr, m.Addr)
 	}
