@@ -404,11 +404,13 @@ func (c *Core) Step(now time.Time, from netip.AddrPort, packet []byte) error {
 // keptMessages is the most decoded messages whose room outlives a protocol
 // period: Step reuses its room from packet to packet, so that a stream of
 // packets packed with tiny messages allocates nothing. A full packet of
-// news holds up to about 50 (560 bytes each, 36 KB kept per core); with
-// room for 16 only, every core of a process running 1,024 members
-// regrew its room each period while they joined, and growing it was a
-// thirtieth of the process's CPU.
-const keptMessages = 64
+// news holds up to about 50 (560 bytes each). Past 32, append grows the
+// room to 73 messages, a 40 KB size class, so that is the room to keep:
+// with 64 as the bound, every core of a process running 1,024 members
+// dropped that room each period and grew it again message by message,
+// copying and clearing ~120 KB each time (a tenth of the process's CPU in
+// growslice, memmove and memclr, and most of its garbage).
+const keptMessages = 96
 
 // packet is what the core knows of the packet being handled.
 type packet struct {
@@ -421,7 +423,11 @@ type packet struct {
 	// proven: the packet, from a member, holds an ack to a ping of ours
 	// to its address or echoes a token we gave it, so its news is vouched
 	// for (fromProven).
-	proven                     bool
+	proven bool
+	// trusting: the packet, from a member, gives us a token (see
+	// token.go); a ping that does is a verification ping, and its ack
+	// gives one back.
+	trusting                   bool
 	alone                      bool // the packet holds one message
 	pinged, relayed, corrected bool
 }
@@ -436,8 +442,9 @@ func (c *Core) newPacket(from netip.AddrPort, msgs []wire.Message) packet {
 	if pk.src == fromMember {
 		// Tokens are read in every packet: one given is kept whatever
 		// else the packet holds.
-		tokened := c.takeTokens(pk.sender, from, msgs)
+		tokened, given := c.takeTokens(pk.sender, from, msgs)
 		pk.proven = tokened || c.answersPing(from, msgs)
+		pk.trusting = given
 		return pk
 	}
 	for i := range msgs {
@@ -454,7 +461,7 @@ func (c *Core) handle(pk *packet, m *wire.Message) {
 	case wire.TypePing:
 		if !pk.pinged {
 			pk.pinged = true
-			c.handlePing(pk.from, &m.Ping)
+			c.handlePing(pk, &m.Ping)
 		}
 		return
 	case wire.TypeAck:

@@ -32,17 +32,18 @@ func (c *Core) piggyback(to netip.AddrPort, b []byte) []byte {
 	if !ok || !m.verified || m.State > StateSuspect {
 		return b
 	}
-	return c.fillFor(m, b)
+	return c.fillFor(m, b, false)
 }
 
 // fillFor fills packet b, bound for member m, with queued news, and then,
-// if alive news waited and some went in, adds the tokens that let m
-// believe it (see token.go), when room is left: after the news, so that a
-// user broadcast of the largest size still finds a packet of its own.
-func (c *Core) fillFor(m *member, b []byte) []byte {
+// if alive news waited and some went in, or if trusting, adds the tokens
+// that let m believe it (see token.go), when room is left: after the news,
+// so that a user broadcast of the largest size still finds a packet of its
+// own.
+func (c *Core) fillFor(m *member, b []byte, trusting bool) []byte {
 	alive := c.news.len() > c.news.notAlive
 	n := len(b)
-	if b = c.fill(b); alive && len(b) > n {
+	if b = c.fill(b); trusting || alive && len(b) > n {
 		b = c.appendTokens(m, b)
 	}
 	return b
@@ -103,7 +104,7 @@ func (c *Core) gossipTick() {
 		return m.verified && (m.State <= StateSuspect || c.recentlyDead(m, c.cfg.GossipToTheDeadTime))
 	})
 	for _, m := range targets {
-		b := c.fillFor(m, wire.AppendHeader(nil))
+		b := c.fillFor(m, wire.AppendHeader(nil), false)
 		if len(b) <= 1 {
 			return // the queues ran dry
 		}

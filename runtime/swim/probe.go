@@ -339,15 +339,22 @@ const maxInconclusive = 2
 
 // handlePing answers a ping, binding our name into the ack: a ping meant
 // for a member that used to be at our address gets an ack its sender does
-// not count.
-func (c *Core) handlePing(from netip.AddrPort, p *wire.Ping) {
+// not count. A member's ping that gives us a token (a verification ping)
+// gets one back, so that from then on each believes the other's news of
+// new members.
+func (c *Core) handlePing(pk *packet, p *wire.Ping) {
 	ack := wire.Ack{Nonce: p.Nonce ^ c.selfTag}
 	if p.Nonce&1 == 1 {
 		ack.Coord = appendCoord(nil, c.viv.coord) // asked for
 	}
 	b := wire.AppendHeader(nil)
 	b = wire.AppendAck(b, &ack)
-	c.sendPacket(from, c.piggyback(from, b))
+	if pk.trusting {
+		b = c.fillFor(pk.sender, b, true)
+	} else {
+		b = c.piggyback(pk.from, b)
+	}
+	c.sendPacket(pk.from, b)
 }
 
 // handlePingReq pings a target on a member's behalf. The target must be a
@@ -458,7 +465,7 @@ func (c *Core) verify(m *member) {
 	}
 	b := wire.AppendHeader(nil)
 	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce})
-	c.sendPacket(m.Addr, b)
+	c.sendPacket(m.Addr, c.appendTokens(m, b))
 }
 
 func (c *Core) sendNack(to netip.AddrPort, nonce uint32) {

@@ -15,15 +15,21 @@ import (
 // without a verification ping per member (see wire.Token). A packet to a
 // member that carries alive news carries a token for it too (a keyed hash
 // of its address under a secret of ours) unless it has a recent one, and
-// echoes the token that member gave us. A packet from a member that
-// echoes a valid token is proven (fromProven), as one that answers a ping
-// of ours is: an off-path sender never saw the token.
+// echoes the token that member gave us. So does a verification ping, and
+// the ack to a member's ping that gives a token (a verification ping)
+// gives one back: the member that just joined is pinged by most others,
+// and from then on each side believes the other's news of further joins.
+// A packet from a member that echoes a valid token is proven
+// (fromProven), as one that answers a ping of ours is: an off-path sender
+// never saw the token.
 //
 // A joined member's news of thousands costs each member one ping and ack
 // per new member otherwise: in the simulator, 512 members joining one
 // after another 25 ms apart sent 125,530 pings without tokens and 60,232
-// with them (146,076 with neither tokens nor acks as proof). Steady
-// traffic carries none: tokens ride only with alive news.
+// with them (146,076 with neither tokens nor acks as proof); 512 joining
+// 8 ms apart, 68,911 before verification pings traded tokens and 45,470
+// after. Steady traffic carries none: tokens ride only with alive news and
+// verification pings.
 
 // tokenRotation is how often the token secret is renewed. A token given
 // under the previous secret is still accepted, so one is good for one to
@@ -78,19 +84,19 @@ func (c *Core) appendTokens(m *member, b []byte) []byte {
 
 // takeTokens reads the tokens in a packet from member m at from: one it
 // gives us is kept to echo back; it reports whether the packet echoes a
-// valid one of ours.
-func (c *Core) takeTokens(m *member, from netip.AddrPort, msgs []wire.Message) (proven bool) {
+// valid one of ours, and whether it gives us one.
+func (c *Core) takeTokens(m *member, from netip.AddrPort, msgs []wire.Message) (proven, given bool) {
 	for i := range msgs {
 		if msgs[i].Type != wire.TypeToken {
 			continue
 		}
 		t := &msgs[i].Token
 		if t.Given != 0 {
-			m.tokenIn = t.Given
+			m.tokenIn, given = t.Given, true
 		}
 		if c.validToken(from, t.Echoed) {
 			proven = true
 		}
 	}
-	return proven
+	return proven, given
 }

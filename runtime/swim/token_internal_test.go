@@ -138,3 +138,33 @@ func TestLargestBroadcastPassesTokens(t *testing.T) {
 	}
 	assert.True(t, sent, "the largest broadcast went out")
 }
+
+// A verification ping gives the candidate a token, and a member's ping
+// that gives us one (a verification ping) gets an ack that gives one
+// back: a member that joins is pinged by most others, and from then on
+// each believes the other's news of further joins without pinging each
+// (in the simulator, 512 members joining 8 ms apart sent 68,911
+// verification pings before and 45,470 after). A probe's ping gives none
+// and its ack stays bare.
+func TestVerificationPingsTradeTokens(t *testing.T) {
+	c, now := testCore(t, 0)
+	c.Ready()
+	y := netip.MustParseAddrPort("10.0.0.50:1")
+	step(t, c, now, wire.AppendAlive(wire.AppendHeader(nil), &wire.Alive{Name: "y", Addr: y, Incarnation: 1}))
+	require.False(t, c.members["y"].verified, "y is a candidate")
+	c.verifySome()
+	got := tokensIn(t, c.Ready(), y)
+	require.Len(t, got, 1, "the verification ping carries a token")
+	assert.Equal(t, wire.Token{Given: tokenFor(c.tokens.cur, y)}, got[0])
+
+	ping := wire.AppendPing(wire.AppendHeader(nil), &wire.Ping{Nonce: 8})
+	step(t, c, now, ping)
+	assert.Empty(t, tokensIn(t, c.Ready(), gossiper), "the ack to a bare ping")
+
+	step(t, c, now, wire.AppendToken(ping, &wire.Token{Given: 55}))
+	rd := c.Ready()
+	require.Len(t, sentOfType(t, rd, wire.TypeAck), 1)
+	got = tokensIn(t, rd, gossiper)
+	require.Len(t, got, 1, "the ack to a ping that gave a token")
+	assert.Equal(t, wire.Token{Given: tokenFor(c.tokens.cur, gossiper), Echoed: 55}, got[0])
+}
