@@ -3,7 +3,6 @@ package swim
 import (
 	"math"
 	"net/netip"
-	"slices"
 	"time"
 
 	"github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
@@ -58,9 +57,6 @@ func (c *Core) fill(b []byte) []byte {
 	}
 	limit, userLimit := c.retransmitLimit(), c.userRetransmitLimit()
 	budget := c.cfg.PacketBudget
-	// Room for a full packet at once: appending item by item grew the
-	// packet up to eight times, copying it each time.
-	b = slices.Grow(b, budget-len(b))
 	c.fillCount++
 	if c.fillCount%4 == 0 {
 		b = c.user.fill(b, budget, userLimit)

@@ -1,6 +1,10 @@
 package swim
 
-import "github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
+import (
+	"slices"
+
+	"github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
+)
 
 // queue holds news waiting to be piggybacked, least-transmitted first.
 // Items sit in buckets by transmit count, each bucket a list with the newest
@@ -124,22 +128,29 @@ func (q *queue) fill(b []byte, budget, limit int) []byte {
 		return b
 	}
 	var taken [64]*item
-	n := 0
+	n, size := 0, len(b)
 scan:
 	for t := 0; t < len(q.buckets); t++ {
 		misses := 0 // per bucket, so that big items in one cannot hide the next
 		for it := q.buckets[t]; it != nil && misses < maxMisses; it = it.next {
-			if budget-len(b) < minMessageLen || n == len(taken) {
+			if budget-size < minMessageLen || n == len(taken) {
 				break scan
 			}
-			if len(b)+len(it.msg) > budget {
+			if size+len(it.msg) > budget {
 				misses++
 				continue
 			}
-			b = append(b, it.msg...)
+			size += len(it.msg)
 			taken[n] = it
 			n++
 		}
+	}
+	// The packet grows once, to the size it will have: item by item it
+	// was copied up to eight times, and grown to the whole budget at once
+	// every packet cost a cleared 1.4 KB.
+	b = slices.Grow(b, size-len(b))
+	for _, it := range taken[:n] {
+		b = append(b, it.msg...)
 	}
 	for _, it := range taken[:n] {
 		if it.tx+1 >= limit {
