@@ -296,7 +296,7 @@ func (c *Core) validCookie(ip netip.Addr, v []byte) bool {
 // few bytes, less than the request itself.
 func (c *Core) sendCookie(to netip.AddrPort) {
 	c.stats.CookiesSent++
-	b := wire.AppendHeader(nil)
+	b := c.packetBuf()
 	b = wire.AppendCookie(b, &wire.Cookie{Value: c.newCookie(to.Addr())})
 	c.sendPacket(to, b)
 }

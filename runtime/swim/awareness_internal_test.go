@@ -82,12 +82,12 @@ func probing(t *testing.T) *Core {
 func TestLateProbeAccusesNobody(t *testing.T) {
 	for _, late := range []bool{false, true} {
 		c := probing(t)
-		p := c.probe
+		p := *c.probe // the record is reused for the next probe
 		delay := time.Duration(0)
 		if late {
 			delay = c.cfg.ProbeTimeout
 		}
-		for c.probe == p { // nobody answers
+		for c.probe != nil && c.probe.nonce == p.nonce { // nobody answers
 			c.Tick(c.nextWake().Add(delay))
 			c.Ready()
 		}
@@ -112,13 +112,13 @@ func TestLateProbeAccusesNobody(t *testing.T) {
 func TestLateInputMakesProbeInconclusive(t *testing.T) {
 	for _, late := range []bool{false, true} {
 		c := probing(t)
-		p := c.probe
+		p := *c.probe // the record is reused for the next probe
 		delay := c.cfg.ProbeTimeout / 10
 		if late {
 			delay += time.Millisecond
 		}
 		c.InputDelay(c.now, delay)
-		for c.probe == p { // nobody answers; the timers run on time
+		for c.probe != nil && c.probe.nonce == p.nonce { // nobody answers; the timers run on time
 			c.Tick(c.nextWake())
 			c.Ready()
 		}
@@ -144,8 +144,8 @@ func TestInconclusiveProbesBounded(t *testing.T) {
 	for i := 0; i <= maxInconclusive; i++ {
 		require.NotNil(t, c.probe)
 		require.Equal(t, target, c.probe.target, "probe %d", i)
-		p := c.probe
-		for c.probe == p { // nobody answers, and every timer runs late
+		nonce := c.probe.nonce
+		for c.probe != nil && c.probe.nonce == nonce { // nobody answers, and every timer runs late
 			c.Tick(c.nextWake().Add(c.cfg.ProbeTimeout))
 			c.Ready()
 		}

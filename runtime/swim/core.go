@@ -128,7 +128,8 @@ type Core struct {
 
 	probeList []*member
 	probeIdx  int
-	probe     *probeState
+	probe     *probeState // the probe under way, nil or &probeSlot
+	probeSlot probeState
 	acks      map[uint32]ackHandler
 	awaiting  [ackKinds]int // entries of acks by kind
 	viv       vivaldi       // our network coordinate
@@ -185,9 +186,16 @@ type Core struct {
 	leaveDone  bool
 	conflictAt uint64 // incarnation of the last conflict reported
 
-	out   Ready
-	msgs  []wire.Message
-	stats Stats
+	out Ready
+	// spare is the Ready handed out before the last, whose room out
+	// reuses; arena and spareArena hold the bytes of their packets
+	// (see packetBuf), and reserved is where the last packet carved from
+	// arena starts, -1 once it was sent.
+	spare             Ready
+	arena, spareArena []byte
+	reserved          int
+	msgs              []wire.Message
+	stats             Stats
 }
 
 // member is the core's record of one member. Every member holds one of
@@ -258,8 +266,9 @@ func New(now time.Time, cfg Config, self Member, seed uint64) (*Core, error) {
 	self.State = StateAlive
 	self.Since = now
 	c := &Core{
-		cfg: cfg,
-		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		reserved: -1,
+		cfg:      cfg,
+		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		// The re-sync check draws from a stream of its own, so that it
 		// leaves every other random choice where it was: a replay or a
 		// transcript shows the checks and nothing else moved.
@@ -321,13 +330,63 @@ func (c *Core) advance(now time.Time) {
 	}
 }
 
-// Ready returns, and hands over, everything the core wants done since the
-// last call. The caller owns the returned slices.
+// Ready returns everything the core wants done since the last call. Its
+// slices and the packets' bytes stay valid until the next call to Ready,
+// which takes their room back: copy what must outlive that. A steady
+// member's packets and their lists then cost no allocation; each was a
+// few before, and most of the garbage a process of many members made.
 func (c *Core) Ready() Ready {
 	rd := c.out
-	c.out = Ready{}
 	rd.Wake = c.nextWake()
+	c.out, c.spare = c.spare, rd
+	c.out.Packets = recycle(c.out.Packets)
+	c.out.Events = recycle(c.out.Events)
+	c.out.Delivered = recycle(c.out.Delivered)
+	c.out.RTTs = recycle(c.out.RTTs)
+	c.out.Pongs = recycle(c.out.Pongs)
+	c.out.Syncs = recycle(c.out.Syncs)
+	c.out.StreamProbes = recycle(c.out.StreamProbes)
+	c.out.Wake = time.Time{}
+	c.arena, c.spareArena = c.spareArena[:0], c.arena
+	if cap(c.arena) > keptArena {
+		c.arena = nil
+	}
+	c.reserved = -1
 	return rd
+}
+
+// recycle empties s for reuse, zeroing it so that it keeps nothing alive,
+// unless it grew past keptReady items, which a burst (a state transfer
+// to a joiner) needs once.
+func recycle[T any](s []T) []T {
+	if cap(s) > keptReady {
+		return nil
+	}
+	clear(s)
+	return s[:0]
+}
+
+const (
+	// keptReady is the most items a Ready list keeps room for.
+	keptReady = 64
+	// keptArena is the most packet bytes an arena keeps room for: a
+	// dozen packets of news, twice per core (arena and spareArena).
+	keptArena = 16 << 10
+)
+
+// packetBuf returns a new packet, its header written, with room for
+// PacketBudget bytes carved from the arena, so that building it allocates
+// nothing; sendPacket gives back what it did not use.
+func (c *Core) packetBuf() []byte {
+	room := c.cfg.PacketBudget
+	if cap(c.arena)-len(c.arena) < room {
+		// The full arena stays with the packets carved from it.
+		c.arena = make([]byte, 0, max(keptArena, room))
+	}
+	start := len(c.arena)
+	c.arena = c.arena[:start+room]
+	c.reserved = start
+	return wire.AppendHeader(c.arena[start : start : start+room])
 }
 
 // Tick runs every timer due at or before now. A timer run late says this
@@ -744,7 +803,7 @@ func (c *Core) Send(now time.Time, to string, payload []byte) error {
 	if !ok || m.gone || !m.verified || m == c.self || m.State == StateDead || m.State == StateLeft {
 		return fmt.Errorf("swim: send to %q: %w", to, ErrUnknownMember)
 	}
-	b := wire.AppendUser(wire.AppendHeader(nil), &wire.User{Payload: payload})
+	b := wire.AppendUser(c.packetBuf(), &wire.User{Payload: payload})
 	c.sendPacket(m.Addr, c.piggyback(m.Addr, b))
 	return nil
 }
@@ -794,11 +853,16 @@ func (c *Core) liveCount() int {
 	return 1 + c.counts[StateAlive] + c.counts[StateSuspect]
 }
 
-// sendPacket queues one packet for the caller to send.
+// sendPacket queues one packet for the caller to send. The last packet
+// packetBuf carved gives the arena back the room it did not use.
 func (c *Core) sendPacket(to netip.AddrPort, b []byte) {
 	c.stats.PacketsOut++
 	c.stats.BytesOut += uint64(len(b))
-	c.out.Packets = append(c.out.Packets, Outbound{To: to, Bytes: b})
+	if r := c.reserved; r >= 0 && r < len(c.arena) && len(b) > 0 && &b[0] == &c.arena[r] {
+		c.arena = c.arena[:r+len(b)]
+		c.reserved = -1
+	}
+	c.out.Packets = append(c.out.Packets, Outbound{To: to, Bytes: b[:len(b):len(b)]})
 }
 
 // emit reports a membership event; candidates have none until they answer.

@@ -18,6 +18,10 @@
 //		core.Tick(now) or core.Step(now, from, packet)
 //	}
 //
+// What Ready returns, packets' bytes included, is the core's again at the
+// next call to Ready: the loop above uses it before then, and copies what
+// it keeps longer (a simulated network holding packets in flight does).
+//
 // A driver that reads packets on another goroutine tells the core how long
 // they waited for it (Core.InputDelay): a core whose input waits is short
 // of CPU, and holds its accusations back while it is.

@@ -100,7 +100,7 @@ func (c *Core) gossipTick() {
 		return m.verified && (m.State <= StateSuspect || c.recentlyDead(m, c.cfg.GossipToTheDeadTime))
 	})
 	for _, m := range targets {
-		b := c.fillFor(m, wire.AppendHeader(nil), false)
+		b := c.fillFor(m, c.packetBuf(), false)
 		if len(b) <= 1 {
 			return // the queues ran dry
 		}

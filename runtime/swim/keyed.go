@@ -196,7 +196,7 @@ func (c *Core) sendKeyedSums(to netip.AddrPort, flags uint8) {
 	if flags&wire.KeyedReply == 0 {
 		c.solicit(to, 2*c.cfg.ProbeInterval).keyedAsked = true
 	}
-	b := wire.AppendHeader(nil)
+	b := c.packetBuf()
 	b = wire.AppendKeyedSums(b, &wire.KeyedSums{From: c.self.Name, Flags: flags, Sums: c.keyed.sums[:]})
 	c.limits.answerBytes += len(b)
 	c.sendPacket(to, b)
@@ -245,7 +245,7 @@ func (c *Core) handleKeyedSums(pk *packet, ks *wire.KeyedSums) {
 // differ by what is in flight, and pushing it too would send it twice.
 func (c *Core) pushKeyed(to netip.AddrPort, differ *[wire.KeyedBuckets]bool) {
 	budget := c.cfg.PacketBudget
-	b := wire.AppendHeader(nil)
+	b := c.packetBuf()
 	packets := 0
 	for i := len(c.keyed.order) - 1; i >= 0 && packets < keyedPushPackets; i-- {
 		e := c.keyed.live(c.keyed.order[i])
@@ -257,7 +257,7 @@ func (c *Core) pushKeyed(to netip.AddrPort, differ *[wire.KeyedBuckets]bool) {
 			c.limits.answerBytes += len(b)
 			c.stats.KeyedPushed++
 			packets++
-			b = wire.AppendHeader(nil)
+			b = c.packetBuf()
 			if packets == keyedPushPackets {
 				return
 			}

@@ -206,9 +206,13 @@ func (c *Core) probeTick() {
 		return
 	}
 	nonce, want := c.newNonce(m.Name, c.wantCoord(m))
-	c.probe = &probeState{nonce: nonce, want: want, target: m.Name, addr: m.Addr, incarnation: m.Incarnation, verified: m.verified, sentAt: c.now, end: end}
+	// One probe is under way at a time, and the last was judged above
+	// (finishProbe): its record is reused, an allocation a period saved.
+	p := &c.probeSlot
+	*p = probeState{nonce: nonce, want: want, target: m.Name, addr: m.Addr, incarnation: m.Incarnation, verified: m.verified, sentAt: c.now, end: end, relays: p.relays[:0], nacked: p.nacked[:0]}
+	c.probe = p
 	c.stats.Probes++
-	b := wire.AppendHeader(nil)
+	b := c.packetBuf()
 	if m.State == StateSuspect {
 		// Buddy system (Lifeguard 4.3): tell a suspect at once that it is
 		// suspected, so it can refute before the news reaches it by
@@ -239,12 +243,14 @@ func (c *Core) probeTimeout(want uint32) {
 		return r.State == StateAlive && r.verified && r != m
 	})
 	for _, r := range relays {
-		b := wire.AppendHeader(nil)
+		b := c.packetBuf()
 		b = wire.AppendPingReq(b, &wire.PingReq{Nonce: p.nonce, Target: m.Name, Addr: m.Addr})
 		c.sendPacket(r.Addr, c.piggyback(r.Addr, b))
 		p.relays = append(p.relays, r.Addr)
 	}
-	p.nacked = make([]bool, len(p.relays))
+	for range p.relays {
+		p.nacked = append(p.nacked, false)
+	}
 	c.stats.IndirectProbes += uint64(len(relays))
 	if !c.cfg.DisableTCPProbe {
 		// TCP fallback (the incumbent's, hashicorp/memberlist#226): where
@@ -347,7 +353,7 @@ func (c *Core) handlePing(pk *packet, p *wire.Ping) {
 	if p.Nonce&1 == 1 {
 		ack.Coord = appendCoord(nil, c.viv.coord) // asked for
 	}
-	b := wire.AppendHeader(nil)
+	b := c.packetBuf()
 	b = wire.AppendAck(b, &ack)
 	if pk.trusting {
 		b = c.fillFor(pk.sender, b, true)
@@ -377,7 +383,7 @@ func (c *Core) handlePingReq(from netip.AddrPort, r *wire.PingReq) {
 		c.sendNack(from, r.Nonce)
 		return
 	}
-	b := wire.AppendHeader(nil)
+	b := c.packetBuf()
 	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce})
 	c.sendPacket(r.Addr, c.piggyback(r.Addr, b))
 	c.schedule(c.now.Add(c.relayTimeout()), timer{kind: timerRelayTimeout, key: uint64(nonce ^ nameTag(r.Target))})
@@ -463,13 +469,13 @@ func (c *Core) verify(m *member) {
 	if !ok {
 		return
 	}
-	b := wire.AppendHeader(nil)
+	b := c.packetBuf()
 	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce})
 	c.sendPacket(m.Addr, c.appendTokens(m, b))
 }
 
 func (c *Core) sendNack(to netip.AddrPort, nonce uint32) {
-	b := wire.AppendHeader(nil)
+	b := c.packetBuf()
 	b = wire.AppendNack(b, &wire.Nack{Nonce: nonce})
 	c.sendPacket(to, b)
 }
@@ -504,7 +510,7 @@ func (c *Core) handleAck(from netip.AddrPort, v uint32, coord []byte) {
 	c.forget(v)
 	switch h.kind {
 	case ackRelay:
-		b := wire.AppendHeader(nil)
+		b := c.packetBuf()
 		b = wire.AppendAck(b, &wire.Ack{Nonce: h.reqAck})
 		c.sendPacket(h.reqTo, b)
 	case ackCheck:
@@ -668,7 +674,7 @@ func (c *Core) Ping(now time.Time, name string) (uint32, error) {
 	if !ok {
 		return 0, fmt.Errorf("swim: ping %q: %w", name, ErrQueueFull)
 	}
-	b := wire.AppendHeader(nil)
+	b := c.packetBuf()
 	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce})
 	c.sendPacket(m.Addr, b)
 	return nonce ^ nameTag(name), nil

@@ -202,7 +202,7 @@ func (c *Core) updateAlive(m *member, a *wire.Alive) {
 			// under this name, news no longer reaches it (it is no member
 			// at that address any more), and it must learn that another
 			// claims its name.
-			b := wire.AppendHeader(nil)
+			b := c.packetBuf()
 			b = wire.AppendAlive(b, a)
 			c.sendPacket(m.Addr, b)
 		}
@@ -297,7 +297,7 @@ func (c *Core) checkAddress(a *wire.Alive, told netip.AddrPort) {
 		return
 	}
 	c.stats.AddressChecks++
-	b := wire.AppendHeader(nil)
+	b := c.packetBuf()
 	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce})
 	c.sendPacket(a.Addr, b)
 }
@@ -416,7 +416,7 @@ func (c *Core) correctStale(pk *packet, name string, inc uint64) {
 		return
 	}
 	pk.corrected = true
-	b := wire.AppendHeader(nil)
+	b := c.packetBuf()
 	b = wire.AppendAlive(b, &wire.Alive{Name: m.Name, Addr: m.Addr, Meta: m.Meta, Incarnation: m.Incarnation})
 	c.sendPacket(pk.from, b)
 }

@@ -140,7 +140,7 @@ func (c *Core) digestTo(peer *member, vouch bool) {
 	r.asked = c.now
 	r.keyedDigest = true
 	r.nonce = c.vouchNonce(vouch)
-	b := wire.AppendHeader(nil)
+	b := c.packetBuf()
 	b = wire.AppendDigest(b, &wire.Digest{From: c.self.Name, Digest: c.digest(), KeyedSum: c.keyed.sum(), Nonce: r.nonce})
 	c.sendPacket(peer.Addr, b)
 }
@@ -232,7 +232,7 @@ func (c *Core) sendSyncRequest(to netip.AddrPort) {
 	r.pushedBack = c.joining && c.liveCount() == 1
 	r.asked = c.now
 	r.nonce = c.vouchNonce(c.joining)
-	b := wire.AppendHeader(nil)
+	b := c.packetBuf()
 	if r.cookie != nil {
 		b = wire.AppendCookie(b, &wire.Cookie{Value: r.cookie})
 	}

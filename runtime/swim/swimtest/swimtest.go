@@ -13,6 +13,7 @@
 package swimtest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -468,7 +469,8 @@ func (c *Cluster) route(from *Node, p swim.Outbound) {
 	to, fate := c.fate(from, p)
 	c.tracePacket(from.Name, "->", p.To, p.Bytes, fate)
 	if to != nil {
-		c.push(c.now.Add(c.delay(from, to)), event{kind: evDeliver, node: to, gen: to.gen, from: from.Addr, data: p.Bytes})
+		// The core takes the packet's bytes back at its next Ready.
+		c.push(c.now.Add(c.delay(from, to)), event{kind: evDeliver, node: to, gen: to.gen, from: from.Addr, data: bytes.Clone(p.Bytes)})
 	}
 }
 
