@@ -380,8 +380,10 @@ const (
 func (c *Core) packetBuf() []byte {
 	room := c.cfg.PacketBudget
 	if cap(c.arena)-len(c.arena) < room {
-		// The full arena stays with the packets carved from it.
-		c.arena = make([]byte, 0, max(keptArena, room))
+		// The full arena stays with the packets carved from it; the next
+		// is twice as large, up to keptArena, so that a member that sends
+		// a packet or two at a time keeps a few KB, not 16.
+		c.arena = make([]byte, 0, max(min(2*cap(c.arena), keptArena), 4*room))
 	}
 	start := len(c.arena)
 	c.arena = c.arena[:start+room]
