@@ -240,14 +240,15 @@ func (n *Node) listing(now time.Time) bool {
 // counts and, when it may have changed, this node's own record. Nothing
 // is published when neither changed.
 func (n *Node) publishCounts(cur *view, counts [4]int, refutations uint64) {
+	selfChanged := cur == nil || n.selfChanged || refutations != n.refutations
+	if !selfChanged && !cur.listed && cur.counts == counts {
+		return // checked first: the view escapes, and this is every flush
+	}
 	next := &view{counts: counts}
-	switch {
-	case cur == nil || n.selfChanged || refutations != n.refutations:
+	if selfChanged {
 		n.selfChanged, n.refutations = false, refutations
 		next.local = n.core.LocalMember()
-	case !cur.listed && cur.counts == counts:
-		return
-	default:
+	} else {
 		next.local = cur.local
 	}
 	n.view.Store(next)
