@@ -87,7 +87,7 @@ func (n *Node) Coordinate() Coordinate {
 // two network coordinates, without sending anything. Until that member's
 // coordinate is known (it comes on one ack in several), the estimate is
 // the median of the last round trips its acks measured. It fails with
-// ErrUnknownMember before the member has answered one of our probes.
+// ErrUnknownMember before the member has answered a probe or Ping of ours.
 func (n *Node) EstimateRTT(name string) (time.Duration, error) {
 	var d time.Duration
 	ok := false

@@ -39,7 +39,7 @@ const (
 	// probe of it in this many.
 	coordinateEvery = 16
 	// coordWarm: until it holds this many members' coordinates, a prober
-	// asks every member for one at its first probe.
+	// asks for one at every probe of a member whose coordinate it lacks.
 	coordWarm = 8
 )
 

@@ -2,9 +2,13 @@ package swim
 
 import (
 	"math"
+	"net/netip"
 	"testing"
+	"time"
 
+	"github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Half-precision floats keep what a coordinate needs: 0.1 % relative
@@ -40,4 +44,22 @@ func TestParseCoordRefusesGarbage(t *testing.T) {
 	_, ok = parseCoord(appendCoord(nil, neg))
 	assert.False(t, ok, "a negative error accepted")
 	assert.False(t, math.IsNaN(c.DistanceTo(got).Seconds()))
+}
+
+// A member that moves to another address starts its round trips and
+// coordinate afresh: what was measured belonged to the old address.
+func TestAddressChangeForgetsMeasurements(t *testing.T) {
+	c, now := testCore(t, 0)
+	c.sample("z", 2*time.Millisecond, appendCoord(nil, newCoordinate()))
+	require.Equal(t, 1, c.coordsHeld)
+	_, ok := c.EstimateRTT("z")
+	require.True(t, ok)
+
+	moved := netip.MustParseAddrPort("10.0.0.77:1")
+	c.advance(now)
+	c.updateAlive(c.members["z"], &wire.Alive{Name: "z", Addr: moved, Incarnation: 2})
+	require.Equal(t, moved, c.members["z"].Addr)
+	assert.Zero(t, c.coordsHeld)
+	_, ok = c.EstimateRTT("z")
+	assert.False(t, ok, "an estimate from the old address")
 }

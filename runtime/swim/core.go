@@ -34,7 +34,7 @@ var (
 type Outbound struct {
 	// To is the destination address.
 	To netip.AddrPort
-	// Bytes is the datagram's payload; the caller owns it.
+	// Bytes is the datagram's payload, valid until the next Ready.
 	Bytes []byte
 }
 
@@ -210,7 +210,7 @@ type member struct {
 	net *measured
 	// tokenIn is the token the member gave us, echoed with the alive
 	// news we send it; tokenGiven is when we last gave it one of ours
-	// (see token.go).
+	// with alive news or in an ack (see token.go).
 	tokenGiven time.Time
 	tokenIn    uint64
 	idx        int    // position in Core.nodes, -1 for self
@@ -348,7 +348,7 @@ func (c *Core) Ready() Ready {
 	c.out.StreamProbes = recycle(c.out.StreamProbes)
 	c.out.Wake = time.Time{}
 	c.arena, c.spareArena = c.spareArena[:0], c.arena
-	if cap(c.arena) > keptArena {
+	if cap(c.arena) > max(keptArena, 4*c.cfg.PacketBudget) {
 		c.arena = nil
 	}
 	c.reserved = -1
@@ -370,7 +370,8 @@ const (
 	// keptReady is the most items a Ready list keeps room for.
 	keptReady = 64
 	// keptArena is the most packet bytes an arena keeps room for: a
-	// dozen packets of news, twice per core (arena and spareArena).
+	// dozen packets of news, twice per core (arena and spareArena); at
+	// least four packets, whatever PacketBudget is.
 	keptArena = 16 << 10
 )
 

@@ -471,7 +471,15 @@ func (c *Core) verify(m *member) {
 	}
 	b := c.packetBuf()
 	b = wire.AppendPing(b, &wire.Ping{Nonce: nonce})
-	c.sendPacket(m.Addr, c.appendTokens(m, b))
+	if m.verifyFails == 0 {
+		// A token for the candidate, which keeps it if it knows us
+		// already and drops it if not; so it is not counted as given,
+		// and our next alive news to it carries another. Only on the
+		// first ping: an address that does not answer gets no more than
+		// a bare ping.
+		b = wire.AppendToken(b, &wire.Token{Given: tokenFor(c.tokens.cur, m.Addr)})
+	}
+	c.sendPacket(m.Addr, b)
 }
 
 func (c *Core) sendNack(to netip.AddrPort, nonce uint32) {
@@ -686,7 +694,7 @@ func (c *Core) Coordinate() Coordinate { return c.viv.coord }
 // EstimateRTT estimates the round trip to the member named name from the
 // two network coordinates or, while its coordinate is unknown, as the
 // median of the last round trips measured to it; ok is false before the
-// member answered a probe of ours.
+// member answered a probe or a Ping of ours.
 func (c *Core) EstimateRTT(name string) (time.Duration, bool) {
 	m, ok := c.members[name]
 	if !ok || !m.verified || m.net == nil {

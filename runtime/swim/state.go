@@ -208,8 +208,12 @@ func (c *Core) updateAlive(m *member, a *wire.Alive) {
 		}
 	}
 	if m.Addr != a.Addr {
-		// Tokens are for an address.
+		// Tokens, round trips and coordinates are for an address.
 		m.tokenIn, m.tokenGiven = 0, time.Time{}
+		if m.net != nil && m.net.hasCoord {
+			c.coordsHeld--
+		}
+		m.net = nil
 	}
 	m.Addr, m.Meta, m.Incarnation = a.Addr, a.Meta, a.Incarnation
 	c.setState(m, StateAlive)

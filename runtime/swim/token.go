@@ -64,9 +64,10 @@ func (c *Core) validToken(from netip.AddrPort, v uint64) bool {
 // two uint64s.
 const maxTokenLen = 1 + 1 + 9 + 9
 
-// appendTokens appends to b, a packet bound for m that carries alive news,
-// the token m gave us, echoed, and a token for m when its last is a
-// rotation old, if they fit the packet budget.
+// appendTokens appends to b, a packet bound for m that carries alive news
+// or answers m's verification ping, the token m gave us, echoed, and a
+// token for m when its last is a rotation old, if they fit the packet
+// budget.
 func (c *Core) appendTokens(m *member, b []byte) []byte {
 	if len(b)+maxTokenLen > c.cfg.PacketBudget {
 		return b
