@@ -301,13 +301,15 @@ func (n *Node) pushPullPlace() (period time.Duration, rank, count int) {
 // sorted.
 func (n *Node) aliveNames() []string {
 	var names []string
-	_ = n.do(context.Background(), func(time.Time) {
+	if err := n.do(context.Background(), func(time.Time) {
 		for _, m := range n.core.Members() {
 			if m.State == StateAlive {
 				names = append(names, m.Name)
 			}
 		}
-	})
+	}); err != nil {
+		return nil // closed: f may not have run, or may still run
+	}
 	return names
 }
 
@@ -315,14 +317,16 @@ func (n *Node) aliveNames() []string {
 // name.
 func (n *Node) alivePeers() []Member {
 	var peers []Member
-	_ = n.do(context.Background(), func(time.Time) {
+	if err := n.do(context.Background(), func(time.Time) {
 		self := n.core.LocalMember().Name
 		for _, m := range n.core.Members() {
 			if m.State == StateAlive && m.Name != self {
 				peers = append(peers, m)
 			}
 		}
-	})
+	}); err != nil {
+		return nil // closed: f may not have run, or may still run
+	}
 	return peers
 }
 

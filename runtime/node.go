@@ -353,7 +353,8 @@ func (n *Node) flush(timer *time.Timer) {
 
 // do runs f on the loop and waits for it, ctx or Close. It returns once
 // the loop has flushed after f: what f sent is on its way, and Stats,
-// Members and LocalMember show what it changed.
+// Members and LocalMember show what it changed. After an error, f may not
+// have run or may be running still: read nothing f writes.
 func (n *Node) do(ctx context.Context, f func(now time.Time)) error {
 	done := make(chan struct{})
 	select {

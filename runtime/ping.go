@@ -79,7 +79,9 @@ func (n *Node) deliverPongs(pongs []swim.Pong) {
 // Coordinate returns this node's network coordinate.
 func (n *Node) Coordinate() Coordinate {
 	var c Coordinate
-	_ = n.do(context.Background(), func(time.Time) { c = n.core.Coordinate() })
+	if err := n.do(context.Background(), func(time.Time) { c = n.core.Coordinate() }); err != nil {
+		return Coordinate{} // closed: f may not have run, or may still run
+	}
 	return c
 }
 

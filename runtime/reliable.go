@@ -239,14 +239,16 @@ func (n *Node) member(ctx context.Context, name string) (Member, error) {
 func (n *Node) memberAt(ctx context.Context, addr netip.AddrPort) (Member, bool) {
 	var found Member
 	var ok bool
-	_ = n.do(ctx, func(time.Time) {
+	if err := n.do(ctx, func(time.Time) {
 		for _, m := range n.core.Members() {
 			if m.Addr == addr && (m.State == StateAlive || m.State == StateSuspect) {
 				found, ok = m, true
 				return
 			}
 		}
-	})
+	}); err != nil {
+		return Member{}, false // closed or cancelled: f may still run
+	}
 	return found, ok
 }
 
