@@ -338,21 +338,26 @@ func (c *Core) advance(now time.Time) {
 func (c *Core) Ready() Ready {
 	rd := c.out
 	rd.Wake = c.nextWake()
-	c.out, c.spare = c.spare, rd
-	c.out.Packets = recycle(c.out.Packets)
-	c.out.Events = recycle(c.out.Events)
-	c.out.Delivered = recycle(c.out.Delivered)
-	c.out.RTTs = recycle(c.out.RTTs)
-	c.out.Pongs = recycle(c.out.Pongs)
-	c.out.Syncs = recycle(c.out.Syncs)
-	c.out.StreamProbes = recycle(c.out.StreamProbes)
-	c.out.Wake = time.Time{}
+	c.out, c.spare = c.spare.emptied(), rd
 	c.arena, c.spareArena = c.spareArena[:0], c.arena
 	if cap(c.arena) > max(keptArena, 4*c.cfg.PacketBudget) {
 		c.arena = nil
 	}
 	c.reserved = -1
 	return rd
+}
+
+// emptied returns r with every list emptied for reuse (see recycle).
+func (r Ready) emptied() Ready {
+	return Ready{
+		Packets:      recycle(r.Packets),
+		Events:       recycle(r.Events),
+		Delivered:    recycle(r.Delivered),
+		RTTs:         recycle(r.RTTs),
+		Pongs:        recycle(r.Pongs),
+		Syncs:        recycle(r.Syncs),
+		StreamProbes: recycle(r.StreamProbes),
+	}
 }
 
 // recycle empties s for reuse, zeroing it so that it keeps nothing alive,
