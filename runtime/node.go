@@ -48,14 +48,24 @@ const MaxMessageSize = swim.DefaultPacketBudget - swim.PayloadOverhead - familyL
 const _ = uint(udp.MaxPacketSize - swim.DefaultPacketBudget - udpframe.MaxOverhead)
 
 // Node is one member of a cluster over UDP. Start one with Start; its
-// methods are safe for concurrent use. One goroutine owns the protocol
-// state; the methods talk to it.
+// methods are safe for concurrent use. One goroutine at a time runs the
+// protocol core: the loop, or the socket's read goroutine stepping a batch
+// itself; the methods talk to the loop.
 type Node struct {
 	cfg  Config
 	log  *slog.Logger
 	tr   *udp.Transport
 	keys *udpframe.Keyring // nil without encryption
-	core *swim.Core        // owned by the loop goroutine
+	// mu is held by whoever runs the core: the loop, or the read
+	// goroutine stepping a batch of datagrams itself (see receive). What
+	// these files say runs "on the loop" (flush and what it calls, the
+	// functions do runs) runs holding it, and so do fields "loop only".
+	mu   sync.Mutex
+	core *swim.Core
+	// timer wakes the loop for the core's next timer; stopped is set once
+	// the loop has returned, so that the read goroutine steps no more.
+	timer   *time.Timer
+	stopped bool
 	// streams carries SendReliable and AppState (reliable.go).
 	streams *streams
 	// admits counts members refused by AllowedCIDRs or Admit, by reason.
@@ -190,6 +200,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		join:      newJoinState(),
 	}
 	n.publishState(now, nil)
+	n.timer = time.NewTimer(time.Hour)
 	n.wg.Add(2)
 	go n.loop()
 	go n.dispatch()
@@ -209,12 +220,29 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	return n, nil
 }
 
-// receive runs on the transport's read goroutine: it hands the batch, the
-// datagrams of one read, to the loop without copying them. The transport
-// lends at most udp.MaxBatches at once, so the channel has room; when the
-// loop is that far behind, the transport drops and counts what arrives
-// (Stats.Transport.Overrun), so the socket is always drained.
+// receive runs on the transport's read goroutine with a batch, the
+// datagrams of one read. When the core is free and no batch waits for the
+// loop, it steps the batch itself: one goroutine wakes per batch, not two
+// (the read goroutine, then the loop). In a process running 1,024 members
+// (S4), that took the steady CPU per datagram from 67 to 55 us (means of
+// four trials each). Else it hands the batch to the loop
+// without copying it. The transport lends at most udp.MaxBatches at once,
+// so the channel has room; when the loop is that far behind, the transport
+// drops and counts what arrives (Stats.Transport.Overrun), so the socket
+// is always drained.
 func (n *Node) receive(b *udp.Batch) {
+	// Only this goroutine sends on n.in, so an empty channel stays empty
+	// until it sends: a batch stepped here never overtakes an earlier one.
+	if len(n.in) == 0 && n.mu.TryLock() {
+		defer n.mu.Unlock()
+		if n.stopped {
+			b.Release()
+			return
+		}
+		n.step(b)
+		n.flush()
+		return
+	}
 	select {
 	case n.in <- b:
 	default:
@@ -230,29 +258,45 @@ func (n *Node) receive(b *udp.Batch) {
 // does what it asks.
 func (n *Node) loop() {
 	defer n.wg.Done()
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
+	defer n.timer.Stop()
 	metrics := time.NewTicker(time.Second)
 	defer metrics.Stop()
+	n.mu.Lock()
+	n.flush()
+	n.mu.Unlock()
 	for {
-		n.flush(timer)
 		select {
 		case <-n.quit:
+			n.mu.Lock()
+			n.stopped = true
+			n.mu.Unlock()
 			return
 		case b := <-n.in:
+			n.mu.Lock()
 			n.step(b)
+			n.flush()
+			n.mu.Unlock()
 		case f := <-n.calls:
+			n.mu.Lock()
 			f(time.Now())
-		case <-timer.C:
+			n.flush()
+			n.mu.Unlock()
+		case <-n.timer.C:
 			// Packets already read go first: a loop short of CPU finds
 			// the ack to its probe and the probe's timeout both waiting,
 			// and the ack came first. Taking the timeout first made
 			// members in a saturated process suspect each other.
+			n.mu.Lock()
 			n.stepWaiting()
 			n.core.Tick(time.Now())
+			n.flush()
+			n.mu.Unlock()
 		case <-metrics.C:
 			if n.cfg.Metrics != nil {
-				n.cfg.Metrics.Observe(n.statsLocked())
+				n.mu.Lock()
+				s := n.statsLocked()
+				n.mu.Unlock()
+				n.cfg.Metrics.Observe(s)
 			}
 		}
 	}
@@ -289,7 +333,7 @@ func (n *Node) stepWaiting() {
 }
 
 // flush does what the core asked after the last input.
-func (n *Node) flush(timer *time.Timer) {
+func (n *Node) flush() {
 	rd := n.core.Ready()
 	debug := n.log.Enabled(context.Background(), slog.LevelDebug)
 	n.out = n.out[:0]
@@ -342,7 +386,7 @@ func (n *Node) flush(timer *time.Timer) {
 		n.leaveOnce.Do(func() { close(n.leaveDone) })
 	}
 	if !rd.Wake.IsZero() {
-		timer.Reset(time.Until(rd.Wake))
+		n.timer.Reset(time.Until(rd.Wake))
 	}
 	for _, done := range n.called {
 		close(done)
