@@ -60,7 +60,8 @@ type Config struct {
 	// subscriber keeps up. Default 1024.
 	EventBuffer int
 	// Logger receives the node's log; nil is quiet. Nothing is logged per
-	// packet above Debug.
+	// packet above Debug. Whether it takes Debug records is asked once a
+	// second, so a level raised to Debug shows packets within a second.
 	Logger *slog.Logger
 	// Metrics receives the node's counters once a second; nil discards them.
 	Metrics Metrics
