@@ -120,10 +120,12 @@ type Core struct {
 	members map[string]*member
 	nodes   []*member // every known member but self, for sampling; order is deterministic
 	counts  [4]int    // verified members of nodes by state
-	// candidates counts members of nodes not verified yet: heard of, not
-	// heard from. They are kept out of events, member lists, N and the
-	// probe round until they answer.
-	candidates int
+	// candidates are the members of nodes not verified yet: heard of,
+	// not heard from. They are kept out of events, member lists, N and
+	// the probe round until they answer. A list of their own, so that
+	// verifySome, every gossip round, looks at them and not at every
+	// member.
+	candidates []*member
 	byAddr     map[netip.AddrPort]*member
 
 	probeList []*member
@@ -132,7 +134,10 @@ type Core struct {
 	probeSlot probeState
 	acks      map[uint32]ackHandler
 	awaiting  [ackKinds]int // entries of acks by kind
-	viv       vivaldi       // our network coordinate
+	// verifying counts the verification pings awaited by address, so
+	// that verifySome need not search acks for each candidate.
+	verifying map[netip.AddrPort]int
+	viv       vivaldi // our network coordinate
 	// coordsHeld counts the members whose coordinate we hold.
 	coordsHeld int
 	verifyIdx  int // where verifySome goes on
@@ -213,7 +218,8 @@ type member struct {
 	// with alive news or in an ack (see token.go).
 	tokenGiven time.Time
 	tokenIn    uint64
-	idx        int    // position in Core.nodes, -1 for self
+	idx        int32  // position in Core.nodes, -1 for self
+	candIdx    int32  // position in Core.candidates while not verified
 	coordAge   uint16 // probes of the member since its coordinate was asked for
 	// verifyFails counts unanswered verification pings of a candidate.
 	verifyFails uint8
@@ -274,13 +280,14 @@ func New(now time.Time, cfg Config, self Member, seed uint64) (*Core, error) {
 		// transcript shows the checks and nothing else moved.
 		resyncRng: rand.New(rand.NewPCG(seed^0x7f4a7c159e3779b9, seed)),
 		// So do nonces, for the same reason.
-		nonceRng: rand.New(rand.NewPCG(seed^0x2545f4914f6cdd1d, seed^0x9e3779b97f4a7c15)),
-		now:      now,
-		members:  make(map[string]*member),
-		byAddr:   make(map[netip.AddrPort]*member),
-		acks:     make(map[uint32]ackHandler),
-		seen:     make(map[broadcastID]time.Time),
-		pending:  make(map[netip.AddrPort]*request),
+		nonceRng:  rand.New(rand.NewPCG(seed^0x2545f4914f6cdd1d, seed^0x9e3779b97f4a7c15)),
+		now:       now,
+		members:   make(map[string]*member),
+		byAddr:    make(map[netip.AddrPort]*member),
+		acks:      make(map[uint32]ackHandler),
+		verifying: make(map[netip.AddrPort]int),
+		seen:      make(map[broadcastID]time.Time),
+		pending:   make(map[netip.AddrPort]*request),
 	}
 	c.self = &member{Member: self, idx: -1, verified: true}
 	c.selfTag = nameTag(self.Name)
@@ -833,7 +840,7 @@ func (c *Core) Member(name string) (Member, bool) {
 // sorted by name. Members heard of but not heard from yet are not
 // reported.
 func (c *Core) Members() []Member {
-	out := make([]Member, 0, len(c.members)-c.candidates)
+	out := make([]Member, 0, len(c.members)-len(c.candidates))
 	out = append(out, c.self.clone())
 	for _, m := range c.nodes {
 		if m.verified {

@@ -87,7 +87,7 @@ func (c *Core) userRetransmitLimit() int {
 // probes and acks.
 func (c *Core) gossipTick() {
 	c.schedule(c.now.Add(c.scaled(c.cfg.GossipInterval)), timer{kind: timerGossip})
-	if c.awaiting[ackVerify] < c.candidates {
+	if c.awaiting[ackVerify] < len(c.candidates) {
 		// Some candidate has no ping awaited. When every one has, the
 		// scan would only find them all awaited, round after round.
 		c.verifySome()

@@ -94,6 +94,9 @@ func (c *Core) await(h ackHandler, name string, expire time.Duration, kind timer
 	nonce, want := c.newNonce(name, false)
 	c.acks[want] = h
 	c.awaiting[h.kind]++
+	if h.kind == ackVerify {
+		c.verifying[h.from]++
+	}
 	c.schedule(c.now.Add(expire), timer{kind: kind, key: uint64(want)})
 	return nonce, true
 }
@@ -103,6 +106,11 @@ func (c *Core) forget(want uint32) {
 	if h, ok := c.acks[want]; ok {
 		delete(c.acks, want)
 		c.awaiting[h.kind]--
+		if h.kind == ackVerify {
+			if c.verifying[h.from]--; c.verifying[h.from] == 0 {
+				delete(c.verifying, h.from)
+			}
+		}
 	}
 }
 
@@ -434,15 +442,12 @@ const verifyPerPeriod = 128
 // once spreads its pings over periods rather than sending them in one
 // burst.
 func (c *Core) verifySome() {
-	if c.candidates == 0 {
-		return
-	}
-	n := len(c.nodes)
+	n := len(c.candidates)
 	budget := max(verifyPerPeriod, c.limits.verifyBudget)
 	for i := 0; i < n && c.limits.verified < budget && c.awaiting[ackVerify] < maxVerifying; i++ {
 		c.verifyIdx = (c.verifyIdx + 1) % n
-		m := c.nodes[c.verifyIdx]
-		if !m.verified && m.State == StateAlive && !c.verifyingAddr(m.Addr) {
+		m := c.candidates[c.verifyIdx]
+		if m.State == StateAlive && !c.verifyingAddr(m.Addr) {
 			c.verify(m)
 			c.limits.verified++
 		}
@@ -451,12 +456,7 @@ func (c *Core) verifySome() {
 
 // verifyingAddr reports whether a verification ping to addr is awaited.
 func (c *Core) verifyingAddr(addr netip.AddrPort) bool {
-	for _, h := range c.acks {
-		if h.kind == ackVerify && h.from == addr {
-			return true
-		}
-	}
-	return false
+	return c.verifying[addr] > 0
 }
 
 // verify pings a member learnt second-hand, so that it becomes a gossip,

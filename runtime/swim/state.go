@@ -26,7 +26,7 @@ func (c *Core) addMember(a *wire.Alive, verified bool) *member {
 		Incarnation: a.Incarnation,
 		State:       StateAlive,
 		Since:       c.now,
-	}, idx: len(c.nodes), verified: verified}
+	}, idx: int32(len(c.nodes)), verified: verified}
 	c.members[m.Name] = m
 	c.byAddr[m.Addr] = m
 	c.nodes = append(c.nodes, m)
@@ -35,7 +35,8 @@ func (c *Core) addMember(a *wire.Alive, verified bool) *member {
 		c.counts[StateAlive]++
 		c.addToProbeList(m)
 	} else {
-		c.candidates++
+		m.candIdx = int32(len(c.candidates))
+		c.candidates = append(c.candidates, m)
 	}
 	return m
 }
@@ -50,7 +51,7 @@ func (c *Core) removeMember(m *member) {
 	if m.verified {
 		c.counts[m.State]--
 	} else {
-		c.candidates--
+		c.dropCandidate(m)
 	}
 	delete(c.members, m.Name)
 	if m.net != nil && m.net.hasCoord {
@@ -133,7 +134,7 @@ func (c *Core) applyAlive(src source, from netip.AddrPort, a *wire.Alive) {
 // is a member at once and its news is passed on; else it is a candidate.
 func (c *Core) addHeardOf(src source, from netip.AddrPort, a *wire.Alive, first bool) {
 	trusted := first || src.vouches()
-	if !trusted && src != fromSolicited && c.candidates >= maxCandidates {
+	if !trusted && src != fromSolicited && len(c.candidates) >= maxCandidates {
 		c.stats.MembersRefused++
 		return
 	}
@@ -322,13 +323,23 @@ func (c *Core) checkPassed(k *addrCheck) {
 	c.markVerified(m)
 }
 
+// dropCandidate takes m out of the candidates, moving the last one into
+// its place.
+func (c *Core) dropCandidate(m *member) {
+	last := len(c.candidates) - 1
+	c.candidates[m.candIdx] = c.candidates[last]
+	c.candidates[m.candIdx].candIdx = m.candIdx
+	c.candidates[last] = nil
+	c.candidates = c.candidates[:last]
+}
+
 // markVerified records that m answered at its address: a candidate becomes
 // a member (EventJoined), and the news of it goes out if it waited for an
 // answer.
 func (c *Core) markVerified(m *member) {
 	if !m.verified && m != c.self {
 		m.verified = true
-		c.candidates--
+		c.dropCandidate(m)
 		c.counts[m.State]++
 		if m.State <= StateSuspect {
 			c.addToProbeList(m)

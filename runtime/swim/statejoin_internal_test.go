@@ -361,3 +361,45 @@ func TestStateMembersRelayedToAFew(t *testing.T) {
 	}
 	assert.Equal(t, limit, sent["gossiped"])
 }
+
+// requireCandidates checks that c.candidates holds exactly the members not
+// verified yet, each at the position it records.
+func requireCandidates(t *testing.T, c *Core) {
+	t.Helper()
+	unverified := 0
+	for _, m := range c.nodes {
+		if m.verified {
+			continue
+		}
+		unverified++
+		require.Less(t, int(m.candIdx), len(c.candidates), m.Name)
+		require.Same(t, m, c.candidates[m.candIdx], m.Name)
+	}
+	require.Len(t, c.candidates, unverified)
+}
+
+// The candidates' own list, which verifySome walks instead of every
+// member, follows answers and removals: the answered leave it, a removed
+// one leaves it, and the one moved into its place is found where it says.
+func TestCandidateListFollowsVerifyAndRemove(t *testing.T) {
+	c, now := testCore(t, 0)
+	giveState(t, c, now, 0, 700, false)
+	c.Ready()
+	requireCandidates(t, c)
+
+	c.newPeriod()
+	c.verifySome()
+	pings := pingsTo(t, c.Ready())
+	require.NotEmpty(t, pings)
+	for _, p := range pings[:len(pings)/2] {
+		require.NoError(t, c.Step(now, p.to, p.ack))
+	}
+	requireCandidates(t, c)
+	assert.Len(t, c.candidates, 700-len(pings)/2)
+
+	for _, m := range []*member{c.candidates[0], c.candidates[len(c.candidates)/2], c.candidates[len(c.candidates)-1]} {
+		c.removeMember(m)
+		requireCandidates(t, c)
+	}
+	assert.Len(t, c.candidates, 700-len(pings)/2-3)
+}

@@ -106,6 +106,6 @@ func (c *Core) Stats() Stats {
 	s.QueueDepth = c.news.len() + c.user.len()
 	s.BroadcastQueueDepth = c.user.len()
 	s.KeyedStored = len(c.keyed.entries)
-	s.Candidates = c.candidates
+	s.Candidates = len(c.candidates)
 	return s
 }
