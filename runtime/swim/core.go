@@ -175,7 +175,8 @@ type Core struct {
 	limits     periodLimits
 	cookies    secrets
 	tokens     secrets
-	// viewsDiffered: the last anti-entropy round found views that differ.
+	// viewsDiffered: the last anti-entropy round found keyed stores that
+	// differ.
 	viewsDiffered bool
 	// resyncArmed: a timerResync is pending (at most one is); lastSynced
 	// is the member our last digest went to; resyncRng picks the member

@@ -40,13 +40,21 @@ func (c *Core) syncInterval() time.Duration {
 func (c *Core) syncTick() {
 	next := c.syncInterval()
 	if c.viewsDiffered && c.health == 0 {
-		// The last round found views that differ, as while many members
-		// join at once: check again soon rather than a full period later.
-		// Not while the health score says this member is short of CPU:
-		// during a storm of suspicions views differ at every round, and
-		// a whole-state exchange a second by every member kept a
-		// saturated process saturated (S4, 768 members: 70 KB per member
-		// per second, nine exchanges in ten seconds at each).
+		// The last round found keyed stores that differ: check again
+		// soon rather than a full period later, to repair the rest. Not
+		// while the health score says this member is short of CPU.
+		//
+		// Member views that differ do not bring the round forward. They
+		// did before joins synced at once and checked again after
+		// (syncIfGrowing, armResync). While members join one after
+		// another, views differ at nearly every round, and each round
+		// that found them differ cost two whole-state transfers and
+		// brought the next one to five periods later, for as long as
+		// the joins went on. In the simulator, 1,024 members joining
+		// 30 ms apart sent 124,000 sync datagrams with it and 88,000
+		// without (bytes -10 %) and converged as fast; members joining
+		// all at once converged as fast too (S6: 3.2 periods at 1,000
+		// members, 6.1 at 3,000, either way).
 		next = min(next, 5*c.cfg.ProbeInterval)
 	}
 	c.viewsDiffered = false
@@ -336,9 +344,6 @@ func (c *Core) handleSync(pk *packet, s *wire.Sync) {
 	asked := pk.src
 	if pk.src == fromStranger && !c.strangerSync(pk, s) {
 		return
-	}
-	if s.Flags&wire.SyncWantReply != 0 && s.Flags&wire.SyncReply == 0 {
-		c.viewsDiffered = true // an answer to our digest: the views differ
 	}
 	if pk.src != fromStranger {
 		added := c.limits.added
