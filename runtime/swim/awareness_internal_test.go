@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/memberlist-go/memberlist/runtime/swim/internal/wire"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -62,6 +63,58 @@ func TestDifferingViewsResyncSoonOnlyWhenHealthy(t *testing.T) {
 		}
 		assert.False(t, c.viewsDiffered)
 	}
+}
+
+// syncTimer pops every pending timer and returns when the anti-entropy
+// round is next due.
+func syncTimer(c *Core) time.Time {
+	var next time.Time
+	for c.timers.Len() > 0 {
+		at, tm := c.timers.Pop()
+		if tm.kind == timerSync {
+			next = at
+		}
+	}
+	return next
+}
+
+// A round brought forward by views that differ waits while the view still
+// grows (members joining one after another: news in flight, not a miss),
+// comes once it has not grown for settlePeriods, and never delays the
+// regular round.
+func TestRoundBroughtForwardWaitsForTheViewToSettle(t *testing.T) {
+	c, now := testCore(t, 3)
+	period := c.cfg.ProbeInterval
+	syncTimer(c)
+	c.Ready()
+	c.viewsDiffered = true
+	c.syncTick()
+	require.Len(t, sentOfType(t, c.Ready(), wire.TypeDigest), 1, "the regular round")
+	soon := syncTimer(c)
+	require.LessOrEqual(t, soon.Sub(now), (settlePeriods+1)*period, "brought forward")
+
+	// The answer differed again, and the view grew a period ago.
+	c.advance(soon)
+	c.viewsDiffered = true
+	c.grewAt = soon.Add(-period)
+	c.syncTick()
+	assert.Empty(t, sentOfType(t, c.Ready(), wire.TypeDigest), "no round while the view grows")
+	later := syncTimer(c)
+	assert.False(t, later.Before(c.grewAt.Add(settlePeriods*period)), "waits for settlePeriods without growth")
+	assert.False(t, later.After(c.grewAt.Add((settlePeriods+1)*period)), "and no longer")
+	assert.True(t, c.viewsDiffered, "still to be checked")
+
+	c.advance(later)
+	c.syncTick()
+	assert.Len(t, sentOfType(t, c.Ready(), wire.TypeDigest), 1, "the view settled: the round comes")
+
+	// Growing without end does not hold back the regular round.
+	syncTimer(c)
+	c.advance(c.syncDue)
+	c.viewsDiffered = true
+	c.grewAt = c.now
+	c.syncTick()
+	assert.Len(t, sentOfType(t, c.Ready(), wire.TypeDigest), 1, "the regular round comes while the view grows")
 }
 
 // probing returns a core of four members with its first probe under way.

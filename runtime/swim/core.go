@@ -175,9 +175,13 @@ type Core struct {
 	limits     periodLimits
 	cookies    secrets
 	tokens     secrets
-	// viewsDiffered: the last anti-entropy round found keyed stores that
-	// differ.
+	// viewsDiffered: the last anti-entropy round found views or keyed
+	// stores that differ. grewAt is when the view last gained a member,
+	// and syncDue when the next regular anti-entropy round is due (see
+	// syncTick).
 	viewsDiffered bool
+	grewAt        time.Time
+	syncDue       time.Time
 	// resyncArmed: a timerResync is pending (at most one is); lastSynced
 	// is the member our last digest went to; resyncRng picks the member
 	// the check goes to.

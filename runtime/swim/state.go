@@ -31,6 +31,7 @@ func (c *Core) addMember(a *wire.Alive, verified bool) *member {
 	c.byAddr[m.Addr] = m
 	c.nodes = append(c.nodes, m)
 	c.limits.added++
+	c.grewAt = c.now
 	if verified {
 		c.counts[StateAlive]++
 		c.addToProbeList(m)
@@ -339,6 +340,7 @@ func (c *Core) dropCandidate(m *member) {
 func (c *Core) markVerified(m *member) {
 	if !m.verified && m != c.self {
 		m.verified = true
+		c.grewAt = c.now
 		c.dropCandidate(m)
 		c.counts[m.State]++
 		if m.State <= StateSuspect {
