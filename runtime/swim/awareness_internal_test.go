@@ -108,8 +108,15 @@ func TestRoundBroughtForwardWaitsForTheViewToSettle(t *testing.T) {
 	c.syncTick()
 	assert.Len(t, sentOfType(t, c.Ready(), wire.TypeDigest), 1, "the view settled: the round comes")
 
-	// Growing without end does not hold back the regular round.
+	// Growing without end does not hold back the regular round: the wait
+	// ends at it, and it comes.
 	syncTimer(c)
+	c.advance(c.syncDue.Add(-period))
+	c.viewsDiffered = true
+	c.grewAt = c.now
+	c.syncTick()
+	assert.Empty(t, sentOfType(t, c.Ready(), wire.TypeDigest), "no round while the view grows")
+	assert.Equal(t, c.syncDue, syncTimer(c), "the wait ends at the regular round")
 	c.advance(c.syncDue)
 	c.viewsDiffered = true
 	c.grewAt = c.now
