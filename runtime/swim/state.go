@@ -44,11 +44,7 @@ func (c *Core) addMember(a *wire.Alive, verified bool) *member {
 
 // removeMember forgets a member entirely (after DeadRetention).
 func (c *Core) removeMember(m *member) {
-	last := len(c.nodes) - 1
-	c.nodes[m.idx] = c.nodes[last]
-	c.nodes[m.idx].idx = m.idx
-	c.nodes[last] = nil
-	c.nodes = c.nodes[:last]
+	c.nodes = swapRemove(c.nodes, m.idx, func(x *member) *int32 { return &x.idx })
 	if m.verified {
 		c.counts[m.State]--
 	} else {
@@ -324,14 +320,20 @@ func (c *Core) checkPassed(k *addrCheck) {
 	c.markVerified(m)
 }
 
-// dropCandidate takes m out of the candidates, moving the last one into
-// its place.
+// dropCandidate takes m out of the candidates.
 func (c *Core) dropCandidate(m *member) {
-	last := len(c.candidates) - 1
-	c.candidates[m.candIdx] = c.candidates[last]
-	c.candidates[m.candIdx].candIdx = m.candIdx
-	c.candidates[last] = nil
-	c.candidates = c.candidates[:last]
+	c.candidates = swapRemove(c.candidates, m.candIdx, func(x *member) *int32 { return &x.candIdx })
+}
+
+// swapRemove removes list[i] by moving the last member into its place,
+// whose position pos points to, and returns the shorter list: members keep
+// their own positions in the lists they are in, so removal costs no search.
+func swapRemove(list []*member, i int32, pos func(*member) *int32) []*member {
+	last := len(list) - 1
+	list[i] = list[last]
+	*pos(list[i]) = i
+	list[last] = nil
+	return list[:last]
 }
 
 // markVerified records that m answered at its address: a candidate becomes
