@@ -298,14 +298,15 @@ func (n *Node) loop() {
 			n.flush()
 			n.mu.Unlock()
 		case <-metrics.C:
+			var s Stats
 			n.mu.Lock()
 			n.debug = n.log.Enabled(context.Background(), slog.LevelDebug)
+			if n.cfg.Metrics != nil {
+				s = n.statsLocked()
+			}
 			n.mu.Unlock()
 			if n.cfg.Metrics != nil {
-				n.mu.Lock()
-				s := n.statsLocked()
-				n.mu.Unlock()
-				n.cfg.Metrics.Observe(s)
+				n.cfg.Metrics.Observe(s) // outside the lock: the sink may block
 			}
 		}
 	}

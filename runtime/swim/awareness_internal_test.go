@@ -43,19 +43,11 @@ func TestLateTimersRaiseHealth(t *testing.T) {
 func TestDifferingViewsResyncSoonOnlyWhenHealthy(t *testing.T) {
 	for _, health := range []int{0, 1} {
 		c, now := testCore(t, 3)
-		for c.timers.Len() > 0 {
-			c.timers.Pop()
-		}
+		syncTimer(c)
 		c.health = health
 		c.viewsDiffered = true
 		c.syncTick()
-		var next time.Time
-		for c.timers.Len() > 0 {
-			at, tm := c.timers.Pop()
-			if tm.kind == timerSync {
-				next = at
-			}
-		}
+		next := syncTimer(c)
 		if health == 0 {
 			assert.LessOrEqual(t, next.Sub(now), 6*c.cfg.ProbeInterval, "healthy: checks again within a few periods")
 		} else {
