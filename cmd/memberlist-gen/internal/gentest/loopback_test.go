@@ -34,10 +34,13 @@ func fastConfig(name string) runtime.Config {
 }
 
 // pair starts two nodes on loopback, b joining through a, and waits until
-// each holds the other alive.
-func pair(t *testing.T) (a, b *runtime.Node) {
+// each holds the other alive; tweaks adjust both configs.
+func pair(t *testing.T, tweaks ...func(*runtime.Config)) (a, b *runtime.Node) {
 	t.Helper()
 	start := func(cfg runtime.Config) *runtime.Node {
+		for _, tweak := range tweaks {
+			tweak(&cfg)
+		}
 		n, err := runtime.Start(context.Background(), cfg)
 		require.NoError(t, err)
 		t.Cleanup(func() { n.Close() })
@@ -180,11 +183,15 @@ func TestLoopbackUndecodable(t *testing.T) {
 	defer chaos.OnSimulateCpuSpike(b, func(from runtime.Member, m chaos.SimulateCpuSpike) { in.add(from, "again", m) })()
 	var mu sync.Mutex
 	seen := 0
-	defer b.Handle(chaos.ChaosMonkeyFamily, func(runtime.Member, []byte) {
-		mu.Lock()
-		seen++
-		mu.Unlock()
-	})()
+	watch := func() func() {
+		return b.Handle(chaos.ChaosMonkeyFamily, func(runtime.Member, []byte) {
+			mu.Lock()
+			seen++
+			mu.Unlock()
+		})
+	}
+	unwatch := watch()
+	defer func() { unwatch() }()
 	// send sends the payloads and waits until b has dispatched them all,
 	// then returns how many more b counted as undecodable.
 	send := func(payloads ...[]byte) uint64 {
@@ -223,6 +230,10 @@ func TestLoopbackUndecodable(t *testing.T) {
 	// With OnChaosMonkeyError, which decodes everything, the Note with
 	// garbage is counted, once, and reported.
 	defer chaos.OnChaosMonkeyError(b, func(from runtime.Member, err error) { in.add(from, "error", err.Error()) })()
+	// The watcher must run after the error handler too, or send could
+	// read the counter before the error handler has counted.
+	unwatch()
+	unwatch = watch()
 	bad := tagged(2, 0xc1)
 	_, decodeErr := chaos.DecodeChaosMonkey(bad)
 	require.Error(t, decodeErr, "a Note tag with garbage decoded")
