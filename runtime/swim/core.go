@@ -177,12 +177,11 @@ type Core struct {
 	tokens     secrets
 	// viewsDiffered: the last anti-entropy round found views or keyed
 	// stores that differ. grewAt is when the view last gained a member,
-	// syncDue when the next regular anti-entropy round is due, and
-	// joinedAt when this member last joined (see syncTick).
+	// and syncDue when the next regular anti-entropy round is due (see
+	// syncTick).
 	viewsDiffered bool
 	grewAt        time.Time
 	syncDue       time.Time
-	joinedAt      time.Time
 	// resyncArmed: a timerResync is pending (at most one is); lastSynced
 	// is the member our last digest went to; resyncRng picks the member
 	// the check goes to.

@@ -60,20 +60,6 @@ func (c *Core) syncTick() {
 		return
 	}
 	next := c.syncInterval()
-	if !c.viewsDiffered && c.now.Before(c.joinedAt.Add(next)) {
-		// The first regular round of a member that has just joined was
-		// timed when it started alone, with the interval of a cluster of
-		// one, and comes a few seconds after its join's own digest and
-		// check (syncIfGrowing, armResync) found nothing to repair. Put
-		// it off to an interval after the join. In the simulator, 128
-		// members joining at once at the LAN defaults sent 7 digests a
-		// second for the 30 s after they converged (2.9 bytes a member
-		// and second of S3's window), where the interval at 128 (90 s)
-		// asks for 1.4. Rounds that found views differ still come soon.
-		c.syncDue = c.joinedAt.Add(next + c.jitter(period))
-		c.schedule(c.syncDue, timer{kind: timerSync})
-		return
-	}
 	c.syncDue = c.now.Add(next)
 	if c.viewsDiffered && c.health == 0 {
 		// The last round found views that differ, as while many members
@@ -85,6 +71,7 @@ func (c *Core) syncTick() {
 		// per second, nine exchanges in ten seconds at each).
 		next = min(next, settlePeriods*period)
 	}
+	c.viewsDiffered = false
 	c.schedule(c.now.Add(next+c.jitter(period)), timer{kind: timerSync})
 	c.sendDigest()
 }
@@ -174,9 +161,7 @@ func (c *Core) sendDigest() {
 // nonce, so that its answer's records are believed without pings (see
 // vouchNonce).
 func (c *Core) digestTo(peer *member, vouch bool) {
-	// Whether views differ is this round's to say: the flag is set again
-	// if the answer shows they do.
-	c.lastSynced, c.viewsDiffered = peer.Addr, false
+	c.lastSynced = peer.Addr
 	// Its state, if it answers with it, is ours to take unbudgeted.
 	r := c.solicit(peer.Addr, 2*c.cfg.ProbeInterval)
 	r.asked = c.now
@@ -393,7 +378,7 @@ func (c *Core) handleSync(pk *packet, s *wire.Sync) {
 		// The seed gossips us too, but with many joining at once it would
 		// be the one bottleneck every newcomer's news goes through.
 		c.joining = false
-		c.justJoined, c.joinedAt = true, c.now
+		c.justJoined = true
 		c.resynced = false
 		c.announceSelf()
 	}
