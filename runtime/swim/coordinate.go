@@ -42,10 +42,14 @@ const (
 	// asks for one at every probe of a member whose coordinate it lacks.
 	// With 8, S3's window (128 members at 1 s probes, 2 s after they
 	// converged) still fell in the warm-up: 6.5 bytes a member and second
-	// of coordinates on acks, 8 % of its traffic. With 4 it does not; on
-	// 128 members in two regions (5 and 40 ms apart) the estimates 30 s
-	// and 3 minutes after the join were as close as with 8 (p90 relative
-	// error 0.41 and 0.40, against 0.59 and 0.51).
+	// of coordinates on acks, 8 % of its traffic (94 B/member/s on
+	// loopback, 86.5 with 4). The estimates are as close with 4: on 128
+	// members in two regions (5 and 40 ms apart), p90 relative error 0.41
+	// and 0.40 at 30 s and 3 minutes after the join, against 0.59 and 0.51
+	// with 8; on TestCoordinatesEstimateRoundTrips' 12 members after 10
+	// minutes, over seeds 1 to 12, p90 0.076-0.156 against 0.051-0.176,
+	// the worst estimate 0.15-0.35 against 0.11-0.32. With 3 or fewer,
+	// that test's bound (25 %) fails at its own seed.
 	coordWarm = 4
 )
 
