@@ -176,9 +176,9 @@ type Core struct {
 	cookies    secrets
 	tokens     secrets
 	// viewsDiffered: the last anti-entropy round found views or keyed
-	// stores that differ. grewAt is when the view last gained a member,
-	// and syncDue when the next regular anti-entropy round is due (see
-	// syncTick).
+	// stores that differ. grewAt is when the view last gained a member or
+	// a candidate (addMember, markVerified), and syncDue when the next
+	// regular anti-entropy round is due (see syncTick).
 	viewsDiffered bool
 	grewAt        time.Time
 	syncDue       time.Time
