@@ -130,10 +130,18 @@ type Core struct {
 
 	probeList []*member
 	probeIdx  int
-	probe     *probeState // the probe under way, nil or &probeSlot
-	probeSlot probeState
-	acks      map[uint32]ackHandler
-	awaiting  [ackKinds]int // entries of acks by kind
+	// ring holds the members of the probe schedule in name order;
+	// lastPeriod is the period it last gave a target for, nextTick when
+	// the next period starts, and pair the early ping to the partner of
+	// that period (schedule.go).
+	ring       []*member
+	lastPeriod int64
+	nextTick   time.Time
+	pair       pairCheck
+	probe      *probeState // the probe under way, nil or &probeSlot
+	probeSlot  probeState
+	acks       map[uint32]ackHandler
+	awaiting   [ackKinds]int // entries of acks by kind
 	// verifying counts the verification pings awaited by address, so
 	// that verifySome need not search acks for each candidate.
 	verifying map[netip.AddrPort]int
@@ -223,13 +231,14 @@ type member struct {
 	// with alive news or in an ack (see token.go).
 	tokenGiven time.Time
 	tokenIn    uint64
-	idx        int32  // position in Core.nodes, -1 for self
-	candIdx    int32  // position in Core.candidates while not verified
-	coordAge   uint16 // probes of the member since its coordinate was asked for
+	idx        int32 // position in Core.nodes, -1 for self
+	candIdx    int32 // position in Core.candidates while not verified
+	coordAge   uint8 // probes of the member, modulo 256 (see wantCoord)
 	// verifyFails counts unanswered verification pings of a candidate.
 	verifyFails uint8
 	gone        bool
 	probeIn     bool // in probeList
+	inRing      bool // in ring
 	// verified: the member has been heard from at its address (a packet
 	// from there, or an ack that echoed our nonce). Only verified members
 	// are gossip, relay and sync targets or move the health score, so a

@@ -32,10 +32,13 @@
 // # Protocol
 //
 // Every protocol period (ProbeInterval scaled by the local health
-// multiplier) the core probes the next member of a shuffled round-robin list
-// with a ping; without an ack within ProbeTimeout it asks IndirectChecks
-// members to ping it (ping-req), and they answer with a nack when their own
-// ping times out. With no ack by the end of the period the member becomes
+// multiplier) the core probes one member with a ping: while healthy, its
+// partner of the period in a schedule all members share, so that every
+// member is probed about once a period and the two probes of a pair often
+// share datagrams (three, not four); else the next member of a shuffled
+// round-robin list. Without an ack within ProbeTimeout it asks
+// IndirectChecks members to ping it (ping-req), and they answer with a
+// nack when their own ping times out. With no ack by the end of the period the member becomes
 // suspect; the suspicion times out after Lifeguard's dynamic timeout, which
 // shrinks with independent confirmations, unless the member refutes it by
 // raising its incarnation. News rides on every packet and on gossip rounds;

@@ -35,6 +35,7 @@ func (c *Core) addMember(a *wire.Alive, verified bool) *member {
 	if verified {
 		c.counts[StateAlive]++
 		c.addToProbeList(m)
+		c.reschedule(m)
 	} else {
 		m.candIdx = int32(len(c.candidates))
 		c.candidates = append(c.candidates, m)
@@ -59,6 +60,7 @@ func (c *Core) removeMember(m *member) {
 	}
 	m.gone = true
 	m.susp = nil
+	c.reschedule(m)
 }
 
 // setState moves m to state s, keeping counts and Since.
@@ -78,6 +80,7 @@ func (c *Core) setState(m *member, s State) {
 	if s == StateAlive && m != c.self && m.verified {
 		c.addToProbeList(m)
 	}
+	c.reschedule(m)
 }
 
 // onAliveFrom applies an alive announcement that came in pk.
@@ -348,6 +351,7 @@ func (c *Core) markVerified(m *member) {
 		if m.State <= StateSuspect {
 			c.addToProbeList(m)
 		}
+		c.reschedule(m)
 		if m.State == StateAlive {
 			c.emit(EventJoined, m)
 		}
@@ -364,7 +368,7 @@ func (c *Core) markVerified(m *member) {
 // answer in time.
 func (c *Core) checkExpired(want uint32) {
 	h, ok := c.acks[want]
-	if !ok || (h.kind != ackCheck && h.kind != ackVerify && h.kind != ackPing) {
+	if !ok || (h.kind != ackCheck && h.kind != ackVerify && h.kind != ackPing && h.kind != ackPair) {
 		return
 	}
 	c.forget(want)

@@ -11,6 +11,11 @@ type Stats struct {
 	// Probes counts protocol periods that probed a member; FailedProbes
 	// those that ended without an ack; IndirectProbes the ping-reqs sent.
 	Probes, FailedProbes, IndirectProbes uint64
+	// PairedProbes counts probes that sent nothing at their period's
+	// start: the member probed was this period's partner in the probe
+	// schedule, had pinged us first, and had answered the ping we put in
+	// our ack.
+	PairedProbes uint64
 	// StreamProbes counts TCP fallback probes asked for (probes whose
 	// direct ping went unanswered); StreamProbeAcks those that answered
 	// before any ack over UDP, direct or relayed, so that the target was
