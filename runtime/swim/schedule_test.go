@@ -85,3 +85,75 @@ func TestCrashDetectionBounded(t *testing.T) {
 	t.Logf("slowest of 30 detections: %v (bound %v)", worst, bound)
 	assert.LessOrEqual(t, worst, bound, "a crash took longer than the bound to be detected by all")
 }
+
+// Partners share datagrams: the one whose period starts later answers the
+// other's ping with an ack that pings back, and its own period then sends
+// nothing. In a steady cluster a third of the probes go that way, and a
+// member sends well under the two datagrams a period (a ping and an ack)
+// that probes on their own cost.
+func TestPairedProbesShareDatagrams(t *testing.T) {
+	cfg := fastTimings()
+	c, nodes := newCluster(t, cfg, 62, 32)
+	c.Run(5 * time.Second)
+	var probes, paired, sent uint64
+	count := func(sign int) {
+		for _, n := range nodes {
+			st := n.Core.Stats()
+			if sign > 0 {
+				probes, paired, sent = probes+st.Probes, paired+st.PairedProbes, sent+n.PacketsOut
+			} else {
+				probes, paired, sent = probes-st.Probes, paired-st.PairedProbes, sent-n.PacketsOut
+			}
+		}
+	}
+	count(-1)
+	const periods = 100
+	c.Run(periods * cfg.ProbeInterval)
+	count(+1)
+	perPeriod := float64(sent) / float64(len(nodes)*periods)
+	t.Logf("%d of %d probes paired; %.2f datagrams a member and period", paired, probes, perPeriod)
+	assert.Greater(t, float64(paired), 0.25*float64(probes), "probes paired")
+	assert.Less(t, perPeriod, 1.8, "datagrams a member sent per period")
+}
+
+// A crashed member's pings, recorded and replayed to its partners from its
+// address every period, do not keep it alive: the ping that an early
+// answer to them carries goes to the crashed member, and only its ack
+// would count. It is detected within the bound as if nobody replayed.
+func TestReplayedPingsDoNotPairWithACrashedMember(t *testing.T) {
+	cfg := fastTimings()
+	const n = 32
+	c, nodes := newCluster(t, cfg, 63, n)
+	victim := nodes[7]
+	stop := c.Capture()
+	c.Run(5 * time.Second)
+	var pings [][]byte
+	for _, p := range stop() {
+		if p.From == victim.Addr && strings.HasPrefix(swim.DescribePacket(p.Data), "ping nonce=") {
+			pings = append(pings, p.Data)
+		}
+	}
+	require.NotEmpty(t, pings, "the victim's pings recorded")
+	c.Crash(victim)
+	replay := func() {
+		for i, m := range nodes {
+			if m != victim {
+				require.NoError(t, c.Inject(m, victim.Addr, pings[i%len(pings)]))
+			}
+		}
+	}
+	minTimeout := time.Duration(float64(cfg.SuspicionMult) * math.Log10(n) * float64(cfg.ProbeInterval))
+	bound := 4*cfg.ProbeInterval + minTimeout
+	ok, took := c.RunUntil(time.Minute, func() bool {
+		replay() // every 100 ms of virtual time, to every member
+		return c.AllSee(c.Up(), victim, swim.StateDead)
+	})
+	require.True(t, ok, "the victim was never declared dead by all")
+	t.Logf("detected by all after %v under replay (bound %v)", took, bound)
+	assert.LessOrEqual(t, took, bound, "detection under replayed pings")
+	var paired uint64
+	for _, m := range nodes {
+		paired += m.Core.Stats().PairedProbes
+	}
+	assert.Positive(t, paired, "no probe was paired at all: the test shows nothing")
+}
