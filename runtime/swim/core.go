@@ -130,11 +130,12 @@ type Core struct {
 
 	probeList []*member
 	probeIdx  int
-	// ring holds the members of the probe schedule in name order;
-	// lastPeriod is the period it last gave a target for, nextTick when
-	// the next period starts, and pair the early ping to the partner of
-	// that period (schedule.go).
+	// ring holds the members of the probe schedule in name order, and
+	// selfPlace counts those before us; lastPeriod is the period it last
+	// gave a target for, nextTick when the next period starts, and pair
+	// the early ping to the partner of that period (schedule.go).
 	ring       []*member
+	selfPlace  int
 	lastPeriod int64
 	nextTick   time.Time
 	pair       pairCheck

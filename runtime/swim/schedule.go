@@ -51,8 +51,14 @@ func (c *Core) reschedule(m *member) {
 	i := c.ringPlace(m.Name)
 	if m.inRing = !m.inRing; m.inRing {
 		c.ring = slices.Insert(c.ring, i, m)
+		if m.Name < c.self.Name {
+			c.selfPlace++
+		}
 	} else {
 		c.ring = slices.Delete(c.ring, i, i+1)
+		if m.Name < c.self.Name {
+			c.selfPlace--
+		}
 	}
 }
 
@@ -70,7 +76,7 @@ func (c *Core) partnerIn(period int64) *member {
 		return nil
 	}
 	// Self, not in the ring, sits at place s of the M places.
-	s, places := c.ringPlace(c.self.Name), int64(len(c.ring)+1)
+	s, places := c.selfPlace, int64(len(c.ring)+1)
 	q := int(((period-int64(s))%places + places) % places)
 	switch {
 	case q == s:
@@ -122,9 +128,11 @@ type pairCheck struct {
 // less than half a period away, and no ping went to it early for that
 // period yet.
 func (c *Core) appendPairPing(b []byte, from netip.AddrPort) []byte {
+	if c.health != 0 || c.leaving || c.retry != nil || c.nextTick.Sub(c.now) > c.cfg.ProbeInterval/2 || c.hasNews() {
+		return b
+	}
 	m, ok := c.byAddr[from]
-	if !ok || c.health != 0 || c.leaving || c.retry != nil || !m.inRing || m.State != StateAlive ||
-		c.nextTick.Sub(c.now) > c.cfg.ProbeInterval/2 {
+	if !ok || !m.inRing || m.State != StateAlive {
 		return b
 	}
 	period := c.periodAt(c.nextTick)
@@ -152,7 +160,17 @@ func (c *Core) pairAcked(h ackHandler, want uint32, coord []byte) {
 // pairedProbe reports whether m, the target of the tick that just started
 // a period, answered this period's early ping less than half a period ago.
 func (c *Core) pairedProbe(m *member) bool {
-	done := c.pair.acked && c.pair.period == c.lastPeriod && c.pair.name == m.Name && c.now.Sub(c.pair.at) <= c.cfg.ProbeInterval/2
+	done := c.pair.acked && c.pair.period == c.lastPeriod && c.pair.name == m.Name && c.now.Sub(c.pair.at) <= c.cfg.ProbeInterval/2 && !c.hasNews()
 	c.pair = pairCheck{}
 	return done
+}
+
+// hasNews reports whether news or user broadcasts wait to be sent. A pair
+// shares datagrams only while none do: the datagram saved would have
+// carried them. Saved during a wave of joins anyway, it cost the wave's
+// news a quarter of the probes' room, and in the simulator one join in
+// 1,024 joining 15 ms apart went unseen by some member for seconds (4 of
+// 6 seeds; none with every probe sent).
+func (c *Core) hasNews() bool {
+	return c.news.len() > 0 || c.user.len() > 0
 }

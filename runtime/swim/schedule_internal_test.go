@@ -14,9 +14,10 @@ import (
 )
 
 // The ring stays the members nextProbeTarget may probe, in name order,
-// through random joins, verifications, state changes and removals.
+// through random joins, verifications, state changes and removals, and
+// selfPlace where we would be in it.
 func TestRingFollowsMembers(t *testing.T) {
-	c, err := New(time.Unix(1_000_000, 0), DefaultLANConfig(), Member{Name: "self", Addr: netip.MustParseAddrPort("10.0.0.1:1")}, 1)
+	c, err := New(time.Unix(1_000_000, 0), DefaultLANConfig(), Member{Name: "m30x", Addr: netip.MustParseAddrPort("10.0.0.1:1")}, 1)
 	require.NoError(t, err)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for step := range 5000 {
@@ -36,6 +37,7 @@ func TestRingFollowsMembers(t *testing.T) {
 		want := slices.DeleteFunc(slices.Clone(c.nodes), func(m *member) bool { return !inSchedule(m) })
 		slices.SortFunc(want, func(a, b *member) int { return strings.Compare(a.Name, b.Name) })
 		require.Equal(t, names(want), names(c.ring), "step %d", step)
+		require.Equal(t, c.ringPlace(c.self.Name), c.selfPlace, "step %d: our place", step)
 	}
 }
 
