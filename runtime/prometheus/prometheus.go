@@ -24,6 +24,7 @@
 //	memberlist_udp_errors_total{op}                 counter: socket read and write failures
 //	memberlist_probes_total                         counter: protocol periods that probed a member
 //	memberlist_probes_failed_total                  counter: probes that ended without an ack
+//	memberlist_probes_paired_total                  counter: probes answered before their period, sending nothing then
 //	memberlist_indirect_probes_total                counter: ping-reqs sent
 //	memberlist_stream_probes_total                  counter: TCP fallback probes asked for (direct ping unanswered)
 //	memberlist_stream_probe_acks_total              counter: those answered before any ack over UDP
@@ -106,6 +107,7 @@ type descs struct {
 	stateExchanges, stateMerges, stateTooLarge              *prom.Desc
 	packetsIn, packetsOut, bytesIn, bytesOut, udpErrors     *prom.Desc
 	probes, failedProbes, indirect, suspicions, refutations *prom.Desc
+	pairedProbes                                            *prom.Desc
 	addressChecks, cookies, replaced                        *prom.Desc
 	lateTimers, inconclusive                                *prom.Desc
 	packetsDropped, messagesDropped, limited                *prom.Desc
@@ -132,6 +134,7 @@ func New(src Source, opts Options) *Collector {
 
 		probes:             d("probes_total", "Protocol periods that probed a member."),
 		failedProbes:       d("probes_failed_total", "Probes that ended without an ack, direct or indirect."),
+		pairedProbes:       d("probes_paired_total", "Probes of this period's partner in the probe schedule that sent nothing: the partner had pinged first and answered the ping in our ack."),
 		indirect:           d("indirect_probes_total", "Indirect probes (ping-reqs) sent to other members."),
 		streamProbes:       d("stream_probes_total", "TCP fallback probes asked for: probes whose direct ping went unanswered."),
 		streamProbeAcks:    d("stream_probe_acks_total", "TCP fallback probes answered before any ack over UDP: a rising count means UDP to some member is lost while TCP works."),
@@ -181,7 +184,7 @@ func (c *Collector) Describe(ch chan<- *prom.Desc) {
 		d.streamConns, d.streamMsgsIn, d.streamMsgsOut, d.streamBytesIn, d.streamBytesOut, d.streamsRefused,
 		d.reliableIn, d.reliableOut, d.stateExchanges, d.stateMerges, d.stateTooLarge,
 		d.packetsIn, d.packetsOut, d.bytesIn, d.bytesOut, d.udpErrors,
-		d.probes, d.failedProbes, d.indirect, d.suspicions, d.refutations, d.addressChecks, d.cookies, d.replaced, d.lateTimers, d.inconclusive,
+		d.probes, d.failedProbes, d.pairedProbes, d.indirect, d.suspicions, d.refutations, d.addressChecks, d.cookies, d.replaced, d.lateTimers, d.inconclusive,
 		d.packetsDropped, d.messagesDropped, d.limited,
 		d.userSent, d.userReceived, d.userDropped,
 		d.probeRTT, d.syncDuration, d.joinDuration, d.handlerDuration,
@@ -235,6 +238,7 @@ func (e emitter) protocol(s runtime.Stats) {
 
 	e.counter(d.probes, p.Probes)
 	e.counter(d.failedProbes, p.FailedProbes)
+	e.counter(d.pairedProbes, p.PairedProbes)
 	e.counter(d.indirect, p.IndirectProbes)
 	e.counter(d.streamProbes, p.StreamProbes)
 	e.counter(d.streamProbeAcks, p.StreamProbeAcks)

@@ -204,6 +204,7 @@ func TestScrape(t *testing.T) {
 		"memberlist_udp_errors_total":                 {{counter, l("op", "read"), float64(tr.ReadErrors)}, {counter, l("op", "write"), float64(tr.WriteErrors)}},
 		"memberlist_probes_total":                     {{counter, l(), float64(p.Probes)}},
 		"memberlist_probes_failed_total":              {{counter, l(), float64(p.FailedProbes)}},
+		"memberlist_probes_paired_total":              {{counter, l(), float64(p.PairedProbes)}},
 		"memberlist_indirect_probes_total":            {{counter, l(), float64(p.IndirectProbes)}},
 		"memberlist_suspicions_total":                 {{counter, l(), float64(p.Suspicions)}},
 		"memberlist_refutations_total":                {{counter, l(), float64(p.Refutations)}},
