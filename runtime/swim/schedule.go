@@ -128,7 +128,8 @@ type pairCheck struct {
 // less than half a period away, and no ping went to it early for that
 // period yet.
 func (c *Core) appendPairPing(b []byte, from netip.AddrPort) []byte {
-	if c.health != 0 || c.leaving || c.retry != nil || c.nextTick.Sub(c.now) > c.cfg.ProbeInterval/2 || c.hasNews() {
+	until := c.nextTick.Sub(c.now) // not positive before the first tick
+	if c.health != 0 || c.leaving || c.retry != nil || until <= 0 || until > c.cfg.ProbeInterval/2 || c.hasNews() {
 		return b
 	}
 	m, ok := c.byAddr[from]
