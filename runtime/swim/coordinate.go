@@ -49,7 +49,7 @@ const (
 	// with 8; on TestCoordinatesEstimateRoundTrips' 12 members after 10
 	// minutes, over seeds 1 to 12, p90 0.076-0.156 against 0.051-0.176,
 	// the worst estimate 0.15-0.35 against 0.11-0.32. With 3 or fewer,
-	// that test's bound (25 %) failed at its seed of the time (51). All
+	// that test's bound (25 %) failed at its seed (51). All
 	// measured with shuffled probe rounds, before the probe schedule.
 	coordWarm = 4
 )

@@ -19,12 +19,12 @@ import (
 // few minutes every member's estimate of every other ranks near members
 // before far ones and, at this seed, is within 25 % of the real round
 // trip. The worst of the 132 estimates varies with the seed: over seeds
-// 45 to 56 it was off by 14 to 44 % (median 25 %) and the 90th percentile
-// by 5 to 18 % (median 10 %); with shuffled probe rounds, before the probe
+// 45 to 56 it was off by 12 to 29 % (median 19 %) and the 90th percentile
+// by 5 to 11 % (median 9 %); with shuffled probe rounds, before the probe
 // schedule, 17 to 37 % (median 24 %) and 7 to 16 % (median 12 %).
 func TestCoordinatesEstimateRoundTrips(t *testing.T) {
 	cfg := swim.DefaultLANConfig()
-	c := swimtest.New(swimtest.Options{Config: cfg, Seed: 53})
+	c := swimtest.New(swimtest.Options{Config: cfg, Seed: 51})
 	nodes := c.AddN(12)
 	region := func(n *swimtest.Node) int { return n.ID / 6 }
 	oneWay := func(a, b *swimtest.Node) time.Duration {

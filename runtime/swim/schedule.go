@@ -28,8 +28,8 @@ import (
 // anyway. A member whose health score is raised keeps to its own round
 // (nextProbeTarget): its slowed periods would skip places of the schedule.
 
-// inSchedule reports whether m belongs in the probe ring: the members
-// nextProbeTarget would probe.
+// inSchedule reports whether m is worth probing: whether it belongs in
+// the ring, and stays in the shuffled round.
 func inSchedule(m *member) bool {
 	return !m.gone && m.verified && (m.State == StateAlive || m.State == StateSuspect)
 }
@@ -63,9 +63,10 @@ func (c *Core) reschedule(m *member) {
 }
 
 // periodAt is the schedule's period for a probe tick at t: the clock's,
-// or the one after the last, whichever is later. A tick that ran late,
-// then one on time, can fall in one period; the second takes the next
-// period's place rather than probe the same member twice.
+// or the one after the last, whichever is later. Ticks are a period or
+// more apart on the monotonic clock, but periods are counted on the wall
+// clock, which may be stepped back; a member then keeps its own count
+// rather than probe the same partner again.
 func (c *Core) periodAt(t time.Time) int64 {
 	return max(t.UnixNano()/int64(c.cfg.ProbeInterval), c.lastPeriod+1)
 }
@@ -119,6 +120,7 @@ type pairCheck struct {
 	period int64
 	want   uint32
 	name   string
+	addr   netip.AddrPort
 	acked  bool
 	at     time.Time // when the ack came
 }
@@ -129,7 +131,7 @@ type pairCheck struct {
 // period yet.
 func (c *Core) appendPairPing(b []byte, from netip.AddrPort) []byte {
 	until := c.nextTick.Sub(c.now) // not positive before the first tick
-	if c.health != 0 || c.leaving || c.retry != nil || until <= 0 || until > c.cfg.ProbeInterval/2 || c.hasNews() {
+	if c.health != 0 || c.leaving || until <= 0 || until > c.cfg.ProbeInterval/2 || c.hasNews() {
 		return b
 	}
 	m, ok := c.byAddr[from]
@@ -145,7 +147,7 @@ func (c *Core) appendPairPing(b []byte, from netip.AddrPort) []byte {
 	if !ok {
 		return b
 	}
-	c.pair = pairCheck{period: period, want: nonce ^ nameTag(m.Name), name: m.Name}
+	c.pair = pairCheck{period: period, want: nonce ^ nameTag(m.Name), name: m.Name, addr: m.Addr}
 	return wire.AppendPing(b, &wire.Ping{Nonce: nonce})
 }
 
@@ -161,7 +163,8 @@ func (c *Core) pairAcked(h ackHandler, want uint32, coord []byte) {
 // pairedProbe reports whether m, the target of the tick that just started
 // a period, answered this period's early ping less than half a period ago.
 func (c *Core) pairedProbe(m *member) bool {
-	done := c.pair.acked && c.pair.period == c.lastPeriod && c.pair.name == m.Name && c.now.Sub(c.pair.at) <= c.cfg.ProbeInterval/2 && !c.hasNews()
+	done := c.pair.acked && c.pair.period == c.lastPeriod && c.pair.addr == m.Addr &&
+		c.now.Sub(c.pair.at) <= c.cfg.ProbeInterval/2 && !c.hasNews()
 	c.pair = pairCheck{}
 	return done
 }
