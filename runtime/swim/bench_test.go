@@ -31,8 +31,7 @@ func BenchmarkSimulate1000Members10Minutes(b *testing.B) {
 // per probe period for both S1 (735 bytes/s at 200 ms probes) and S3 (147
 // bytes/s at 1 s); the goal is at most 0.6x.
 func BenchmarkSteadyBytes(b *testing.B) {
-	s1 := swim.DefaultLANConfig()
-	s1.ProbeInterval, s1.ProbeTimeout, s1.GossipInterval = 200*time.Millisecond, 100*time.Millisecond, 50*time.Millisecond
+	s1 := fastTimings()
 	for _, bc := range []struct {
 		name string
 		cfg  swim.Config

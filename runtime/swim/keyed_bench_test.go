@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/memberlist-go/memberlist/runtime/swim"
 	"github.com/memberlist-go/memberlist/runtime/swim/swimtest"
 )
 
@@ -17,8 +16,7 @@ import (
 // member, and the steady bytes per member per probe period in the ten
 // minutes after, with every store holding the 1,000 keys.
 func BenchmarkKeyedBurstBytes(b *testing.B) {
-	cfg := swim.DefaultLANConfig()
-	cfg.ProbeInterval, cfg.ProbeTimeout, cfg.GossipInterval = 200*time.Millisecond, 100*time.Millisecond, 50*time.Millisecond
+	cfg := fastTimings()
 	for _, bc := range []struct {
 		name string
 		link swimtest.Link

@@ -13,14 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// fastTimings are S1's: 200 ms periods, 100 ms probe timeout, gossip every
-// 50 ms.
-func fastTimings() swim.Config {
-	cfg := swim.DefaultLANConfig()
-	cfg.ProbeInterval, cfg.ProbeTimeout, cfg.GossipInterval = 200*time.Millisecond, 100*time.Millisecond, 50*time.Millisecond
-	return cfg
-}
-
 // In a steady cluster the probe schedule has each member probed about once
 // a period: the longest a member goes without a ping is under three
 // periods (a member left without a partner in one period has one in the

@@ -64,3 +64,11 @@ func eventLog(c *swimtest.Cluster) []byte {
 	}
 	return b.Bytes()
 }
+
+// fastTimings are S1's: 200 ms periods, 100 ms probe timeout, gossip every
+// 50 ms.
+func fastTimings() swim.Config {
+	cfg := swim.DefaultLANConfig()
+	cfg.ProbeInterval, cfg.ProbeTimeout, cfg.GossipInterval = 200*time.Millisecond, 100*time.Millisecond, 50*time.Millisecond
+	return cfg
+}
