@@ -168,7 +168,7 @@ func (c *Core) addToProbeList(m *member) {
 func (c *Core) nextProbeTarget() *member {
 	if m := c.retry; m != nil {
 		c.retry = nil
-		if !m.gone && m.verified && m.State <= StateSuspect {
+		if inSchedule(m) {
 			return m
 		}
 	}
@@ -240,18 +240,20 @@ func (c *Core) probeTick() {
 	// One probe is under way at a time, and the last was judged above
 	// (finishProbe): its record is reused, an allocation a period saved.
 	p := &c.probeSlot
-	if c.pairedProbe(m) {
-		*p = probeState{target: m.Name, addr: m.Addr, incarnation: m.Incarnation, verified: m.verified, acked: true, sentAt: c.now, end: end, relays: p.relays[:0], nacked: p.nacked[:0]}
-		c.probe = p
-		c.stats.Probes++
+	paired := c.pairedProbe(m)
+	var nonce, want uint32
+	if !paired {
+		nonce, want = c.newNonce(m.Name, c.wantCoord(m))
+	}
+	*p = probeState{nonce: nonce, want: want, target: m.Name, addr: m.Addr, incarnation: m.Incarnation, verified: m.verified, acked: paired, sentAt: c.now, end: end, relays: p.relays[:0], nacked: p.nacked[:0]}
+	c.probe = p
+	c.stats.Probes++
+	if paired {
+		// Answered already (schedule.go): nothing to send this period.
 		c.stats.PairedProbes++
 		c.adjustHealth(-1)
 		return
 	}
-	nonce, want := c.newNonce(m.Name, c.wantCoord(m))
-	*p = probeState{nonce: nonce, want: want, target: m.Name, addr: m.Addr, incarnation: m.Incarnation, verified: m.verified, sentAt: c.now, end: end, relays: p.relays[:0], nacked: p.nacked[:0]}
-	c.probe = p
-	c.stats.Probes++
 	b := c.packetBuf()
 	if m.State == StateSuspect {
 		// Buddy system (Lifeguard 4.3): tell a suspect at once that it is
@@ -686,10 +688,9 @@ func (c *Core) sample(name string, rtt time.Duration, coord []byte) {
 // and both moving toward each other on one round trip overshoots (over
 // seeds 45 to 56 of TestCoordinatesEstimateRoundTrips' setting, the worst
 // estimate's error had a median of 0.31 and p90 errors 0.12, against 0.19
-// and 0.09 staggered). Until we
-// hold coordWarm coordinates, a member without one is asked at once, so
-// that ours starts moving; after that, at each probe with a chance of one
-// in coordinateEvery. Asking every member at its first probe cost a new
+// and 0.09 staggered). Until we hold coordWarm coordinates, a member
+// without one is asked at once, so that ours starts moving; after that,
+// at each probe with a chance of one in coordinateEvery. Asking every member at its first probe cost a new
 // member's first round a coordinate on every ack (24 bytes each, a tenth
 // of the traffic of 32 members in the minute after they joined); the
 // members asked later are estimated from their measured round trips

@@ -118,8 +118,7 @@ func (c *Core) scheduledTarget() *member {
 // pairCheck is the early ping of the period to come.
 type pairCheck struct {
 	period int64
-	want   uint32
-	name   string
+	want   uint32 // binds the partner's name (nameTag)
 	addr   netip.AddrPort
 	acked  bool
 	at     time.Time // when the ack came
@@ -147,13 +146,13 @@ func (c *Core) appendPairPing(b []byte, from netip.AddrPort) []byte {
 	if !ok {
 		return b
 	}
-	c.pair = pairCheck{period: period, want: nonce ^ nameTag(m.Name), name: m.Name, addr: m.Addr}
+	c.pair = pairCheck{period: period, want: nonce ^ nameTag(m.Name), addr: m.Addr}
 	return wire.AppendPing(b, &wire.Ping{Nonce: nonce})
 }
 
 // pairAcked records the partner's ack to the early ping.
 func (c *Core) pairAcked(h ackHandler, want uint32, coord []byte) {
-	if c.pair.want == want && c.pair.name == h.name {
+	if c.pair.want == want {
 		c.pair.acked = true
 		c.pair.at = c.now
 	}
