@@ -128,6 +128,20 @@ func probing(t *testing.T) *Core {
 	return c
 }
 
+// nackRelays answers every ping-req among packets with a nack from the
+// relay it went to, as a relay does that could not reach the target either.
+func nackRelays(t *testing.T, c *Core, packets []Outbound) {
+	t.Helper()
+	for _, p := range packets {
+		msgs, err := wire.DecodePacket(p.Bytes, nil)
+		require.NoError(t, err)
+		if msgs[0].Type == wire.TypePingReq {
+			nack := wire.AppendNack(wire.AppendHeader(nil), &wire.Nack{Nonce: msgs[0].PingReq.Nonce})
+			require.NoError(t, c.Step(c.now, p.To, nack))
+		}
+	}
+}
+
 // A probe whose timers ran late accuses nobody: this member was short of
 // CPU while it waited, and the ack may sit unread in its socket. The same
 // member is probed again the next period; on time, the failure accuses.
@@ -139,9 +153,9 @@ func TestLateProbeAccusesNobody(t *testing.T) {
 		if late {
 			delay = c.cfg.ProbeTimeout
 		}
-		for c.probe != nil && c.probe.nonce == p.nonce { // nobody answers
+		for c.probe != nil && c.probe.nonce == p.nonce { // the target does not answer; the relays nack
 			c.Tick(c.nextWake().Add(delay))
-			c.Ready()
+			nackRelays(t, c, c.Ready().Packets)
 		}
 		target := c.members[p.target]
 		if late {
@@ -170,9 +184,9 @@ func TestLateInputMakesProbeInconclusive(t *testing.T) {
 			delay += time.Millisecond
 		}
 		c.InputDelay(c.now, delay)
-		for c.probe != nil && c.probe.nonce == p.nonce { // nobody answers; the timers run on time
+		for c.probe != nil && c.probe.nonce == p.nonce { // the target does not answer, the relays nack; the timers run on time
 			c.Tick(c.nextWake())
-			c.Ready()
+			nackRelays(t, c, c.Ready().Packets)
 		}
 		target := c.members[p.target]
 		if late {
@@ -187,21 +201,64 @@ func TestLateInputMakesProbeInconclusive(t *testing.T) {
 	}
 }
 
-// A member whose delays never end still accuses: after maxInconclusive
-// inconclusive probes of one member in a row, the next failure suspects
-// it, so a crash is detected at most that many periods later.
+// A member whose delays never end, or whose relays never answer, still
+// accuses: after maxInconclusive inconclusive probes of one member in a
+// row, the next failure suspects it, so a crash is detected at most that
+// many periods later.
 func TestInconclusiveProbesBounded(t *testing.T) {
-	c := probing(t)
-	target := c.probe.target
-	for i := 0; i <= maxInconclusive; i++ {
-		require.NotNil(t, c.probe)
-		require.Equal(t, target, c.probe.target, "probe %d", i)
-		nonce := c.probe.nonce
-		for c.probe != nil && c.probe.nonce == nonce { // nobody answers, and every timer runs late
-			c.Tick(c.nextWake().Add(c.cfg.ProbeTimeout))
-			c.Ready()
+	for _, late := range []bool{true, false} {
+		c := probing(t)
+		target := c.probe.target
+		for i := 0; i <= maxInconclusive; i++ {
+			require.NotNil(t, c.probe)
+			require.Equal(t, target, c.probe.target, "late %v, probe %d", late, i)
+			nonce := c.probe.nonce
+			for c.probe != nil && c.probe.nonce == nonce {
+				if late { // every timer runs late; the relays nack
+					c.Tick(c.nextWake().Add(c.cfg.ProbeTimeout))
+					nackRelays(t, c, c.Ready().Packets)
+				} else { // on time, but nobody answers, relays included
+					c.Tick(c.nextWake())
+					c.Ready()
+				}
+			}
+		}
+		assert.Equal(t, uint64(maxInconclusive), c.Stats().InconclusiveProbes, "late %v", late)
+		assert.Equal(t, StateSuspect, c.members[target].State, "late %v: accused after %d inconclusive probes", late, maxInconclusive)
+	}
+}
+
+// A probe that none of its relays answered, not even with the nack a
+// relay sends when the target does not answer it either, accuses nobody:
+// our ping-reqs or their answers were lost, or the relays are as short of
+// CPU as we may be. One nack is enough for the failure to accuse.
+func TestSilentRelaysMakeProbeInconclusive(t *testing.T) {
+	for _, nacks := range []int{0, 1} {
+		c := probing(t)
+		p := *c.probe // the record is reused for the next probe
+		asked := 0
+		for c.probe != nil && c.probe.nonce == p.nonce { // on time; the target does not answer
+			c.Tick(c.nextWake())
+			rd := c.Ready()
+			var reqs []Outbound
+			for _, o := range rd.Packets {
+				if msgs, err := wire.DecodePacket(o.Bytes, nil); err == nil && msgs[0].Type == wire.TypePingReq {
+					reqs = append(reqs, o)
+				}
+			}
+			asked += len(reqs)
+			nackRelays(t, c, reqs[:min(nacks, len(reqs))])
+		}
+		require.NotZero(t, asked, "the probe asked no relays")
+		target := c.members[p.target]
+		if nacks == 0 {
+			assert.Equal(t, StateAlive, target.State, "silent relays: no accusation")
+			assert.Equal(t, uint64(1), c.Stats().InconclusiveProbes)
+			require.NotNil(t, c.probe)
+			assert.Equal(t, p.target, c.probe.target, "silent relays: the same member probed again")
+		} else {
+			assert.Equal(t, StateSuspect, target.State, "a relay nacked: accused")
+			assert.Zero(t, c.Stats().InconclusiveProbes)
 		}
 	}
-	assert.Equal(t, uint64(maxInconclusive), c.Stats().InconclusiveProbes)
-	assert.Equal(t, StateSuspect, c.members[target].State, "accused after %d inconclusive probes", maxInconclusive)
 }

@@ -38,9 +38,13 @@
 // share datagrams (three, not four); else the next member of a shuffled
 // round-robin list. Without an ack within ProbeTimeout it asks
 // IndirectChecks members to ping it (ping-req), and they answer with a
-// nack when their own ping times out. With no ack by the end of the period the member becomes
-// suspect; the suspicion times out after Lifeguard's dynamic timeout, which
-// shrinks with independent confirmations, unless the member refutes it by
+// nack when their own ping times out. With no ack by the end of the
+// period the member becomes suspect, unless this member's own timers or
+// input ran late meanwhile or none of the relays answered at all: then the
+// fault is more likely on this side, and the probe is inconclusive (the
+// member is probed again next period, at most twice in a row). The
+// suspicion times out after Lifeguard's dynamic timeout, which shrinks
+// with independent confirmations, unless the member refutes it by
 // raising its incarnation. News rides on every packet and on gossip rounds;
 // every sync period a digest of the view goes to one random member, and a
 // full state exchange (sync) follows only when the views differ (the
