@@ -32,26 +32,18 @@ var missedNotes = map[string]string{
 		"before it accuses others; see the trial's log (go run . -only s2) for which members were accused.",
 	"s4-scale": "The limit is CPU during the joins, not the steady state: at 1,024 members the steady window costs ours about half a core, " +
 		"but members start one after another as fast as the seed answers, so the process runs at two cores through the joins whatever each costs. " +
-		"Saturated, every member's loop is scheduled late (p99 0.2 to 1.3 s); its probes time out, and each false accusation is a suspicion and a refutation " +
-		"that every member must hear, more work for a process that had none to spare. A member now takes itself for the slow one when its timers run, " +
-		"or the datagrams it is handed wait, more than a tenth of ProbeTimeout: its failed probe accuses nobody (at most twice in a row) and its health score " +
-		"goes up (longer periods, thinner gossip). At a quarter, 1,024 never converged (three trials of three); at a tenth it did in 21 to 30 s with no false " +
-		"failure (seven of seven). Joins also cost less: members a state transfer brought are passed on to two members, not at the full retransmit limit " +
-		"(half the alive news of a rolling join). " +
-		"2,048 is not healthy: 1,347 to 1,515 members had started when the 50 s cap ran out, and 1,536 did not converge by its cap either. 1,280 is on the edge: " +
-		"in standalone trials all started after 37 s and converged in 39 to 40 s of its 43 s cap once our adapter waited on Node.Joined rather than on the first joined event " +
-		"(1,260 had started by the cap before); in make bench it was healthy once (join 40.1 s) and not in the next run. " +
-		"It is a coin flip: standalone trials converged in 2 of 5 with the probe schedule (37.2 and 40.0 s) and in 2 of 5 without it (32.2 and 37.5 s). " +
-		"What holds the last members back is often a join missed during the wave, which only a later digest or a ping from the missing member repairs: " +
-		"in the simulator, 1,024 members joining 15 ms apart converged 0.3 s after the last join in most seeds but took 1.4 to 13.5 s in 7 of 40 (4 of 20 seeds before the probe schedule, 3 of 20 with it). " +
-		"The process is saturated by the joins' gossip rounds and verification pings (about 50 datagrams per member per second against 10 in the steady state). " +
-		"A datagram now costs 44 to 52 µs of CPU sent and received at 1,024 (70 to 90 two stops before): the socket's goroutine steps its batch itself, " +
-		"candidates are kept in a list of their own, and anti-entropy no longer brings its round forward while the view still grows " +
-		"(sync datagrams of a simulated rolling join of 1,024: 124,000 to 92,000). " +
-		"The rest of a datagram's cost is spread: a quarter the system calls, a sixth the handling of alive news each member hears about 16 times (4·log10 N), " +
-		"an eighth allocation and GC. Starting 16 members at a time instead of one (not what this harness does) started 1,739 to 1,775 by the cap: " +
+		"Saturated, every member's loop is scheduled late; probes time out, and each false accusation is a suspicion and a refutation " +
+		"that every member must hear, more work for a process that had none to spare. Two rules keep a saturated member from accusing: " +
+		"its own timers or input ran late by more than a tenth of ProbeTimeout, or none of the relays it asked answered, not even with a nack " +
+		"(then it takes itself for the slow one: the probe is inconclusive, at most twice in a row). With the first alone, 1,280 members made " +
+		"487,000 suspicions by the 43 s cap, when 1,172 had started, and converged in 2 trials of 5; with both, 6,800, and all 1,280 converged " +
+		"in 28 to 32 s (3 of 3); 1,536 converged in 41.3 s of its 45 s cap once in two (in the other 1,487 had started by the cap). " +
+		"2,048 is not healthy: 1,531 had started when its 50 s cap ran out. What is left is the joins' own work, which grows as N²: " +
+		"every member hears each join's news about 16 times (4·log10 N), and a datagram costs 44 to 52 µs of CPU sent and received " +
+		"(a quarter of it the system calls, a sixth the handling of alive news, an eighth allocation and GC). " +
+		"Starting 16 members at a time instead of one (not what this harness does) started 1,739 to 1,775 by the cap: " +
 		"sequential starts wait on several goroutine hand-offs each in a saturated process, but CPU is the wall either way. " +
-		"The incumbent's own figure moves from run to run (32 to 128 on this machine), and with it whether ours is 10x. " +
+		"The incumbent's own figure moves from run to run (32 to 128 on this machine), and with it the ratio. " +
 		"Note what this scenario measures: N members sharing 2 cores in one process, so N times the per-member cost; on separate machines each member pays only its own share.",
 	"s6-join": "When every member joins through one seed at the same instant, the seed's state, believed without pings because it echoes the joiner's nonce, " +
 		"brings each joiner everyone who joined before it; members who joined at the same moment are heard from by verification pings whose budget follows their answers, " +
