@@ -32,7 +32,7 @@
 //	memberlist_suspicions_total                     counter: members this node started suspecting
 //	memberlist_refutations_total                    counter: times this node refuted news about itself
 //	memberlist_late_timers_total                    counter: times this node found its timers late (short of CPU)
-//	memberlist_inconclusive_probes_total            counter: failed probes that accused nobody, this node's timers late or its relays silent
+//	memberlist_inconclusive_probes_total            counter: failed probes that accused nobody, this node's timers late or the relays it asked silent
 //	memberlist_address_checks_total                 counter: pings checking a claimed new address
 //	memberlist_cookies_sent_total                   counter: state requests of strangers answered with a cookie
 //	memberlist_broadcasts_replaced_total            counter: keyed broadcasts replaced by a later one of their key
@@ -142,7 +142,7 @@ func New(src Source, opts Options) *Collector {
 		suspicions:         d("suspicions_total", "Members this node started suspecting."),
 		refutations:        d("refutations_total", "Times this node refuted news that it was suspect or dead."),
 		lateTimers:         d("late_timers_total", "Times this node found its own timers or received packets run late, short of CPU, and raised its health score."),
-		inconclusive:       d("inconclusive_probes_total", "Failed probes that accused nobody because this node's own timers or received packets ran late, or no relay answered."),
+		inconclusive:       d("inconclusive_probes_total", "Failed probes that accused nobody because this node's own timers or received packets ran late, or the relays it asked all stayed silent."),
 		addressChecks:      d("address_checks_total", "Pings sent to check a member's claimed new address before believing it."),
 		cookies:            d("cookies_sent_total", "State requests from addresses that are no member, answered with a return-routability cookie alone."),
 		replaced:           d("broadcasts_replaced_total", "Keyed broadcasts replaced by a later one of their origin and key (BroadcastKeyed), here or passing through."),

@@ -119,7 +119,13 @@ func TestRoundBroughtForwardWaitsForTheViewToSettle(t *testing.T) {
 // probing returns a core of four members with its first probe under way.
 func probing(t *testing.T) *Core {
 	t.Helper()
-	c, _ := testCore(t, 3)
+	return probingWith(t, DefaultLANConfig())
+}
+
+// probingWith is probing with the configuration cfg.
+func probingWith(t *testing.T, cfg Config) *Core {
+	t.Helper()
+	c, _ := testCoreWith(t, cfg, 3)
 	c.Ready()
 	for c.probe == nil {
 		c.Tick(c.nextWake())
@@ -231,10 +237,26 @@ func TestInconclusiveProbesBounded(t *testing.T) {
 // A probe that none of its relays answered, not even with the nack a
 // relay sends when the target does not answer it either, accuses nobody:
 // our ping-reqs or their answers were lost, or the relays are as short of
-// CPU as we may be. One nack is enough for the failure to accuse.
+// CPU as we may be. It accuses as before when one relay nacks, when it
+// asked no relays (IndirectChecks 0), and when the relays could not have
+// nacked in time (ProbeTimeout four fifths of ProbeInterval).
 func TestSilentRelaysMakeProbeInconclusive(t *testing.T) {
-	for _, nacks := range []int{0, 1} {
-		c := probing(t)
+	tight := DefaultLANConfig()
+	tight.ProbeTimeout = tight.ProbeInterval * 4 / 5
+	none := DefaultLANConfig()
+	none.IndirectChecks = 0
+	for _, tc := range []struct {
+		name         string
+		cfg          Config
+		nacks        int
+		inconclusive bool
+	}{
+		{"silent relays", DefaultLANConfig(), 0, true},
+		{"one relay nacked", DefaultLANConfig(), 1, false},
+		{"no relays", none, 0, false},
+		{"no time to nack", tight, 0, false},
+	} {
+		c := probingWith(t, tc.cfg)
 		p := *c.probe // the record is reused for the next probe
 		asked := 0
 		for c.probe != nil && c.probe.nonce == p.nonce { // on time; the target does not answer
@@ -247,18 +269,18 @@ func TestSilentRelaysMakeProbeInconclusive(t *testing.T) {
 				}
 			}
 			asked += len(reqs)
-			nackRelays(t, c, reqs[:min(nacks, len(reqs))])
+			nackRelays(t, c, reqs[:min(tc.nacks, len(reqs))])
 		}
-		require.NotZero(t, asked, "the probe asked no relays")
+		require.Equal(t, tc.cfg.IndirectChecks > 0, asked > 0, "%s: relays asked", tc.name)
 		target := c.members[p.target]
-		if nacks == 0 {
-			assert.Equal(t, StateAlive, target.State, "silent relays: no accusation")
-			assert.Equal(t, uint64(1), c.Stats().InconclusiveProbes)
+		if tc.inconclusive {
+			assert.Equal(t, StateAlive, target.State, "%s: no accusation", tc.name)
+			assert.Equal(t, uint64(1), c.Stats().InconclusiveProbes, tc.name)
 			require.NotNil(t, c.probe)
-			assert.Equal(t, p.target, c.probe.target, "silent relays: the same member probed again")
+			assert.Equal(t, p.target, c.probe.target, "%s: the same member probed again", tc.name)
 		} else {
-			assert.Equal(t, StateSuspect, target.State, "a relay nacked: accused")
-			assert.Zero(t, c.Stats().InconclusiveProbes)
+			assert.Equal(t, StateSuspect, target.State, "%s: accused", tc.name)
+			assert.Zero(t, c.Stats().InconclusiveProbes, tc.name)
 		}
 	}
 }

@@ -40,9 +40,10 @@
 // IndirectChecks members to ping it (ping-req), and they answer with a
 // nack when their own ping times out. With no ack by the end of the
 // period the member becomes suspect, unless this member's own timers or
-// input ran late meanwhile or none of the relays answered at all: then the
-// fault is more likely on this side, and the probe is inconclusive (the
-// member is probed again next period, at most twice in a row). The
+// input ran late meanwhile, or it asked relays in time to answer and none
+// did, not even with a nack: then the fault is more likely on this side,
+// and the probe is inconclusive (the member is probed again next period,
+// at most twice in a row). The
 // suspicion times out after Lifeguard's dynamic timeout, which shrinks
 // with independent confirmations, unless the member refutes it by
 // raising its incarnation. News rides on every packet and on gossip rounds;

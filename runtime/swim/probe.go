@@ -36,7 +36,8 @@ type probeState struct {
 	end      time.Time
 	streamed bool
 	relays   []netip.AddrPort
-	nacked   []bool // per relay, so a duplicated nack counts once
+	nacked   []bool    // per relay, so a duplicated nack counts once
+	reqAt    time.Time // when the relays were asked
 	// late: a timer of this probe ran late, so this member was short of
 	// CPU while it waited, and a failure is not the target's (see
 	// finishProbe).
@@ -293,6 +294,7 @@ func (c *Core) probeTimeout(want uint32) {
 	for range p.relays {
 		p.nacked = append(p.nacked, false)
 	}
+	p.reqAt = c.now
 	c.stats.IndirectProbes += uint64(len(relays))
 	if !c.cfg.DisableTCPProbe {
 		// TCP fallback (the incumbent's, hashicorp/memberlist#226): where
@@ -364,13 +366,15 @@ func (c *Core) finishProbe() {
 	if !ok || m.Incarnation != p.incarnation || m.State > StateSuspect {
 		return
 	}
-	if (p.late || len(p.relays) > 0 && nacks == 0) && c.retries < maxInconclusive {
+	if (p.late || c.relaysSilent(p, nacks)) && c.retries < maxInconclusive {
 		// Our own timers or input ran late while we waited, and the ack
-		// may sit unread in our socket; or no relay answered at all, not
-		// even with a nack, which a relay sends when the target does not
-		// answer it either: our ping-reqs or their answers were lost, or
-		// the relays were as short of CPU as we may be. Either says more
-		// about our side than about the target. Every accusation (or
+		// may sit unread in our socket; or we asked relays and none
+		// answered at all, not even with a nack, which a relay sends when
+		// the target does not answer it either (or at once, when it
+		// cannot help): our ping-reqs or their answers were lost, or the
+		// relays were as short of CPU as we may be. Any nack shows that
+		// our side is reached; silence says more about our side than
+		// about the target. Every accusation (or
 		// confirmation of one) costs the whole cluster news to spread,
 		// and on a saturated machine those were what kept it saturated;
 		// so the probe is inconclusive, and the same member is probed
@@ -379,14 +383,27 @@ func (c *Core) finishProbe() {
 		// cut off from its relays. With 1,280 members starting one after
 		// another in one process (S4), accusations made 487,000
 		// suspicions by the 43 s cap, when 1,172 had started; with
-		// silent relays inconclusive, 6,800, and all 1,280 had converged
-		// after 35 s.
+		// silent relays inconclusive, 6,800, and all 1,280 converged, in
+		// 28 to 35 s over four trials.
 		c.stats.InconclusiveProbes++
 		c.retries++
 		c.retry = m
 		return
 	}
 	c.onSuspect(m.Name, m.Incarnation, c.self.Name)
+}
+
+// relaysSilent reports whether the relays of probe p were asked in time
+// to answer within the period and none did: none nacked (an ack through
+// one would have made the probe succeed). A relay nacks once its own ping
+// has gone unanswered for relayTimeout; a tenth of ProbeTimeout is left
+// for the round trip and for timers run late, as isLate allows. With
+// ProbeTimeout close to ProbeInterval (Validate allows four fifths) the
+// nacks cannot come back in time, and their absence says nothing. The
+// relays are taken to share our timings, as the members of one cluster
+// do.
+func (c *Core) relaysSilent(p *probeState, nacks int) bool {
+	return len(p.relays) > 0 && nacks == 0 && c.now.Sub(p.reqAt) >= c.relayTimeout()+c.cfg.ProbeTimeout/10
 }
 
 // maxInconclusive is how many probes of one member in a row may be

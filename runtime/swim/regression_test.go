@@ -19,8 +19,14 @@ var gossiper = netip.MustParseAddrPort("10.0.0.99:1")
 // from member "z" at gossiper, which it has heard from.
 func testCore(t *testing.T, k int) (*Core, time.Time) {
 	t.Helper()
+	return testCoreWith(t, DefaultLANConfig(), k)
+}
+
+// testCoreWith is testCore with the configuration cfg.
+func testCoreWith(t *testing.T, cfg Config, k int) (*Core, time.Time) {
+	t.Helper()
 	now := time.Unix(1_000_000, 0)
-	c, err := New(now, DefaultLANConfig(), Member{Name: "a", Addr: netip.MustParseAddrPort("10.0.0.1:1")}, 1)
+	c, err := New(now, cfg, Member{Name: "a", Addr: netip.MustParseAddrPort("10.0.0.1:1")}, 1)
 	require.NoError(t, err)
 	c.addMember(&wire.Alive{Name: "z", Addr: gossiper, Incarnation: 1}, true)
 	names := map[netip.AddrPort]string{}

@@ -81,9 +81,9 @@ type Stats struct {
 	Refutations uint64
 	// InconclusiveProbes counts failed probes that accused nobody because
 	// this member's own timers, or the packets it was given, ran late while
-	// it waited (see LateTimers), or because none of the relays it asked
-	// answered, not even with a nack: the target is probed again the next
-	// period, at most twice in a row.
+	// it waited (see LateTimers), or because it asked relays in time to
+	// answer and none did, not even with a nack: the target is probed
+	// again the next period, at most twice in a row.
 	InconclusiveProbes uint64
 	// LateTimers counts the times this member found its own timers run, or
 	// the packets it was given reach it (Core.InputDelay), late by more
