@@ -43,16 +43,15 @@
 // input ran late meanwhile, or it asked relays in time to answer and none
 // did, not even with a nack: then the fault is more likely on this side,
 // and the probe is inconclusive (the member is probed again next period,
-// at most twice in a row). The
-// suspicion times out after Lifeguard's dynamic timeout, which shrinks
-// with independent confirmations, unless the member refutes it by
-// raising its incarnation. News rides on every packet and on gossip rounds;
-// every sync period a digest of the view goes to one random member, and a
-// full state exchange (sync) follows only when the views differ (the
-// digest also sums the latest keyed broadcasts held, and those are
-// exchanged when the sums differ: see Core.BroadcastKeyed); join
-// always syncs; members held dead and seed addresses are contacted every
-// ReconnectInterval, so split clusters merge again by themselves.
+// at most twice in a row). The suspicion times out after Lifeguard's
+// dynamic timeout, which shrinks with independent confirmations, unless
+// the member refutes it by raising its incarnation. News rides on every
+// packet and on gossip rounds; every sync period a digest of the view goes
+// to one random member, and a full state exchange (sync) follows only when
+// the views differ (the digest also sums the latest keyed broadcasts held,
+// and those are exchanged when the sums differ: see Core.BroadcastKeyed);
+// join always syncs; members held dead and seed addresses are contacted
+// every ReconnectInterval, so split clusters merge again by themselves.
 //
 // # Fairness between protocol news and user broadcasts
 //

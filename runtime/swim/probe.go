@@ -374,11 +374,10 @@ func (c *Core) finishProbe() {
 		// cannot help): our ping-reqs or their answers were lost, or the
 		// relays were as short of CPU as we may be. Any nack shows that
 		// our side is reached; silence says more about our side than
-		// about the target. Every accusation (or
-		// confirmation of one) costs the whole cluster news to spread,
-		// and on a saturated machine those were what kept it saturated;
-		// so the probe is inconclusive, and the same member is probed
-		// again next period. A crash is detected at most maxInconclusive
+		// about the target. Every accusation (or confirmation of one)
+		// costs the whole cluster news to spread, and on a saturated
+		// machine those were what kept it saturated; so the probe is
+		// inconclusive, and the same member is probed again next period. A crash is detected at most maxInconclusive
 		// periods later, and only while this member is short of CPU or
 		// cut off from its relays. With 1,280 members starting one after
 		// another in one process (S4), accusations made 487,000
