@@ -25,6 +25,7 @@ type item struct {
 	key        string
 	msg        []byte
 	tx         int
+	extra      int    // sends past the queue's limit before the item leaves
 	id         uint32 // a keyed user broadcast's id and epoch, for supersedes
 	epoch      uint64
 	prev, next *item
@@ -55,6 +56,12 @@ func (q *queue) pushSent(key string, msg []byte, tx int) {
 	q.detach(it)
 	it.tx = tx
 	q.link(it)
+}
+
+// pushMore queues msg under the non-empty key, to be sent extra times
+// more than the limit fill is given.
+func (q *queue) pushMore(key string, msg []byte, extra int) {
+	q.push(key, msg, nil).extra = extra
 }
 
 // push queues msg; with a non-empty key it replaces queued news of that key.
@@ -122,7 +129,7 @@ func (q *queue) detach(it *item) {
 
 // fill appends to b, least-transmitted first, as many items as fit within
 // budget bytes in total, counting a transmission for each. Items that reach
-// limit transmissions leave the queue.
+// limit transmissions (plus their extra) leave the queue.
 func (q *queue) fill(b []byte, budget, limit int) []byte {
 	if q.n == 0 {
 		return b
@@ -153,7 +160,7 @@ scan:
 		b = append(b, it.msg...)
 	}
 	for _, it := range taken[:n] {
-		if it.tx+1 >= limit {
+		if it.tx+1 >= limit+it.extra {
 			q.unlink(it)
 			if it.onDone != nil {
 				it.onDone()

@@ -62,3 +62,26 @@ func TestQueueCountsItemsNotAlive(t *testing.T) {
 	}
 	assert.Equal(t, 0, q.notAlive)
 }
+
+// An item pushed with extra sends leaves the queue only after the limit
+// plus those; the others at the limit.
+func TestQueueExtraSends(t *testing.T) {
+	var q queue
+	q.push("plain", wire.AppendLeave(nil, &wire.Leave{Name: "p", Incarnation: 1}), nil)
+	q.pushMore("more", wire.AppendLeave(nil, &wire.Leave{Name: "m", Incarnation: 1}), 4)
+	const limit = 3
+	sends := map[string]int{}
+	for range 10 {
+		if q.len() == 0 {
+			break
+		}
+		for _, k := range []string{"plain", "more"} {
+			if q.queued(k) {
+				sends[k]++
+			}
+		}
+		q.fill(nil, 1400, limit)
+	}
+	assert.Equal(t, map[string]int{"plain": limit, "more": limit + 4}, sends)
+	assert.Zero(t, q.len())
+}
