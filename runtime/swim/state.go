@@ -220,16 +220,16 @@ func (c *Core) updateAlive(m *member, a *wire.Alive) {
 	m.Addr, m.Meta, m.Incarnation = a.Addr, a.Meta, a.Incarnation
 	c.setState(m, StateAlive)
 	if moved {
-		// A member that misses this news holds the member at an address
-		// nobody answers at any more (or dead there, and reconnects there
-		// in vain), and has no repair but anti-entropy, minutes apart in a
-		// large cluster. News of a join has the joiner's own probes too.
-		// Sent movedSends times the limit by each member that passes it
-		// on, it misses a member with odds of about e^-(movedSends·limit)
-		// rather than e^-limit. In the 100 simulated restarts of
-		// TestScaleRestartAtNewAddressReachesEveryone one member missed
-		// it for 16.9 s with the limit alone; sent three times as often,
-		// it reached every member within 0.3 s in all of them.
+		// A member that misses this news holds the member dead at an
+		// address nobody answers at any more, reconnects there in vain,
+		// and has no repair but anti-entropy, minutes apart in a large
+		// cluster. Sent movedSends times the limit by each member that
+		// passes it on, it misses a member with odds of about
+		// e^-(movedSends·limit) rather than e^-limit. In the 100
+		// simulated restarts of TestScaleRestartAtNewAddressReachesEveryone
+		// one member missed it for 16.9 s with the limit alone; sent three
+		// times as often, it reached every member within 0.3 s in all of
+		// them.
 		c.news.pushMore(m.Name, c.aliveMsg(m), (movedSends-1)*c.retransmitLimit())
 	} else {
 		c.queueAlive(m)
