@@ -134,17 +134,29 @@ func probingWith(t *testing.T, cfg Config) *Core {
 	return c
 }
 
-// nackRelays answers every ping-req among packets with a nack from the
-// relay it went to, as a relay does that could not reach the target either.
-func nackRelays(t *testing.T, c *Core, packets []Outbound) {
+// pingReqs returns the ping-reqs among packets.
+func pingReqs(t *testing.T, packets []Outbound) []Outbound {
 	t.Helper()
+	var reqs []Outbound
 	for _, p := range packets {
 		msgs, err := wire.DecodePacket(p.Bytes, nil)
 		require.NoError(t, err)
 		if msgs[0].Type == wire.TypePingReq {
-			nack := wire.AppendNack(wire.AppendHeader(nil), &wire.Nack{Nonce: msgs[0].PingReq.Nonce})
-			require.NoError(t, c.Step(c.now, p.To, nack))
+			reqs = append(reqs, p)
 		}
+	}
+	return reqs
+}
+
+// nackRelays answers each of the ping-reqs reqs with a nack from the relay
+// it went to, as a relay does that could not reach the target either.
+func nackRelays(t *testing.T, c *Core, reqs []Outbound) {
+	t.Helper()
+	for _, p := range reqs {
+		msgs, err := wire.DecodePacket(p.Bytes, nil)
+		require.NoError(t, err)
+		nack := wire.AppendNack(wire.AppendHeader(nil), &wire.Nack{Nonce: msgs[0].PingReq.Nonce})
+		require.NoError(t, c.Step(c.now, p.To, nack))
 	}
 }
 
@@ -161,7 +173,7 @@ func TestLateProbeAccusesNobody(t *testing.T) {
 		}
 		for c.probe != nil && c.probe.nonce == p.nonce { // the target does not answer; the relays nack
 			c.Tick(c.nextWake().Add(delay))
-			nackRelays(t, c, c.Ready().Packets)
+			nackRelays(t, c, pingReqs(t, c.Ready().Packets))
 		}
 		target := c.members[p.target]
 		if late {
@@ -192,7 +204,7 @@ func TestLateInputMakesProbeInconclusive(t *testing.T) {
 		c.InputDelay(c.now, delay)
 		for c.probe != nil && c.probe.nonce == p.nonce { // the target does not answer, the relays nack; the timers run on time
 			c.Tick(c.nextWake())
-			nackRelays(t, c, c.Ready().Packets)
+			nackRelays(t, c, pingReqs(t, c.Ready().Packets))
 		}
 		target := c.members[p.target]
 		if late {
@@ -222,7 +234,7 @@ func TestInconclusiveProbesBounded(t *testing.T) {
 			for c.probe != nil && c.probe.nonce == nonce {
 				if late { // every timer runs late; the relays nack
 					c.Tick(c.nextWake().Add(c.cfg.ProbeTimeout))
-					nackRelays(t, c, c.Ready().Packets)
+					nackRelays(t, c, pingReqs(t, c.Ready().Packets))
 				} else { // on time, but nobody answers, relays included
 					c.Tick(c.nextWake())
 					c.Ready()
@@ -261,13 +273,7 @@ func TestSilentRelaysMakeProbeInconclusive(t *testing.T) {
 		asked := 0
 		for c.probe != nil && c.probe.nonce == p.nonce { // on time; the target does not answer
 			c.Tick(c.nextWake())
-			rd := c.Ready()
-			var reqs []Outbound
-			for _, o := range rd.Packets {
-				if msgs, err := wire.DecodePacket(o.Bytes, nil); err == nil && msgs[0].Type == wire.TypePingReq {
-					reqs = append(reqs, o)
-				}
-			}
+			reqs := pingReqs(t, c.Ready().Packets)
 			asked += len(reqs)
 			nackRelays(t, c, reqs[:min(tc.nacks, len(reqs))])
 		}

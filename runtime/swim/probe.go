@@ -377,13 +377,13 @@ func (c *Core) finishProbe() {
 		// about the target. Every accusation (or confirmation of one)
 		// costs the whole cluster news to spread, and on a saturated
 		// machine those were what kept it saturated; so the probe is
-		// inconclusive, and the same member is probed again next period. A crash is detected at most maxInconclusive
-		// periods later, and only while this member is short of CPU or
-		// cut off from its relays. With 1,280 members starting one after
-		// another in one process (S4), accusations made 487,000
-		// suspicions by the 43 s cap, when 1,172 had started; with
-		// silent relays inconclusive, 6,800, and all 1,280 converged, in
-		// 28 to 35 s over four trials.
+		// inconclusive, and the same member is probed again next period.
+		// A crash is detected at most maxInconclusive periods later, and
+		// only while this member is short of CPU or cut off from its
+		// relays. With 1,280 members starting one after another in one
+		// process (S4), accusations made 487,000 suspicions by the 43 s
+		// cap, when 1,172 had started; with silent relays inconclusive,
+		// 6,800, and all 1,280 converged, in 28 to 35 s over four trials.
 		c.stats.InconclusiveProbes++
 		c.retries++
 		c.retry = m

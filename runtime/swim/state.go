@@ -192,8 +192,9 @@ func (c *Core) spreadAlive(m *member) {
 // updateAlive applies newer alive news about a known member.
 func (c *Core) updateAlive(m *member, a *wire.Alive) {
 	was := m.State
-	changed := m.Addr != a.Addr || !bytes.Equal(m.Meta, a.Meta)
-	if m.Addr != a.Addr {
+	moved := m.Addr != a.Addr
+	changed := moved || !bytes.Equal(m.Meta, a.Meta)
+	if moved {
 		if c.byAddr[m.Addr] == m {
 			delete(c.byAddr, m.Addr)
 		}
@@ -207,8 +208,6 @@ func (c *Core) updateAlive(m *member, a *wire.Alive) {
 			b = wire.AppendAlive(b, a)
 			c.sendPacket(m.Addr, b)
 		}
-	}
-	if m.Addr != a.Addr {
 		// Tokens, round trips and coordinates are for an address.
 		m.tokenIn, m.tokenGiven = 0, time.Time{}
 		if m.net != nil && m.net.hasCoord {
@@ -216,7 +215,6 @@ func (c *Core) updateAlive(m *member, a *wire.Alive) {
 		}
 		m.net = nil
 	}
-	moved := m.Addr != a.Addr
 	m.Addr, m.Meta, m.Incarnation = a.Addr, a.Meta, a.Incarnation
 	c.setState(m, StateAlive)
 	if moved {
