@@ -167,6 +167,10 @@ type Core struct {
 	news      queue // protocol news, keyed by member name
 	user      queue // user broadcasts
 	fillCount uint64
+	// lastRound is when the last gossip round ran; soonArmed: a
+	// timerGossipSoon is pending (see gossipSoon).
+	lastRound time.Time
+	soonArmed bool
 	seen      map[broadcastID]time.Time
 	seenOrder []broadcastID
 	nextBcast uint32
@@ -450,6 +454,9 @@ func (c *Core) fire(t timer) {
 		c.suspicionTimeout(t.name, t.gen)
 	case timerGossip:
 		c.gossipTick()
+	case timerGossipSoon:
+		c.soonArmed = false
+		c.gossipRound()
 	case timerSync:
 		c.syncTick()
 	case timerReconnect:

@@ -37,21 +37,23 @@
 // member is probed about once a period and the two probes of a pair often
 // share datagrams (three, not four); else the next member of a shuffled
 // round-robin list. Without an ack within ProbeTimeout it asks
-// IndirectChecks members to ping it (ping-req), and they answer with a
-// nack when their own ping times out. With no ack by the end of the
-// period the member becomes suspect, unless this member's own timers or
-// input ran late meanwhile, or it asked relays in time to answer and none
-// did, not even with a nack: then the fault is more likely on this side,
-// and the probe is inconclusive (the member is probed again next period,
-// at most twice in a row). The suspicion times out after Lifeguard's
-// dynamic timeout, which shrinks with independent confirmations, unless
-// the member refutes it by raising its incarnation. News rides on every
-// packet and on gossip rounds; every sync period a digest of the view goes
-// to one random member, and a full state exchange (sync) follows only when
-// the views differ (the digest also sums the latest keyed broadcasts held,
-// and those are exchanged when the sums differ: see Core.BroadcastKeyed);
-// join always syncs; members held dead and seed addresses are contacted
-// every ReconnectInterval, so split clusters merge again by themselves.
+// IndirectChecks members to ping it (ping-req), and they answer with a nack
+// when their own ping times out. With no ack by the end of the period the
+// member becomes suspect, unless this member's own timers or input ran late
+// meanwhile, or it asked relays in time to answer and none did, not even
+// with a nack: then the fault is more likely on this side, and the probe is
+// inconclusive (the member is probed again next period, at most twice in a
+// row). The suspicion times out after Lifeguard's dynamic timeout, which
+// shrinks with independent confirmations, unless the member refutes it by
+// raising its incarnation. News rides on every packet and on gossip rounds;
+// a member that learns a member is dead or has left, or that refutes, runs a
+// round at once (at least half a GossipInterval after the last). Every sync
+// period a digest of the view goes to one random member, and a full state
+// exchange (sync) follows only when the views differ (the digest also sums
+// the latest keyed broadcasts held, and those are exchanged when the sums
+// differ: see Core.BroadcastKeyed); join always syncs; members held dead and
+// seed addresses are contacted every ReconnectInterval, so split clusters
+// merge again by themselves.
 //
 // # Fairness between protocol news and user broadcasts
 //

@@ -92,6 +92,33 @@ func (c *Core) gossipTick() {
 		// scan would only find them all awaited, round after round.
 		c.verifySome()
 	}
+	c.gossipRound()
+}
+
+// gossipSoon runs a gossip round for a verdict (a member found dead or
+// gone) or a refutation without waiting for the next tick: such news would
+// otherwise wait half a gossip interval on average at every hop, and a
+// crash counts as detected only once the last member holds it dead. Such a
+// round comes at least half an interval after the last round of either
+// kind, so that news, however frequent (or forged), at most doubles the
+// rate of rounds; one due sooner waits for that.
+func (c *Core) gossipSoon() {
+	if c.soonArmed {
+		return
+	}
+	at := c.lastRound.Add(c.scaled(c.cfg.GossipInterval) / 2)
+	if !c.now.Before(at) {
+		c.gossipRound()
+		return
+	}
+	c.soonArmed = true
+	c.schedule(at, timer{kind: timerGossipSoon})
+}
+
+// gossipRound sends queued news to GossipNodes random members (fewer for
+// poor health).
+func (c *Core) gossipRound() {
+	c.lastRound = c.now
 	if c.news.len() == 0 && c.user.len() == 0 {
 		return
 	}

@@ -15,6 +15,7 @@ const (
 	timerCheckExpire                       // an address check went unanswered
 	timerSuspicion                         // a suspicion ran out: declare dead
 	timerGossip                            // gossip round
+	timerGossipSoon                        // an early gossip round for a verdict (gossipSoon)
 	timerSync                              // anti-entropy round
 	timerReconnect                         // contact a dead member or a seed
 	timerJoinRetry                         // no seed answered yet
