@@ -385,3 +385,64 @@ func TestHostile_NoNewsForADeadMembersAddress(t *testing.T) {
 	}
 	assert.LessOrEqual(t, out+frameOverhead+swimtest.HeaderBytes, 2*(len(ping)+frameOverhead+swimtest.HeaderBytes))
 }
+
+// Forged verdicts, one datagram each from a member's address (which needs
+// no key to forge in a cluster without encryption), each make the member
+// run a gossip round at once: that a member is dead, about one member after
+// another, or that the member itself is suspect, which it refutes. Such a
+// round comes at least half a GossipInterval after the last, so a flood at
+// 1,000 datagrams a second at most doubles the member's gossip rounds.
+func TestHostile_ForgedVerdictsAtMostDoubleGossipRounds(t *testing.T) {
+	cfg := fastTimings()
+	c, nodes := newCluster(t, cfg, 41, 32)
+	c.Run(5 * time.Second)
+	target, spoofed := nodes[5], nodes[6]
+	const window = 2 * time.Second
+	failedAt := func() (n int) {
+		for _, ev := range target.Events {
+			if ev.Type == swim.EventFailed {
+				n++
+			}
+		}
+		return n
+	}
+	sent := func(attack bool) (packets, verdicts int) {
+		before, refuted := failedAt(), target.Core.Stats().Refutations
+		stop := c.Capture()
+		inc := target.Core.LocalMember().Incarnation
+		i := 0
+		for range window / time.Millisecond {
+			if !attack {
+				c.Run(time.Millisecond)
+				continue
+			}
+			i++
+			var forged []byte
+			if v := nodes[i%len(nodes)]; i%2 == 0 && v != target {
+				m, _ := target.Core.Member(v.Name)
+				forged = wire.AppendDead(wire.AppendHeader(nil), &wire.Dead{Name: v.Name, Incarnation: m.Incarnation, From: "x"})
+			} else {
+				inc++
+				forged = wire.AppendSuspect(wire.AppendHeader(nil), &wire.Suspect{Name: target.Name, Incarnation: inc, From: "x"})
+			}
+			from := nodes[(i/2)%len(nodes)]
+			if from == target {
+				from = spoofed
+			}
+			_ = c.Inject(target, from.Addr, forged)
+			c.Run(time.Millisecond)
+		}
+		for _, p := range stop() {
+			if p.From == target.Addr {
+				packets++
+			}
+		}
+		return packets, failedAt() - before + int(target.Core.Stats().Refutations-refuted)
+	}
+	quiet, _ := sent(false)
+	flooded, verdicts := sent(true)
+	t.Logf("%d verdicts and refutations forced in %v; %d datagrams sent, %d in a quiet window", verdicts, window, flooded, quiet)
+	require.Greater(t, verdicts, 100, "the attack forced too few verdicts to test the bound")
+	rounds := int(2 * window / cfg.GossipInterval)
+	assert.LessOrEqual(t, flooded, quiet+rounds*cfg.GossipNodes, "more than one early round per half interval")
+}
