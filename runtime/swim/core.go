@@ -123,7 +123,7 @@ type Core struct {
 	// candidates are the members of nodes not verified yet: heard of,
 	// not heard from. They are kept out of events, member lists, N and
 	// the probe round until they answer. A list of their own, so that
-	// verifySome, every gossip round, looks at them and not at every
+	// verifySome, every gossip tick, looks at them and not at every
 	// member.
 	candidates []*member
 	byAddr     map[netip.AddrPort]*member
@@ -167,13 +167,17 @@ type Core struct {
 	news      queue // protocol news, keyed by member name
 	user      queue // user broadcasts
 	fillCount uint64
-	// lastRound is when the last gossip round ran; soonArmed: a
+	// lastRound is when the last gossip round ran, gossipDue when the
+	// next periodic one is, and gossipEvery the interval between the two
+	// periodic rounds (the health-scaled GossipInterval); soonWanted: news
+	// queued since the last input asks for an early round; soonArmed: a
 	// timerGossipSoon is pending (see gossipSoon).
-	lastRound time.Time
-	soonArmed bool
-	seen      map[broadcastID]time.Time
-	seenOrder []broadcastID
-	nextBcast uint32
+	lastRound, gossipDue  time.Time
+	gossipEvery           time.Duration
+	soonWanted, soonArmed bool
+	seen                  map[broadcastID]time.Time
+	seenOrder             []broadcastID
+	nextBcast             uint32
 	// epoch numbers this life among the member's lives (its start time in
 	// milliseconds), carried by its keyed broadcasts.
 	epoch   uint64
@@ -319,7 +323,8 @@ func New(now time.Time, cfg Config, self Member, seed uint64) (*Core, error) {
 	// Stagger the periodic work so that members started together do not
 	// probe, gossip and sync in lockstep.
 	c.schedule(now.Add(c.jitter(cfg.ProbeInterval)), timer{kind: timerProbe})
-	c.schedule(now.Add(c.jitter(cfg.GossipInterval)), timer{kind: timerGossip})
+	c.gossipDue, c.gossipEvery = now.Add(c.jitter(cfg.GossipInterval)), cfg.GossipInterval
+	c.schedule(c.gossipDue, timer{kind: timerGossip})
 	c.schedule(now.Add(c.jitter(cfg.SyncInterval)), timer{kind: timerSync})
 	c.schedule(now.Add(c.jitter(cfg.ReconnectInterval)), timer{kind: timerReconnect})
 	c.schedule(now.Add(c.reapInterval()), timer{kind: timerReap})
@@ -436,6 +441,7 @@ func (c *Core) Tick(now time.Time) {
 	}
 	c.firedLate = false
 	c.lateTimer(late)
+	c.roundSoon()
 }
 
 func (c *Core) fire(t timer) {
@@ -494,6 +500,7 @@ func (c *Core) Step(now time.Time, from netip.AddrPort, packet []byte) error {
 	}
 	clear(msgs)
 	c.msgs = msgs[:0]
+	c.roundSoon()
 	return nil
 }
 
@@ -722,6 +729,8 @@ func (c *Core) Leave(now time.Time) error {
 	c.news.push(c.self.Name, wire.AppendLeave(nil, &wire.Leave{Name: c.self.Name, Incarnation: c.self.Incarnation}), func() {
 		c.leaveDone = true
 	})
+	c.wantRoundSoon()
+	c.roundSoon()
 	return nil
 }
 

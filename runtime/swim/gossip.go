@@ -86,7 +86,9 @@ func (c *Core) userRetransmitLimit() int {
 // process stops feeding its own collapse; its news still rides on its
 // probes and acks.
 func (c *Core) gossipTick() {
-	c.schedule(c.now.Add(c.scaled(c.cfg.GossipInterval)), timer{kind: timerGossip})
+	c.gossipEvery = c.scaled(c.cfg.GossipInterval)
+	c.gossipDue = c.now.Add(c.gossipEvery)
+	c.schedule(c.gossipDue, timer{kind: timerGossip})
 	if c.awaiting[ackVerify] < len(c.candidates) {
 		// Some candidate has no ping awaited. When every one has, the
 		// scan would only find them all awaited, round after round.
@@ -95,24 +97,47 @@ func (c *Core) gossipTick() {
 	c.gossipRound()
 }
 
-// gossipSoon runs a gossip round for a verdict (a member found dead or
-// gone) or a refutation without waiting for the next tick: such news would
-// otherwise wait half a gossip interval on average at every hop, and a
-// crash counts as detected only once the last member holds it dead. Such a
-// round comes at least half an interval after the last round of either
-// kind, so that news, however frequent (or forged), at most doubles the
-// rate of rounds; one due sooner waits for that.
+// wantRoundSoon asks for an early gossip round for news just queued that
+// should not wait for the next periodic one: a verdict (a member found
+// dead or gone, or this member leaving) or a refutation. A crash counts as
+// detected once the last member holds it dead, and at every hop the news
+// waited half a gossip interval on average for a round. The round runs
+// once the input at hand is handled (roundSoon), so that verdicts that
+// come together share it and the answers to the input go first.
+func (c *Core) wantRoundSoon() { c.soonWanted = true }
+
+// roundSoon runs or schedules the early round wantRoundSoon asked for.
+func (c *Core) roundSoon() {
+	if c.soonWanted {
+		c.soonWanted = false
+		c.gossipSoon()
+	}
+}
+
+// gossipSoon runs an early gossip round at least half an interval (as the
+// health score stretched it at the last periodic round) after the last
+// round, and only if that comes before the next periodic round, which
+// would carry the news as soon: at most one early round between two
+// periodic ones, so that news, however frequent (or forged), at most
+// doubles the rate of rounds, and a member in poor health still gossips
+// less.
 func (c *Core) gossipSoon() {
 	if c.soonArmed {
 		return
 	}
-	at := c.lastRound.Add(c.scaled(c.cfg.GossipInterval) / 2)
-	if !c.now.Before(at) {
-		c.gossipRound()
+	at := c.lastRound.Add(c.gossipEvery / 2)
+	if at.Before(c.now) {
+		at = c.now
+	}
+	if !at.Before(c.gossipDue) {
 		return
 	}
-	c.soonArmed = true
-	c.schedule(at, timer{kind: timerGossipSoon})
+	if c.now.Before(at) {
+		c.soonArmed = true
+		c.schedule(at, timer{kind: timerGossipSoon})
+		return
+	}
+	c.gossipRound()
 }
 
 // gossipRound sends queued news to GossipNodes random members (fewer for

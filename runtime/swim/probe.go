@@ -496,7 +496,7 @@ func (c *Core) relayForget(want uint32) {
 const verifyPerPeriod = 128
 
 // verifySome pings a few alive members not heard from yet, going round
-// the member list from where it stopped. It runs every gossip round and
+// the member list from where it stopped. It runs every gossip tick and
 // every period, and sends at most the period's budget: candidates are
 // heard from within a gossip interval, while a member told of hundreds at
 // once spreads its pings over periods rather than sending them in one

@@ -517,7 +517,7 @@ func (c *Core) onDead(name string, inc uint64, from string) {
 	c.setState(m, StateDead)
 	c.news.push(m.Name, wire.AppendDead(nil, &wire.Dead{Name: m.Name, Incarnation: inc, From: from}), nil)
 	if was <= StateSuspect {
-		c.gossipSoon()
+		c.wantRoundSoon()
 	}
 	if was != StateDead {
 		c.emit(EventFailed, m)
@@ -547,7 +547,7 @@ func (c *Core) onLeave(name string, inc uint64, sender *member) {
 	c.setState(m, StateLeft)
 	c.news.push(m.Name, wire.AppendLeave(nil, &wire.Leave{Name: m.Name, Incarnation: inc}), nil)
 	if was <= StateSuspect {
-		c.gossipSoon()
+		c.wantRoundSoon()
 	}
 	if was != StateLeft {
 		c.emit(EventLeft, m)
@@ -572,12 +572,10 @@ func (c *Core) refute(accused uint64) {
 		c.self.Incarnation = accused
 	}
 	c.bumpIncarnation()
+	c.adjustHealth(1)
 	c.stats.Refutations++
 	c.announceSelf()
-	// Sent before the health penalty, which would thin and delay the
-	// round that carries it.
-	c.gossipSoon()
-	c.adjustHealth(1)
+	c.wantRoundSoon()
 }
 
 // bumpIncarnation raises our incarnation by one, saturating: wrapping to
