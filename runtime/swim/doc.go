@@ -46,14 +46,15 @@
 // row). The suspicion times out after Lifeguard's dynamic timeout, which
 // shrinks with independent confirmations, unless the member refutes it by
 // raising its incarnation. News rides on every packet and on gossip rounds;
-// a member that learns a member is dead or has left, or that refutes, runs a
-// round at once (at least half a GossipInterval after the last). Every sync
-// period a digest of the view goes to one random member, and a full state
-// exchange (sync) follows only when the views differ (the digest also sums
-// the latest keyed broadcasts held, and those are exchanged when the sums
-// differ: see Core.BroadcastKeyed); join always syncs; members held dead and
-// seed addresses are contacted every ReconnectInterval, so split clusters
-// merge again by themselves.
+// a member that learns a member is dead or has left, or that leaves or
+// refutes, runs an early round (at least half an interval after the last
+// round, and only before the next periodic one). Every sync period a digest
+// of the view goes to one random member, and a full state exchange (sync)
+// follows only when the views differ (the digest also sums the latest keyed
+// broadcasts held, and those are exchanged when the sums differ: see
+// Core.BroadcastKeyed); join always syncs; members held dead and seed
+// addresses are contacted every ReconnectInterval, so split clusters merge
+// again by themselves.
 //
 // # Fairness between protocol news and user broadcasts
 //
