@@ -76,7 +76,8 @@ type Config struct {
 	// health score ranges over 0..AwarenessMaxMultiplier-1.
 	AwarenessMaxMultiplier int
 	// GossipInterval is how often queued news is sent to GossipNodes random
-	// members, beyond what rides on probes.
+	// members, beyond what rides on probes; a verdict or a refutation may
+	// get one early round in between.
 	GossipInterval time.Duration
 	// GossipNodes is how many members each gossip round reaches.
 	GossipNodes int

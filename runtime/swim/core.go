@@ -167,17 +167,20 @@ type Core struct {
 	news      queue // protocol news, keyed by member name
 	user      queue // user broadcasts
 	fillCount uint64
-	// lastRound is when the last gossip round ran, gossipDue when the
-	// next periodic one is, and gossipEvery the interval between the two
-	// periodic rounds (the health-scaled GossipInterval); soonWanted: news
-	// queued since the last input asks for an early round; soonArmed: a
-	// timerGossipSoon is pending (see gossipSoon).
-	lastRound, gossipDue  time.Time
-	gossipEvery           time.Duration
-	soonWanted, soonArmed bool
-	seen                  map[broadcastID]time.Time
-	seenOrder             []broadcastID
-	nextBcast             uint32
+	seen      map[broadcastID]time.Time
+	seenOrder []broadcastID
+	nextBcast uint32
+
+	// Gossip rounds: lastRound is when the last one ran, gossipDue when
+	// the next periodic one is, gossipEvery the health-scaled
+	// GossipInterval the last periodic round set (GossipInterval before
+	// the first); earlyWanted: news the input at hand queued asks for an
+	// early round (wantEarlyRound); earlyUsed: the early round of this
+	// interval has run or is armed.
+	lastRound, gossipDue   time.Time
+	gossipEvery            time.Duration
+	earlyWanted, earlyUsed bool
+
 	// epoch numbers this life among the member's lives (its start time in
 	// milliseconds), carried by its keyed broadcasts.
 	epoch   uint64
@@ -441,7 +444,7 @@ func (c *Core) Tick(now time.Time) {
 	}
 	c.firedLate = false
 	c.lateTimer(late)
-	c.roundSoon()
+	c.earlyRound()
 }
 
 func (c *Core) fire(t timer) {
@@ -460,9 +463,12 @@ func (c *Core) fire(t timer) {
 		c.suspicionTimeout(t.name, t.gen)
 	case timerGossip:
 		c.gossipTick()
-	case timerGossipSoon:
-		c.soonArmed = false
-		c.gossipRound()
+	case timerGossipEarly:
+		if c.now.Before(c.gossipDue) {
+			// Else the periodic round, run late in this Tick as well,
+			// carries the news.
+			c.gossipRound()
+		}
 	case timerSync:
 		c.syncTick()
 	case timerReconnect:
@@ -500,7 +506,7 @@ func (c *Core) Step(now time.Time, from netip.AddrPort, packet []byte) error {
 	}
 	clear(msgs)
 	c.msgs = msgs[:0]
-	c.roundSoon()
+	c.earlyRound()
 	return nil
 }
 
@@ -729,8 +735,8 @@ func (c *Core) Leave(now time.Time) error {
 	c.news.push(c.self.Name, wire.AppendLeave(nil, &wire.Leave{Name: c.self.Name, Incarnation: c.self.Incarnation}), func() {
 		c.leaveDone = true
 	})
-	c.wantRoundSoon()
-	c.roundSoon()
+	c.wantEarlyRound()
+	c.earlyRound()
 	return nil
 }
 

@@ -10,7 +10,8 @@ import (
 
 // Dissemination (SWIM section 4.1): news rides on every packet the core
 // sends ("piggybacking") and on gossip rounds to GossipNodes random members
-// every GossipInterval; each member sends a piece of news at most
+// every GossipInterval, with at most one early round in between for a
+// verdict or a refutation; each member sends a piece of news at most
 // RetransmitMult·ceil(log10(N+1)) times, least-sent first.
 
 // retransmitLimit is how many times one member sends one piece of news.
@@ -77,8 +78,8 @@ func (c *Core) userRetransmitLimit() int {
 	return max(c.retransmitLimit(), floor)
 }
 
-// gossipTick sends queued news to a few random members, dead ones included
-// for GossipToTheDeadTime so that they can learn of it and refute.
+// gossipTick schedules the next periodic round, pings candidates
+// (verifySome) and runs the round.
 //
 // Back-pressure from Lifeguard's health score: a member whose own probes
 // time out (it is slow, or its network is) gossips less often, by the same
@@ -88,6 +89,7 @@ func (c *Core) userRetransmitLimit() int {
 func (c *Core) gossipTick() {
 	c.gossipEvery = c.scaled(c.cfg.GossipInterval)
 	c.gossipDue = c.now.Add(c.gossipEvery)
+	c.earlyUsed = false
 	c.schedule(c.gossipDue, timer{kind: timerGossip})
 	if c.awaiting[ackVerify] < len(c.candidates) {
 		// Some candidate has no ping awaited. When every one has, the
@@ -97,32 +99,25 @@ func (c *Core) gossipTick() {
 	c.gossipRound()
 }
 
-// wantRoundSoon asks for an early gossip round for news just queued that
+// wantEarlyRound asks for an early gossip round for news just queued that
 // should not wait for the next periodic one: a verdict (a member found
 // dead or gone, or this member leaving) or a refutation. A crash counts as
 // detected once the last member holds it dead, and at every hop the news
-// waited half a gossip interval on average for a round. The round runs
-// once the input at hand is handled (roundSoon), so that verdicts that
-// come together share it and the answers to the input go first.
-func (c *Core) wantRoundSoon() { c.soonWanted = true }
+// waited half a gossip interval on average for a round. Every input that
+// may call it (Step, Tick, Leave) ends with earlyRound, so that verdicts
+// that come together share the round and the answers to the input go
+// first.
+func (c *Core) wantEarlyRound() { c.earlyWanted = true }
 
-// roundSoon runs or schedules the early round wantRoundSoon asked for.
-func (c *Core) roundSoon() {
-	if c.soonWanted {
-		c.soonWanted = false
-		c.gossipSoon()
-	}
-}
-
-// gossipSoon runs an early gossip round at least half an interval (as the
-// health score stretched it at the last periodic round) after the last
-// round, and only if that comes before the next periodic round, which
-// would carry the news as soon: at most one early round between two
-// periodic ones, so that news, however frequent (or forged), at most
-// doubles the rate of rounds, and a member in poor health still gossips
-// less.
-func (c *Core) gossipSoon() {
-	if c.soonArmed {
+// earlyRound runs the early round wantEarlyRound asked for, or arms it, at
+// least half an interval after the last round and only before the next
+// periodic one, which would carry the news as soon; one an interval at
+// most. So news, however frequent (or forged), at most doubles the rate of
+// rounds, and a member in poor health still gossips less.
+func (c *Core) earlyRound() {
+	wanted := c.earlyWanted
+	c.earlyWanted = false
+	if !wanted || c.earlyUsed {
 		return
 	}
 	at := c.lastRound.Add(c.gossipEvery / 2)
@@ -132,18 +127,20 @@ func (c *Core) gossipSoon() {
 	if !at.Before(c.gossipDue) {
 		return
 	}
+	c.earlyUsed = true
 	if c.now.Before(at) {
-		c.soonArmed = true
-		c.schedule(at, timer{kind: timerGossipSoon})
+		c.schedule(at, timer{kind: timerGossipEarly})
 		return
 	}
 	c.gossipRound()
 }
 
 // gossipRound sends queued news to GossipNodes random members (fewer for
-// poor health).
+// poor health), dead ones included for GossipToTheDeadTime so that they
+// can learn of it and refute. It carries whatever news is queued, so an
+// early round asked for meanwhile is not needed.
 func (c *Core) gossipRound() {
-	c.lastRound = c.now
+	c.lastRound, c.earlyWanted = c.now, false
 	if c.news.len() == 0 && c.user.len() == 0 {
 		return
 	}

@@ -167,7 +167,7 @@ func (c *Core) addHeardOf(src source, from netip.AddrPort, a *wire.Alive, first 
 	}
 	// Learnt second-hand (gossip or a state transfer): passed on only once
 	// it has answered, so that made-up members never crowd real news out
-	// of the queue. Pinged at a gossip round (verifySome), not at once:
+	// of the queue. Pinged at a gossip tick (verifySome), not at once:
 	// while many join, the member's own announcement or a state we asked
 	// for often vouches for it first, and the ping is saved; and the pings
 	// of many candidates are paced, not one burst.
@@ -517,7 +517,7 @@ func (c *Core) onDead(name string, inc uint64, from string) {
 	c.setState(m, StateDead)
 	c.news.push(m.Name, wire.AppendDead(nil, &wire.Dead{Name: m.Name, Incarnation: inc, From: from}), nil)
 	if was <= StateSuspect {
-		c.wantRoundSoon()
+		c.wantEarlyRound()
 	}
 	if was != StateDead {
 		c.emit(EventFailed, m)
@@ -547,7 +547,7 @@ func (c *Core) onLeave(name string, inc uint64, sender *member) {
 	c.setState(m, StateLeft)
 	c.news.push(m.Name, wire.AppendLeave(nil, &wire.Leave{Name: m.Name, Incarnation: inc}), nil)
 	if was <= StateSuspect {
-		c.wantRoundSoon()
+		c.wantEarlyRound()
 	}
 	if was != StateLeft {
 		c.emit(EventLeft, m)
@@ -575,7 +575,7 @@ func (c *Core) refute(accused uint64) {
 	c.adjustHealth(1)
 	c.stats.Refutations++
 	c.announceSelf()
-	c.wantRoundSoon()
+	c.wantEarlyRound()
 }
 
 // bumpIncarnation raises our incarnation by one, saturating: wrapping to

@@ -14,7 +14,7 @@ import (
 // Joins by state transfer (issue 12): a state transfer we asked for that
 // echoes our nonce brings a joiner thousands of members at once, without
 // a verification ping each; one that does not is candidates, pinged from
-// the next gossip round on; and the first transfer after a join that brought
+// the next gossip tick on; and the first transfer after a join that brought
 // new members is checked again soon with another member.
 
 // stateMember is the i-th member of a state transfer in these tests.
@@ -123,7 +123,7 @@ func TestVouchedStateNeedsNoPings(t *testing.T) {
 
 // A transfer from the address we asked that does not echo the nonce (a
 // forgery from that address, or an old peer) leaves candidates. None is
-// pinged at once: from the next gossip round verifySome pings at most
+// pinged at once: from the next gossip tick verifySome pings at most
 // verifyPerPeriod a period, and only answers make them members.
 func TestUnvouchedStateIsPingedNextPeriod(t *testing.T) {
 	c, now := testCore(t, 0)
@@ -149,7 +149,7 @@ func TestUnvouchedStateIsPingedNextPeriod(t *testing.T) {
 }
 
 // pingsPerPeriod hands c a transfer of 700 candidates, then for three
-// periods lets verifySome ping (as the period's gossip rounds do), acking
+// periods lets verifySome ping (as the period's gossip ticks do), acking
 // every ping at once if answer, and returns the pings of each period.
 func pingsPerPeriod(t *testing.T, answer bool) []int {
 	t.Helper()
@@ -160,7 +160,7 @@ func pingsPerPeriod(t *testing.T, answer bool) []int {
 	for range 3 {
 		c.newPeriod()
 		n := 0
-		for range 4 { // a period's gossip rounds
+		for range 4 { // a period's gossip ticks
 			c.verifySome()
 			pings := pingsTo(t, c.Ready())
 			n += len(pings)

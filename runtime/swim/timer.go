@@ -14,8 +14,8 @@ const (
 	timerRelayForget                       // the requester's window is over: forget the relay
 	timerCheckExpire                       // an address check went unanswered
 	timerSuspicion                         // a suspicion ran out: declare dead
-	timerGossip                            // gossip round
-	timerGossipSoon                        // an early gossip round for a verdict (gossipSoon)
+	timerGossip                            // periodic gossip round
+	timerGossipEarly                       // early gossip round (earlyRound)
 	timerSync                              // anti-entropy round
 	timerReconnect                         // contact a dead member or a seed
 	timerJoinRetry                         // no seed answered yet
