@@ -138,87 +138,86 @@ func roundTimes(t *testing.T, c *Core, until time.Time) []time.Time {
 	return at
 }
 
+// kill gives c the verdict that name is dead, as a packet or timer would
+// (an input ends with earlyRound), and returns the round packets of the
+// moment that carry it.
+func kill(t *testing.T, c *Core, name string) []Outbound {
+	t.Helper()
+	c.onDead(name, 1, "z")
+	c.earlyRound()
+	return inRounds(t, c.Ready().Packets, deadNews(name))
+}
+
 // An early round comes at least half a GossipInterval after the last round
 // and only before the next periodic one: at most one between two periodic
-// rounds, whatever the news, so that rounds at most double.
-func TestEarlyRoundsAtMostOneAnInterval(t *testing.T) {
-	t.Run("one per interval", func(t *testing.T) {
-		c, now := quietCore(t)
-		c.onDead("b", 1, "z")
-		c.earlyRound()
-		require.NotEmpty(t, inRounds(t, c.Ready().Packets, deadNews("b")), "no early round")
-		c.Tick(now.Add(time.Millisecond))
-		c.onDead("c", 1, "z")
-		c.earlyRound()
-		require.Empty(t, inRounds(t, c.Ready().Packets, deadNews("c")), "a second early round in one interval")
-		p1 := c.gossipDue
-		p2 := p1.Add(c.cfg.GossipInterval)
-		// News is left to send; only the periodic rounds send it.
-		require.Equal(t, []time.Time{p1, p2}, roundTimes(t, c, p2))
-		// The next interval has an early round of its own.
-		c.Tick(p2.Add(c.cfg.GossipInterval * 6 / 10))
-		c.Ready()
-		c.onDead("d", 1, "z")
-		c.earlyRound()
-		require.NotEmpty(t, inRounds(t, c.Ready().Packets, deadNews("d")), "no early round in the next interval")
-	})
-	t.Run("half an interval after the last", func(t *testing.T) {
-		c, now := quietCoreAt(t, 0.1)
-		at := c.lastRound.Add(c.cfg.GossipInterval / 2)
-		c.onDead("d", 1, "z")
-		c.earlyRound()
-		require.Empty(t, inRounds(t, c.Ready().Packets, deadNews("d")), "an early round %v after the last", now.Sub(c.lastRound))
-		// A second verdict while the round is armed rides on it.
-		c.Tick(now.Add(time.Millisecond))
-		c.onDead("e", 1, "z")
-		c.earlyRound()
-		require.Empty(t, inRounds(t, c.Ready().Packets, deadNews("e")))
-		require.Equal(t, []time.Time{at}, roundTimes(t, c, c.gossipDue.Add(-time.Nanosecond)))
-	})
-	t.Run("one round, however many verdicts", func(t *testing.T) {
-		c, now := quietCoreAt(t, 0.1)
-		at := c.lastRound.Add(c.cfg.GossipInterval / 2)
-		for i, name := range []string{"b", "c", "d", "e", "f"} {
-			c.Tick(now.Add(time.Duration(i) * time.Millisecond))
-			c.onDead(name, 1, "z")
-			c.earlyRound()
-			c.Ready()
-		}
-		c.Tick(at)
-		require.Len(t, inRounds(t, c.Ready().Packets, deadNews("f")), c.cfg.GossipNodes, "not one round of GossipNodes packets")
-	})
-	t.Run("before the first periodic round", func(t *testing.T) {
-		c, _ := testCore(t, 5)
-		c.Ready()
-		require.True(t, c.lastRound.IsZero())
-		c.onDead("b", 1, "z")
-		c.earlyRound()
-		require.NotEmpty(t, inRounds(t, c.Ready().Packets, deadNews("b")), "no early round")
-		c.Tick(c.gossipDue.Add(-time.Nanosecond))
-		c.onDead("c", 1, "z")
-		c.earlyRound()
-		require.Empty(t, inRounds(t, c.Ready().Packets, deadNews("c")), "a second early round before the first periodic one")
-	})
-	t.Run("Tick past both", func(t *testing.T) {
-		// A Tick that runs late past the armed early round and the
-		// periodic one runs the periodic one alone.
-		c, _ := quietCoreAt(t, 0.1)
-		c.onDead("d", 1, "z")
-		c.earlyRound()
-		c.Ready()
-		c.Tick(c.gossipDue)
-		require.Len(t, inRounds(t, c.Ready().Packets, deadNews("d")), c.cfg.GossipNodes, "two rounds back to back")
-	})
-	t.Run("periodic round overdue", func(t *testing.T) {
-		// A packet handled when the periodic round is due but its timer
-		// has not run: that round, run next, carries the verdict, and no
-		// early round goes just before it.
-		c, _ := quietCore(t)
-		late := c.gossipDue.Add(time.Millisecond)
-		step(t, c, late, wire.AppendDead(wire.AppendHeader(nil), &wire.Dead{Name: "f", Incarnation: 1, From: "z"}))
-		sent := inRounds(t, c.Ready().Packets, deadNews("f"))
-		c.Tick(late)
-		sent = append(sent, inRounds(t, c.Ready().Packets, deadNews("f"))...)
-		require.Len(t, sent, c.cfg.GossipNodes, "two rounds back to back")
-	})
+// rounds, whatever the news, so that rounds at most double. The next
+// interval has an early round of its own.
+func TestEarlyRoundOnePerInterval(t *testing.T) {
+	c, now := quietCore(t)
+	require.NotEmpty(t, kill(t, c, "b"), "no early round")
+	c.Tick(now.Add(time.Millisecond))
+	require.Empty(t, kill(t, c, "c"), "a second early round in one interval")
+	p1 := c.gossipDue
+	p2 := p1.Add(c.cfg.GossipInterval)
+	// News is left to send; only the periodic rounds send it.
+	require.Equal(t, []time.Time{p1, p2}, roundTimes(t, c, p2))
+	c.Tick(p2.Add(c.cfg.GossipInterval * 6 / 10))
+	c.Ready()
+	require.NotEmpty(t, kill(t, c, "d"), "no early round in the next interval")
+}
+
+// Just after a round, the early round waits for half an interval; a second
+// verdict meanwhile rides on it.
+func TestEarlyRoundHalfAnIntervalAfterTheLast(t *testing.T) {
+	c, now := quietCoreAt(t, 0.1)
+	at := c.lastRound.Add(c.cfg.GossipInterval / 2)
+	require.Empty(t, kill(t, c, "d"), "an early round %v after the last", now.Sub(c.lastRound))
+	c.Tick(now.Add(time.Millisecond))
+	require.Empty(t, kill(t, c, "e"))
+	require.Equal(t, []time.Time{at}, roundTimes(t, c, c.gossipDue.Add(-time.Nanosecond)))
+}
+
+// However many verdicts come while the early round is armed, it is one
+// round of GossipNodes packets.
+func TestEarlyRoundOneForManyVerdicts(t *testing.T) {
+	c, now := quietCoreAt(t, 0.1)
+	at := c.lastRound.Add(c.cfg.GossipInterval / 2)
+	for i, name := range []string{"b", "c", "d", "e", "f"} {
+		c.Tick(now.Add(time.Duration(i) * time.Millisecond))
+		kill(t, c, name)
+	}
+	c.Tick(at)
+	require.Len(t, inRounds(t, c.Ready().Packets, deadNews("f")), c.cfg.GossipNodes, "not one round of GossipNodes packets")
+}
+
+// Before the first periodic round, too, there is one early round.
+func TestEarlyRoundBeforeTheFirstPeriodicRound(t *testing.T) {
+	c, _ := testCore(t, 5)
+	c.Ready()
+	require.True(t, c.lastRound.IsZero())
+	require.NotEmpty(t, kill(t, c, "b"), "no early round")
+	c.Tick(c.gossipDue.Add(-time.Nanosecond))
+	require.Empty(t, kill(t, c, "c"), "a second early round before the first periodic one")
+}
+
+// A Tick that runs late past the armed early round and the periodic one
+// runs the periodic one alone.
+func TestEarlyRoundTickPastBoth(t *testing.T) {
+	c, _ := quietCoreAt(t, 0.1)
+	kill(t, c, "d")
+	c.Tick(c.gossipDue)
+	require.Len(t, inRounds(t, c.Ready().Packets, deadNews("d")), c.cfg.GossipNodes, "two rounds back to back")
+}
+
+// A packet handled when the periodic round is due but its timer has not
+// run: that round, run next, carries the verdict, and no early round goes
+// just before it.
+func TestEarlyRoundPeriodicRoundOverdue(t *testing.T) {
+	c, _ := quietCore(t)
+	late := c.gossipDue.Add(time.Millisecond)
+	step(t, c, late, wire.AppendDead(wire.AppendHeader(nil), &wire.Dead{Name: "f", Incarnation: 1, From: "z"}))
+	sent := inRounds(t, c.Ready().Packets, deadNews("f"))
+	c.Tick(late)
+	sent = append(sent, inRounds(t, c.Ready().Packets, deadNews("f"))...)
+	require.Len(t, sent, c.cfg.GossipNodes, "two rounds back to back")
 }
