@@ -204,12 +204,17 @@ type Core struct {
 	syncDue       time.Time
 	// resyncArmed: a timerResync is pending (at most one is); lastSynced
 	// is the member our last digest went to; resyncRng picks the member
-	// the check goes to.
+	// the check goes to, and the members and times of the checks once the
+	// view settles.
 	resyncArmed bool
 	// resynced: the check after this member's last join was armed.
-	resynced   bool
-	lastSynced netip.AddrPort
-	resyncRng  *rand.Rand
+	resynced bool
+	// settleArmed: a timerSettled is pending (at most one is);
+	// checksSent counts the checks sent since the view last grew.
+	settleArmed bool
+	checksSent  int
+	lastSynced  netip.AddrPort
+	resyncRng   *rand.Rand
 	// nonceRng draws the nonces our state requests and digests carry.
 	nonceRng   *rand.Rand
 	leaving    bool
@@ -335,11 +340,14 @@ func New(now time.Time, cfg Config, self Member, seed uint64) (*Core, error) {
 }
 
 // jitter returns a random duration in [0, d).
-func (c *Core) jitter(d time.Duration) time.Duration {
+func (c *Core) jitter(d time.Duration) time.Duration { return c.jitterFrom(c.rng, d) }
+
+// jitterFrom returns a random duration in [0, d) drawn from rng.
+func (c *Core) jitterFrom(rng *rand.Rand, d time.Duration) time.Duration {
 	if d <= 0 {
 		return 0
 	}
-	return time.Duration(c.rng.Int64N(int64(d)))
+	return time.Duration(rng.Int64N(int64(d)))
 }
 
 // MaxPayload is the largest application payload that Send and Broadcast
@@ -481,6 +489,8 @@ func (c *Core) fire(t timer) {
 		c.reap()
 	case timerResync:
 		c.resyncTick()
+	case timerSettled:
+		c.settledTick()
 	}
 }
 

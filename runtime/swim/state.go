@@ -31,7 +31,7 @@ func (c *Core) addMember(a *wire.Alive, verified bool) *member {
 	c.byAddr[m.Addr] = m
 	c.nodes = append(c.nodes, m)
 	c.limits.added++
-	c.grewAt = c.now
+	c.grew()
 	if verified {
 		c.counts[StateAlive]++
 		c.addToProbeList(m)
@@ -362,7 +362,7 @@ func swapRemove(list []*member, i int32, pos func(*member) *int32) []*member {
 func (c *Core) markVerified(m *member) {
 	if !m.verified && m != c.self {
 		m.verified = true
-		c.grewAt = c.now
+		c.grew()
 		c.dropCandidate(m)
 		c.counts[m.State]++
 		if m.State <= StateSuspect {
