@@ -202,6 +202,9 @@ type Core struct {
 	viewsDiffered bool
 	grewAt        time.Time
 	syncDue       time.Time
+	// viewSum is the digest's sum over every member but this one, kept
+	// as members change (see digest).
+	viewSum uint64
 	// resyncArmed: a timerResync is pending (at most one is); lastSynced
 	// is the member our last digest went to; resyncRng picks the member
 	// the check goes to, and the members and times of the checks once the

@@ -52,7 +52,10 @@
 // of the view goes to one random member, and a full state exchange (sync)
 // follows only when the views differ (the digest also sums the latest keyed
 // broadcasts held, and those are exchanged when the sums differ: see
-// Core.BroadcastKeyed); join always syncs; members held dead and seed
+// Core.BroadcastKeyed); join always syncs; a view that stops growing is
+// compared a few more times (a digest two periods after its last growth,
+// then 4, 8 and 16 periods after the one before), so that a join the
+// member missed is found in seconds; members held dead and seed
 // addresses are contacted every ReconnectInterval, so split clusters merge
 // again by themselves.
 //

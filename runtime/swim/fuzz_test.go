@@ -13,7 +13,8 @@ import (
 // FuzzStep feeds arbitrary packets to a core that knows a few members. It
 // must never panic; a packet from an address that is no member must never
 // change membership; a packet it rejects must leave membership as it was;
-// and whatever it accepts must keep the core's own member alive.
+// and whatever it accepts must keep the core's own member alive and the
+// digest's running sum in step with the view.
 func FuzzStep(f *testing.F) {
 	peer := netip.MustParseAddrPort("10.0.0.2:7946")
 	h := wire.AppendHeader
@@ -46,6 +47,7 @@ func FuzzStep(f *testing.F) {
 		}
 		c.Tick(now.Add(time.Minute))
 		require.Equal(t, StateAlive, c.LocalMember().State, "the local member after a packet")
+		require.NoError(t, DigestDrift(c))
 		_ = c.Ready()
 	})
 }

@@ -16,6 +16,7 @@ import (
 // runs with random loss up to 20%, crashes, partitions and restarts:
 //
 //   - an incarnation never decreases in any view;
+//   - the digest's running sum matches the view it sums;
 //   - once the network heals and settles, every running member's view holds
 //     exactly the running members as alive, so no running member is failed.
 func TestProperties(t *testing.T) {
@@ -44,6 +45,11 @@ func propertyRun(seed uint64) error {
 	check := func() {
 		if violation == nil {
 			violation = incs.check(c)
+		}
+		for _, n := range c.Up() {
+			if err := swim.DigestDrift(n.Core); violation == nil && err != nil {
+				violation = err
+			}
 		}
 	}
 	runFor := func(d time.Duration) {

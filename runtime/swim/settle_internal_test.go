@@ -12,7 +12,7 @@ import (
 )
 
 // Checks once the view settles (settledTick): a member whose view stopped
-// growing compares it with a random member's, settlePeriods after the
+// growing compares it with a random member's, checkPeriods after the
 // last growth and then at doubling intervals, settleChecks times in all.
 
 // settledCore is a testCore of three peers whose anti-entropy rounds are a
@@ -73,7 +73,7 @@ func requireWithin(t *testing.T, got, from, span time.Duration, what string) {
 	require.True(t, got >= from && got < from+span, "%s at %v, want in [%v, %v)", what, got, from, from+span)
 }
 
-// After the view grows, the member sends a digest settlePeriods later
+// After the view grows, the member sends a digest checkPeriods later
 // (within a period's jitter), and three more, each twice as long after the
 // one before as the last gap; then none. A member that missed a join
 // while its view grew (in a wave of joins) finds the hole at the first
@@ -81,7 +81,7 @@ func requireWithin(t *testing.T, got, from, span time.Duration, what string) {
 // for an anti-entropy round, minutes apart in a large cluster.
 func TestSettledViewIsCompared(t *testing.T) {
 	c, now := settledCore(t)
-	settle := settlePeriods * c.cfg.ProbeInterval
+	settle := checkPeriods * c.cfg.ProbeInterval
 	grow(c, "new", 1)
 	got := checkTimes(t, c, now, now.Add(40*settle))
 	require.Len(t, got, settleChecks, "digests: %v", got)
@@ -92,12 +92,12 @@ func TestSettledViewIsCompared(t *testing.T) {
 	assert.Zero(t, c.health, "health (pings answered)")
 }
 
-// A view that grows again before it has been quiet for settlePeriods
+// A view that grows again before it has been quiet for checkPeriods
 // postpones the check, and a growth in the middle of a series starts a
 // new one: while members join one after another, nothing is sent.
 func TestGrowthPostponesTheCheck(t *testing.T) {
 	c, now := settledCore(t)
-	settle := settlePeriods * c.cfg.ProbeInterval
+	settle := checkPeriods * c.cfg.ProbeInterval
 	grow(c, "new-1", 1)
 	require.Empty(t, checkTimes(t, c, now, now.Add(settle-time.Second)))
 	now = now.Add(settle - time.Second + 10*time.Millisecond)
@@ -115,10 +115,10 @@ func TestGrowthPostponesTheCheck(t *testing.T) {
 
 // A member short of CPU (health above zero) does not compare: each whole
 // state an exchange costs kept a saturated process saturated. It checks
-// settlePeriods after the check it skipped, if healthy then.
+// checkPeriods after the check it skipped, if healthy then.
 func TestSaturatedMemberWaitsToCheck(t *testing.T) {
 	c, now := settledCore(t)
-	settle := settlePeriods * c.cfg.ProbeInterval
+	settle := checkPeriods * c.cfg.ProbeInterval
 	grow(c, "new", 1)
 	start := now
 	for ; now.Before(start.Add(settle + c.cfg.ProbeInterval)); now = now.Add(10 * time.Millisecond) {
@@ -137,7 +137,7 @@ func TestLeavingMemberDoesNotCheck(t *testing.T) {
 	grow(c, "new", 1)
 	require.NoError(t, c.Leave(now))
 	c.Ready()
-	assert.Empty(t, checkTimes(t, c, now, now.Add(40*settlePeriods*c.cfg.ProbeInterval)))
+	assert.Empty(t, checkTimes(t, c, now, now.Add(40*checkPeriods*c.cfg.ProbeInterval)))
 }
 
 // Growth a member (or, without encryption, anyone forging its address)
@@ -147,7 +147,7 @@ func TestLeavingMemberDoesNotCheck(t *testing.T) {
 // is a candidate that never answers and is forgotten, as before.
 func TestForgedNamesDrawOneCheckEach(t *testing.T) {
 	c, now := settledCore(t)
-	settle := settlePeriods * c.cfg.ProbeInterval
+	settle := checkPeriods * c.cfg.ProbeInterval
 	fake := func(i int) []byte {
 		return wire.AppendAlive(wire.AppendHeader(nil), &wire.Alive{Name: fmt.Sprintf("fake-%d", i), Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 3, byte(i / 250), byte(1 + i%250)}), 1), Incarnation: 1})
 	}

@@ -30,6 +30,7 @@ func (c *Core) addMember(a *wire.Alive, verified bool) *member {
 	c.members[m.Name] = m
 	c.byAddr[m.Addr] = m
 	c.nodes = append(c.nodes, m)
+	c.resum(m)
 	c.limits.added++
 	c.grew()
 	if verified {
@@ -45,6 +46,7 @@ func (c *Core) addMember(a *wire.Alive, verified bool) *member {
 
 // removeMember forgets a member entirely (after DeadRetention).
 func (c *Core) removeMember(m *member) {
+	c.unsum(m)
 	c.nodes = swapRemove(c.nodes, m.idx, func(x *member) *int32 { return &x.idx })
 	if m.verified {
 		c.counts[m.State]--
@@ -72,7 +74,9 @@ func (c *Core) setState(m *member, s State) {
 		c.counts[m.State]--
 		c.counts[s]++
 	}
+	c.unsum(m)
 	m.State = s
+	c.resum(m)
 	m.Since = c.now
 	if s != StateSuspect {
 		m.susp = nil
@@ -215,7 +219,9 @@ func (c *Core) updateAlive(m *member, a *wire.Alive) {
 		}
 		m.net = nil
 	}
+	c.unsum(m)
 	m.Addr, m.Meta, m.Incarnation = a.Addr, a.Meta, a.Incarnation
+	c.resum(m)
 	c.setState(m, StateAlive)
 	if moved {
 		// A member that misses this news holds the member dead at an
@@ -361,7 +367,9 @@ func swapRemove(list []*member, i int32, pos func(*member) *int32) []*member {
 // answer.
 func (c *Core) markVerified(m *member) {
 	if !m.verified && m != c.self {
+		c.unsum(m)
 		m.verified = true
+		c.resum(m)
 		c.grew()
 		c.dropCandidate(m)
 		c.counts[m.State]++
@@ -486,7 +494,9 @@ func (c *Core) onSuspect(name string, inc uint64, from string) {
 			return
 		}
 	}
+	c.unsum(m)
 	m.Incarnation = inc
+	c.resum(m)
 	c.setState(m, StateSuspect)
 	c.startSuspicion(m, from)
 	if from != "" {
@@ -513,7 +523,9 @@ func (c *Core) onDead(name string, inc uint64, from string) {
 		return // the same or stronger news
 	}
 	was := m.State
+	c.unsum(m)
 	m.Incarnation = inc
+	c.resum(m)
 	c.setState(m, StateDead)
 	c.news.push(m.Name, wire.AppendDead(nil, &wire.Dead{Name: m.Name, Incarnation: inc, From: from}), nil)
 	if was <= StateSuspect {
@@ -543,7 +555,9 @@ func (c *Core) onLeave(name string, inc uint64, sender *member) {
 		return
 	}
 	was := m.State
+	c.unsum(m)
 	m.Incarnation = inc
+	c.resum(m)
 	c.setState(m, StateLeft)
 	c.news.push(m.Name, wire.AppendLeave(nil, &wire.Leave{Name: m.Name, Incarnation: inc}), nil)
 	if was <= StateSuspect {

@@ -148,24 +148,34 @@ func (c *Core) resyncTick() {
 }
 
 // grew notes that the view gained a member or a candidate, and starts a
-// new series of checks, the first settlePeriods after it stops growing
+// new series of checks, the first checkPeriods after it stops growing
 // (settledTick).
 func (c *Core) grew() {
 	c.grewAt = c.now
 	c.checksSent = 0
 	if !c.settleArmed {
 		c.settleArmed = true
-		c.schedule(c.now.Add(settlePeriods*c.cfg.ProbeInterval+c.jitterFrom(c.resyncRng, c.cfg.ProbeInterval)), timer{kind: timerSettled})
+		c.schedule(c.now.Add(checkPeriods*c.cfg.ProbeInterval+c.jitterFrom(c.resyncRng, c.cfg.ProbeInterval)), timer{kind: timerSettled})
 	}
 }
 
+// checkPeriods is how long, in protocol periods, a view must not have
+// grown before it is checked (settledTick), and the first gap between two
+// checks: long enough for the news of a join to reach every member (a few
+// gossip rounds), so that a check seldom finds views that differ only by
+// news in flight. In the simulator, 128 members joining at 10 % loss (40
+// seeds, 1 s periods) converged after the last join in 5.0 s at the
+// median and 11.0 s at the slowest with 2 periods, against 7.3 and 18.5 s
+// with 5, and 8.3 and 26.5 s without checks.
+const checkPeriods = 2
+
 // settleChecks is how many digests a member sends once its view stops
-// growing: settlePeriods after it and then two, four and eight times as
-// long after the one before.
+// growing: checkPeriods after it, and then each twice as long after the
+// one before as the last gap.
 const settleChecks = 4
 
 // settledTick compares views once the view has not grown for
-// settlePeriods: a digest to one random member, then a few more at
+// checkPeriods: a digest to one random member, then a few more at
 // doubling intervals.
 //
 // Gossip carries each join a bounded number of times, and a state
@@ -187,7 +197,7 @@ func (c *Core) settledTick() {
 	if c.leaving || c.checksSent >= settleChecks {
 		return
 	}
-	settle := settlePeriods * c.cfg.ProbeInterval
+	settle := checkPeriods * c.cfg.ProbeInterval
 	var at time.Time
 	if c.now.Sub(c.grewAt) < settle || c.health > 0 {
 		at = c.grewAt.Add(settle)
@@ -257,31 +267,49 @@ func (c *Core) handleDigest(pk *packet, d *wire.Digest) {
 // does not matter; dead, left and forgotten members all count as absent,
 // so views that differ only in how long they remember the dead agree, and
 // so do members not yet heard from, which a sync would not carry.
-func (c *Core) digest() uint64 {
-	var sum uint64
-	add := func(m *member) {
-		if m.State > StateSuspect || !m.verified {
-			return
-		}
-		h := uint64(14695981039346656037) // FNV-1a
-		for i := 0; i < len(m.Name); i++ {
-			h = (h ^ uint64(m.Name[i])) * 1099511628211
-		}
-		h = (h ^ m.Incarnation) * 1099511628211
-		h = (h ^ uint64(m.State)) * 1099511628211
-		// splitmix64's finaliser spreads the bits before summing.
-		h ^= h >> 30
-		h *= 0xbf58476d1ce4e5b9
-		h ^= h >> 27
-		h *= 0x94d049bb133111eb
-		h ^= h >> 31
-		sum += h
+//
+// The sum over the other members is kept as they change (viewSum; see
+// unsum), not summed at each digest: at 1,024 members a walk over the view
+// took 150 us, and with every member checking its view as it settles
+// (settledTick), a tenth of the CPU of 1,024 members in one process went
+// to it.
+func (c *Core) digest() uint64 { return c.viewSum + digestTerm(c.self) }
+
+// digestTerm is m's term in the digest: zero unless m is alive or suspect
+// and heard from.
+func digestTerm(m *member) uint64 {
+	if m.State > StateSuspect || !m.verified {
+		return 0
 	}
-	add(c.self)
-	for _, m := range c.nodes {
-		add(m)
+	h := uint64(14695981039346656037) // FNV-1a
+	for i := 0; i < len(m.Name); i++ {
+		h = (h ^ uint64(m.Name[i])) * 1099511628211
 	}
-	return sum
+	h = (h ^ m.Incarnation) * 1099511628211
+	h = (h ^ uint64(m.State)) * 1099511628211
+	// splitmix64's finaliser spreads the bits before summing.
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	h ^= h >> 31
+	return h
+}
+
+// unsum takes m's term out of the digest's running sum before m's state,
+// incarnation or verification changes, or m is forgotten; resum puts it
+// back once the change is made. Our own term is not kept (digest adds it).
+func (c *Core) unsum(m *member) {
+	if m != c.self {
+		c.viewSum -= digestTerm(m)
+	}
+}
+
+// resum puts m's term back into the digest's running sum (see unsum).
+func (c *Core) resum(m *member) {
+	if m != c.self {
+		c.viewSum += digestTerm(m)
+	}
 }
 
 // reconnectTick contacts one member held dead, or one seed that is not the
