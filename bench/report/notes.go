@@ -52,9 +52,10 @@ var missedNotes = map[string]string{
 		"verification pings 35 %, state transfers 9 %): joins at 2,048 need about twice what this machine has, whatever the scheduling. " +
 		"Starting 16 members at a time instead of one (not what this harness does) started 1,739 to 1,775 by the cap: " +
 		"sequential starts wait on several goroutine hand-offs each in a saturated process, but CPU is the wall either way. " +
-		"A search trial can also fail without saturation: a member that missed one join's news holds one member too few until anti-entropy " +
-		"(30 s and more at this size) repairs it. In the run on 599ff04 the 1,024 trial ended so at the 60 s allowance, at 0.94 cores, " +
-		"while eight standalone trials of that build converged (six at 1,024 in 16.5 to 21.8 s, two at 1,280 in 29.1 and 31.3 s). " +
+		"A search trial could also fail without saturation: a member that missed one join's news held one member too few until anti-entropy " +
+		"(30 s and more at this size) repaired it; in the run on 599ff04 the 1,024 trial ended so at the 60 s allowance, at 0.94 cores. " +
+		"Since dd2700e a view that stops growing is compared a few times (a digest two periods after its last growth, then at doubling " +
+		"intervals), which finds such a hole in seconds; the digest is kept as a running sum, so the checks cost no walk over the view. " +
 		"The incumbent's own figure moves from run to run (32 to 128 on this machine), and with it the ratio. " +
 		"Note what this scenario measures: N members sharing 2 cores in one process, so N times the per-member cost; on separate machines each member pays only its own share.",
 	"s6-join": "When every member joins through one seed at the same instant, the seed's state, believed without pings because it echoes the joiner's nonce, " +
