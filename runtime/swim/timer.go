@@ -21,7 +21,7 @@ const (
 	timerJoinRetry                         // no seed answered yet
 	timerReap                              // forget old dead members, expire caches
 	timerResync                            // a state transfer brought new members: check again
-	timerSettled                           // the view stopped growing: compare it once (settledTick)
+	timerSettled                           // the view stopped growing: compare it (settledTick)
 )
 
 // timer is one wake-up request. key (an awaited ack) and gen are tokens that tell a stale
