@@ -210,11 +210,16 @@ type Core struct {
 	// the check goes to, and the members and times of the checks once the
 	// view settles.
 	resyncArmed bool
-	// resynced: the check after this member's last join was armed.
+	// resynced: the check after this member's last join was armed;
+	// joinedAt: when it last joined (or started).
 	resynced bool
-	// settleArmed: a timerSettled is pending (at most one is);
-	// checksSent counts the checks sent since the view last grew.
+	joinedAt time.Time
+	// settleArmed: a timerSettled of generation settleGen is pending,
+	// due at settleDue (others pending are stale); checksSent counts the
+	// checks sent since the view last grew.
 	settleArmed bool
+	settleGen   uint64
+	settleDue   time.Time
 	checksSent  int
 	lastSynced  netip.AddrPort
 	resyncRng   *rand.Rand
@@ -316,6 +321,7 @@ func New(now time.Time, cfg Config, self Member, seed uint64) (*Core, error) {
 		// So do nonces, for the same reason.
 		nonceRng:  rand.New(rand.NewPCG(seed^0x2545f4914f6cdd1d, seed^0x9e3779b97f4a7c15)),
 		now:       now,
+		joinedAt:  now,
 		members:   make(map[string]*member),
 		byAddr:    make(map[netip.AddrPort]*member),
 		acks:      make(map[uint32]ackHandler),
@@ -493,7 +499,9 @@ func (c *Core) fire(t timer) {
 	case timerResync:
 		c.resyncTick()
 	case timerSettled:
-		c.settledTick()
+		if t.gen == c.settleGen {
+			c.settledTick()
+		}
 	}
 }
 

@@ -67,10 +67,12 @@ func grow(c *Core, name string, i int) {
 	c.addMember(&wire.Alive{Name: name, Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 2, 0, byte(i)}), 1), Incarnation: 1}, true)
 }
 
-// requireWithin fails unless got lies in [from, from+span).
+// requireWithin fails unless got lies in [from, from+span], give or take
+// the 10 ms between ticks.
 func requireWithin(t *testing.T, got, from, span time.Duration, what string) {
 	t.Helper()
-	require.True(t, got >= from && got < from+span, "%s at %v, want in [%v, %v)", what, got, from, from+span)
+	to := from + span + 10*time.Millisecond
+	require.True(t, got >= from && got <= to, "%s at %v, want in [%v, %v]", what, got, from, to)
 }
 
 // After the view grows, the member sends a digest checkPeriods later
@@ -110,7 +112,34 @@ func TestGrowthPostponesTheCheck(t *testing.T) {
 	// before it restarts the count, so four more follow it.
 	now = now.Add(settle + c.cfg.ProbeInterval + 10*time.Millisecond)
 	grow(c, "new-3", 3)
-	assert.Len(t, checkTimes(t, c, now, now.Add(40*settle)), settleChecks)
+	got = checkTimes(t, c, now, now.Add(15*settle))
+	require.Len(t, got, settleChecks-1, "three checks within 15 settle periods")
+	requireWithin(t, got[0], settle, c.cfg.ProbeInterval, "the first check of the new series")
+
+	// A growth after the third check, whose timer for the fourth is
+	// 8*settle away: the first check of the new series still comes a
+	// settle period later, not then.
+	now = now.Add(15*settle + 10*time.Millisecond)
+	grow(c, "new-4", 4)
+	got = checkTimes(t, c, now, now.Add(2*settle))
+	require.Len(t, got, 1, "checks within two settle periods of the growth")
+	requireWithin(t, got[0], settle, c.cfg.ProbeInterval, "the first check after a growth late in a series")
+}
+
+// A member held dead that comes back is growth too: a view that missed
+// its return holds it dead, and the check finds that the views differ.
+func TestReturnFromTheDeadIsChecked(t *testing.T) {
+	c, now := settledCore(t)
+	settle := checkPeriods * c.cfg.ProbeInterval
+	step(t, c, now, wire.AppendDead(wire.AppendHeader(nil), &wire.Dead{Name: "b", Incarnation: 1, From: "z"}))
+	c.Ready()
+	now = now.Add(40 * settle) // the series the death did not start is over
+	require.Empty(t, checkTimes(t, c, now.Add(-39*settle), now))
+	step(t, c, now, wire.AppendAlive(wire.AppendHeader(nil), &wire.Alive{Name: "b", Addr: c.members["b"].Addr, Incarnation: 2}))
+	require.Equal(t, StateAlive, c.members["b"].State)
+	got := checkTimes(t, c, now, now.Add(2*settle))
+	require.Len(t, got, 1)
+	requireWithin(t, got[0], settle, c.cfg.ProbeInterval, "the check after the return")
 }
 
 // A member short of CPU (health above zero) does not compare: each whole
@@ -141,11 +170,12 @@ func TestLeavingMemberDoesNotCheck(t *testing.T) {
 }
 
 // Growth a member (or, without encryption, anyone forging its address)
-// can cause costs at most one digest per new name, sent to a member we
-// have heard from, never to the made-up address, and a flood of names
-// none until it stops: the checks wait for the view to settle. Each name
-// is a candidate that never answers and is forgotten, as before.
-func TestForgedNamesDrawOneCheckEach(t *testing.T) {
+// can cause costs at most settleChecks digests per new name, sent to
+// members we have heard from, never to the made-up address, at least
+// checkPeriods apart; a flood of names draws none until it stops, as the
+// checks wait for the view to settle. Each name is a candidate that never
+// answers and is forgotten, as before.
+func TestForgedNamesDrawFewChecks(t *testing.T) {
 	c, now := settledCore(t)
 	settle := checkPeriods * c.cfg.ProbeInterval
 	fake := func(i int) []byte {
@@ -164,20 +194,29 @@ func TestForgedNamesDrawOneCheckEach(t *testing.T) {
 			require.Empty(t, tickAnswering(t, c, at), "a check during the flood, %d names in", i)
 		}
 	}
-	// Then a name every settle period and a half: one check each.
-	gap := settle * 3 / 2
-	for range 20 {
-		step(t, c, now, fake(i))
-		i++
-		var got []netip.AddrPort
-		for at := now; at.Before(now.Add(gap)); at = at.Add(10 * time.Millisecond) {
-			got = append(got, tickAnswering(t, c, at)...)
+	// Then names a settle period and a half apart, where one check fits
+	// between two, and names 40 settle periods apart, where a whole series
+	// does.
+	var last time.Time
+	for _, tc := range []struct {
+		gap  time.Duration
+		most int
+	}{{settle * 3 / 2, 1}, {40 * settle, settleChecks}} {
+		for range 10 {
+			step(t, c, now, fake(i))
+			i++
+			n := 0
+			for at := now; at.Before(now.Add(tc.gap)); at = at.Add(10 * time.Millisecond) {
+				for _, to := range tickAnswering(t, c, at) {
+					n++
+					assert.True(t, real(to), "a check to %v", to)
+					require.True(t, last.IsZero() || at.Sub(last) >= settle, "checks %v apart", at.Sub(last))
+					last = at
+				}
+			}
+			require.LessOrEqual(t, n, tc.most, "checks after name %d, %v apart", i, tc.gap)
+			now = now.Add(tc.gap)
 		}
-		require.LessOrEqual(t, len(got), 1, "checks after name %d", i)
-		for _, to := range got {
-			assert.True(t, real(to), "a check to %v", to)
-		}
-		now = now.Add(gap)
 	}
 	assert.Equal(t, 4, c.counts[StateAlive], "alive members but self: z and the three peers")
 }

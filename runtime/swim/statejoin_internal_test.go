@@ -255,6 +255,21 @@ func TestStateWithNewMembersIsCheckedAgain(t *testing.T) {
 	assert.False(t, c.resyncArmed, "a second check after one join")
 }
 
+// A transfer that teaches members long after this member joined (here, a
+// core that started three sync intervals ago and never had its check)
+// arms no check: a vouched check answered from a view holding members the
+// others forgot would bring them back without pings.
+func TestLateTransferArmsNoCheck(t *testing.T) {
+	c, now := testCore(t, 0)
+	require.False(t, c.resynced)
+	now = now.Add(3 * c.cfg.SyncInterval)
+	c.Tick(now)
+	c.Ready()
+	giveState(t, c, now, 0, 20, false)
+	require.Equal(t, 20, len(c.candidates), "the transfer's members, heard of")
+	assert.False(t, c.resyncArmed, "a check armed %v after the start", 3*c.cfg.SyncInterval)
+}
+
 // aliveRecords appends alive news of state members first to first+n-1 to b.
 func aliveRecords(b []byte, first, n int) []byte {
 	for i := first; i < first+n; i++ {

@@ -118,10 +118,16 @@ func (c *Core) syncIfGrowing() {
 // interval goes on as in any cluster.
 const resyncPeriods = 3
 
-// armResync schedules the check, unless one is pending already or this
-// member has had its check since it last joined.
+// armResync schedules the check, unless one is pending already, this
+// member has had its check since it last joined, or it joined more than
+// two sync intervals ago. The check is for a join's transfers: its digest
+// carries a nonce, so the answer's records are believed without pings. A
+// member whose join taught it nothing new never had its check, and a
+// routine exchange long after, perhaps with a member that thaws after a
+// long pause holding members the others forgot, armed one then: answered
+// from that view, it brought the forgotten back as joined.
 func (c *Core) armResync() {
-	if c.resyncArmed || c.resynced || c.leaving {
+	if c.resyncArmed || c.resynced || c.leaving || c.now.Sub(c.joinedAt) > 2*c.cfg.SyncInterval {
 		return
 	}
 	c.resyncArmed, c.resynced = true, true
@@ -147,21 +153,32 @@ func (c *Core) resyncTick() {
 	}
 }
 
-// grew notes that the view gained a member or a candidate, and starts a
-// new series of checks, the first checkPeriods after it stops growing
-// (settledTick).
+// grew notes that the view gained a member or a candidate, or a member
+// came back to life, and starts a new series of checks, the first
+// checkPeriods after it stops growing (settledTick). The timer of a series
+// under way, due up to 16 periods later, is replaced (settleGen), so that
+// the first check of the new series is not put off until then.
 func (c *Core) grew() {
 	c.grewAt = c.now
 	c.checksSent = 0
-	if !c.settleArmed {
-		c.settleArmed = true
-		c.schedule(c.now.Add(checkPeriods*c.cfg.ProbeInterval+c.jitterFrom(c.resyncRng, c.cfg.ProbeInterval)), timer{kind: timerSettled})
+	first := c.now.Add((checkPeriods + 1) * c.cfg.ProbeInterval)
+	if c.settleArmed && !c.settleDue.After(first) {
+		return
 	}
+	c.armSettled(c.now.Add(checkPeriods*c.cfg.ProbeInterval + c.jitterFrom(c.resyncRng, c.cfg.ProbeInterval)))
+}
+
+// armSettled sets the one timerSettled that counts for at; any other
+// pending is stale.
+func (c *Core) armSettled(at time.Time) {
+	c.settleArmed, c.settleDue = true, at
+	c.settleGen++
+	c.schedule(at, timer{kind: timerSettled, gen: c.settleGen})
 }
 
 // checkPeriods is how long, in protocol periods, a view must not have
-// grown before it is checked (settledTick), and the first gap between two
-// checks: long enough for the news of a join to reach every member (a few
+// grown before it is checked (settledTick), and half the first gap
+// between two checks: long enough for the news of a join to reach every member (a few
 // gossip rounds), so that a check seldom finds views that differ only by
 // news in flight. In the simulator, 128 members joining at 10 % loss (40
 // seeds, 1 s periods) converged after the last join in 5.0 s at the
@@ -215,8 +232,7 @@ func (c *Core) settledTick() {
 		}
 		at = c.now.Add(settle << c.checksSent)
 	}
-	c.settleArmed = true
-	c.schedule(at.Add(c.jitterFrom(c.resyncRng, c.cfg.ProbeInterval)), timer{kind: timerSettled})
+	c.armSettled(at.Add(c.jitterFrom(c.resyncRng, c.cfg.ProbeInterval)))
 }
 
 // sendDigest sends a digest of our view to one random alive member we
@@ -472,6 +488,7 @@ func (c *Core) handleSync(pk *packet, s *wire.Sync) {
 		c.joining = false
 		c.justJoined = true
 		c.resynced = false
+		c.joinedAt = c.now
 		c.announceSelf()
 	}
 	if c.leaving {
