@@ -297,19 +297,10 @@ func digestTerm(m *member) uint64 {
 	if m.State > StateSuspect || !m.verified {
 		return 0
 	}
-	h := uint64(14695981039346656037) // FNV-1a
-	for i := 0; i < len(m.Name); i++ {
-		h = (h ^ uint64(m.Name[i])) * 1099511628211
-	}
+	h := fnv64(m.Name) // FNV-1a, continued over the incarnation and state
 	h = (h ^ m.Incarnation) * 1099511628211
 	h = (h ^ uint64(m.State)) * 1099511628211
-	// splitmix64's finaliser spreads the bits before summing.
-	h ^= h >> 30
-	h *= 0xbf58476d1ce4e5b9
-	h ^= h >> 27
-	h *= 0x94d049bb133111eb
-	h ^= h >> 31
-	return h
+	return mix64(h)
 }
 
 // unsum takes m's term out of the digest's running sum before m's state,
