@@ -240,7 +240,6 @@ func (c *Core) updateAlive(m *member, a *wire.Alive) {
 	}
 	switch {
 	case was == StateDead || was == StateLeft:
-		c.grew() // back among the live: a view that missed it differs
 		c.emit(EventJoined, m)
 	case was == StateSuspect || changed:
 		c.emit(EventUpdated, m)

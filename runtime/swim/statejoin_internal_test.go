@@ -270,6 +270,26 @@ func TestLateTransferArmsNoCheck(t *testing.T) {
 	assert.False(t, c.resyncArmed, "a check armed %v after the start", 3*c.cfg.SyncInterval)
 }
 
+// A join that completes long after the core started (seeds down for
+// minutes) still gets its check, even when its whole answer fits in one
+// chunk: the window counts from the join.
+func TestLateJoinIsCheckedAgain(t *testing.T) {
+	c, now := testCore(t, 0)
+	now = now.Add(3 * c.cfg.SyncInterval)
+	seed := netip.MustParseAddrPort("10.0.0.50:1")
+	require.NoError(t, c.Join(now, []netip.AddrPort{seed}))
+	c.Ready()
+	var recs []wire.Record
+	for i := range 10 {
+		name, addr := stateMember(i)
+		recs = append(recs, wire.Record{Name: name, Addr: addr, Incarnation: 1})
+	}
+	reply := wire.AppendSync(wire.AppendHeader(nil), &wire.Sync{Flags: wire.SyncReply | wire.SyncLast, From: "s", Nonce: c.pending[seed].nonce, Records: recs})
+	require.NoError(t, c.Step(now, seed, reply))
+	require.True(t, c.Joined())
+	assert.True(t, c.resyncArmed, "no check after a join %v after the start", 3*c.cfg.SyncInterval)
+}
+
 // aliveRecords appends alive news of state members first to first+n-1 to b.
 func aliveRecords(b []byte, first, n int) []byte {
 	for i := first; i < first+n; i++ {

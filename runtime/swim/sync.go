@@ -153,9 +153,9 @@ func (c *Core) resyncTick() {
 	}
 }
 
-// grew notes that the view gained a member or a candidate, or a member
-// came back to life, and starts a new series of checks, the first
-// checkPeriods after it stops growing (settledTick). The timer of a series
+// grew notes that the view gained a member or a candidate, and starts a
+// new series of checks, the first checkPeriods after it stops growing
+// (settledTick). The timer of a series
 // under way, due up to 16 periods later, is replaced (settleGen), so that
 // the first check of the new series is not put off until then.
 func (c *Core) grew() {
@@ -466,20 +466,24 @@ func (c *Core) handleSync(pk *packet, s *wire.Sync) {
 	if s.Flags&wire.SyncWantReply != 0 && s.Flags&wire.SyncReply == 0 {
 		c.viewsDiffered = true // an answer to our digest: the views differ
 	}
+	joined := s.Flags&wire.SyncReply != 0 && c.joining && pk.src != fromStranger
+	if joined {
+		// This join's transfers get a check of their own (armResync),
+		// counted from now, however long the join took.
+		c.resynced, c.joinedAt = false, c.now
+	}
 	if pk.src != fromStranger {
 		added := c.limits.added
 		if c.mergeRecords(pk, s) && c.limits.added > added {
 			c.armResync() // a state we asked for taught us members
 		}
 	}
-	if s.Flags&wire.SyncReply != 0 && c.joining && pk.src != fromStranger {
+	if joined {
 		// Joined: announce ourselves to the members we just learned of.
 		// The seed gossips us too, but with many joining at once it would
 		// be the one bottleneck every newcomer's news goes through.
 		c.joining = false
 		c.justJoined = true
-		c.resynced = false
-		c.joinedAt = c.now
 		c.announceSelf()
 	}
 	if c.leaving {
