@@ -155,9 +155,9 @@ func (c *Core) resyncTick() {
 
 // grew notes that the view gained a member or a candidate, and starts a
 // new series of checks, the first checkPeriods after it stops growing
-// (settledTick). The timer of a series
-// under way, due up to 16 periods later, is replaced (settleGen), so that
-// the first check of the new series is not put off until then.
+// (settledTick). The timer of a series under way, due up to 16 periods
+// later, is replaced (settleGen), so that the first check of the new
+// series is not put off until then.
 func (c *Core) grew() {
 	c.grewAt = c.now
 	c.checksSent = 0
@@ -178,9 +178,9 @@ func (c *Core) armSettled(at time.Time) {
 
 // checkPeriods is how long, in protocol periods, a view must not have
 // grown before it is checked (settledTick), and half the first gap
-// between two checks: long enough for the news of a join to reach every member (a few
-// gossip rounds), so that a check seldom finds views that differ only by
-// news in flight. In the simulator, 128 members joining at 10 % loss (40
+// between two checks: long enough for the news of a join to reach every
+// member (a few gossip rounds), so that a check seldom finds views that
+// differ only by news in flight. In the simulator, 128 members joining at 10 % loss (40
 // seeds, 1 s periods) converged after the last join in 5.0 s at the
 // median and 11.0 s at the slowest with 2 periods, against 7.3 and 18.5 s
 // with 5, and 8.3 and 26.5 s without checks.
@@ -287,8 +287,8 @@ func (c *Core) handleDigest(pk *packet, d *wire.Digest) {
 // The sum over the other members is kept as they change (viewSum; see
 // unsum), not summed at each digest: at 1,024 members a walk over the view
 // took 150 us, and with every member checking its view as it settles
-// (settledTick), a tenth of the CPU of 1,024 members in one process went
-// to it.
+// (settledTick), nearly a tenth of the CPU of 1,024 members in one
+// process went to it.
 func (c *Core) digest() uint64 { return c.viewSum + digestTerm(c.self) }
 
 // digestTerm is m's term in the digest: zero unless m is alive or suspect
