@@ -214,15 +214,14 @@ type Core struct {
 	// joinedAt: when it last joined (or started).
 	resynced bool
 	joinedAt time.Time
-	// settleArmed: a timerSettled of generation settleGen is pending,
-	// due at settleDue (others pending are stale); checksSent counts the
-	// checks sent since the view last grew.
-	settleArmed bool
-	settleGen   uint64
-	settleDue   time.Time
-	checksSent  int
-	lastSynced  netip.AddrPort
-	resyncRng   *rand.Rand
+	// settleDue: when the timerSettled of generation settleGen is due
+	// (zero when none is pending; others pending are stale); checksSent
+	// counts the checks sent since the view last grew.
+	settleGen  uint64
+	settleDue  time.Time
+	checksSent int
+	lastSynced netip.AddrPort
+	resyncRng  *rand.Rand
 	// nonceRng draws the nonces our state requests and digests carry.
 	nonceRng   *rand.Rand
 	leaving    bool

@@ -24,7 +24,7 @@ func settledCore(t *testing.T) (*Core, time.Time) {
 	cfg.SyncInterval = 24 * time.Hour
 	c, now := testCoreWith(t, cfg, 3)
 	c.resynced = true // no check after a join of its own
-	for now = now.Add(10 * time.Millisecond); c.settleArmed; now = now.Add(10 * time.Millisecond) {
+	for now = now.Add(10 * time.Millisecond); !c.settleDue.IsZero(); now = now.Add(10 * time.Millisecond) {
 		tickAnswering(t, c, now)
 	}
 	require.Equal(t, settleChecks, c.checksSent)

@@ -162,7 +162,7 @@ func (c *Core) grew() {
 	c.grewAt = c.now
 	c.checksSent = 0
 	first := c.now.Add((checkPeriods + 1) * c.cfg.ProbeInterval)
-	if c.settleArmed && !c.settleDue.After(first) {
+	if !c.settleDue.IsZero() && !c.settleDue.After(first) {
 		return
 	}
 	c.armSettled(c.now.Add(checkPeriods*c.cfg.ProbeInterval + c.jitterFrom(c.resyncRng, c.cfg.ProbeInterval)))
@@ -171,7 +171,7 @@ func (c *Core) grew() {
 // armSettled sets the one timerSettled that counts for at; any other
 // pending is stale.
 func (c *Core) armSettled(at time.Time) {
-	c.settleArmed, c.settleDue = true, at
+	c.settleDue = at
 	c.settleGen++
 	c.schedule(at, timer{kind: timerSettled, gen: c.settleGen})
 }
@@ -210,8 +210,8 @@ const settleChecks = 4
 // is sent; and a member short of CPU (health above zero) waits, as each
 // check that finds views differ costs two whole states.
 func (c *Core) settledTick() {
-	c.settleArmed = false
-	if c.leaving || c.checksSent >= settleChecks {
+	c.settleDue = time.Time{}
+	if c.leaving {
 		return
 	}
 	settle := checkPeriods * c.cfg.ProbeInterval
